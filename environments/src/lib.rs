@@ -11,7 +11,7 @@
 //! let mut env = make("CartPole-v1", &Kwargs::new()).unwrap();
 //! let (obs, _info) = env.reset(Some(0), &Options::new()).unwrap();
 //! // The same initial state as `gymnasium.make("CartPole-v1").reset(seed=0)`.
-/// assert_eq!(obs, Value::F32(vec![0.013696169, -0.02302133, -0.045902647, -0.048347235]));
+//! assert_eq!(obs, Value::F32(vec![0.013696169, -0.02302133, -0.045902647, -0.048347235]));
 //! let step = env.step(&Value::Int(1)).unwrap();
 //! assert_eq!(step.reward, 1.0);
 //! ```
