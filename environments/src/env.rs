@@ -104,9 +104,7 @@ impl<E: Env + ?Sized> Env for Box<E> {
 
 /// Checks an action against the action space, with a message that names the action.
 pub fn check_action(space: &Space, action: &Value) -> Result<()> {
-    space
-        .check(action)
-        .map_err(|reason| EnvError::InvalidAction { action: action.to_string(), reason })
+    space.check(action).map_err(|reason| EnvError::InvalidAction { action: action.to_string(), reason })
 }
 
 /// Reads a numeric reset option, or the default (Gymnasium's `maybe_parse_reset_bounds`).
@@ -138,7 +136,10 @@ pub fn check_option_keys(options: &Options, valid: &[&str]) -> Result<()> {
         None => Ok(()),
         Some(k) => Err(EnvError::BadOption {
             key: k.clone(),
-            message: format!("unknown reset option; valid options: {}", if valid.is_empty() { "(none)".to_string() } else { valid.join(", ") }),
+            message: format!(
+                "unknown reset option; valid options: {}",
+                if valid.is_empty() { "(none)".to_string() } else { valid.join(", ") }
+            ),
         }),
     }
 }

@@ -35,7 +35,13 @@ pub struct EnvSpec {
 
 impl EnvSpec {
     pub fn new(id: &str, factory: impl Fn(&Kwargs) -> Result<Box<dyn Env>> + Send + Sync + 'static) -> Self {
-        EnvSpec { id: id.to_string(), factory: Arc::new(factory), max_episode_steps: None, reward_threshold: None, kwargs: Vec::new() }
+        EnvSpec {
+            id: id.to_string(),
+            factory: Arc::new(factory),
+            max_episode_steps: None,
+            reward_threshold: None,
+            kwargs: Vec::new(),
+        }
     }
 
     pub fn max_episode_steps(mut self, steps: usize) -> Self {
@@ -72,7 +78,10 @@ impl EnvSpec {
             Some(Json::Null) => Ok(None),
             Some(v) => match v.as_u64() {
                 Some(n) if n > 0 => Ok(Some(n as usize)),
-                _ => Err(EnvError::BadKwarg { key: MAX_EPISODE_STEPS.into(), message: format!("expected a positive integer, got {v}") }),
+                _ => Err(EnvError::BadKwarg {
+                    key: MAX_EPISODE_STEPS.into(),
+                    message: format!("expected a positive integer, got {v}"),
+                }),
             },
         }
     }
@@ -101,7 +110,9 @@ pub fn register(spec: EnvSpec) -> Result<()> {
 /// The spec registered under `id`, or an error that suggests the nearest ids.
 pub fn spec(id: &str) -> Result<EnvSpec> {
     let map = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
-    map.get(id).cloned().ok_or_else(|| EnvError::UnknownEnv { id: id.to_string(), suggestions: nearest(id, map.keys()) })
+    map.get(id)
+        .cloned()
+        .ok_or_else(|| EnvError::UnknownEnv { id: id.to_string(), suggestions: nearest(id, map.keys()) })
 }
 
 /// Every registered spec, sorted by id.
@@ -124,7 +135,9 @@ pub fn make(id: &str, kwargs: &Kwargs) -> Result<Box<dyn Env>> {
 pub fn kwarg_bool(kwargs: &Kwargs, key: &str, default: bool) -> Result<bool> {
     match kwargs.get(key) {
         None => Ok(default),
-        Some(v) => v.as_bool().ok_or_else(|| EnvError::BadKwarg { key: key.into(), message: format!("expected true or false, got {v}") }),
+        Some(v) => v
+            .as_bool()
+            .ok_or_else(|| EnvError::BadKwarg { key: key.into(), message: format!("expected true or false, got {v}") }),
     }
 }
 
@@ -132,7 +145,10 @@ pub fn kwarg_bool(kwargs: &Kwargs, key: &str, default: bool) -> Result<bool> {
 pub fn kwarg_f64(kwargs: &Kwargs, key: &str, default: f64) -> Result<f64> {
     match kwargs.get(key) {
         None => Ok(default),
-        Some(v) => v.as_f64().filter(|x| x.is_finite()).ok_or_else(|| EnvError::BadKwarg { key: key.into(), message: format!("expected a finite number, got {v}") }),
+        Some(v) => v.as_f64().filter(|x| x.is_finite()).ok_or_else(|| EnvError::BadKwarg {
+            key: key.into(),
+            message: format!("expected a finite number, got {v}"),
+        }),
     }
 }
 
@@ -176,7 +192,10 @@ mod tests {
         let mut kw = Kwargs::new();
         kw.insert("gravity".into(), Json::from(3.0));
         let msg = make("CartPole-v1", &kw).err().unwrap().to_string();
-        assert!(msg.contains("`gravity`") && msg.contains("sutton_barto_reward") && msg.contains("max_episode_steps"), "{msg}");
+        assert!(
+            msg.contains("`gravity`") && msg.contains("sutton_barto_reward") && msg.contains("max_episode_steps"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -23,11 +23,7 @@ pub struct SeedSequence {
 impl SeedSequence {
     pub fn new(seed: u64) -> Self {
         // The entropy integer as little-endian 32-bit words; 0 becomes [0].
-        let words: Vec<u32> = if seed >> 32 == 0 {
-            vec![seed as u32]
-        } else {
-            vec![seed as u32, (seed >> 32) as u32]
-        };
+        let words: Vec<u32> = if seed >> 32 == 0 { vec![seed as u32] } else { vec![seed as u32, (seed >> 32) as u32] };
         let mut hash_const = INIT_A;
         let mut hashmix = |value: u32| {
             let mut v = value ^ hash_const;

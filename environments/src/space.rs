@@ -67,13 +67,25 @@ pub struct BoxSpace {
 /// A space, as in `gymnasium.spaces`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Space {
-    Discrete { n: i64, start: i64 },
+    Discrete {
+        n: i64,
+        start: i64,
+    },
     Box(BoxSpace),
-    MultiDiscrete { nvec: Vec<i64>, start: Vec<i64> },
-    MultiBinary { shape: Vec<usize> },
+    MultiDiscrete {
+        nvec: Vec<i64>,
+        start: Vec<i64>,
+    },
+    MultiBinary {
+        shape: Vec<usize>,
+    },
     /// Keys sorted, as Gymnasium sorts a plain dict's keys.
     Dict(Vec<(String, Space)>),
-    Text { min_length: usize, max_length: usize, charset: String },
+    Text {
+        min_length: usize,
+        max_length: usize,
+        charset: String,
+    },
 }
 
 /// Gymnasium's default `Text` charset: ASCII letters and digits.
@@ -190,9 +202,7 @@ impl Space {
                 let len: usize = shape.iter().product();
                 Value::I8((0..len).map(|_| rng.integers(0, 2) as i8).collect())
             }
-            Space::Dict(spaces) => {
-                Value::Dict(spaces.iter().map(|(k, s)| (k.clone(), s.sample(rng))).collect())
-            }
+            Space::Dict(spaces) => Value::Dict(spaces.iter().map(|(k, s)| (k.clone(), s.sample(rng))).collect()),
             Space::Text { min_length, max_length, charset } => {
                 let chars: Vec<char> = charset.chars().collect();
                 let len = rng.integers(*min_length as i64, *max_length as i64 + 1);
@@ -297,7 +307,8 @@ impl Space {
 
     /// Parses the JSON form written by [`Space::to_json`] or by Minari.
     pub fn from_json(json: &Json) -> Result<Space> {
-        let field = |name: &str| json.get(name).ok_or_else(|| EnvError::BadSpace(format!("missing field `{name}` in {json}")));
+        let field =
+            |name: &str| json.get(name).ok_or_else(|| EnvError::BadSpace(format!("missing field `{name}` in {json}")));
         let int = |name: &str| field(name).and_then(|v| v.as_i64().ok_or_else(|| bad(name, v)));
         let ints = |name: &str| -> Result<Vec<i64>> {
             let flat = flatten_json(field(name)?)?;
@@ -305,7 +316,9 @@ impl Space {
         };
         let ty = field("type")?.as_str().ok_or_else(|| EnvError::BadSpace("`type` must be a string".into()))?;
         let space = match ty {
-            "Discrete" => Space::Discrete { n: int("n")?, start: json.get("start").and_then(Json::as_i64).unwrap_or(0) },
+            "Discrete" => {
+                Space::Discrete { n: int("n")?, start: json.get("start").and_then(Json::as_i64).unwrap_or(0) }
+            }
             "Box" => {
                 let dtype = DType::parse(field("dtype")?.as_str().unwrap_or(""))?;
                 let shape: Vec<usize> = ints("shape")?.into_iter().map(|x| x as usize).collect();
@@ -322,7 +335,8 @@ impl Space {
             "MultiBinary" => Space::MultiBinary { shape: ints("n")?.into_iter().map(|x| x as usize).collect() },
             "Dict" => {
                 let sub = field("subspaces")?.as_object().ok_or_else(|| bad("subspaces", json))?;
-                let items = sub.iter().map(|(k, v)| Ok((k.clone(), Space::from_json(v)?))).collect::<Result<Vec<_>>>()?;
+                let items =
+                    sub.iter().map(|(k, v)| Ok((k.clone(), Space::from_json(v)?))).collect::<Result<Vec<_>>>()?;
                 Space::dict(items)
             }
             "Text" => Space::Text {
@@ -358,8 +372,12 @@ impl Space {
             Space::Discrete { n, start } => format!("Discrete({n}, start={start})"),
             Space::Box(b) => {
                 let shape: Vec<String> = b.shape.iter().map(|d| d.to_string()).collect();
-                let shape = if shape.len() == 1 { format!("({},)", shape[0]) } else { format!("({})", shape.join(", ")) };
-                let (lo, hi) = (b.low.iter().cloned().fold(f64::INFINITY, f64::min), b.high.iter().cloned().fold(f64::NEG_INFINITY, f64::max));
+                let shape =
+                    if shape.len() == 1 { format!("({},)", shape[0]) } else { format!("({})", shape.join(", ")) };
+                let (lo, hi) = (
+                    b.low.iter().cloned().fold(f64::INFINITY, f64::min),
+                    b.high.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+                );
                 format!("Box({lo}, {hi}, {shape}, {})", b.dtype.name())
             }
             Space::MultiDiscrete { nvec, .. } => format!("MultiDiscrete({nvec:?})"),
@@ -488,7 +506,7 @@ fn quote_infinities(text: &str) -> String {
     while let Some(c) = rest.chars().next() {
         if in_string {
             out.push(c);
-            in_string = !(c == '"' && !escaped);
+            in_string = c != '"' || escaped;
             escaped = c == '\\' && !escaped;
             rest = &rest[c.len_utf8()..];
             continue;
@@ -592,7 +610,10 @@ mod tests {
 
     #[test]
     fn flatten_one_hots_discrete_parts() {
-        let s = Space::dict(vec![("a".into(), Space::discrete(3)), ("b".into(), Space::uniform_box(0.0, 1.0, &[2], DType::Float32))]);
+        let s = Space::dict(vec![
+            ("a".into(), Space::discrete(3)),
+            ("b".into(), Space::uniform_box(0.0, 1.0, &[2], DType::Float32)),
+        ]);
         let mut out = vec![9.0; s.flat_dim().unwrap()];
         let v = Value::Dict(vec![("a".into(), Value::Int(2)), ("b".into(), Value::F32(vec![0.25, 0.5]))]);
         s.flatten_into(&v, &mut out).unwrap();
@@ -604,6 +625,9 @@ mod tests {
         assert!(Space::from_json_str("{").is_err());
         assert!(Space::from_json_str(r#"{"type": "Discrete"}"#).unwrap_err().to_string().contains("`n`"));
         assert!(Space::from_json_str(r#"{"type": "Discrete", "n": 0}"#).is_err());
-        assert!(Space::from_json_str(r#"{"type": "Box", "dtype": "float32", "shape": [2], "low": [0, 0, 0], "high": 1}"#).is_err());
+        assert!(Space::from_json_str(
+            r#"{"type": "Box", "dtype": "float32", "shape": [2], "low": [0, 0, 0], "high": 1}"#
+        )
+        .is_err());
     }
 }

@@ -86,9 +86,27 @@ impl CartPole {
             || state[2] < -theta_threshold()
             || state[2] > theta_threshold();
         let reward = match (terminated, self.terminated_before, self.sutton_barto_reward) {
-            (false, _, sb) => if sb { 0.0 } else { 1.0 },
-            (true, false, sb) => if sb { -1.0 } else { 1.0 },
-            (true, true, sb) => if sb { -1.0 } else { 0.0 },
+            (false, _, sb) => {
+                if sb {
+                    0.0
+                } else {
+                    1.0
+                }
+            }
+            (true, false, sb) => {
+                if sb {
+                    -1.0
+                } else {
+                    1.0
+                }
+            }
+            (true, true, sb) => {
+                if sb {
+                    -1.0
+                } else {
+                    0.0
+                }
+            }
         };
         self.terminated_before |= terminated;
         Ok((state, Transition { reward, terminated, truncated: false }))

@@ -29,10 +29,13 @@ use serde_json::json;
 /// The registry entries of the classic-control environments, with Gymnasium's limits.
 pub(crate) fn specs() -> Vec<EnvSpec> {
     let cartpole = |id: &str, steps: usize, threshold: f64| {
-        EnvSpec::new(id, |kw| Ok(Box::new(CartPole::new(kwarg_bool(kw, "sutton_barto_reward", false)?)) as Box<dyn Env>))
-            .max_episode_steps(steps)
-            .reward_threshold(threshold)
-            .kwarg("sutton_barto_reward", json!(false), "reward 0 per step and -1 on termination")
+        EnvSpec::new(
+            id,
+            |kw| Ok(Box::new(CartPole::new(kwarg_bool(kw, "sutton_barto_reward", false)?)) as Box<dyn Env>),
+        )
+        .max_episode_steps(steps)
+        .reward_threshold(threshold)
+        .kwarg("sutton_barto_reward", json!(false), "reward 0 per step and -1 on termination")
     };
     vec![cartpole("CartPole-v0", 200, 195.0), cartpole("CartPole-v1", 500, 475.0)]
 }
