@@ -19,6 +19,7 @@
 pub mod classic;
 pub mod env;
 pub mod error;
+pub mod json;
 pub mod registry;
 pub mod render;
 pub mod rng;

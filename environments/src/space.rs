@@ -374,11 +374,7 @@ impl Space {
                 let shape: Vec<String> = b.shape.iter().map(|d| d.to_string()).collect();
                 let shape =
                     if shape.len() == 1 { format!("({},)", shape[0]) } else { format!("({})", shape.join(", ")) };
-                let (lo, hi) = (
-                    b.low.iter().cloned().fold(f64::INFINITY, f64::min),
-                    b.high.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
-                );
-                format!("Box({lo}, {hi}, {shape}, {})", b.dtype.name())
+                format!("Box({}, {}, {shape}, {})", bounds_text(&b.low), bounds_text(&b.high), b.dtype.name())
             }
             Space::MultiDiscrete { nvec, .. } => format!("MultiDiscrete({nvec:?})"),
             Space::MultiBinary { shape } => format!("MultiBinary({shape:?})"),
@@ -438,6 +434,14 @@ impl BoxSpace {
         });
         let nums: Vec<f64> = nums.collect();
         self.dtype.array(nums)
+    }
+}
+
+/// One number when all bounds agree (`Box(0, 255, ...)`), else the list, as numpy prints it.
+fn bounds_text(bounds: &[f64]) -> String {
+    match bounds {
+        [first, rest @ ..] if rest.iter().all(|x| x == first) => format!("{first}"),
+        _ => format!("[{}]", bounds.iter().map(|x| format!("{}", *x as f32)).collect::<Vec<_>>().join(" ")),
     }
 }
 
