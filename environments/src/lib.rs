@@ -16,6 +16,7 @@
 //! assert_eq!(step.reward, 1.0);
 //! ```
 
+pub mod adapters;
 pub mod classic;
 pub mod env;
 pub mod error;
