@@ -1,9 +1,12 @@
-//! Pictures of environments: RGB frames, and their export to PNG and animated GIF.
+//! Pictures of environments: RGB frames, drawing on them (a small rasterizer that reproduces
+//! pygame's primitives), Gymnasium's classic-control pictures, and export to PNG and animated GIF.
 
+mod canvas;
 pub mod classic;
 mod export;
 
-pub use export::{encode_gif, encode_png, save_gif, save_png, write_atomically};
+pub use canvas::Rgb;
+pub use export::{encode_gif, encode_png, save_frames, save_gif, save_png, write_atomically};
 
 /// An RGB picture, row-major, 3 bytes per pixel (Gymnasium's `rgb_array`, shape `[H, W, 3]`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,7 +19,7 @@ pub struct Frame {
 impl Frame {
     /// A frame filled with one colour.
     pub fn filled(width: usize, height: usize, rgb: [u8; 3]) -> Frame {
-        Frame { width, height, pixels: rgb.iter().copied().cycle().take(width * height * 3).collect() }
+        Frame { width, height, pixels: rgb.repeat(width * height) }
     }
 
     pub fn pixel(&self, x: usize, y: usize) -> [u8; 3] {
