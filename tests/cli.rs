@@ -96,3 +96,16 @@ fn bad_actions_are_clear_errors() {
     let missing = limbic(&["rollout", "--env", "CartPole-v1", "--actions", "/nonexistent/actions.json"]);
     assert_fails_with(&missing, "cannot read actions file");
 }
+
+#[test]
+fn render_writes_a_gif_and_refuses_unknown_formats() {
+    let gif = std::env::temp_dir().join(format!("limbic-render-{}.gif", std::process::id()));
+    let out = limbic(&["render", "--env", "CartPole-v1", "--seed", "1", "--steps", "10", "--out", gif.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bytes = std::fs::read(&gif).expect("the GIF exists");
+    assert!(bytes.starts_with(b"GIF89a"));
+    assert_eq!(u16::from_le_bytes([bytes[6], bytes[7]]), 600, "Gymnasium's CartPole picture is 600 wide");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("11 frames"), "reset frame + 10 steps");
+    let _ = std::fs::remove_file(&gif);
+    assert_fails_with(&limbic(&["render", "--env", "CartPole-v1", "--out", "x.bmp"]), ".gif");
+}

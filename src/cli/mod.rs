@@ -2,11 +2,14 @@
 
 mod demo;
 mod envs;
+mod render;
 mod rollout;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use limbic_environments::Kwargs;
+use limbic_environments::json::value_from_json;
+use limbic_environments::rng::Generator;
+use limbic_environments::{Kwargs, Space, Value};
 use std::path::Path;
 
 /// limbic: train reinforcement-learning agents shaped by internal cost functions.
@@ -25,6 +28,8 @@ enum Command {
     Envs(envs::Args),
     /// Step an environment and print JSON lines: the reset observation, then one line per step.
     Rollout(rollout::Args),
+    /// Record an episode as an animated GIF (or a PNG picture).
+    Render(render::Args),
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -32,6 +37,7 @@ pub fn run(cli: Cli) -> Result<()> {
         None => demo::run(),
         Some(Command::Envs(args)) => envs::run(args),
         Some(Command::Rollout(args)) => rollout::run(args),
+        Some(Command::Render(args)) => render::run(args),
     }
 }
 
@@ -44,8 +50,38 @@ pub(crate) fn parse_kwargs(text: Option<&str>) -> Result<Kwargs> {
     }
 }
 
+/// Where an episode's actions come from: a JSON file, or random draws from the action space.
+pub(crate) struct ActionSource {
+    listed: Option<Vec<serde_json::Value>>,
+    sampler: Generator,
+    limit: usize,
+}
+
+impl ActionSource {
+    /// Actions from `file` if given, else up to `steps` random ones (seeded from `seed`).
+    pub(crate) fn new(file: Option<&Path>, seed: Option<u64>, steps: usize) -> Result<Self> {
+        let listed = file.map(read_actions).transpose()?;
+        let limit = listed.as_ref().map_or(steps, Vec::len);
+        // A stream apart from the env's own: the env is seeded with `seed` itself.
+        let sampler = Generator::from_seed(seed.unwrap_or(0).wrapping_add(1));
+        Ok(ActionSource { listed, sampler, limit })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.limit
+    }
+
+    /// The `i`-th action as an element of `space` (not yet range-checked: the env does that).
+    pub(crate) fn get(&mut self, i: usize, space: &Space) -> Result<Value> {
+        match &self.listed {
+            Some(list) => Ok(value_from_json(space, &list[i]).with_context(|| format!("action {i}"))?),
+            None => Ok(space.sample(&mut self.sampler)),
+        }
+    }
+}
+
 /// Reads a JSON array of actions from a file.
-pub(crate) fn read_actions(path: &Path) -> Result<Vec<serde_json::Value>> {
+fn read_actions(path: &Path) -> Result<Vec<serde_json::Value>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read actions file {}", path.display()))?;
     match serde_json::from_str(&text).with_context(|| format!("actions file {} is not valid JSON", path.display()))? {
         serde_json::Value::Array(items) => Ok(items),

@@ -1,8 +1,7 @@
 //! `limbic rollout`: step an environment and print what it returns, as JSON lines.
 
 use anyhow::{Context, Result};
-use limbic_environments::json::{value_from_json, value_to_json};
-use limbic_environments::rng::Generator;
+use limbic_environments::json::value_to_json;
 use limbic_environments::{make, Env, Options};
 use serde_json::json;
 use std::io::Write;
@@ -33,20 +32,12 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let mut env = make(&args.env, &super::parse_kwargs(args.kwargs.as_deref())?)?;
     let options: Options = super::parse_kwargs(args.options.as_deref()).context("--options")?;
-    let actions = match &args.actions {
-        Some(path) => Some(super::read_actions(path)?),
-        None => None,
-    };
+    let mut actions = super::ActionSource::new(args.actions.as_deref(), args.seed, args.steps)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let (obs, _) = env.reset(args.seed, &options)?;
     emit(&mut out, json!({"obs": value_to_json(env.observation_space(), &obs)}))?;
-    let mut sampler = Generator::from_seed(args.seed.unwrap_or(0).wrapping_add(1));
-    let count = actions.as_ref().map_or(args.steps, Vec::len);
-    for i in 0..count {
-        let action = match &actions {
-            Some(list) => value_from_json(env.action_space(), &list[i]).with_context(|| format!("action {i}"))?,
-            None => env.action_space().sample(&mut sampler),
-        };
+    for i in 0..actions.len() {
+        let action = actions.get(i, env.action_space())?;
         let step = env.step(&action).with_context(|| format!("step {i}"))?;
         let line = json!({
             "obs": value_to_json(env.observation_space(), &step.obs),
