@@ -1,13 +1,15 @@
 //! TimeLimit: truncate an episode after a fixed number of steps.
 
 use crate::env::{Env, Info, Options, Step, Transition};
-use crate::error::Result;
+use crate::error::{EnvError, Result};
 use crate::render::Frame;
 use crate::space::Space;
 use crate::value::Value;
 
 /// Sets `truncated = true` once `max_episode_steps` steps have been taken since `reset`, also
-/// on a step that is `terminated` (both flags can be true together, as in Gymnasium).
+/// on a step that is `terminated` (both flags can be true together, as in Gymnasium). Once it
+/// has truncated, further steps are refused with [`EnvError::EpisodeOver`] until `reset`
+/// (`OrderEnforcing` does this after `terminated`, but sits inside and never sees truncation).
 pub struct TimeLimit<E> {
     env: E,
     max_episode_steps: usize,
@@ -31,6 +33,14 @@ impl<E: Env> TimeLimit<E> {
         self.env
     }
 
+    fn check_open(&self) -> Result<()> {
+        if self.elapsed >= self.max_episode_steps {
+            Err(EnvError::EpisodeOver)
+        } else {
+            Ok(())
+        }
+    }
+
     fn count(&mut self) -> bool {
         self.elapsed += 1;
         self.elapsed >= self.max_episode_steps
@@ -49,6 +59,7 @@ impl<E: Env> Env for TimeLimit<E> {
         self.env.reset(seed, options)
     }
     fn step(&mut self, action: &Value) -> Result<Step> {
+        self.check_open()?;
         let mut step = self.env.step(action)?;
         step.truncated |= self.count();
         Ok(step)
@@ -64,6 +75,7 @@ impl<E: Env> Env for TimeLimit<E> {
         self.env.reset_into(seed, obs)
     }
     fn step_into(&mut self, action: &Value, obs: &mut [f32]) -> Result<Transition> {
+        self.check_open()?;
         let mut t = self.env.step_into(action, obs)?;
         t.truncated |= self.count();
         Ok(t)
