@@ -33,6 +33,9 @@ OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join("tests", "fixtures", "c
 VERSIONS = {"gymnasium": gym.__version__, "numpy": np.__version__}
 BIG_SEED = 2**33 + 5  # wider than 32 bits: two words of SeedSequence entropy
 
+# Two resets in a row, seed then None, and a step after: reset(None) continues the seeded RNG.
+RESET_CHAIN = [{"seed": 31, "max_steps": 0}, {"seed": None, "max_steps": 0}, {"seed": None, "max_steps": 1}]
+
 
 def floats(x):
     return [float(v) for v in np.asarray(x, dtype=np.float64).ravel()]
@@ -175,7 +178,7 @@ def main():
               {"seed": 3, "policy": "balance"},
               {"seed": 8, "options": {"low": -0.2, "high": 0.2}, "action_seed": 22},
               {"seed": None, "options": {"low": 0.01, "high": 0.04}, "action_seed": 23},
-              {"seed": 9, "options": {"high": 0.3}, "action_seed": 24}])
+              {"seed": 9, "options": {"high": 0.3}, "action_seed": 24}] + RESET_CHAIN)
     record("CartPole-v0_balance", "CartPole-v0", "the balancing policy to the 200-step limit",
            [{"seed": 4, "policy": "balance"}, {"seed": None, "action_seed": 25}])
     record("CartPole-v1_sutton_barto", "CartPole-v1", "sutton_barto_reward=True: 0 per step, -1 at the end",
@@ -190,7 +193,7 @@ def main():
             {"seed": None, "action_seed": 31, "max_steps": 60},
             {"seed": 12, "options": {"low": -1.15, "high": -1.1}, "policy": "push_left", "max_steps": 40},
             {"seed": None, "options": {"low": 0.45, "high": 0.499}, "policy": "pump"},
-            {"seed": 13, "options": {"high": -0.5}, "policy": "pump"}])
+            {"seed": 13, "options": {"high": -0.5}, "policy": "pump"}] + RESET_CHAIN)
     record("MountainCar-v0_goal_velocity", "MountainCar-v0",
            "goal_velocity=0.06: too fast to reach from most starts, so the car hits the right bound",
            [{"seed": 14, "policy": "pump"}, {"seed": 15, "options": {"low": -1.2, "high": -1.19}, "policy": "pump"}],
@@ -206,7 +209,8 @@ def main():
             {"seed": None, "policy": "pump", "action_seed": 44},
             {"seed": 17, "options": {"low": -1.19, "high": -1.1}, "policy": "push_left", "action_seed": 45,
              "max_steps": 60},
-            {"seed": None, "options": {"low": 0.3, "high": 0.44}, "policy": "pump", "action_seed": 46}])
+            {"seed": None, "options": {"low": 0.3, "high": 0.44}, "policy": "pump", "action_seed": 46}]
+           + RESET_CHAIN)
     record("MountainCarContinuous-v0_goal_velocity", "MountainCarContinuous-v0", "goal_velocity=0.02",
            [{"seed": 18, "policy": "pump", "action_seed": 47},
             {"seed": 25, "options": {"low": -1.2, "high": -1.19}, "policy": "pump", "action_seed": 48}],
@@ -221,7 +225,7 @@ def main():
             {"seed": 43, "options": {"low": 10.0, "high": 13.0}, "action_seed": 43, "max_steps": 80},
             {"seed": 21, "options": {"low": -30.0, "high": -20.0}, "action_seed": 21, "max_steps": 80},
             {"seed": 26, "options": {"low": -4.0, "high": 4.0}, "action_seed": 26, "max_steps": 80},
-            {"seed": None, "options": {"low": -2.0}, "action_seed": 54, "max_steps": 80}])
+            {"seed": None, "options": {"low": -2.0}, "action_seed": 54, "max_steps": 80}] + RESET_CHAIN)
     wide = {"low": -3.0, "high": 3.0}
     record("Acrobot-v1_resets", "Acrobot-v1",
            "resets whose float32 observation needs numpy's own float32 cos/sin",
@@ -235,7 +239,7 @@ def main():
            [{"seed": s, "action_seed": 60 + i} for i, s in enumerate(seeds)]
            + [{"seed": None, "policy": "pump", "action_seed": 64},
               {"seed": 23, "options": {"x_init": 0.5, "y_init": 10.0}, "action_seed": 65, "max_steps": 50},
-              {"seed": None, "options": {"y_init": 0.1}, "action_seed": 66, "max_steps": 50}])
+              {"seed": None, "options": {"y_init": 0.1}, "action_seed": 66, "max_steps": 50}] + RESET_CHAIN)
     record("Pendulum-v1_g", "Pendulum-v1", "g=9.81", [{"seed": 24, "action_seed": 67}], {"g": 9.81})
 
 

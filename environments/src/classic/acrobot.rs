@@ -188,3 +188,28 @@ impl Env for Acrobot {
         15
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_shifts_by_whole_turns_and_ends_on_any_input() {
+        let turn = 2.0 * PI;
+        assert_eq!(wrap(3.5), 3.5 - turn);
+        assert_eq!(wrap(-10.0), -10.0 + turn + turn);
+        assert_eq!(wrap(PI), PI);
+        for huge in [1e7, -3e12, f64::MAX] {
+            assert!(wrap(huge).abs() <= PI, "{huge}");
+        }
+        assert!(wrap(f64::INFINITY).is_nan() && wrap(f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn bound_clips_like_python_min_max() {
+        assert_eq!(bound(100.0, MAX_VEL_1), MAX_VEL_1);
+        assert_eq!(bound(-100.0, MAX_VEL_2), -MAX_VEL_2);
+        assert_eq!(bound(1.5, MAX_VEL_1), 1.5);
+        assert!(bound(f64::NAN, MAX_VEL_1).is_nan());
+    }
+}

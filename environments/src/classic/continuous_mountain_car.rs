@@ -72,6 +72,7 @@ impl ContinuousMountainCar {
         } else {
             Num::F32(a)
         };
+        // `0.0025 * math.cos(3 * position)`: `math.cos` returns a Python float.
         let slope = Num::Py(GRAVITY * (Num::Py(3.0) * position).value().cos());
         let mut velocity = velocity + (force * Num::Py(POWER) - slope);
         if velocity.above(MAX_SPEED) {
@@ -231,5 +232,22 @@ impl Env for ContinuousMountainCar {
     }
     fn render_fps(&self) -> u32 {
         30
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_floats_take_the_numpy_operands_type() {
+        // np.float32(0.5) * 0.0015 is a float32 product: 0.000750000006519258 as a float64.
+        let Num::F32(product) = Num::F32(0.5) * Num::Py(POWER) else { panic!("not a float32") };
+        assert_eq!(f64::from(product), 0.000750000006519258);
+        assert!(matches!(Num::F64(0.0) + Num::F32(1.0), Num::F64(_)));
+        assert!(matches!(Num::Py(1.0) - Num::Py(2.0), Num::Py(_)));
+        // np.float32(0.07) > 0.07 is False and == is True: 0.07 becomes a float32.
+        assert!(!Num::F32(0.07).above(0.07) && Num::F32(0.07).equals(0.07));
+        assert!(Num::F64(f64::from(0.07f32)).above(0.07));
     }
 }

@@ -155,3 +155,23 @@ impl Env for Pendulum {
         30
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn angle_normalize_is_numpys_floored_remainder() {
+        // `((x + np.pi) % (2 * np.pi)) - np.pi` on np.float64, printed by numpy 2.4.6.
+        let cases = [
+            (-4.0, 2.2831853071795862),
+            (7.5, 1.2168146928204138),
+            (-PI, -PI),
+            (PI, -PI),
+            (100.25, -0.28096491487337616),
+        ];
+        for (x, want) in cases {
+            assert_eq!(angle_normalize(x), want, "{x}");
+        }
+    }
+}
