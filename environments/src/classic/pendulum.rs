@@ -64,17 +64,7 @@ impl Pendulum {
     /// Draws `uniform(-high, high)` for `high = [x_init, y_init]` (defaults pi and 1).
     fn do_reset(&mut self, seed: Option<u64>, options: &Options) -> Result<[f64; 2]> {
         check_option_keys(options, &["x_init", "y_init"])?;
-        let high = [("x_init", DEFAULT_X), ("y_init", DEFAULT_Y)].map(|(key, default)| {
-            let x = option_f64(options, key, default)?;
-            // numpy's `uniform` refuses an infinite range `high - low`.
-            if (x - (-x)).is_finite() {
-                Ok(x)
-            } else {
-                Err(EnvError::BadOption { key: key.into(), message: format!("{x} gives an infinite range") })
-            }
-        });
-        let [x, y] = high;
-        let (x, y) = (x?, y?);
+        let (x, y) = (half_width(options, "x_init", DEFAULT_X)?, half_width(options, "y_init", DEFAULT_Y)?);
         let rng = super::reseed(&mut self.rng, seed);
         let state = [rng.uniform(-x, x), rng.uniform(-y, y)];
         self.state = Some(state);
@@ -95,6 +85,17 @@ impl Pendulum {
         let state = [newth, newthdot];
         self.state = Some(state);
         Ok((state, Transition { reward: -costs, terminated: false, truncated: false }))
+    }
+}
+
+/// An `x_init`/`y_init` reset option: the half-width of the range drawn from.
+fn half_width(options: &Options, key: &str, default: f64) -> Result<f64> {
+    let x = option_f64(options, key, default)?;
+    // numpy's `uniform` refuses an infinite range `high - low`.
+    if (x - (-x)).is_finite() {
+        Ok(x)
+    } else {
+        Err(EnvError::BadOption { key: key.into(), message: format!("{x} makes the range [-{x}, {x}] infinite") })
     }
 }
 
