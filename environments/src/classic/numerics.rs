@@ -129,9 +129,14 @@ mod tests {
 
     #[test]
     fn squares_are_libm_pow() {
+        // Opaque inputs, so that the compiler cannot fold the calls.
         // np.float64(-3.725699083812117) ** 2 is one ulp below the rounded product.
-        let x = -3.725699083812117;
+        let x = black_box(-3.725699083812117);
         assert_eq!(pow2(x), 13.880833663118446);
         assert_eq!(x * x, 13.880833663118448);
+        // np.float32(2.6186523) ** 2 is one ulp above the rounded product.
+        let u = black_box(2.618_652_3_f32);
+        assert_eq!(pow2_f32(u), 6.857_340_3);
+        assert_eq!(u * u, 6.857_34);
     }
 }
