@@ -100,7 +100,8 @@ fn bad_actions_are_clear_errors() {
 #[test]
 fn render_writes_a_gif_and_refuses_unknown_formats() {
     let gif = std::env::temp_dir().join(format!("limbic-render-{}.gif", std::process::id()));
-    let out = limbic(&["render", "--env", "CartPole-v1", "--seed", "1", "--steps", "10", "--out", gif.to_str().unwrap()]);
+    let out =
+        limbic(&["render", "--env", "CartPole-v1", "--seed", "1", "--steps", "10", "--out", gif.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let bytes = std::fs::read(&gif).expect("the GIF exists");
     assert!(bytes.starts_with(b"GIF89a"));

@@ -127,6 +127,13 @@ pub fn reset_bounds(options: &Options, low: f64, high: f64) -> Result<(f64, f64)
             message: format!("lower bound ({low}) must not exceed upper bound ({high})"),
         });
     }
+    // numpy's `uniform` refuses an infinite range ("Range exceeds valid bounds").
+    if !(high - low).is_finite() {
+        return Err(EnvError::BadOption {
+            key: "high".into(),
+            message: format!("the range high - low ({high} - {low}) is not finite"),
+        });
+    }
     Ok((low, high))
 }
 

@@ -120,14 +120,15 @@ pub fn specs() -> Vec<EnvSpec> {
     REGISTRY.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
 }
 
-/// Builds a registered environment as Gymnasium's `make` does: the env, wrapped in
-/// `OrderEnforcing` and then `TimeLimit` (when the spec or kwargs set one).
+/// Builds a registered environment as Gymnasium's `make` does: the env with its `TimeLimit` (when
+/// the spec or kwargs set one), inside `OrderEnforcing`. `OrderEnforcing` sits outermost (Gymnasium
+/// puts it inside) so that it sees truncation too and refuses any step after the episode ended.
 pub fn make(id: &str, kwargs: &Kwargs) -> Result<Box<dyn Env>> {
     let spec = spec(id)?;
-    let env = OrderEnforcing::new(spec.make_unwrapped(kwargs)?);
+    let env = spec.make_unwrapped(kwargs)?;
     Ok(match spec.time_limit(kwargs)? {
-        Some(steps) => Box::new(TimeLimit::new(env, steps)),
-        None => Box::new(env),
+        Some(steps) => Box::new(OrderEnforcing::new(TimeLimit::new(env, steps))),
+        None => Box::new(OrderEnforcing::new(env)),
     })
 }
 
