@@ -139,3 +139,37 @@ impl<E: Env> Env for FlattenObservation<E> {
         self.env.step_into(action, obs)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use DType::*;
+
+    #[test]
+    fn result_type_is_numpys() {
+        // np.result_type over limbic's dtypes.
+        let table = [
+            (Float32, UInt8, Float32),
+            (Float32, Int8, Float32),
+            (Float32, Int64, Float64),
+            (Float64, UInt8, Float64),
+            (Int64, UInt8, Int64),
+            (Int8, Int64, Int64),
+            (UInt8, UInt8, UInt8),
+        ];
+        for (a, b, want) in table {
+            assert_eq!(result_type(a, b).unwrap(), want, "{a:?} with {b:?}");
+            assert_eq!(result_type(b, a).unwrap(), want, "{b:?} with {a:?}");
+        }
+        assert!(result_type(UInt8, Int8).unwrap_err().to_string().contains("int16"));
+    }
+
+    #[test]
+    fn one_hot_spaces_flatten_to_integer_boxes() {
+        let d = flatten_space(&Space::Discrete { n: 3, start: 5 }).unwrap();
+        assert_eq!((d.shape, d.dtype, d.high), (vec![3], Int64, vec![1.0; 3]));
+        let m = flatten_space(&Space::MultiBinary { shape: vec![2, 2] }).unwrap();
+        assert_eq!((m.shape, m.dtype), (vec![4], Int8));
+        assert!(flatten_space(&Space::Dict(vec![])).is_err());
+    }
+}

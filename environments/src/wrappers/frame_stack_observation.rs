@@ -277,3 +277,25 @@ impl<E: Env> Env for FrameStackObservation<E> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_padding_is_moved_into_the_bounds() {
+        let b = Space::vector_box(&[1.0, -3.0, -1.0], &[2.0, -2.0, 1.0], DType::Float32);
+        assert_eq!(zero_value(&b).unwrap(), Value::F32(vec![1.0, -2.0, 0.0]));
+        assert_eq!(zero_value(&Space::Discrete { n: 3, start: 4 }).unwrap(), Value::Int(4));
+    }
+
+    #[test]
+    fn stacked_spaces_are_batch_space() {
+        let d = stacked_space(&Space::Discrete { n: 3, start: 1 }, 2).unwrap();
+        assert_eq!(d, Space::MultiDiscrete { nvec: vec![3, 3], start: vec![1, 1] });
+        let m = stacked_space(&Space::MultiDiscrete { nvec: vec![2, 5], start: vec![0, -1] }, 2).unwrap();
+        let m = m.as_box().unwrap();
+        assert_eq!((m.low.as_slice(), m.high.as_slice()), (&[0.0, -1.0, 0.0, -1.0][..], &[1.0, 3.0, 1.0, 3.0][..]));
+        assert_eq!((m.shape.as_slice(), m.dtype), (&[2, 2][..], DType::Int64));
+    }
+}

@@ -135,3 +135,20 @@ impl<E: Env> Env for NormalizeReward<E> {
         Ok(t)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classic::CartPole;
+
+    #[test]
+    fn frozen_statistics_only_scale() {
+        let mut env = NormalizeReward::new(CartPole::default());
+        env.set_update_running_mean(false);
+        env.reset(Some(0), &Options::new()).unwrap();
+        let step = env.step(&Value::Int(1)).unwrap();
+        assert_eq!(step.reward, 1.0 / (1.0f64 + 1e-8).sqrt());
+        assert_eq!(env.discounted_return(), 1.0, "G is tracked even when frozen");
+        assert_eq!(env.running_stats(), &RunningMeanStd::new(1));
+    }
+}

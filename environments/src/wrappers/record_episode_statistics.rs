@@ -186,3 +186,30 @@ impl<E: Env> Env for RecordEpisodeStatistics<E> {
         Ok(t)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round6_is_pythons_round() {
+        // Python: round(x, 6) for each x (ties of the exact binary value go to even).
+        let cases =
+            [(0.0078125, 0.007812), (1.0000005, 1.000001), (2.5e-7, 0.0), (3.0000025, 3.000002), (0.1234565, 0.123456)];
+        for (x, want) in cases {
+            assert_eq!(round6(x), want, "round({x}, 6)");
+        }
+    }
+
+    #[test]
+    fn queues_keep_the_last_buffer_length_items() {
+        let mut q = VecDeque::new();
+        for i in 0..5 {
+            push_bounded(&mut q, i, 3);
+        }
+        assert_eq!(q, [2, 3, 4]);
+        let mut none = VecDeque::new();
+        push_bounded(&mut none, 1, 0);
+        assert!(none.is_empty());
+    }
+}

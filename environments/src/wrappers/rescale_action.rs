@@ -79,10 +79,14 @@ impl<E: Env> RescaleAction<E> {
         check_action(&self.unbounded, action)?;
         let p = if self.dtype == DType::Float32 { Precision::F32 } else { Precision::F64 };
         let nums = action.to_f64_vec().unwrap_or_default();
-        let out =
-            nums.iter().zip(&self.intercept).zip(&self.gradient).map(|((&a, &c), &g)| p.round(p.round(a - c) / g));
+        let out = nums.iter().zip(&self.intercept).zip(&self.gradient).map(|((&a, &c), &g)| inverse(a, c, g, p));
         Ok(self.dtype.array(out))
     }
+}
+
+/// `rescale_box`'s backward map of one component, `(a − intercept) / gradient`, in precision `p`.
+fn inverse(a: f64, intercept: f64, gradient: f64, p: Precision) -> f64 {
+    p.round(p.round(a - intercept) / gradient)
 }
 
 /// Gymnasium's `rescale_box` checks, in its order.
@@ -157,5 +161,34 @@ impl<E: Env> Env for RescaleAction<E> {
     fn step_into(&mut self, action: &Value, obs: &mut [f32]) -> Result<Transition> {
         let action = self.rescale(action)?;
         self.env.step_into(&action, obs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn infinite_components_match_gymnasium() {
+        // Gymnasium: rescale_box(Box([-inf, -inf, 0.1], [5, inf, 0.7], float32),
+        //   [-inf, -inf, -1], [1, inf, 1]) maps [0.5, 2.0, 0.25] back to [4.5, 2.0, 0.475].
+        let low = [f64::NEG_INFINITY, f64::NEG_INFINITY, 0.1f32 as f64];
+        let high = [5.0, f64::INFINITY, 0.7f32 as f64];
+        let b = BoxSpace { low: low.to_vec(), high: high.to_vec(), shape: vec![3], dtype: DType::Float32 };
+        let (min, max) = ([f64::NEG_INFINITY, f64::NEG_INFINITY, -1.0], [1.0, f64::INFINITY, 1.0]);
+        check_bounds(&b, &min, &max).unwrap();
+        let (g, c) = coefficients(&b, &min, &max, Precision::F32);
+        assert_eq!(g, [1.0, 1.0, 3.3333335f32 as f64]);
+        let back: Vec<f32> =
+            [0.5, 2.0, 0.25].iter().enumerate().map(|(i, &a)| inverse(a, c[i], g[i], Precision::F32) as f32).collect();
+        assert_eq!(back, [4.5, 2.0, 0.475]);
+    }
+
+    #[test]
+    fn infinite_bounds_must_match() {
+        let b = BoxSpace { low: vec![f64::NEG_INFINITY], high: vec![1.0], shape: vec![1], dtype: DType::Float32 };
+        assert!(check_bounds(&b, &[-1.0], &[1.0]).unwrap_err().to_string().contains("infinity"));
+        assert!(check_bounds(&b, &[f64::NEG_INFINITY], &[f64::INFINITY]).is_err());
+        assert!(check_bounds(&b, &[f64::NEG_INFINITY], &[3.0]).is_ok());
     }
 }

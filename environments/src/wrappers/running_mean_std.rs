@@ -119,18 +119,17 @@ impl RunningMeanStd {
         }
         let rows = batch.len() / dim;
         let n = data.round(rows as f64);
-        let column = |j: usize| batch.iter().skip(j).step_by(dim).copied();
-        let mean: Vec<f64> = (0..dim).map(|j| data.round(numpy_sum(column(j), dim, data) / n)).collect();
-        let var: Vec<f64> = (0..dim)
-            .map(|j| {
-                let squares = column(j).map(|x| {
-                    let d = data.round(x - mean[j]);
-                    data.round(d * d)
-                });
-                data.round(numpy_sum(squares, dim, data) / n)
-            })
-            .collect();
-        self.apply_moments(&mean, &var, rows as f64, data);
+        for j in 0..dim {
+            let x = |i: usize| batch[i * dim + j];
+            let mean = data.round(numpy_sum(&x, rows, dim, data) / n);
+            let square = |i: usize| {
+                let d = data.round(x(i) - mean);
+                data.round(d * d)
+            };
+            let var = data.round(numpy_sum(&square, rows, dim, data) / n);
+            self.update_column(j, mean, var, rows as f64, data);
+        }
+        self.finish_update(rows as f64, data);
         Ok(())
     }
 
@@ -138,28 +137,33 @@ impl RunningMeanStd {
     pub fn update_from_moments(&mut self, batch_mean: &[f64], batch_var: &[f64], batch_count: f64) -> Result<()> {
         self.check_dim("batch_mean", batch_mean.len())?;
         self.check_dim("batch_var", batch_var.len())?;
-        self.apply_moments(batch_mean, batch_var, batch_count, self.precision);
+        for j in 0..self.dim() {
+            self.update_column(j, batch_mean[j], batch_var[j], batch_count, self.precision);
+        }
+        self.finish_update(batch_count, self.precision);
         Ok(())
     }
 
-    /// `update_mean_var_count_from_moments`, operation by operation in numpy's order and
-    /// precision: terms of the stored arrays in their own precision, the rest promoted.
-    fn apply_moments(&mut self, batch_mean: &[f64], batch_var: &[f64], batch_count: f64, data: Precision) {
+    /// `update_mean_var_count_from_moments` for column `j`, operation by operation in numpy's
+    /// order and precision: terms of the stored arrays in their own precision, the rest
+    /// promoted; the counts are Python floats, rounded where they meet the arrays.
+    fn update_column(&mut self, j: usize, batch_mean: f64, batch_var: f64, batch_count: f64, data: Precision) {
         let (own, promoted) = (self.precision, self.precision.max(data));
         let r = |x: f64| promoted.round(x);
-        let tot_count = self.count + batch_count;
-        let (count, bc, tot) = (self.count, batch_count, tot_count);
-        for j in 0..self.dim() {
-            let delta = r(batch_mean[j] - self.mean[j]);
-            let new_mean = r(self.mean[j] + r(r(delta * r(bc)) / r(tot)));
-            let m_a = own.round(self.var[j] * own.round(count));
-            let m_b = data.round(batch_var[j] * data.round(bc));
-            let m2 = r(r(m_a + m_b) + r(r(r(r(delta * delta) * r(count)) * r(bc)) / r(tot)));
-            self.mean[j] = new_mean;
-            self.var[j] = r(m2 / r(tot));
-        }
-        self.count = tot_count;
-        self.precision = promoted;
+        let (count, bc) = (self.count, batch_count);
+        let tot = count + bc;
+        let delta = r(batch_mean - self.mean[j]);
+        let m_a = own.round(self.var[j] * own.round(count));
+        let m_b = data.round(batch_var * data.round(bc));
+        let m2 = r(r(m_a + m_b) + r(r(r(r(delta * delta) * r(count)) * r(bc)) / r(tot)));
+        self.mean[j] = r(self.mean[j] + r(r(delta * r(bc)) / r(tot)));
+        self.var[j] = r(m2 / r(tot));
+    }
+
+    /// The count and precision after every column is updated.
+    fn finish_update(&mut self, batch_count: f64, data: Precision) {
+        self.count += batch_count;
+        self.precision = self.precision.max(data);
     }
 
     /// `(x - mean) / sqrt(var + epsilon)` as numpy computes it for data of precision `data`,
@@ -183,40 +187,39 @@ impl RunningMeanStd {
 }
 
 fn bad(key: &str, message: String) -> EnvError {
-    EnvError::BadKwarg { key: format!("RunningMeanStd {key}"), message }
+    super::bad_param(&format!("RunningMeanStd {key}"), message)
 }
 
-/// numpy's `np.add.reduce` over axis 0 of a `(rows, dim)` array: row by row when `dim > 1`,
-/// pairwise (numpy's blocked pairwise summation) when the column is contiguous (`dim == 1`).
-fn numpy_sum(column: impl Iterator<Item = f64>, dim: usize, p: Precision) -> f64 {
+/// numpy's `np.add.reduce` over axis 0 of a `(rows, dim)` array, column `x(0..rows)`: row by
+/// row when `dim > 1`, pairwise (numpy's blocked pairwise summation) when the column is
+/// contiguous (`dim == 1`).
+fn numpy_sum(x: &impl Fn(usize) -> f64, rows: usize, dim: usize, p: Precision) -> f64 {
     if dim > 1 {
-        column.fold(0.0, |s, x| p.round(s + x))
+        (0..rows).fold(0.0, |s, i| p.round(s + x(i)))
     } else {
-        pairwise_sum(&column.collect::<Vec<f64>>(), p)
+        pairwise_sum(x, 0, rows, p)
     }
 }
 
-/// numpy's `pairwise_sum`: sequential below 8 numbers, 8 interleaved accumulators up to 128,
-/// halves (cut at a multiple of 8) above.
-fn pairwise_sum(a: &[f64], p: Precision) -> f64 {
-    let n = a.len();
-    let add = |x: f64, y: f64| p.round(x + y);
+/// numpy's `pairwise_sum` of `x(start..start + n)`: sequential below 8 numbers, 8 interleaved
+/// accumulators up to 128, halves (cut at a multiple of 8) above.
+fn pairwise_sum(x: &impl Fn(usize) -> f64, start: usize, n: usize, p: Precision) -> f64 {
+    let add = |a: f64, b: f64| p.round(a + b);
     if n < 8 {
-        a.iter().fold(0.0, |s, &x| add(s, x))
+        (start..start + n).fold(0.0, |s, i| add(s, x(i)))
     } else if n <= 128 {
-        let mut r = [0.0; 8];
-        r.copy_from_slice(&a[..8]);
+        let mut r: [f64; 8] = std::array::from_fn(|k| x(start + k));
         let whole = n - n % 8;
-        for block in a[8..whole].chunks_exact(8) {
-            for (acc, &x) in r.iter_mut().zip(block) {
-                *acc = add(*acc, x);
+        for block in (8..whole).step_by(8) {
+            for (k, acc) in r.iter_mut().enumerate() {
+                *acc = add(*acc, x(start + block + k));
             }
         }
         let res = add(add(add(r[0], r[1]), add(r[2], r[3])), add(add(r[4], r[5]), add(r[6], r[7])));
-        a[whole..].iter().fold(res, |s, &x| add(s, x))
+        (start + whole..start + n).fold(res, |s, i| add(s, x(i)))
     } else {
         let half = n / 2 - (n / 2) % 8;
-        add(pairwise_sum(&a[..half], p), pairwise_sum(&a[half..], p))
+        add(pairwise_sum(x, start, half, p), pairwise_sum(x, start + half, n - half, p))
     }
 }
 
@@ -250,8 +253,8 @@ mod tests {
     fn pairwise_sum_blocks_like_numpy() {
         // Exact integers: any order gives the same sum, so this checks coverage of every element.
         for n in [1, 7, 8, 9, 16, 17, 128, 129, 300] {
-            let a: Vec<f64> = (1..=n).map(|i| i as f64).collect();
-            assert_eq!(pairwise_sum(&a, Precision::F64), (n * (n + 1) / 2) as f64, "n = {n}");
+            let x = |i: usize| (i + 1) as f64;
+            assert_eq!(pairwise_sum(&x, 0, n, Precision::F64), (n * (n + 1) / 2) as f64, "n = {n}");
         }
     }
 
