@@ -55,8 +55,9 @@ fn replay(rec: &Json) -> usize {
     let kwargs: Kwargs = rec["kwargs"].as_object().cloned().unwrap_or_default();
     let label = format!("{id} {} seed {seed}", rec["kwargs"]);
     let mut env = gridworld::make(id, &kwargs).unwrap_or_else(|e| panic!("{label}: {e}"));
-    // A twin on the fast path must write the same numbers.
-    let mut fast = gridworld::make(id, &kwargs).unwrap();
+    // A twin on the fast path, built by the crate's `make` (wrappers included), must write the
+    // same numbers.
+    let mut fast = limbic_environments::make(id, &kwargs).unwrap();
     let mut row = vec![0.0f32; fast.flat_space().flat_dim().unwrap()];
     let mut steps = 0;
     for (k, ep) in rec["episodes"].as_array().unwrap().iter().enumerate() {
@@ -209,6 +210,9 @@ fn bad_input_is_a_clear_error() {
 fn registry_lists_every_id_with_minigrid_defaults() {
     let ids = gridworld::ids();
     assert_eq!(ids.len(), 75);
+    let env = limbic_environments::make("MiniGrid-DoorKey-5x5-v0", &Kwargs::new()).unwrap();
+    assert_eq!(env.flat_space().flat_dim().unwrap(), 4 + 7 * 7 * 3, "direction one-hot + image");
+    assert!(env.observation_space().flat_dim().is_err(), "the mission has no flat encoding");
     for id in &ids {
         let spec = limbic_environments::registry::spec(id).unwrap();
         assert_eq!(spec.max_episode_steps, None, "{id}: MiniGrid truncates by itself");

@@ -13,7 +13,7 @@
 //! then the image (`size * size * 3`). The mission has no flat encoding (MiniGrid's own
 //! `FlatObsWrapper` needs a vocabulary for it); within one family its text only changes with
 //! the layout, and callers that need it read it from [`GridEnv::world`] or use `reset`/`step`.
-//! [`GridEnv::flat_space`] is the space those rows belong to.
+//! [`Env::flat_space`] is the space those rows belong to.
 
 use super::view::{View, MAX_VIEW_SIZE};
 use super::world::{Action, World};
@@ -100,10 +100,6 @@ pub trait GridEnv: Env {
 
     fn config(&self) -> &GridConfig;
 
-    /// The space of the flat rows `reset_into`/`step_into` write: the observation without its
-    /// mission (direction one-hot, then the image).
-    fn flat_space(&self) -> &Space;
-
     /// MiniGrid's `pprint_grid()`: the grid as text, two characters a cell, the agent as an arrow.
     fn to_text(&self) -> String {
         self.world().to_text()
@@ -150,7 +146,6 @@ impl<T: Task> MiniGrid<T> {
             None => {}
         }
         self.seeded = true;
-        self.world.max_steps = self.config.max_steps;
         self.world.begin_episode(self.config.width, self.config.height);
         self.task.generate(&mut self.world)?;
         let start = self.world.agent_pos;
@@ -232,6 +227,11 @@ impl<T: Task> Env for MiniGrid<T> {
         10
     }
 
+    /// The observation without its mission: direction one-hot, then the image.
+    fn flat_space(&self) -> &Space {
+        &self.flat_space
+    }
+
     fn reset_into(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Result<()> {
         self.begin(seed)?;
         self.write_flat(obs)
@@ -251,9 +251,5 @@ impl<T: Task> GridEnv for MiniGrid<T> {
 
     fn config(&self) -> &GridConfig {
         &self.config
-    }
-
-    fn flat_space(&self) -> &Space {
-        &self.flat_space
     }
 }

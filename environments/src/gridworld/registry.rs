@@ -22,15 +22,16 @@ pub(crate) fn kwarg(name: &'static str, default: Json, doc: &'static str) -> Kwa
     Kwarg { name, default, doc }
 }
 
-/// A layout family: its kwargs (beyond `max_steps` and `agent_view_size`, which all have) and
-/// how to build it from them.
+/// A layout family: its kwargs (beyond `max_steps` and `agent_view_size`, which all have),
+/// whether walls can be made transparent, and how to build it from its kwargs.
 pub(crate) struct Family {
     pub kwargs: Vec<Kwarg>,
+    pub see_through: SeeThrough,
     pub build: fn(&Args) -> Result<Box<dyn GridEnv>>,
 }
 
 /// Whether a family lets `see_through_walls` be set (MiniGrid's constructors that do not pass
-/// it to the base class explicitly), and its value when it is not set.
+/// it to the base class themselves), or its fixed value.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SeeThrough {
     Fixed(bool),
@@ -41,17 +42,18 @@ impl Family {
     pub fn new(kwargs: Vec<Kwarg>, see_through: SeeThrough, build: fn(&Args) -> Result<Box<dyn GridEnv>>) -> Family {
         let mut all = kwargs;
         all.push(kwarg("max_steps", Json::Null, "episode length before truncation (null: the family's default)"));
-        all.push(kwarg("agent_view_size", json!(7), "side of the agent's square view (odd, >= 3)"));
+        all.push(kwarg("agent_view_size", json!(7), "side of the agent's square view (odd, 3 to 63)"));
         if see_through == SeeThrough::Settable {
             all.push(kwarg("see_through_walls", json!(false), "skip occlusion: walls and closed doors hide nothing"));
         }
-        Family { kwargs: all, build }
+        Family { kwargs: all, see_through, build }
     }
 }
 
 /// A family's kwargs after defaults, the id's kwargs and the caller's kwargs were merged.
 pub(crate) struct Args {
     map: Kwargs,
+    see_through: SeeThrough,
 }
 
 fn bad(key: &str, message: String) -> EnvError {
@@ -88,14 +90,13 @@ impl Args {
         if v.is_null() {
             return Ok(None);
         }
-        let pair = v.as_array().filter(|a| a.len() == 2).and_then(|a| Some((a[0].as_i64()?, a[1].as_i64()?)));
-        match pair {
-            Some((x, y)) if (0..=1 << 20).contains(&x) && (0..=1 << 20).contains(&y) => {
-                Some(Some((x as i32, y as i32)))
+        let coord = |c: &Json| c.as_i64().filter(|n| (0..=1 << 20).contains(n)).map(|n| n as i32);
+        if let Some([x, y]) = v.as_array().map(Vec::as_slice) {
+            if let (Some(x), Some(y)) = (coord(x), coord(y)) {
+                return Ok(Some((x, y)));
             }
-            _ => None,
         }
-        .ok_or_else(|| bad(key, format!("expected null or a pair [x, y] of non-negative integers, got {v}")))
+        Err(bad(key, format!("expected null or a pair [x, y] of non-negative integers, got {v}")))
     }
 
     /// An `[x, y]` pair inside a `width` x `height` grid, or `None` for null.
@@ -110,26 +111,19 @@ impl Args {
 
     /// The shared settings: `max_steps` (null: `default_max_steps`), `agent_view_size` and, where
     /// the family allows it, `see_through_walls`.
-    pub fn config(
-        &self,
-        width: i64,
-        height: i64,
-        default_max_steps: i64,
-        see_through: SeeThrough,
-    ) -> Result<GridConfig> {
-        let max_steps = if self.get("max_steps").is_null() {
-            default_max_steps
-        } else {
-            self.int("max_steps", 1..=u32::MAX as i64)?
+    pub fn config(&self, width: i64, height: i64, default_max_steps: i64) -> Result<GridConfig> {
+        let max_steps = match self.get("max_steps") {
+            Json::Null => default_max_steps,
+            _ => self.int("max_steps", 1..=u32::MAX as i64)?,
         };
-        let see_through_walls = match see_through {
+        let see_through_walls = match self.see_through {
             SeeThrough::Fixed(value) => value,
             SeeThrough::Settable => self.flag("see_through_walls")?,
         };
         Ok(GridConfig {
             width: width as usize,
             height: height as usize,
-            max_steps: max_steps as u32,
+            max_steps: max_steps.min(u32::MAX as i64) as u32,
             see_through_walls,
             agent_view_size: self.int("agent_view_size", 3..=MAX_VIEW_SIZE as i64)? as usize,
         })
@@ -277,7 +271,7 @@ impl Entry {
         }
         let mut map: Kwargs = self.family.kwargs.iter().map(|k| (k.name.to_string(), self.default(k))).collect();
         map.extend(kwargs.clone());
-        (self.family.build)(&Args { map })
+        (self.family.build)(&Args { map, see_through: self.family.see_through })
     }
 
     /// The kwarg's value for this id: MiniGrid's registered value, else the family default.

@@ -108,5 +108,5 @@ fn build(args: &Args) -> Result<Box<dyn GridEnv>> {
         other => return Err(bad("obstacle_type", format!("expected \"lava\" or \"wall\", got {other:?}"))),
     };
     let task = Crossing::new(args.int("num_crossings", 0..=1024)? as usize, obstacle);
-    boxed(task, args.config(size, size, 4 * size * size, SeeThrough::Fixed(false))?)
+    boxed(task, args.config(size, size, 4 * size * size)?)
 }

@@ -31,8 +31,6 @@ impl Task for DistShift {
     }
 }
 
-const SEE_THROUGH: SeeThrough = SeeThrough::Fixed(true);
-
 pub(crate) fn family() -> Family {
     Family::new(
         vec![
@@ -42,7 +40,7 @@ pub(crate) fn family() -> Family {
             kwarg("agent_start_dir", json!(0), "the agent's start direction (0 right, 1 down, 2 left, 3 up)"),
             kwarg("strip2_row", json!(2), "the row of the second lava strip"),
         ],
-        SEE_THROUGH,
+        SeeThrough::Fixed(true),
         build,
     )
 }
@@ -54,5 +52,5 @@ fn build(args: &Args) -> Result<Box<dyn GridEnv>> {
         agent_start: args.pos_within("agent_start_pos", width, height)?.map(|pos| (pos, dir)),
         strip2_row: args.int("strip2_row", 0..=height - 1)? as i32,
     };
-    boxed(task, args.config(width, height, 4 * width * height, SEE_THROUGH)?)
+    boxed(task, args.config(width, height, 4 * width * height)?)
 }

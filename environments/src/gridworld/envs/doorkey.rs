@@ -29,5 +29,5 @@ pub(crate) fn family() -> Family {
 
 fn build(args: &Args) -> Result<Box<dyn GridEnv>> {
     let size = args.int("size", 5..=1024)?;
-    boxed(DoorKey, args.config(size, size, 10 * size * size, SeeThrough::Settable)?)
+    boxed(DoorKey, args.config(size, size, 10 * size * size)?)
 }

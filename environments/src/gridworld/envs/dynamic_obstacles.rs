@@ -62,8 +62,6 @@ impl Task for DynamicObstacles {
     }
 }
 
-const SEE_THROUGH: SeeThrough = SeeThrough::Fixed(true);
-
 pub(crate) fn family() -> Family {
     Family::new(
         vec![
@@ -72,7 +70,7 @@ pub(crate) fn family() -> Family {
             kwarg("agent_start_dir", json!(0), "the agent's start direction (0 right, 1 down, 2 left, 3 up)"),
             kwarg("n_obstacles", json!(4), "moving balls (at most size / 2 + 1, else size / 2)"),
         ],
-        SEE_THROUGH,
+        SeeThrough::Fixed(true),
         build,
     )
 }
@@ -88,5 +86,5 @@ fn build(args: &Args) -> Result<Box<dyn GridEnv>> {
         num_obstacles,
         obstacles: Vec::with_capacity(num_obstacles),
     };
-    boxed(task, args.config(size, size, 4 * size * size, SEE_THROUGH)?)
+    boxed(task, args.config(size, size, 4 * size * size)?)
 }

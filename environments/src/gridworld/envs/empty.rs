@@ -27,8 +27,6 @@ impl Task for Empty {
     }
 }
 
-const SEE_THROUGH: SeeThrough = SeeThrough::Fixed(true);
-
 pub(crate) fn family() -> Family {
     Family::new(
         vec![
@@ -36,7 +34,7 @@ pub(crate) fn family() -> Family {
             kwarg("agent_start_pos", json!([1, 1]), "the agent's start [x, y]; null: a random free cell"),
             kwarg("agent_start_dir", json!(0), "the agent's start direction (0 right, 1 down, 2 left, 3 up)"),
         ],
-        SEE_THROUGH,
+        SeeThrough::Fixed(true),
         build,
     )
 }
@@ -45,5 +43,5 @@ fn build(args: &Args) -> Result<Box<dyn GridEnv>> {
     let size = args.int("size", 3..=1024)?;
     let dir = args.int("agent_start_dir", 0..=3)? as usize;
     let start = args.pos_within("agent_start_pos", size, size)?.map(|pos| (pos, dir));
-    boxed(Empty { agent_start: start }, args.config(size, size, 4 * size * size, SEE_THROUGH)?)
+    boxed(Empty { agent_start: start }, args.config(size, size, 4 * size * size)?)
 }

@@ -48,12 +48,10 @@ impl Task for Fetch {
     }
 }
 
-const SEE_THROUGH: SeeThrough = SeeThrough::Fixed(true);
-
 pub(crate) fn family() -> Family {
     Family::new(
         vec![kwarg("size", json!(8), "side of the square grid"), kwarg("numObjs", json!(3), "how many objects")],
-        SEE_THROUGH,
+        SeeThrough::Fixed(true),
         build,
     )
 }
@@ -61,5 +59,5 @@ pub(crate) fn family() -> Family {
 fn build(args: &Args) -> Result<Box<dyn GridEnv>> {
     let size = args.int("size", 3..=1024)?;
     let task = Fetch { num_objs: args.int("numObjs", 1..=1 << 16)? as usize, target: Obj::EMPTY };
-    boxed(task, args.config(size, size, 5 * size * size, SEE_THROUGH)?)
+    boxed(task, args.config(size, size, 5 * size * size)?)
 }

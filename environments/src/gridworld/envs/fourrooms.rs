@@ -74,5 +74,5 @@ fn build(args: &Args) -> Result<Box<dyn GridEnv>> {
         agent_pos: args.pos_within("agent_pos", SIZE, SIZE)?,
         goal_pos: args.pos_within("goal_pos", SIZE, SIZE)?,
     };
-    boxed(task, args.config(SIZE, SIZE, 100, SeeThrough::Settable)?)
+    boxed(task, args.config(SIZE, SIZE, 100)?)
 }

@@ -64,13 +64,11 @@ impl Task for GoToDoor {
     }
 }
 
-const SEE_THROUGH: SeeThrough = SeeThrough::Fixed(true);
-
 pub(crate) fn family() -> Family {
-    Family::new(vec![kwarg("size", json!(5), "largest side of the room (>= 5)")], SEE_THROUGH, build)
+    Family::new(vec![kwarg("size", json!(5), "largest side of the room (>= 5)")], SeeThrough::Fixed(true), build)
 }
 
 fn build(args: &Args) -> Result<Box<dyn GridEnv>> {
     let size = args.int("size", 5..=1024)?;
-    boxed(GoToDoor { target: (0, 0) }, args.config(size, size, 4 * size * size, SEE_THROUGH)?)
+    boxed(GoToDoor { target: (0, 0) }, args.config(size, size, 4 * size * size)?)
 }

@@ -56,15 +56,13 @@ impl Task for GoToObject {
     }
 }
 
-const SEE_THROUGH: SeeThrough = SeeThrough::Fixed(true);
-
 pub(crate) fn family() -> Family {
     Family::new(
         vec![
             kwarg("size", json!(6), "side of the square grid"),
             kwarg("numObjs", json!(2), "how many distinct objects (1 to 18)"),
         ],
-        SEE_THROUGH,
+        SeeThrough::Fixed(true),
         build,
     )
 }
@@ -72,5 +70,5 @@ pub(crate) fn family() -> Family {
 fn build(args: &Args) -> Result<Box<dyn GridEnv>> {
     let size = args.int("size", 3..=1024)?;
     let task = GoToObject { num_objs: args.int("numObjs", 1..=MAX_DISTINCT_OBJECTS)? as usize, target: (0, 0) };
-    boxed(task, args.config(size, size, 5 * size * size, SEE_THROUGH)?)
+    boxed(task, args.config(size, size, 5 * size * size)?)
 }

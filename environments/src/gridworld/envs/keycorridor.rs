@@ -77,6 +77,6 @@ fn build(args: &Args) -> Result<Box<dyn GridEnv>> {
     };
     let task = KeyCorridor::new(room_size as i32, num_rows as i32, obj_type);
     let (width, height) = task.rooms.grid_size();
-    let config = args.config(width as i64, height as i64, 30 * room_size * room_size, SeeThrough::Fixed(false))?;
+    let config = args.config(width as i64, height as i64, 30 * room_size * room_size)?;
     boxed(task, config)
 }

@@ -31,5 +31,5 @@ pub(crate) fn family() -> Family {
 
 fn build(args: &Args) -> Result<Box<dyn GridEnv>> {
     let size = args.int("size", 5..=1024)?;
-    boxed(LavaGap, args.config(size, size, 4 * size * size, SeeThrough::Fixed(false))?)
+    boxed(LavaGap, args.config(size, size, 4 * size * size)?)
 }

@@ -72,5 +72,5 @@ pub(crate) fn family() -> Family {
 
 fn build(args: &Args) -> Result<Box<dyn GridEnv>> {
     let size = args.int("size", 10..=1024)?;
-    boxed(LockedRoom, args.config(size, size, 10 * size, SeeThrough::Settable)?)
+    boxed(LockedRoom, args.config(size, size, 10 * size)?)
 }

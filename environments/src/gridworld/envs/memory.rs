@@ -90,5 +90,5 @@ fn build(args: &Args) -> Result<Box<dyn GridEnv>> {
         return Err(EnvError::BadKwarg { key: "size".into(), message: format!("must be odd, got {size}") });
     }
     let task = Memory::new(args.flag("random_length")?);
-    boxed(task, args.config(size, size, 5 * size * size, SeeThrough::Fixed(false))?)
+    boxed(task, args.config(size, size, 5 * size * size)?)
 }

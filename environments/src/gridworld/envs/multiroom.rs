@@ -152,5 +152,5 @@ fn build(args: &Args) -> Result<Box<dyn GridEnv>> {
     let max_room_size = args.int("maxRoomSize", MIN_ROOM_SIZE as i64..=64)?;
     let (width, height) = (args.int("width", 6..=1024)?, args.int("height", 6..=1024)?);
     let task = MultiRoom::new(min_rooms as i32, max_rooms as i32, max_room_size as i32);
-    boxed(task, args.config(width, height, max_rooms * 20, SeeThrough::Settable)?)
+    boxed(task, args.config(width, height, max_rooms * 20)?)
 }

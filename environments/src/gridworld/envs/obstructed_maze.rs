@@ -139,7 +139,7 @@ pub(crate) fn one_door_family() -> Family {
     Family::new(shared_kwargs(), SeeThrough::Fixed(false), |args| {
         let task = ObstructedMaze::new(Maze::OneDoor, args.flag("key_in_box")?, args.flag("blocked")?);
         let (width, height) = task.rooms.grid_size();
-        boxed(task, args.config(width as i64, height as i64, max_steps(2), SeeThrough::Fixed(false))?)
+        boxed(task, args.config(width as i64, height as i64, max_steps(2))?)
     })
 }
 
@@ -161,7 +161,7 @@ fn build_full(args: &Args, v1: bool) -> Result<Box<dyn GridEnv>> {
     let task = ObstructedMaze::new(maze, args.flag("key_in_box")?, args.flag("blocked")?);
     let (width, height) = task.rooms.grid_size();
     let steps = max_steps(args.int("num_rooms_visited", 1..=1 << 16)?);
-    boxed(task, args.config(width as i64, height as i64, steps, SeeThrough::Fixed(false))?)
+    boxed(task, args.config(width as i64, height as i64, steps)?)
 }
 
 pub(crate) fn full_family() -> Family {

@@ -66,15 +66,13 @@ impl Task for PutNear {
     }
 }
 
-const SEE_THROUGH: SeeThrough = SeeThrough::Fixed(true);
-
 pub(crate) fn family() -> Family {
     Family::new(
         vec![
             kwarg("size", json!(6), "side of the square grid"),
             kwarg("numObjs", json!(2), "how many distinct objects (2 to 18)"),
         ],
-        SEE_THROUGH,
+        SeeThrough::Fixed(true),
         build,
     )
 }
@@ -83,5 +81,5 @@ fn build(args: &Args) -> Result<Box<dyn GridEnv>> {
     let size = args.int("size", 3..=1024)?;
     let num_objs = args.int("numObjs", 2..=MAX_DISTINCT_OBJECTS)? as usize;
     let task = PutNear { num_objs, mover: Obj::EMPTY, target_pos: (0, 0) };
-    boxed(task, args.config(size, size, 5 * size, SEE_THROUGH)?)
+    boxed(task, args.config(size, size, 5 * size)?)
 }

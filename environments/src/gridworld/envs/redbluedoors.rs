@@ -59,5 +59,5 @@ pub(crate) fn family() -> Family {
 
 fn build(args: &Args) -> Result<Box<dyn GridEnv>> {
     let size = args.int("size", 3..=512)?;
-    boxed(RedBlueDoors::new(size as i32), args.config(2 * size, size, 20 * size * size, SeeThrough::Settable)?)
+    boxed(RedBlueDoors::new(size as i32), args.config(2 * size, size, 20 * size * size)?)
 }

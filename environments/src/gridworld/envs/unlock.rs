@@ -73,7 +73,7 @@ fn build(args: &Args, goal: UnlockGoal) -> Result<Box<dyn GridEnv>> {
     let (width, height) = rooms.grid_size();
     let per_cell = if goal == UnlockGoal::PickUpBoxBehindBall { 16 } else { 8 };
     let max_steps = per_cell * (ROOM_SIZE * ROOM_SIZE) as i64;
-    boxed(Unlock::new(goal), args.config(width as i64, height as i64, max_steps, SeeThrough::Fixed(false))?)
+    boxed(Unlock::new(goal), args.config(width as i64, height as i64, max_steps)?)
 }
 
 pub(crate) fn unlock_family() -> Family {
