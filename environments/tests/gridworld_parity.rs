@@ -47,6 +47,7 @@ fn check_init(what: &str, env: &dyn GridEnv, obs: &Value, init: &Json) {
     assert_eq!(obs.get("mission"), Some(&Value::Text(init["mission"].as_str().unwrap().into())), "{what}: mission");
     assert_eq!(direction(obs), init["direction"].as_i64().unwrap(), "{what}: direction");
     assert_eq!(image(obs), &digits(init["image"].as_str().unwrap())[..], "{what}: image");
+    assert!(env.observation_space().contains(obs), "{what}: the observation is outside its space");
 }
 
 fn replay(rec: &Json) -> usize {

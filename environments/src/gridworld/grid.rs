@@ -2,29 +2,52 @@
 
 use super::object::Obj;
 
+const WALL_CODE: u32 = Obj::wall().packed();
+
 /// A grid position `(x, y)`: x grows to the right, y downwards. Signed, because MiniGrid's
 /// view arithmetic and layout code step outside the grid before checking.
 pub type Pos = (i32, i32);
 
-/// A `width` x `height` grid of objects, stored row by row (`cells[y * width + x]`).
+/// A `width` x `height` grid of objects inside `pad` rings of walls, stored row by row.
+///
+/// The rings are what the agent's view shows outside the grid (MiniGrid's `Grid.slice` pads with
+/// walls), so a view `pad` cells wide reads them without bounds checks. Next to each object the
+/// grid keeps its [packed code](Obj::packed), so the view reads one `u32` per cell.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Grid {
     width: i32,
     height: i32,
+    pad: i32,
     cells: Vec<Obj>,
+    codes: Vec<u32>,
 }
 
 impl Grid {
     pub fn new(width: usize, height: usize) -> Grid {
-        Grid { width: width as i32, height: height as i32, cells: vec![Obj::EMPTY; width * height] }
+        Grid::padded(width, height, 0)
+    }
+
+    /// An empty grid inside `pad` rings of walls.
+    pub fn padded(width: usize, height: usize, pad: usize) -> Grid {
+        let mut grid = Grid { width: 0, height: 0, pad: pad as i32, cells: Vec::new(), codes: Vec::new() };
+        grid.reset(width, height);
+        grid
     }
 
     /// Empties the grid and gives it a new size, reusing its storage.
     pub fn reset(&mut self, width: usize, height: usize) {
         self.width = width as i32;
         self.height = height as i32;
+        let len = (self.stride() * (self.height + 2 * self.pad)) as usize;
         self.cells.clear();
-        self.cells.resize(width * height, Obj::EMPTY);
+        self.cells.resize(len, Obj::wall());
+        self.codes.clear();
+        self.codes.resize(len, Obj::wall().packed());
+        for y in 0..self.height {
+            for x in 0..self.width {
+                self.set((x, y), Obj::EMPTY);
+            }
+        }
     }
 
     pub fn width(&self) -> i32 {
@@ -39,22 +62,52 @@ impl Grid {
         0 <= x && x < self.width && 0 <= y && y < self.height
     }
 
+    /// How many rings of walls surround the grid in storage.
+    pub(crate) fn pad(&self) -> usize {
+        self.pad as usize
+    }
+
+    /// Storage row length: the width and the rings on both sides.
+    pub(crate) fn stride(&self) -> i32 {
+        self.width + 2 * self.pad
+    }
+
+    /// Where `pos` (inside the grid or its rings) is stored.
+    #[inline]
+    fn slot(&self, (x, y): Pos) -> Option<usize> {
+        let (px, py) = (x + self.pad, y + self.pad);
+        let inside = 0 <= px && px < self.stride() && 0 <= py && py < self.height + 2 * self.pad;
+        inside.then(|| (py * self.stride() + px) as usize)
+    }
+
+    /// Where a position inside the grid is stored, for walking the storage by strides.
+    pub(crate) fn index(&self, pos: Pos) -> Option<isize> {
+        if self.contains(pos) {
+            self.slot(pos).map(|i| i as isize)
+        } else {
+            None
+        }
+    }
+
+    /// The packed code stored at `index`; a wall's outside the storage.
+    #[inline]
+    pub(crate) fn code_at(&self, index: isize) -> u32 {
+        usize::try_from(index).ok().and_then(|i| self.codes.get(i).copied()).unwrap_or(WALL_CODE)
+    }
+
     /// The object at `pos`; outside the grid a wall, as `Grid.slice` pads the agent's view.
     #[inline]
     pub fn get(&self, pos: Pos) -> Obj {
-        if self.contains(pos) {
-            self.cells[(pos.1 * self.width + pos.0) as usize]
-        } else {
-            Obj::wall()
-        }
+        self.slot(pos).map_or(Obj::wall(), |i| self.cells[i])
     }
 
     /// Puts `obj` at `pos`. Layouts only write inside the grid; a write outside is dropped.
     #[inline]
     pub fn set(&mut self, pos: Pos, obj: Obj) {
         debug_assert!(self.contains(pos), "set({pos:?}) outside a {}x{} grid", self.width, self.height);
-        if self.contains(pos) {
-            self.cells[(pos.1 * self.width + pos.0) as usize] = obj;
+        if let (true, Some(i)) = (self.contains(pos), self.slot(pos)) {
+            self.cells[i] = obj;
+            self.codes[i] = obj.packed();
         }
     }
 
@@ -96,7 +149,7 @@ impl Grid {
     }
 
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.cells.len() * 3);
+        let mut out = Vec::with_capacity((self.width * self.height * 3) as usize);
         self.encode_into(&mut out);
         out
     }

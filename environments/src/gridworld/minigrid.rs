@@ -117,7 +117,7 @@ impl<T: Task> MiniGrid<T> {
         Ok(MiniGrid {
             task,
             config,
-            world: World::new(config.width, config.height, config.max_steps),
+            world: World::padded(config.width, config.height, config.max_steps, size - 1),
             view: View::new(size),
             seeded: false,
             ready: false,

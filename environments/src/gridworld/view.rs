@@ -13,12 +13,13 @@ use super::world::World;
 /// The largest view: visibility rows are bit masks in a `u64`, with room for a carry bit.
 pub const MAX_VIEW_SIZE: usize = 63;
 
-/// The `size` x `size` view, indexed `[vx][vy]` like the image, and per view row `vy` two bit
-/// masks over `vx`: which cells are visible and which let light through.
+/// The `size` x `size` view as [packed codes](Obj::packed), indexed `[vx][vy]` like the image,
+/// and per view row `vy` two bit masks over `vx`: which cells are visible and which let light
+/// through.
 #[derive(Clone, Debug)]
 pub struct View {
     size: usize,
-    cells: Vec<Obj>,
+    codes: Vec<u32>,
     visible: Vec<u64>,
     transparent: Vec<u64>,
 }
@@ -27,7 +28,7 @@ impl View {
     /// A view of side `size` (at most [`MAX_VIEW_SIZE`]).
     pub fn new(size: usize) -> View {
         assert!(size <= MAX_VIEW_SIZE, "view size {size} above {MAX_VIEW_SIZE}");
-        View { size, cells: vec![Obj::EMPTY; size * size], visible: vec![0; size], transparent: vec![0; size] }
+        View { size, codes: vec![0; size * size], visible: vec![0; size], transparent: vec![0; size] }
     }
 
     pub fn size(&self) -> usize {
@@ -46,19 +47,15 @@ impl View {
 
     /// Looks at the world from the agent's cell.
     pub fn observe(&mut self, world: &World, see_through_walls: bool) {
-        let size = self.size as i32;
-        let half = size / 2;
-        let (fx, fy) = world.dir_vec();
-        let (rx, ry) = (-fy, fx);
-        let (ax, ay) = world.agent_pos;
+        if world.grid.pad() + 1 >= self.size {
+            self.read_by_strides(world);
+        } else {
+            self.read_by_positions(world);
+        }
         self.transparent.fill(0);
-        for vx in 0..size {
-            let side = vx - half;
-            for vy in 0..size {
-                let ahead = size - 1 - vy;
-                let cell = world.grid.get((ax + fx * ahead + rx * side, ay + fy * ahead + ry * side));
-                self.transparent[vy as usize] |= (cell.see_behind() as u64) << vx;
-                self.cells[(vx * size + vy) as usize] = cell;
+        for (vx, column) in self.codes.chunks_exact(self.size).enumerate() {
+            for (row, code) in self.transparent.iter_mut().zip(column) {
+                *row |= u64::from(code >> 24) << vx;
             }
         }
         if see_through_walls {
@@ -67,8 +64,43 @@ impl View {
         } else {
             self.process_vis();
         }
-        let agent = (self.size / 2) * self.size + self.size - 1;
-        self.cells[agent] = world.carrying.unwrap_or(Obj::EMPTY);
+        let agent_cell = (self.size / 2) * self.size + self.size - 1;
+        self.codes[agent_cell] = world.carrying.unwrap_or(Obj::EMPTY).packed();
+    }
+
+    /// Reads the view cell by cell: view cell `(vx, vy)` is `size - 1 - vy` cells ahead of the
+    /// agent and `vx - size / 2` to its right.
+    fn read_by_positions(&mut self, world: &World) {
+        let n = self.size as i32;
+        let (fx, fy) = world.dir_vec();
+        let (rx, ry) = (-fy, fx);
+        let (ax, ay) = world.agent_pos;
+        for vx in 0..n {
+            for vy in 0..n {
+                let (ahead, side) = (n - 1 - vy, vx - n / 2);
+                let cell = world.grid.get((ax + fx * ahead + rx * side, ay + fy * ahead + ry * side));
+                self.codes[(vx * n + vy) as usize] = cell.packed();
+            }
+        }
+    }
+
+    /// The same, walking the grid's storage by strides: its wall rings are wide enough to hold
+    /// the whole view, so no cell needs a bounds check.
+    fn read_by_strides(&mut self, world: &World) {
+        let (n, grid) = (self.size as isize, &world.grid);
+        let stride = grid.stride() as isize;
+        let (fx, fy) = world.dir_vec();
+        let (rx, ry) = (-fy, fx);
+        // Storage steps for one cell forward and one cell to the agent's right.
+        let (forward, right) = (fy as isize * stride + fx as isize, ry as isize * stride + rx as isize);
+        let agent = grid.index(world.agent_pos).unwrap_or(isize::MIN / 2);
+        for (vx, column) in self.codes.chunks_exact_mut(self.size).enumerate() {
+            let mut at = agent + forward * (n - 1) + right * (vx as isize - n / 2);
+            for code in column {
+                *code = grid.code_at(at);
+                at -= forward;
+            }
+        }
     }
 
     /// `Grid.process_vis`, a row at a time on bit masks. From the agent's row up to the top,
@@ -85,7 +117,7 @@ impl View {
             let forward = fill_up(self.visible[j], through) & full;
             let emit_forward = forward & through & (full >> 1);
             // Right to left: cells n-1..1 pass light on, over what the first sweep lit.
-            let backward = reverse(fill_up(reverse(forward, n), reverse(through, n)) & full, n);
+            let backward = fill_down(forward, through, n);
             let emit_backward = backward & through & !1;
             self.visible[j] = backward;
             if j > 0 {
@@ -99,32 +131,32 @@ impl View {
         self.visible[vy] >> vx & 1 == 1
     }
 
-    /// The `[vx][vy][channel]` encoding; unseen cells are `(0, 0, 0)`.
+    /// Calls `write` with each cell's slot of `out` (3 values, in `[vx][vy]` order) and its
+    /// encoding; unseen cells are `(0, 0, 0)`.
     #[inline]
-    fn encoded(&self) -> impl Iterator<Item = [u8; 3]> + '_ {
-        self.cells.iter().enumerate().map(|(i, cell)| {
-            if self.is_visible(i / self.size, i % self.size) {
-                cell.encode()
-            } else {
-                [0; 3]
+    fn encode_into<T>(&self, out: &mut [T], mut write: impl FnMut(&mut [T], [u8; 3])) {
+        let mut slots = out.chunks_exact_mut(3);
+        for vx in 0..self.size {
+            for vy in 0..self.size {
+                let Some(slot) = slots.next() else { return };
+                let code = if self.is_visible(vx, vy) { self.codes[vx * self.size + vy].to_le_bytes() } else { [0; 4] };
+                write(slot, [code[0], code[1], code[2]]);
             }
-        })
+        }
     }
 
     /// Writes the image bytes into `out` (length [`View::image_len`]).
     pub fn write_u8(&self, out: &mut [u8]) {
-        for (chunk, code) in out.chunks_exact_mut(3).zip(self.encoded()) {
-            chunk.copy_from_slice(&code);
-        }
+        self.encode_into(out, |slot, code| slot.copy_from_slice(&code));
     }
 
     /// Writes the image as f32 numbers into `out` (length [`View::image_len`]).
     pub fn write_f32(&self, out: &mut [f32]) {
-        for (chunk, code) in out.chunks_exact_mut(3).zip(self.encoded()) {
-            chunk[0] = code[0] as f32;
-            chunk[1] = code[1] as f32;
-            chunk[2] = code[2] as f32;
-        }
+        self.encode_into(out, |slot, code| {
+            slot[0] = code[0] as f32;
+            slot[1] = code[1] as f32;
+            slot[2] = code[2] as f32;
+        });
     }
 }
 
@@ -136,10 +168,19 @@ fn fill_up(seeds: u64, through: u64) -> u64 {
     seeds | (((seeds & through) + through) ^ through)
 }
 
-/// Mirrors the low `n` bits (bit `i` to bit `n - 1 - i`), to sweep the other way.
+/// The cells lit by sweeping towards lower bits. The lit cells that let light through form runs
+/// down through transparent cells; they are grown by doubling steps (a Kogge-Stone fill), then
+/// each lights the cell below it.
 #[inline]
-fn reverse(bits: u64, n: usize) -> u64 {
-    bits.reverse_bits() >> (64 - n)
+fn fill_down(seeds: u64, through: u64, n: usize) -> u64 {
+    let (mut passing, mut open) = (seeds & through, through);
+    let mut shift = 1;
+    while shift < n {
+        passing |= open & (passing >> shift);
+        open &= open >> shift;
+        shift *= 2;
+    }
+    seeds | (passing >> 1)
 }
 
 #[cfg(test)]
@@ -224,6 +265,28 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn padded_and_unpadded_grids_give_the_same_view() {
+        let mut rng = crate::rng::Generator::from_seed(9);
+        for _ in 0..200 {
+            let mut plain = World::new(6, 5, 10);
+            let mut padded = World::padded(6, 5, 10, 6);
+            for w in [&mut plain, &mut padded] {
+                w.grid.wall_rect((0, 0), 6, 5);
+                w.put_obj(Obj::key(Color::Red), (2, 2));
+                w.put_obj(Obj::door(Color::Blue, false), (3, 1));
+            }
+            let pos = (rng.integers(0, 6) as i32, rng.integers(0, 5) as i32);
+            let dir = rng.integers(0, 4) as usize;
+            let (mut a, mut b) = (View::new(7), View::new(7));
+            for (w, v) in [(&mut plain, &mut a), (&mut padded, &mut b)] {
+                (w.agent_pos, w.agent_dir) = (pos, dir);
+                v.observe(w, false);
+            }
+            assert_eq!(image(&a), image(&b), "agent at {pos:?} facing {dir}");
         }
     }
 

@@ -65,8 +65,14 @@ pub struct World {
 
 impl World {
     pub fn new(width: usize, height: usize, max_steps: u32) -> World {
+        World::padded(width, height, max_steps, 0)
+    }
+
+    /// A world whose grid sits in `pad` rings of walls, so a view of side `pad + 1` reads the
+    /// grid without bounds checks.
+    pub fn padded(width: usize, height: usize, max_steps: u32, pad: usize) -> World {
         World {
-            grid: Grid::new(width, height),
+            grid: Grid::padded(width, height, pad),
             agent_pos: (-1, -1),
             agent_dir: 0,
             carrying: None,

@@ -3,7 +3,7 @@
 
 use crate::error::{EnvError, Result};
 use crate::gridworld::registry::{boxed, kwarg, Args, Family, SeeThrough};
-use crate::gridworld::{GridEnv, Obj, Task, World};
+use crate::gridworld::{GridEnv, Obj, ObjType, Task, World};
 use serde_json::json;
 
 /// A river runs along a column (vertical) or a row (horizontal).
@@ -26,7 +26,7 @@ impl Crossing {
 
     fn mission(&self) -> &'static str {
         match self.obstacle.kind {
-            crate::gridworld::ObjType::Lava => "avoid the lava and get to the green goal square",
+            ObjType::Lava => "avoid the lava and get to the green goal square",
             _ => "find the opening and get to the green goal square",
         }
     }

@@ -71,8 +71,8 @@ impl Task for Unlock {
 fn build(args: &Args, goal: UnlockGoal) -> Result<Box<dyn GridEnv>> {
     let rooms = Rooms::new(ROOM_SIZE, 1, 2);
     let (width, height) = rooms.grid_size();
-    let per_cell = if goal == UnlockGoal::PickUpBoxBehindBall { 16 } else { 8 };
-    let max_steps = per_cell * (ROOM_SIZE * ROOM_SIZE) as i64;
+    let steps_per_cell = if goal == UnlockGoal::PickUpBoxBehindBall { 16 } else { 8 };
+    let max_steps = steps_per_cell * (ROOM_SIZE * ROOM_SIZE) as i64;
     boxed(Unlock::new(goal), args.config(width as i64, height as i64, max_steps)?)
 }
 
