@@ -25,7 +25,11 @@ pub struct View {
 }
 
 impl View {
-    /// A view of side `size` (at most [`MAX_VIEW_SIZE`]).
+    /// A view of side `size`.
+    ///
+    /// # Panics
+    ///
+    /// Above [`MAX_VIEW_SIZE`] (configs are checked against it before they get here).
     pub fn new(size: usize) -> View {
         assert!(size <= MAX_VIEW_SIZE, "view size {size} above {MAX_VIEW_SIZE}");
         View { size, codes: vec![0; size * size], visible: vec![0; size], transparent: vec![0; size] }
