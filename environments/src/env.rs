@@ -63,6 +63,12 @@ pub trait Env: Send {
         30
     }
 
+    /// The space whose flat f32 encoding `reset_into`/`step_into` write: the observation space,
+    /// unless part of it has no flat encoding (MiniGrid drops its text mission there).
+    fn flat_space(&self) -> &Space {
+        self.observation_space()
+    }
+
     fn reset_into(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Result<()> {
         let (value, _) = self.reset(seed, &Options::new())?;
         self.observation_space().flatten_into(&value, obs)
@@ -93,6 +99,9 @@ impl<E: Env + ?Sized> Env for Box<E> {
     }
     fn render_fps(&self) -> u32 {
         (**self).render_fps()
+    }
+    fn flat_space(&self) -> &Space {
+        (**self).flat_space()
     }
     fn reset_into(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Result<()> {
         (**self).reset_into(seed, obs)

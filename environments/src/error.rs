@@ -24,6 +24,9 @@ pub enum EnvError {
     EpisodeOver,
     #[error("environment `{id}` is already registered")]
     AlreadyRegistered { id: String },
+    /// A random layout could not be generated (MiniGrid would raise or loop forever).
+    #[error("could not generate the layout: {0}")]
+    LayoutFailed(String),
     #[error("invalid space: {0}")]
     BadSpace(String),
     #[error("{0}")]

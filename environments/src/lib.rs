@@ -4,6 +4,7 @@
 //! - [`Space`] and [`Value`]: Gymnasium's spaces and their elements, with Minari's JSON form;
 //! - [`rng`]: numpy's `SeedSequence`/`PCG64`, so seeds give Gymnasium's initial states;
 //! - [`classic`]: CartPole, MountainCar, MountainCarContinuous, Acrobot, Pendulum;
+//! - [`gridworld`]: MiniGrid's gridworlds (`MiniGrid-*` ids), bit-exact with MiniGrid 3.2.0;
 //! - [`wrappers`], [`registry`] (`make`, `register`), [`render`] (frames, PNG, GIF).
 //!
 //! ```
@@ -20,6 +21,7 @@ pub mod adapters;
 pub mod classic;
 pub mod env;
 pub mod error;
+pub mod gridworld;
 pub mod json;
 pub mod registry;
 pub mod render;

@@ -192,6 +192,29 @@ impl Generator {
         (m >> 64) as u64
     }
 
+    /// numpy's `random_interval(max)`: a uniform integer in `[0, max]` by masking to the smallest
+    /// covering power of two and rejecting draws above `max` (32-bit draws while `max` fits).
+    pub fn interval(&mut self, max: u64) -> u64 {
+        if max == 0 {
+            return 0;
+        }
+        let mask = u64::MAX >> max.leading_zeros();
+        loop {
+            let value = if max <= u32::MAX as u64 { self.bits.next_u32() as u64 } else { self.bits.next_u64() };
+            if value & mask <= max {
+                return value & mask;
+            }
+        }
+    }
+
+    /// `shuffle(x)` in place: numpy's Fisher-Yates from the back, `j = interval(i)` for each `i`.
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.interval(i as u64) as usize;
+            items.swap(i, j);
+        }
+    }
+
     /// A standard normal draw (Box-Muller on two `random()` draws).
     ///
     /// numpy uses a ziggurat here, so this stream differs from numpy's; no Gymnasium or MiniGrid
@@ -244,5 +267,26 @@ mod tests {
         assert_eq!(g.integers(0, 1 << 40), 1072708119942);
         let ints: Vec<i64> = (0..3).map(|_| g.integers(3, 1000)).collect();
         assert_eq!(ints, [96, 736, 761]);
+    }
+
+    #[test]
+    fn shuffle_matches_numpy() {
+        // g = np.random.default_rng(7); l = list(range(10)); g.shuffle(l); g.integers(0, 1000)
+        let mut g = Generator::from_seed(7);
+        let mut l: Vec<u32> = (0..10).collect();
+        g.shuffle(&mut l);
+        assert_eq!(l, [8, 0, 7, 1, 3, 6, 2, 4, 5, 9]);
+        assert_eq!(g.integers(0, 1000), 873);
+        // A buffered 32-bit half from `integers` is consumed by the shuffle first.
+        let mut g = Generator::from_seed(11);
+        assert_eq!(g.integers(0, 5), 0);
+        let mut l: Vec<u32> = (0..6).collect();
+        g.shuffle(&mut l);
+        assert_eq!(l, [3, 1, 4, 5, 2, 0]);
+        assert_eq!([g.integers(0, 100), g.integers(0, 100)], [2, 48]);
+        let mut g = Generator::from_seed(3);
+        let mut l: Vec<u32> = (0..300).collect();
+        g.shuffle(&mut l);
+        assert_eq!((&l[..8], &l[297..]), (&[98, 162, 161, 171, 246, 291, 238, 158][..], &[261, 147, 248][..]));
     }
 }

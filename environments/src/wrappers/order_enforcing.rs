@@ -72,6 +72,9 @@ impl<E: Env> Env for OrderEnforcing<E> {
     fn render_fps(&self) -> u32 {
         self.env.render_fps()
     }
+    fn flat_space(&self) -> &Space {
+        self.env.flat_space()
+    }
     fn reset_into(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Result<()> {
         self.env.reset_into(seed, obs)?;
         self.state = Phase::Running;

@@ -59,6 +59,9 @@ impl<E: Env> Env for TimeLimit<E> {
     fn render_fps(&self) -> u32 {
         self.env.render_fps()
     }
+    fn flat_space(&self) -> &Space {
+        self.env.flat_space()
+    }
     fn reset_into(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Result<()> {
         self.elapsed = 0;
         self.env.reset_into(seed, obs)

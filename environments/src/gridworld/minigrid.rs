@@ -1,0 +1,255 @@
+//! [`MiniGrid`]: one environment type for every layout family, implementing [`Env`].
+//!
+//! A family is a [`Task`]: it generates the layout on reset and may add its own rules around the
+//! shared step, as MiniGrid's env classes override `_gen_grid` and `step`.
+//!
+//! # Observations
+//!
+//! `reset`/`step` return MiniGrid's dict, keys sorted: `{"direction": Int(0..4), "image":
+//! U8(size * size * 3, indexed [x][y][channel]), "mission": Text}`.
+//!
+//! The fast paths `reset_into`/`step_into` write the numeric part as flat f32, in the order
+//! [`Space::flatten_into`] gives for the dict without its mission: the direction one-hot (4),
+//! then the image (`size * size * 3`). The mission has no flat encoding (MiniGrid's own
+//! `FlatObsWrapper` needs a vocabulary for it); within one family its text only changes with
+//! the layout, and callers that need it read it from [`GridEnv::world`] or use `reset`/`step`.
+//! [`Env::flat_space`] is the space those rows belong to.
+
+use super::view::{View, MAX_VIEW_SIZE};
+use super::world::{Action, World};
+use crate::env::{check_action, check_option_keys, Env, Info, Options, Step, Transition};
+use crate::error::{EnvError, Result};
+use crate::rng::Generator;
+use crate::space::{DType, Space};
+use crate::value::Value;
+
+/// The characters MiniGrid missions use, in `FlatObsWrapper`'s code order (`a`-`z`, space, comma).
+pub const MISSION_CHARSET: &str = "abcdefghijklmnopqrstuvwxyz ,";
+
+/// The longest mission `FlatObsWrapper` encodes.
+pub const MISSION_MAX_LEN: usize = 96;
+
+/// A layout family: MiniGrid's `_gen_grid`, and its `step` override if it has one.
+pub trait Task: Send + 'static {
+    /// Builds the grid, places the agent and sets the mission, drawing from `world.rng()` in
+    /// MiniGrid's order. `world` arrives emptied, at the configured size.
+    fn generate(&mut self, world: &mut World) -> Result<()>;
+
+    /// One step; the default is MiniGrid's shared rules.
+    fn step(&mut self, world: &mut World, action: Action) -> Transition {
+        world.step(action)
+    }
+
+    /// The size of the action space (Dynamic-Obstacles uses only the first 3 actions).
+    fn num_actions(&self) -> usize {
+        7
+    }
+}
+
+/// The settings every MiniGrid env has (`MiniGridEnv.__init__`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GridConfig {
+    pub width: usize,
+    pub height: usize,
+    pub max_steps: u32,
+    pub see_through_walls: bool,
+    pub agent_view_size: usize,
+}
+
+impl GridConfig {
+    /// A config with MiniGrid's defaults: opaque walls, a 7 x 7 view.
+    pub fn new(width: usize, height: usize, max_steps: u32) -> GridConfig {
+        GridConfig { width, height, max_steps, see_through_walls: false, agent_view_size: 7 }
+    }
+
+    fn validate(&self) -> Result<()> {
+        let bad = |key: &str, message: String| Err(EnvError::BadKwarg { key: key.into(), message });
+        if self.width < 3 || self.height < 3 || self.width > 1024 || self.height > 1024 {
+            return bad("size", format!("the grid must be 3 to 1024 cells a side, got {}x{}", self.width, self.height));
+        }
+        if self.agent_view_size < 3 || self.agent_view_size.is_multiple_of(2) || self.agent_view_size > MAX_VIEW_SIZE {
+            return bad(
+                "agent_view_size",
+                format!("must be odd, from 3 to {MAX_VIEW_SIZE}, got {}", self.agent_view_size),
+            );
+        }
+        if self.max_steps == 0 {
+            return bad("max_steps", "must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// A MiniGrid environment: a [`Task`] on the shared world, view and step rules.
+pub struct MiniGrid<T> {
+    task: T,
+    config: GridConfig,
+    world: World,
+    view: View,
+    seeded: bool,
+    ready: bool,
+    obs_space: Space,
+    flat_space: Space,
+    act_space: Space,
+}
+
+/// Object-safe access to a MiniGrid env's state, for tests, tools and renderers.
+pub trait GridEnv: Env {
+    /// The episode state: grid, agent, carried object, mission.
+    fn world(&self) -> &World;
+
+    fn config(&self) -> &GridConfig;
+
+    /// MiniGrid's `pprint_grid()`: the grid as text, two characters a cell, the agent as an arrow.
+    fn to_text(&self) -> String {
+        self.world().to_text()
+    }
+}
+
+impl<T: Task> MiniGrid<T> {
+    pub fn new(task: T, config: GridConfig) -> Result<MiniGrid<T>> {
+        config.validate()?;
+        let size = config.agent_view_size;
+        let direction = ("direction".to_string(), Space::discrete(4));
+        let image = ("image".to_string(), Space::uniform_box(0.0, 255.0, &[size, size, 3], DType::UInt8));
+        let mission = Space::Text { min_length: 1, max_length: MISSION_MAX_LEN, charset: MISSION_CHARSET.into() };
+        let act_space = Space::discrete(task.num_actions() as i64);
+        Ok(MiniGrid {
+            task,
+            config,
+            world: World::padded(config.width, config.height, config.max_steps, size - 1),
+            view: View::new(size),
+            seeded: false,
+            ready: false,
+            obs_space: Space::dict(vec![direction.clone(), image.clone(), ("mission".into(), mission)]),
+            flat_space: Space::dict(vec![direction, image]),
+            act_space,
+        })
+    }
+
+    pub fn task(&self) -> &T {
+        &self.task
+    }
+
+    /// Length of a flat row: `4 + size * size * 3`.
+    pub fn flat_dim(&self) -> usize {
+        4 + self.view.image_len()
+    }
+
+    fn begin(&mut self, seed: Option<u64>) -> Result<()> {
+        self.ready = false;
+        // Gymnasium's `reset(seed)`: a seed re-creates the RNG; `None` keeps it (or seeds one from
+        // OS entropy the first time).
+        match seed {
+            Some(s) => self.world.set_rng(Generator::from_seed(s)),
+            None if !self.seeded => self.world.set_rng(Generator::from_entropy()),
+            None => {}
+        }
+        self.seeded = true;
+        self.world.begin_episode(self.config.width, self.config.height);
+        self.task.generate(&mut self.world)?;
+        let start = self.world.agent_pos;
+        if !self.world.grid.contains(start) || !self.world.grid.get(start).can_overlap() {
+            return Err(EnvError::LayoutFailed(format!("the agent was not placed on a free cell (at {start:?})")));
+        }
+        self.view.observe(&self.world, self.config.see_through_walls);
+        self.ready = true;
+        Ok(())
+    }
+
+    fn advance(&mut self, action: &Value) -> Result<Transition> {
+        if !self.ready {
+            return Err(EnvError::NotReset);
+        }
+        check_action(&self.act_space, action)?;
+        let action = action.as_int().and_then(Action::from_index).ok_or_else(|| EnvError::InvalidAction {
+            action: action.to_string(),
+            reason: "not a MiniGrid action".into(),
+        })?;
+        let t = self.task.step(&mut self.world, action);
+        self.view.observe(&self.world, self.config.see_through_walls);
+        Ok(t)
+    }
+
+    fn obs(&self) -> Value {
+        let mut image = vec![0; self.view.image_len()];
+        self.view.write_u8(&mut image);
+        Value::Dict(vec![
+            ("direction".into(), Value::Int(self.world.agent_dir as i64)),
+            ("image".into(), Value::U8(image)),
+            ("mission".into(), Value::Text(self.world.mission.clone())),
+        ])
+    }
+
+    fn write_flat(&self, out: &mut [f32]) -> Result<()> {
+        if out.len() != self.flat_dim() {
+            return Err(EnvError::BadSpace(format!(
+                "the observation buffer holds {} numbers, MiniGrid writes {} (direction one-hot + image)",
+                out.len(),
+                self.flat_dim()
+            )));
+        }
+        let (direction, image) = out.split_at_mut(4);
+        direction.fill(0.0);
+        direction[self.world.agent_dir % 4] = 1.0;
+        self.view.write_f32(image);
+        Ok(())
+    }
+}
+
+impl<T: Task> Env for MiniGrid<T> {
+    fn observation_space(&self) -> &Space {
+        &self.obs_space
+    }
+
+    fn action_space(&self) -> &Space {
+        &self.act_space
+    }
+
+    fn reset(&mut self, seed: Option<u64>, options: &Options) -> Result<(Value, Info)> {
+        check_option_keys(options, &[])?;
+        self.begin(seed)?;
+        Ok((self.obs(), Info::new()))
+    }
+
+    fn step(&mut self, action: &Value) -> Result<Step> {
+        let t = self.advance(action)?;
+        Ok(Step {
+            obs: self.obs(),
+            reward: t.reward,
+            terminated: t.terminated,
+            truncated: t.truncated,
+            info: Info::new(),
+        })
+    }
+
+    fn render_fps(&self) -> u32 {
+        10
+    }
+
+    /// The observation without its mission: direction one-hot, then the image.
+    fn flat_space(&self) -> &Space {
+        &self.flat_space
+    }
+
+    fn reset_into(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Result<()> {
+        self.begin(seed)?;
+        self.write_flat(obs)
+    }
+
+    fn step_into(&mut self, action: &Value, obs: &mut [f32]) -> Result<Transition> {
+        let t = self.advance(action)?;
+        self.write_flat(obs)?;
+        Ok(t)
+    }
+}
+
+impl<T: Task> GridEnv for MiniGrid<T> {
+    fn world(&self) -> &World {
+        &self.world
+    }
+
+    fn config(&self) -> &GridConfig {
+        &self.config
+    }
+}
