@@ -4,7 +4,8 @@
 //! - [`Space`] and [`Value`]: Gymnasium's spaces and their elements, with Minari's JSON form;
 //! - [`rng`]: numpy's `SeedSequence`/`PCG64`, so seeds give Gymnasium's initial states;
 //! - [`classic`]: CartPole, MountainCar, MountainCarContinuous, Acrobot, Pendulum;
-//! - [`wrappers`], [`registry`] (`make`, `register`), [`render`] (frames, PNG, GIF).
+//! - [`wrappers`], [`registry`] (`make`, `register`), [`render`] (frames, PNG, GIF);
+//! - [`vector`]: [`VecEnv`], N envs stepped together into contiguous buffers, optionally threaded.
 //!
 //! ```
 //! use limbic_environments::{make, Env, Kwargs, Options, Value};
@@ -24,6 +25,7 @@ pub mod render;
 pub mod rng;
 pub mod space;
 pub mod value;
+pub mod vector;
 pub mod wrappers;
 
 pub use env::{Env, Info, Options, Step, Transition};
@@ -32,3 +34,4 @@ pub use registry::{make, register, EnvSpec, Kwargs};
 pub use render::Frame;
 pub use space::{DType, Space};
 pub use value::Value;
+pub use vector::{Autoreset, Episode, VecEnv, VecStep};
