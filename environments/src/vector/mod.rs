@@ -199,7 +199,7 @@ impl<E: Env> VecEnv<E> {
             None => std::thread::available_parallelism().map_or(1, |t| t.get()),
         };
         let threads = wanted.min(self.num_envs());
-        self.threads = (threads > 1).then(|| Threads::new(threads, self.num_envs()));
+        self.threads = if threads > 1 { Some(Threads::new(threads, self.num_envs())?) } else { None };
         Ok(self)
     }
 

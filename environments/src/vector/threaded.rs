@@ -15,7 +15,7 @@ use std::thread::{self, JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
 /// How long a waiting thread keeps checking (yielding in between) before it parks.
-const SPIN: Duration = Duration::from_micros(200);
+const SPIN: Duration = Duration::from_micros(50);
 /// Busy checks before the first yield.
 const SPIN_LOOPS: u32 = 200;
 
@@ -30,9 +30,9 @@ pub(super) struct Threads {
 
 impl Threads {
     /// `count` chunks (2 <= count <= num_envs) of near-equal size.
-    pub(super) fn new(count: usize, num_envs: usize) -> Self {
+    pub(super) fn new(count: usize, num_envs: usize) -> Result<Self> {
         let sizes = (0..count).map(|k| (k + 1) * num_envs / count - k * num_envs / count).collect();
-        Threads { sizes, episodes: vec![Vec::new(); count - 1], pool: Pool::new(count - 1) }
+        Ok(Threads { sizes, episodes: vec![Vec::new(); count - 1], pool: Pool::new(count - 1)? })
     }
 
     pub(super) fn count(&self) -> usize {
@@ -118,7 +118,7 @@ impl<T> Items<T> {
 }
 
 impl Pool {
-    fn new(workers: usize) -> Self {
+    fn new(workers: usize) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             generation: AtomicU64::new(0),
             remaining: AtomicUsize::new(0),
@@ -126,16 +126,15 @@ impl Pool {
             shutdown: AtomicBool::new(false),
             job: Mutex::new(None),
         });
-        let workers = (1..=workers)
-            .map(|index| {
-                let shared = Arc::clone(&shared);
-                thread::Builder::new()
-                    .name(format!("limbic-vecenv-{index}"))
-                    .spawn(move || work(&shared, index))
-                    .expect("failed to spawn a vector-env worker thread")
-            })
-            .collect();
-        Pool { shared, workers }
+        let mut pool = Pool { shared, workers: Vec::with_capacity(workers) };
+        for index in 1..=workers {
+            let shared = Arc::clone(&pool.shared);
+            let spawned =
+                thread::Builder::new().name(format!("limbic-vecenv-{index}")).spawn(move || work(&shared, index));
+            // On failure, dropping the pool stops the workers already started.
+            pool.workers.push(spawned?);
+        }
+        Ok(pool)
     }
 
     /// Calls `job` on every item, item 0 on this thread and item k on worker k; returns when
