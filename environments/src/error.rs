@@ -33,6 +33,9 @@ pub enum EnvError {
     Unsupported(String),
     #[error("{0}")]
     Io(String),
+    /// An error of one sub-environment of a vector env, with its index.
+    #[error("sub-environment {index}: {source}")]
+    SubEnv { index: usize, source: Box<EnvError> },
 }
 
 fn list(items: &[String]) -> String {

@@ -5,7 +5,8 @@
 //! - [`rng`]: numpy's `SeedSequence`/`PCG64`, so seeds give Gymnasium's initial states;
 //! - [`classic`]: CartPole, MountainCar, MountainCarContinuous, Acrobot, Pendulum;
 //! - [`gridworld`]: MiniGrid's gridworlds (`MiniGrid-*` ids), bit-exact with MiniGrid 3.2.0;
-//! - [`wrappers`], [`registry`] (`make`, `register`), [`render`] (frames, PNG, GIF).
+//! - [`wrappers`], [`registry`] (`make`, `register`), [`render`] (frames, PNG, GIF);
+//! - [`vector`]: [`VecEnv`], N envs stepped together into contiguous buffers, optionally threaded.
 //!
 //! ```
 //! use limbic_environments::{make, Env, Kwargs, Options, Value};
@@ -28,6 +29,7 @@ pub mod render;
 pub mod rng;
 pub mod space;
 pub mod value;
+pub mod vector;
 pub mod wrappers;
 
 pub use env::{Env, Info, Options, Step, Transition};
@@ -36,3 +38,4 @@ pub use registry::{make, register, EnvSpec, Kwargs};
 pub use render::Frame;
 pub use space::{DType, Space};
 pub use value::Value;
+pub use vector::{Autoreset, Episode, VecEnv, VecStep};

@@ -22,6 +22,10 @@ pub const X_THRESHOLD: f64 = 2.4;
 #[derive(Clone, Debug)]
 pub struct CartPole {
     state: Option<[f64; 4]>,
+    /// `(sin, cos)` of the state's pole angle, computed as soon as the state is set: the next
+    /// step then need not wait for them, and overlaps the following angle's sin/cos with its
+    /// own arithmetic (the same libm calls on the same numbers, so the same results).
+    trig: (f64, f64),
     rng: Option<Generator>,
     sutton_barto_reward: bool,
     /// Set once a terminal step has been returned (Gymnasium's `steps_beyond_terminated`).
@@ -45,6 +49,7 @@ impl CartPole {
         let low: Vec<f64> = high.iter().map(|h| -h).collect();
         CartPole {
             state: None,
+            trig: (0.0, 1.0),
             rng: None,
             sutton_barto_reward,
             terminated_before: false,
@@ -63,16 +68,20 @@ impl CartPole {
         let (low, high) = reset_bounds(options, -0.05, 0.05)?;
         let rng = super::reseed(&mut self.rng, seed);
         let state = [(); 4].map(|_| rng.uniform(low, high));
-        self.state = Some(state);
+        self.set_state(state);
         self.terminated_before = false;
         Ok(state)
     }
 
     fn advance(&mut self, action: &Value) -> Result<([f64; 4], Transition)> {
-        check_action(&self.act_space, action)?;
-        let [x, x_dot, theta, theta_dot] = self.state.ok_or(EnvError::NotReset)?;
-        let force = if action.as_int() == Some(1) { FORCE_MAG } else { -FORCE_MAG };
-        let (sin, cos) = (theta.sin(), theta.cos());
+        // The general space check stays off the hot path, and the force is looked up rather
+        // than branched on: random actions would mispredict half the branches.
+        let force = match action {
+            Value::Int(a @ (0 | 1)) => [-FORCE_MAG, FORCE_MAG][*a as usize],
+            _ => return Err(self.invalid_action(action)),
+        };
+        let Some([x, x_dot, theta, theta_dot]) = self.state else { return Err(EnvError::NotReset) };
+        let (sin, cos) = self.trig;
         let total_mass = MASS_POLE + MASS_CART;
         let polemass_length = MASS_POLE * LENGTH;
         let temp = (force + polemass_length * (theta_dot * theta_dot) * sin) / total_mass;
@@ -80,7 +89,7 @@ impl CartPole {
         let x_acc = temp - polemass_length * theta_acc * cos / total_mass;
         // Euler: positions move with the old velocities.
         let state = [x + TAU * x_dot, x_dot + TAU * x_acc, theta + TAU * theta_dot, theta_dot + TAU * theta_acc];
-        self.state = Some(state);
+        self.set_state(state);
         let terminated = state[0] < -X_THRESHOLD
             || state[0] > X_THRESHOLD
             || state[2] < -theta_threshold()
@@ -110,6 +119,21 @@ impl CartPole {
         };
         self.terminated_before |= terminated;
         Ok((state, Transition { reward, terminated, truncated: false }))
+    }
+}
+
+impl CartPole {
+    fn set_state(&mut self, state: [f64; 4]) {
+        self.state = Some(state);
+        self.trig = (state[2].sin(), state[2].cos());
+    }
+
+    #[cold]
+    fn invalid_action(&self, action: &Value) -> EnvError {
+        match check_action(&self.act_space, action) {
+            Err(e) => e,
+            Ok(()) => EnvError::InvalidAction { action: action.to_string(), reason: "expected 0 or 1".into() },
+        }
     }
 }
 
