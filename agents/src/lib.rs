@@ -1,4 +1,11 @@
-//! limbic-agents: policies, learners, working memory and hierarchical controllers.
+//! limbic-agents: networks, policies and learners on burn (flex backend).
 //!
-//! Nothing is implemented here yet: the learners arrive with the training issue. The crate exists
-//! so the workspace already has the shape `environments <- agents <- rewards <- limbic`.
+//! [`Algorithm`] is the boundary with the platform: the runner in the root crate owns the vector
+//! env, the run directory and the schedule of evaluations and checkpoints; an algorithm owns its
+//! networks, optimizers, normalizers and RNG, and advances training one update at a time.
+
+pub mod algorithm;
+pub mod error;
+
+pub use algorithm::{Algorithm, Update};
+pub use error::{AgentError, Result};
