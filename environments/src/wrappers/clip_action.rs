@@ -44,6 +44,9 @@ impl<E: Env> Env for ClipAction<E> {
     fn observation_space(&self) -> &Space {
         self.env.observation_space()
     }
+    fn flat_space(&self) -> &Space {
+        self.env.flat_space()
+    }
     fn action_space(&self) -> &Space {
         &self.space
     }

@@ -147,6 +147,9 @@ impl<E: Env> Env for RecordEpisodeStatistics<E> {
     fn observation_space(&self) -> &Space {
         self.env.observation_space()
     }
+    fn flat_space(&self) -> &Space {
+        self.env.flat_space()
+    }
     fn action_space(&self) -> &Space {
         self.env.action_space()
     }

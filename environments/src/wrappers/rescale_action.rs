@@ -139,6 +139,9 @@ impl<E: Env> Env for RescaleAction<E> {
     fn observation_space(&self) -> &Space {
         self.env.observation_space()
     }
+    fn flat_space(&self) -> &Space {
+        self.env.flat_space()
+    }
     fn action_space(&self) -> &Space {
         &self.space
     }

@@ -37,6 +37,9 @@ impl<E: Env, F: FnMut(f64) -> f64 + Send> Env for TransformReward<E, F> {
     fn observation_space(&self) -> &Space {
         self.env.observation_space()
     }
+    fn flat_space(&self) -> &Space {
+        self.env.flat_space()
+    }
     fn action_space(&self) -> &Space {
         self.env.action_space()
     }
