@@ -165,3 +165,37 @@ impl<E: GridEnv> Env for FlatObs<E> {
 }
 
 forward_grid_env!(FlatObs);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(max_str_len: usize) -> MissionCodes {
+        MissionCodes { max_str_len, cached: None, codes: vec![0; NUM_CHAR_CODES * max_str_len] }
+    }
+
+    /// The code set in each row, or None for an empty row.
+    fn rows(codes: &[u8]) -> Vec<Option<usize>> {
+        codes.chunks_exact(NUM_CHAR_CODES).map(|row| row.iter().position(|&b| b == 1)).collect()
+    }
+
+    #[test]
+    fn missions_are_lowercased_one_hot_rows() {
+        let mut m = codes(5);
+        assert_eq!(rows(m.encode("Az ,").unwrap()), [Some(0), Some(25), Some(26), Some(27), None]);
+        assert_eq!(rows(m.encode("b").unwrap()), [Some(1), None, None, None, None]);
+        assert_eq!(m.encode("b").unwrap().iter().map(|&b| b as usize).sum::<usize>(), 1);
+    }
+
+    #[test]
+    fn unencodable_missions_are_errors_and_leave_no_cache() {
+        let mut m = codes(5);
+        let err = m.encode("go 2!").unwrap_err().to_string();
+        assert!(err.contains("'2'"), "{err}");
+        assert!(m.cached.is_none());
+        let err = m.encode("abcdef").unwrap_err().to_string();
+        assert!(err.contains("6 characters") && err.contains("max_str_len = 5"), "{err}");
+        // "İ" lowercases to two characters.
+        assert!(m.encode("aaaaİ").is_err());
+    }
+}

@@ -1,8 +1,8 @@
 //! MiniGrid's wrappers (`minigrid/wrappers.py`), one per file, exact to MiniGrid 3.2.0.
 //!
 //! Each is a generic struct over the env it wraps. Those that read the world (the grid, the
-//! agent) need a [`GridEnv`]; those that only reshape the observation take any [`Env`] with
-//! MiniGrid's Dict observation. Every wrapper is itself a [`GridEnv`] when its inner env is one,
+//! agent) need a [`GridEnv`](super::GridEnv); those that only reshape the observation take any [`Env`] with
+//! MiniGrid's Dict observation. Every wrapper is itself a `GridEnv` when its inner env is one,
 //! so they stack in any order MiniGrid allows:
 //!
 //! ```
@@ -17,7 +17,7 @@
 //! ```
 //!
 //! The fast paths (`reset_into`/`step_into`) write [`Env::flat_space`]: the observation without
-//! its text mission, flattened. Wrappers that swap one entry of the Dict ([`Splice`]) build their
+//! its text mission, flattened. Wrappers that swap one entry of the Dict build their
 //! row from the inner env's row and write only that entry; the others forward the inner row.
 
 /// [`GridEnv`](crate::gridworld::GridEnv) for a wrapper over one: the world and config are the
