@@ -106,6 +106,18 @@ pub trait GridEnv: Env {
     }
 }
 
+impl<E: GridEnv + ?Sized> GridEnv for Box<E> {
+    fn world(&self) -> &World {
+        (**self).world()
+    }
+    fn config(&self) -> &GridConfig {
+        (**self).config()
+    }
+    fn to_text(&self) -> String {
+        (**self).to_text()
+    }
+}
+
 impl<T: Task> MiniGrid<T> {
     pub fn new(task: T, config: GridConfig) -> Result<MiniGrid<T>> {
         config.validate()?;

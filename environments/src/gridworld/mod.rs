@@ -8,7 +8,8 @@
 //! - [`view`]: the agent's egocentric, occluded view;
 //! - [`minigrid`]: [`MiniGrid`], the [`Env`](crate::Env) over a layout family ([`Task`]);
 //! - [`roomgrid`]: rooms joined by doors, the base of several families;
-//! - [`envs`]: the families; [`registry`]: the `MiniGrid-*` ids.
+//! - [`envs`]: the families; [`registry`]: the `MiniGrid-*` ids;
+//! - [`wrappers`]: MiniGrid's wrappers (image only, full grid, view size, one-hot, flat, bonuses, ...).
 //!
 //! ```
 //! use limbic_environments::{make, Env, Kwargs, Value};
@@ -34,6 +35,7 @@ pub mod registry;
 pub mod roomgrid;
 pub mod view;
 pub mod world;
+pub mod wrappers;
 
 pub use grid::{Grid, Pos};
 pub use minigrid::{GridConfig, GridEnv, MiniGrid, Task};

@@ -45,7 +45,7 @@ fn flat_is_exact(space: &Space) -> bool {
 }
 
 /// Refuses an observation buffer whose length is not the observation space's flat dimension.
-fn check_buffer(buffer: &[f32], space: &Space) -> Result<()> {
+pub(crate) fn check_buffer(buffer: &[f32], space: &Space) -> Result<()> {
     let dim = space.flat_dim()?;
     if buffer.len() == dim {
         Ok(())
@@ -71,7 +71,7 @@ fn unbounded(b: &BoxSpace) -> Space {
 }
 
 /// The error for a wrapper parameter out of its range.
-fn bad_param(key: &str, message: impl Into<String>) -> EnvError {
+pub(crate) fn bad_param(key: &str, message: impl Into<String>) -> EnvError {
     EnvError::BadKwarg { key: key.into(), message: message.into() }
 }
 
