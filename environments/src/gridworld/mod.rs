@@ -8,7 +8,9 @@
 //! - [`view`]: the agent's egocentric, occluded view;
 //! - [`minigrid`]: [`MiniGrid`], the [`Env`](crate::Env) over a layout family ([`Task`]);
 //! - [`roomgrid`]: rooms joined by doors, the base of several families;
-//! - [`envs`]: the families; [`registry`]: the `MiniGrid-*` ids.
+//! - [`envs`]: the families; [`registry`]: the `MiniGrid-*` ids;
+//! - [`render`]: MiniGrid's pictures (full grid, agent's view) and a terminal rendering;
+//! - [`wrappers`]: MiniGrid's observation wrappers.
 //!
 //! ```
 //! use limbic_environments::{make, Env, Kwargs, Value};
@@ -31,9 +33,11 @@ pub mod grid;
 pub mod minigrid;
 pub mod object;
 pub mod registry;
+pub mod render;
 pub mod roomgrid;
 pub mod view;
 pub mod world;
+pub mod wrappers;
 
 pub use grid::{Grid, Pos};
 pub use minigrid::{GridConfig, GridEnv, MiniGrid, Task};
