@@ -15,10 +15,12 @@
 //! the layout, and callers that need it read it from [`GridEnv::world`] or use `reset`/`step`.
 //! [`Env::flat_space`] is the space those rows belong to.
 
+use super::render;
 use super::view::{View, MAX_VIEW_SIZE};
 use super::world::{Action, World};
 use crate::env::{check_action, check_option_keys, Env, Info, Options, Step, Transition};
 use crate::error::{EnvError, Result};
+use crate::render::Frame;
 use crate::rng::Generator;
 use crate::space::{DType, Space};
 use crate::value::Value;
@@ -62,7 +64,7 @@ impl GridConfig {
         GridConfig { width, height, max_steps, see_through_walls: false, agent_view_size: 7 }
     }
 
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         let bad = |key: &str, message: String| Err(EnvError::BadKwarg { key: key.into(), message });
         if self.width < 3 || self.height < 3 || self.width > 1024 || self.height > 1024 {
             return bad("size", format!("the grid must be 3 to 1024 cells a side, got {}x{}", self.width, self.height));
@@ -106,13 +108,17 @@ pub trait GridEnv: Env {
     }
 }
 
-impl<E: GridEnv + ?Sized> GridEnv for Box<E> {
+/// A boxed gridworld (what [`make`](super::make) returns) is one too, so wrappers over
+/// [`GridEnv`] take it.
+impl<G: GridEnv + ?Sized> GridEnv for Box<G> {
     fn world(&self) -> &World {
         (**self).world()
     }
+
     fn config(&self) -> &GridConfig {
         (**self).config()
     }
+
     fn to_text(&self) -> String {
         (**self).to_text()
     }
@@ -233,6 +239,15 @@ impl<T: Task> Env for MiniGrid<T> {
             truncated: t.truncated,
             info: Info::new(),
         })
+    }
+
+    /// MiniGrid's `rgb_array` picture: the whole grid at 32 pixels a cell, the agent's field of
+    /// view lightened.
+    fn render(&self) -> Result<Frame> {
+        if !self.ready {
+            return Err(EnvError::NotReset);
+        }
+        render::full_frame(&self.world, &self.view, render::TILE_PIXELS, true)
     }
 
     fn render_fps(&self) -> u32 {

@@ -9,6 +9,7 @@
 //! - [`minigrid`]: [`MiniGrid`], the [`Env`](crate::Env) over a layout family ([`Task`]);
 //! - [`roomgrid`]: rooms joined by doors, the base of several families;
 //! - [`envs`]: the families; [`registry`]: the `MiniGrid-*` ids;
+//! - [`render`]: MiniGrid's pictures (full grid, agent's view) and a terminal rendering;
 //! - [`wrappers`]: MiniGrid's wrappers (image only, full grid, view size, one-hot, flat, bonuses, ...).
 //!
 //! ```
@@ -32,6 +33,7 @@ pub mod grid;
 pub mod minigrid;
 pub mod object;
 pub mod registry;
+pub mod render;
 pub mod roomgrid;
 pub mod view;
 pub mod world;

@@ -131,8 +131,16 @@ impl View {
     }
 
     #[inline]
-    fn is_visible(&self, vx: usize, vy: usize) -> bool {
+    pub(crate) fn is_visible(&self, vx: usize, vy: usize) -> bool {
         self.visible[vy] >> vx & 1 == 1
+    }
+
+    /// The encoding of view cell `(vx, vy)`, seen or not (the agent's own cell holds what it
+    /// carries).
+    #[inline]
+    pub(crate) fn cell(&self, vx: usize, vy: usize) -> [u8; 3] {
+        let code = self.codes[vx * self.size + vy].to_le_bytes();
+        [code[0], code[1], code[2]]
     }
 
     /// Calls `write` with each cell's slot of `out` (3 values, in `[vx][vy]` order) and its

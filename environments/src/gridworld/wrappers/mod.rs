@@ -46,6 +46,8 @@ mod no_death;
 mod one_hot_partial_obs;
 mod position_bonus;
 mod reseed;
+mod rgb_img_obs;
+mod rgb_img_partial_obs;
 mod symbolic_obs;
 mod view_size;
 
@@ -59,6 +61,8 @@ pub use no_death::NoDeath;
 pub use one_hot_partial_obs::{OneHotPartialObs, ONE_HOT_BITS};
 pub use position_bonus::PositionBonus;
 pub use reseed::Reseed;
+pub use rgb_img_obs::{FullGrid, Picture, PixelObs, RGBImgObs, DEFAULT_TILE_SIZE};
+pub use rgb_img_partial_obs::{AgentView, RGBImgPartialObs};
 pub use symbolic_obs::SymbolicObs;
 pub use view_size::ViewSize;
 
