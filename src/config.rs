@@ -179,9 +179,8 @@ impl Layer {
 /// env and algorithm, then checks the result.
 pub fn resolve(layers: Vec<Layer>) -> Result<RunConfig> {
     let defaults = RunConfig::default();
-    let pick = |key: &str, default: &str| {
-        layers.iter().rev().find_map(|l| l.get_str(key)).unwrap_or(default).to_string()
-    };
+    let pick =
+        |key: &str, default: &str| layers.iter().rev().find_map(|l| l.get_str(key)).unwrap_or(default).to_string();
     let (env, algo) = (pick("env", &defaults.env), pick("algo", &defaults.algo));
     let Json::Object(mut merged) = serde_json::to_value(&defaults)? else { bail!("the defaults are not an object") };
     let preset = crate::presets::preset(&env, &algo)?;

@@ -100,7 +100,10 @@ pub fn evaluate(
                 ended[i] = Some((returns[i], lengths[i], success));
             }
         }
-        starts = std::mem::replace(&mut pending, step.terminated.iter().zip(step.truncated).map(|(&t, &u)| t || u).collect());
+        starts = std::mem::replace(
+            &mut pending,
+            step.terminated.iter().zip(step.truncated).map(|(&t, &u)| t || u).collect(),
+        );
         obs.copy_from_slice(step.obs);
     }
     let ended: Vec<(f64, u64, bool)> = ended.into_iter().flatten().collect();

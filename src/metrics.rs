@@ -37,7 +37,13 @@ pub struct Counters {
 impl Counters {
     /// Counts one update and returns its line. `seconds` is the update's wall time, `time_s`
     /// the training time so far. Fails on a non-finite metric or an update without env steps.
-    pub fn record(&mut self, update: &Update, episodes: &[Episode], seconds: f64, time_s: f64) -> Result<Map<String, Json>> {
+    pub fn record(
+        &mut self,
+        update: &Update,
+        episodes: &[Episode],
+        seconds: f64,
+        time_s: f64,
+    ) -> Result<Map<String, Json>> {
         let index = self.updates + 1;
         if let Some((key, value)) = update.metrics.iter().find(|(_, v)| !v.is_finite()) {
             bail!("training diverged at update {index}: the algorithm's `{key}` is {value}");
@@ -82,7 +88,8 @@ impl Counters {
 
     /// Mean return of the last episodes, if any ended yet.
     pub fn recent_return(&self) -> Option<f64> {
-        (!self.recent_returns.is_empty()).then(|| self.recent_returns.iter().sum::<f64>() / self.recent_returns.len() as f64)
+        (!self.recent_returns.is_empty())
+            .then(|| self.recent_returns.iter().sum::<f64>() / self.recent_returns.len() as f64)
     }
 }
 

@@ -13,6 +13,8 @@ use std::sync::Once;
 
 const SIZE: (u32, u32) = (960, 600);
 const FONT: &str = "sans-serif";
+/// Points per compared curve at most.
+const MAX_POINTS: usize = 400;
 const PALETTE: [RGBColor; 6] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
@@ -71,8 +73,11 @@ pub fn compare(groups: &[Group], metric: &str) -> Result<Vec<u8>> {
         for (i, (group, summary)) in groups.iter().zip(&summaries).enumerate() {
             let colour = PALETTE[i % PALETTE.len()];
             let band = summary.iter().map(|p| (p.0, p.2)).chain(summary.iter().rev().map(|p| (p.0, p.3)));
-            chart.draw_series([Polygon::new(band.collect::<Vec<_>>(), colour.mix(0.2).filled())]).map_err(plot_error)?;
-            let label = format!("{} ({} run{})", group.label, group.runs.len(), if group.runs.len() == 1 { "" } else { "s" });
+            chart
+                .draw_series([Polygon::new(band.collect::<Vec<_>>(), colour.mix(0.2).filled())])
+                .map_err(plot_error)?;
+            let label =
+                format!("{} ({} run{})", group.label, group.runs.len(), if group.runs.len() == 1 { "" } else { "s" });
             chart
                 .draw_series(LineSeries::new(summary.iter().map(|p| (p.0, p.1)), colour.stroke_width(2)))
                 .map_err(plot_error)?
@@ -83,17 +88,18 @@ pub fn compare(groups: &[Group], metric: &str) -> Result<Vec<u8>> {
     })
 }
 
-/// `(x, mean, min, max)` across runs on a grid of 200 points over the runs' combined range.
+/// `(x, mean, min, max)` across runs at the env steps where runs logged a value (at most
+/// [`MAX_POINTS`] of them, evenly picked), each run interpolated linearly between its points.
 pub fn spread(runs: &[Vec<(f64, f64)>]) -> Vec<(f64, f64, f64, f64)> {
-    let ends = runs.iter().filter_map(|r| Some((r.first()?.0, r.last()?.0)));
-    let (start, end) = ends.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (s, e)| (a.min(s), b.max(e)));
-    if !(start <= end) {
-        return Vec::new();
+    let mut xs: Vec<f64> = runs.iter().flatten().map(|p| p.0).filter(|x| x.is_finite()).collect();
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
+    if xs.len() > MAX_POINTS {
+        let last = xs.len() - 1;
+        xs = (0..MAX_POINTS).map(|k| xs[k * last / (MAX_POINTS - 1)]).collect();
     }
-    let points = if start == end { 1 } else { 200 };
-    (0..points)
-        .filter_map(|k| {
-            let x = if points == 1 { start } else { start + (end - start) * k as f64 / (points - 1) as f64 };
+    xs.into_iter()
+        .filter_map(|x| {
             let ys: Vec<f64> = runs.iter().filter_map(|r| interpolate(r, x)).collect();
             if ys.is_empty() {
                 return None;
@@ -117,7 +123,11 @@ fn interpolate(run: &[(f64, f64)], x: f64) -> Option<f64> {
     Some(y0 + (y1 - y0) * (x - x0) / (x1 - x0))
 }
 
-type Chart<'a, 'b> = ChartContext<'a, BitMapBackend<'b>, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+type Chart<'a, 'b> = ChartContext<
+    'a,
+    BitMapBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
 
 /// Draws axes sized to `points`, lets `body` draw the series, adds the legend, encodes PNG.
 fn draw<'p>(
@@ -147,7 +157,7 @@ fn draw<'p>(
             .label_style((FONT, 15))
             .axis_desc_style((FONT, 17))
             .x_label_formatter(&|x| format_steps(*x))
-            .light_line_style(RGBColor(235, 235, 235))
+            .light_line_style(RGBColor(246, 246, 246))
             .draw()
             .map_err(plot_error)?;
         body(&mut chart)?;
@@ -170,10 +180,11 @@ fn ranges<'p>(points: impl Iterator<Item = &'p (f64, f64)>) -> (std::ops::Range<
     for &(x, y) in points.filter(|p| p.0.is_finite() && p.1.is_finite()) {
         (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
     }
-    if !(x1 > x0) {
+    // No points (the bounds are still infinite): a unit box.
+    if x1 <= x0 {
         x1 = x0 + 1.0;
     }
-    if !(y1 >= y0) {
+    if y1 < y0 {
         (y0, y1) = (0.0, 1.0);
     }
     let pad = if y1 > y0 { 0.05 * (y1 - y0) } else { 0.5f64.max(0.05 * y0.abs()) };
@@ -222,11 +233,16 @@ mod tests {
     #[test]
     fn spread_takes_mean_min_and_max_across_runs() {
         let a = vec![(0.0, 0.0), (100.0, 100.0)];
-        let b = vec![(0.0, 10.0), (100.0, 10.0)];
+        let b = vec![(0.0, 10.0), (50.0, 20.0), (100.0, 10.0), (150.0, 0.0)];
         let s = spread(&[a, b]);
-        assert_eq!(s.len(), 200);
-        assert_eq!(s[0], (0.0, 5.0, 0.0, 10.0));
-        assert_eq!(*s.last().unwrap(), (100.0, 55.0, 10.0, 100.0));
+        // At 50, run a is interpolated (50); past 100 only run b counts.
+        assert_eq!(
+            s,
+            [(0.0, 5.0, 0.0, 10.0), (50.0, 35.0, 20.0, 50.0), (100.0, 55.0, 10.0, 100.0), (150.0, 0.0, 0.0, 0.0)]
+        );
+        let long: Vec<(f64, f64)> = (0..1000).map(|i| (i as f64, 1.0)).collect();
+        let s = spread(&[long]);
+        assert_eq!((s.len(), s[0].0, s[MAX_POINTS - 1].0), (MAX_POINTS, 0.0, 999.0));
     }
 
     #[test]

@@ -40,12 +40,17 @@ impl RandomAgent {
     pub fn new(spec: &AlgorithmSpec) -> Result<Self, AgentError> {
         let params = spec.params.as_object().ok_or_else(|| config_error("params", "expected a JSON object"))?;
         if let Some(key) = params.keys().find(|k| !PARAMS.contains(&k.as_str())) {
-            return Err(config_error(key, &format!("unknown hyperparameter of `random`; valid: {}", PARAMS.join(", "))));
+            return Err(config_error(
+                key,
+                &format!("unknown hyperparameter of `random`; valid: {}", PARAMS.join(", ")),
+            ));
         }
         let n_steps = match params.get("n_steps") {
             None => 128,
-            Some(v) => v.as_u64().filter(|&n| n > 0).ok_or_else(|| config_error("n_steps", "expected a positive integer"))?
-                as usize,
+            Some(v) => {
+                v.as_u64().filter(|&n| n > 0).ok_or_else(|| config_error("n_steps", "expected a positive integer"))?
+                    as usize
+            }
         };
         let state = State { seed: spec.seed, n_steps, updates: 0, acts: 0 };
         Ok(RandomAgent { action_space: spec.action_space.clone(), state })
@@ -79,7 +84,7 @@ impl Algorithm for RandomAgent {
         let mut rng = self.generator(1, self.state.acts);
         self.state.acts += 1;
         let rows = episode_starts.len();
-        if rows == 0 || obs.len() % rows != 0 {
+        if rows == 0 || !obs.len().is_multiple_of(rows) {
             return Err(AgentError::Unsupported(format!("act: {} observation numbers for {rows} rows", obs.len())));
         }
         Ok((0..rows).map(|_| self.action_space.sample(&mut rng)).collect())

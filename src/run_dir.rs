@@ -135,7 +135,8 @@ impl RunDir {
         if best.exists() {
             std::fs::rename(&best, &old).with_context(|| format!("cannot move {}", best.display()))?;
         }
-        std::fs::rename(&tmp, &best).with_context(|| format!("cannot rename {} to {}", tmp.display(), best.display()))?;
+        std::fs::rename(&tmp, &best)
+            .with_context(|| format!("cannot rename {} to {}", tmp.display(), best.display()))?;
         remove_if_present(&old)
     }
 
@@ -173,7 +174,8 @@ impl RunDir {
         let (tmp, path) = (dir.join(format!("{TMP_PREFIX}{name}")), dir.join(name));
         fill_fresh(&tmp, write)?;
         remove_if_present(&path)?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
+        std::fs::rename(&tmp, &path)
+            .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
         Ok(path)
     }
 
@@ -207,7 +209,9 @@ pub struct MetricsLog {
 impl MetricsLog {
     pub fn append(&mut self, line: &Map<String, Json>) -> Result<()> {
         let text = serde_json::to_string(line)? + "\n";
-        self.file.write_all(text.as_bytes()).and_then(|()| self.file.flush())
+        self.file
+            .write_all(text.as_bytes())
+            .and_then(|()| self.file.flush())
             .with_context(|| format!("cannot write {}", self.path.display()))?;
         self.lines += 1;
         Ok(())

@@ -136,7 +136,8 @@ impl Session {
     fn restore(config: RunConfig, run: RunDir, checkpoint: &Path, build: Builder) -> Result<Session> {
         let counters: Counters = read_json(&checkpoint.join(TRAINER_FILE))?;
         let saved: SavedEnvs = read_json(&checkpoint.join(ENVS_FILE))?;
-        let train = TrainEnvs::restore(&config, &saved).with_context(|| format!("checkpoint {}", checkpoint.display()))?;
+        let train =
+            TrainEnvs::restore(&config, &saved).with_context(|| format!("checkpoint {}", checkpoint.display()))?;
         let mut algo = build(&spec(&config, &train)).context("building the algorithm")?;
         algo.load(&checkpoint.join(ALGORITHM_DIR))?;
         let log = run.metrics_log(counters.updates)?;
@@ -144,7 +145,12 @@ impl Session {
             Some(best) => Some(read_json::<EvalSummary>(&best.join(run_dir::EVAL))?.mean_return),
             None => None,
         };
-        tracing::info!("resuming {} at update {} ({} env steps)", run.root().display(), counters.updates, counters.env_steps);
+        tracing::info!(
+            "resuming {} at update {} ({} env steps)",
+            run.root().display(),
+            counters.updates,
+            counters.env_steps
+        );
         Ok(Session { config, run, log, train, algo, counters, best_return, last_eval: None })
     }
 
@@ -180,7 +186,12 @@ impl Session {
     fn evaluate(&mut self) -> Result<EvalSummary> {
         let c = &self.config;
         let eval = evaluate(&mut *self.algo, &c.env, &c.env_kwargs, c.eval_episodes, c.eval_seed(), c.threads)?;
-        tracing::info!("step {}: eval mean return {:.3} ± {:.3}", self.counters.env_steps, eval.mean_return, eval.std_return);
+        tracing::info!(
+            "step {}: eval mean return {:.3} ± {:.3}",
+            self.counters.env_steps,
+            eval.mean_return,
+            eval.std_return
+        );
         Ok(eval)
     }
 
@@ -212,7 +223,10 @@ impl Session {
             None => self.evaluate()?,
         };
         self.run.write_json(run_dir::EVAL, &serde_json::to_value(&eval)?)?;
-        let png = crate::plot::learning_curve(&self.run.read_metrics()?, &format!("{} on {}", self.config.algo, self.config.env))?;
+        let png = crate::plot::learning_curve(
+            &self.run.read_metrics()?,
+            &format!("{} on {}", self.config.algo, self.config.env),
+        )?;
         limbic_environments::render::write_atomically(&self.run.path(run_dir::LEARNING_CURVE), &png)?;
         if options.gif {
             let c = &self.config;
@@ -273,6 +287,7 @@ fn crossed(before: u64, now: u64, every: u64) -> bool {
 }
 
 fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("checkpoint file {} cannot be read", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("checkpoint file {} cannot be read", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("checkpoint file {} is corrupt", path.display()))
 }

@@ -82,7 +82,10 @@ fn bad_values_are_refused_by_name() {
     let cases = [
         (json!({"num_envs": 0}), "`num_envs` must be at least 1"),
         (json!({"eval_episodes": 0}), "`eval_episodes` must be at least 1"),
-        (json!({"env": "CartPole-v9"}), "unknown environment id `CartPole-v9`; did you mean CartPole-v0 or CartPole-v1"),
+        (
+            json!({"env": "CartPole-v9"}),
+            "unknown environment id `CartPole-v9`; did you mean CartPole-v0 or CartPole-v1",
+        ),
         (json!({"algo": "ppo2"}), "unknown algorithm `ppo2`; known: ppo, dqn, sac, random"),
         (json!({"params": [1, 2]}), "`params` must be a JSON object"),
         (json!({"env_kwargs": {"max_episode_steps": -3}}), "max_episode_steps"),
@@ -103,18 +106,51 @@ fn bad_values_are_refused_by_name() {
 fn vocabulary(algo: &str) -> Vec<&'static str> {
     match algo {
         "ppo" => vec![
-            "learning_rate", "n_steps", "batch_size", "n_epochs", "gamma", "gae_lambda", "clip_range", "ent_coef",
-            "vf_coef", "max_grad_norm", "normalize_obs", "normalize_reward", "anneal_lr", "anneal_clip", "net_arch",
+            "learning_rate",
+            "n_steps",
+            "batch_size",
+            "n_epochs",
+            "gamma",
+            "gae_lambda",
+            "clip_range",
+            "ent_coef",
+            "vf_coef",
+            "max_grad_norm",
+            "normalize_obs",
+            "normalize_reward",
+            "anneal_lr",
+            "anneal_clip",
+            "net_arch",
             "activation",
         ],
         "dqn" => vec![
-            "learning_rate", "buffer_size", "learning_starts", "batch_size", "tau", "gamma", "train_freq",
-            "gradient_steps", "target_update_interval", "exploration_fraction", "exploration_initial_eps",
-            "exploration_final_eps", "n_step", "double_q", "net_arch",
+            "learning_rate",
+            "buffer_size",
+            "learning_starts",
+            "batch_size",
+            "tau",
+            "gamma",
+            "train_freq",
+            "gradient_steps",
+            "target_update_interval",
+            "exploration_fraction",
+            "exploration_initial_eps",
+            "exploration_final_eps",
+            "n_step",
+            "double_q",
+            "net_arch",
         ],
         "sac" => vec![
-            "learning_rate", "buffer_size", "learning_starts", "batch_size", "tau", "gamma", "train_freq",
-            "gradient_steps", "ent_coef", "net_arch",
+            "learning_rate",
+            "buffer_size",
+            "learning_starts",
+            "batch_size",
+            "tau",
+            "gamma",
+            "train_freq",
+            "gradient_steps",
+            "ent_coef",
+            "net_arch",
         ],
         other => panic!("no vocabulary for {other}"),
     }
@@ -160,7 +196,8 @@ fn print_config_shows_the_resolved_config() {
 fn the_command_line_reports_a_bad_config_file() {
     let tmp = tempfile::tempdir().unwrap();
     let path = file(&tmp, "bad.json", r#"{"steps": 10}"#);
-    let out = Command::new(env!("CARGO_BIN_EXE_limbic")).arg("train").arg(&path).arg("--print-config").output().unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_limbic")).arg("train").arg(&path).arg("--print-config").output().unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("bad.json") && stderr.contains("unknown field `steps`"), "{stderr}");

@@ -28,7 +28,18 @@ fn eval_json_has_the_summary_and_a_hand_checkable_interval() {
     let dir = tmp.path().join("run");
     train_run(&dir, "CartPole-v1", 1);
     let gif = tmp.path().join("episode.gif");
-    let out = limbic(&["eval", "--run", dir.to_str().unwrap(), "--episodes", "5", "--seed", "100", "--json", "--gif", gif.to_str().unwrap()]);
+    let out = limbic(&[
+        "eval",
+        "--run",
+        dir.to_str().unwrap(),
+        "--episodes",
+        "5",
+        "--seed",
+        "100",
+        "--json",
+        "--gif",
+        gif.to_str().unwrap(),
+    ]);
     let summary: Json = serde_json::from_slice(&out.stdout).expect("one JSON object");
     assert_eq!(summary["episodes"], 5);
     assert_eq!(summary["seed"], 100);
@@ -52,9 +63,14 @@ fn eval_json_has_the_summary_and_a_hand_checkable_interval() {
     assert!(close(&summary["ci95"][0], mean - half) && close(&summary["ci95"][1], mean + half), "{summary}");
 
     // The same seeds give the same episodes; the text form says the same numbers.
-    let again: Json = serde_json::from_slice(&limbic(&["eval", "--run", dir.to_str().unwrap(), "--episodes", "5", "--seed", "100", "--json"]).stdout).unwrap();
+    let again: Json = serde_json::from_slice(
+        &limbic(&["eval", "--run", dir.to_str().unwrap(), "--episodes", "5", "--seed", "100", "--json"]).stdout,
+    )
+    .unwrap();
     assert_eq!(again["returns"], summary["returns"]);
-    let text = String::from_utf8(limbic(&["eval", "--run", dir.to_str().unwrap(), "--episodes", "5", "--seed", "100"]).stdout).unwrap();
+    let text =
+        String::from_utf8(limbic(&["eval", "--run", dir.to_str().unwrap(), "--episodes", "5", "--seed", "100"]).stdout)
+            .unwrap();
     assert!(text.contains(&format!("mean return {mean:.3}")), "{text}");
 }
 
@@ -87,7 +103,10 @@ fn compare_plots_groups_of_runs() {
     args.extend(runs.iter().map(String::as_str));
     let out = limbic(&args);
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("random on CartPole-v1: 2 run(s)") && text.contains("random on CartPole-v0: 1 run(s)"), "{text}");
+    assert!(
+        text.contains("random on CartPole-v1: 2 run(s)") && text.contains("random on CartPole-v0: 1 run(s)"),
+        "{text}"
+    );
     let bytes = std::fs::read(&png).unwrap();
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
 

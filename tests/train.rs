@@ -40,7 +40,8 @@ fn a_run_writes_its_directory_and_well_formed_metrics() {
         let n = number(line, "episodes");
         episodes += n;
         if n > 0.0 {
-            let (mean, min, max) = (number(line, "return_mean"), number(line, "return_min"), number(line, "return_max"));
+            let (mean, min, max) =
+                (number(line, "return_mean"), number(line, "return_min"), number(line, "return_max"));
             assert!(min <= mean && mean <= max);
             // CartPole's return is its length.
             assert_eq!(mean, number(line, "length_mean"));
@@ -85,7 +86,8 @@ fn checkpoints_keep_the_last_k_and_the_best() {
         .iter()
         .filter_map(|l| Some((l.get("env_steps")?.as_f64()?, l.get("eval/mean_return")?.as_f64()?)))
         .collect();
-    let best = evals.iter().fold(None, |b: Option<(f64, f64)>, &e| if b.is_none_or(|b| e.1 > b.1) { Some(e) } else { b });
+    let best =
+        evals.iter().fold(None, |b: Option<(f64, f64)>, &e| if b.is_none_or(|b| e.1 > b.1) { Some(e) } else { b });
     let (best_step, best_return) = best.unwrap();
     let best_dir = run.best_checkpoint().unwrap();
     let saved: Json = serde_json::from_str(&std::fs::read_to_string(best_dir.join("eval.json")).unwrap()).unwrap();

@@ -10,8 +10,11 @@ fn config(env: &str, num_envs: usize) -> RunConfig {
     RunConfig { env: env.into(), num_envs, seed: 11, ..RunConfig::default() }
 }
 
+/// What one vector step gave: observations, rewards, terminated, truncated.
+type Stepped = (Vec<f32>, Vec<f64>, Vec<bool>, Vec<bool>);
+
 /// Steps with random actions from `rng`; returns everything the steps gave.
-fn run(envs: &mut TrainEnvs, rng: &mut Generator, steps: usize) -> Vec<(Vec<f32>, Vec<f64>, Vec<bool>, Vec<bool>)> {
+fn run(envs: &mut TrainEnvs, rng: &mut Generator, steps: usize) -> Vec<Stepped> {
     let space = envs.envs.action_space().clone();
     (0..steps)
         .map(|_| {
