@@ -93,13 +93,14 @@ fn print_summary(outcome: &Outcome) {
     let (c, e) = (&outcome.counters, &outcome.eval);
     println!("Trained {} updates, {} env steps, in {:.1} s.", c.updates, c.env_steps, c.time_s);
     println!("{}", super::eval::describe(e));
-    println!(
-        "Run directory {}: {}, {}, checkpoints/, {}, {}, {}",
-        outcome.dir.display(),
+    let names = [
         run_dir::CONFIG,
         run_dir::METRICS,
+        "checkpoints",
         run_dir::EVAL,
         run_dir::LEARNING_CURVE,
-        run_dir::EPISODE_GIF
-    );
+        run_dir::EPISODE_GIF,
+    ];
+    let written: Vec<&str> = names.into_iter().filter(|name| outcome.dir.join(name).exists()).collect();
+    println!("Run directory {}: {}", outcome.dir.display(), written.join(", "));
 }
