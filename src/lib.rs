@@ -1,8 +1,26 @@
 //! limbic: train reinforcement-learning agents shaped by internal cost functions.
 //!
-//! The platform crate. Today it holds the command line (`limbic`) over the environment layer;
-//! the experiment runner, configs and run artifacts arrive with the training issue.
+//! The platform crate: the command line (`limbic`), and the experiment around a learner.
 //!
 //! - [`environments`]: Gymnasium-faithful environments, spaces, wrappers, vector envs, registry.
+//! - [`agents`]: networks and learners behind the [`agents::Algorithm`] trait.
+//! - [`config`]: [`config::RunConfig`], resolved from defaults, [`presets`], a file and flags.
+//! - [`runner`]: the training loop, resume, and the one-call train-evaluate-report.
+//! - [`run_dir`]: the run directory (config, metrics, checkpoints, plots, GIF), written atomically.
+//! - [`evaluate`] (with [`stats`]) and [`plot`]: evaluation summaries and learning curves.
 
+pub use limbic_agents as agents;
 pub use limbic_environments as environments;
+
+pub mod config;
+pub mod evaluate;
+pub mod metrics;
+pub mod plot;
+pub mod presets;
+pub mod progress;
+pub mod random_agent;
+pub mod run_dir;
+pub mod runner;
+pub mod seeds;
+pub mod stats;
+pub mod train_envs;

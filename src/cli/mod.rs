@@ -1,9 +1,12 @@
 //! Subcommands of `limbic`, one module each.
 
+mod compare;
 mod demo;
 mod envs;
+mod eval;
 mod render;
 mod rollout;
+mod train;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -30,6 +33,12 @@ enum Command {
     Rollout(rollout::Args),
     /// Record an episode as an animated GIF (or a PNG picture).
     Render(render::Args),
+    /// Train an agent into a run directory (config, metrics, checkpoints, plots), or resume one.
+    Train(train::Args),
+    /// Evaluate a run's checkpoint: mean return, std and 95% confidence interval.
+    Eval(eval::Args),
+    /// Plot several runs together: mean and spread across seeds, per algorithm and env.
+    Compare(compare::Args),
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -38,6 +47,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Envs(args)) => envs::run(args),
         Some(Command::Rollout(args)) => rollout::run(args),
         Some(Command::Render(args)) => render::run(args),
+        Some(Command::Train(args)) => train::run(args),
+        Some(Command::Eval(args)) => eval::run(args),
+        Some(Command::Compare(args)) => compare::run(args),
     }
 }
 

@@ -36,6 +36,7 @@
 //! assert!(episodes.iter().all(|e| e.length > 0 && e.episode_return == e.length as f64));
 //! ```
 
+mod state;
 mod sync;
 mod threaded;
 
@@ -44,6 +45,7 @@ use crate::error::{EnvError, Result};
 use crate::registry::{make, Kwargs};
 use crate::space::{DType, Space};
 use crate::value::Value;
+pub use state::VecEnvState;
 use sync::{Actions, Part};
 use threaded::Threads;
 

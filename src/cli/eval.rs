@@ -1,0 +1,78 @@
+//! `limbic eval`: evaluate a run's checkpoint over N episodes, with a confidence interval.
+
+use anyhow::{bail, Result};
+use limbic::evaluate::{evaluate, record_episode, EvalSummary};
+use limbic::run_dir::RunDir;
+use limbic::runner::{build_algorithm, load_algorithm};
+use limbic_environments::render::save_frames;
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// A run directory written by `limbic train`.
+    #[arg(long)]
+    run: PathBuf,
+    /// Episodes to run [default: the run's eval_episodes].
+    #[arg(long)]
+    episodes: Option<usize>,
+    /// Seed of episode 0; episode i resets with seed + i [default: the run's evaluation seed].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Also record the episode with the first seed as an animated GIF (or .png picture).
+    #[arg(long, value_name = "FILE")]
+    gif: Option<PathBuf>,
+    /// Print one JSON object (mean_return, std_return, ci95, episodes, ...) instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Which checkpoint: `best` (falling back to the latest), `latest`, or a checkpoint folder.
+    #[arg(long, default_value = "best")]
+    checkpoint: String,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let run = RunDir::open(&args.run)?;
+    let config = run.config()?;
+    let checkpoint = match args.checkpoint.as_str() {
+        "best" => run.best_checkpoint().map_or_else(|| run.latest_checkpoint(), |best| Ok(Some(best)))?,
+        "latest" => run.latest_checkpoint()?,
+        path => Some(PathBuf::from(path)),
+    };
+    let Some(checkpoint) = checkpoint else {
+        bail!("{} has no checkpoint yet", args.run.display());
+    };
+    let mut algo = load_algorithm(&config, &checkpoint, &build_algorithm)?;
+    let episodes = args.episodes.unwrap_or(config.eval_episodes);
+    if episodes == 0 {
+        bail!("--episodes must be at least 1");
+    }
+    let seed = args.seed.unwrap_or(config.eval_seed());
+    let summary = evaluate(&mut *algo, &config.env, &config.env_kwargs, episodes, seed, config.threads)?;
+    if let Some(path) = &args.gif {
+        let episode = record_episode(&mut *algo, &config.env, &config.env_kwargs, seed)?;
+        save_frames(&episode.frames, episode.fps, path)?;
+    }
+    if args.json {
+        let mut object = serde_json::to_value(&summary)?;
+        object["algo"] = json!(config.algo);
+        object["checkpoint"] = json!(checkpoint.display().to_string());
+        println!("{object}");
+    } else {
+        println!("{} on {}, checkpoint {}", config.algo, config.env, checkpoint.display());
+        println!("{}", describe(&summary));
+        if let Some(path) = &args.gif {
+            println!("wrote {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+/// One line: mean, std, confidence interval, success rate.
+pub(crate) fn describe(e: &EvalSummary) -> String {
+    let ci = e.ci95.map_or(String::new(), |[low, high]| format!(", 95% CI [{low:.3}, {high:.3}]"));
+    let success = e.success_rate.map_or(String::new(), |r| format!(", success {:.0}%", 100.0 * r));
+    format!(
+        "Evaluation over {} episodes (seeds {}..): mean return {:.3} (std {:.3}{ci}{success}), mean length {:.1}",
+        e.episodes, e.seed, e.mean_return, e.std_return, e.mean_length
+    )
+}

@@ -1,0 +1,106 @@
+//! `limbic train`: train an agent into a run directory, or continue one.
+
+use anyhow::Result;
+use limbic::config::{resolve, Layer, RunConfig};
+use limbic::run_dir;
+use limbic::runner::{self, build_algorithm, Options, Outcome};
+use serde_json::Map;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// A JSON config file: any RunConfig fields (--print-config shows them all).
+    config: Option<PathBuf>,
+    /// Environment id, e.g. CartPole-v1 (see `limbic envs`); picks the embedded preset.
+    #[arg(long)]
+    env: Option<String>,
+    /// Learner: ppo, dqn, sac, or random (the uniform-random baseline).
+    #[arg(long)]
+    algo: Option<String>,
+    /// Env steps to train for (total_steps). With --resume: extend the run to this many.
+    #[arg(long)]
+    steps: Option<u64>,
+    /// Seed of the run (algorithm and training envs).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Sub-environments stepped together.
+    #[arg(long)]
+    num_envs: Option<usize>,
+    /// Run directory to create [default: runs/ENV-ALGO-seedSEED].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Set a config field by its dotted path; the value is JSON, else a string. Repeatable:
+    /// --set params.learning_rate=3e-4 --set params.net_arch=[64,64] --set eval_every=5000
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    /// Print the resolved config (defaults < preset < file < flags) as JSON and exit.
+    #[arg(long)]
+    print_config: bool,
+    /// Continue the run in DIR from its latest checkpoint, exactly as it would have gone on.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "env", "algo", "seed", "num_envs", "out", "sets", "print_config"])]
+    resume: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let options = Options { quiet: args.quiet, ..Options::default() };
+    let outcome = match &args.resume {
+        Some(dir) => runner::resume(dir, args.steps, &build_algorithm, &options)?,
+        None => {
+            let config = resolve_args(&args)?;
+            if args.print_config {
+                println!("{}", serde_json::to_string_pretty(&config)?);
+                return Ok(());
+            }
+            let dir = args.out.clone().unwrap_or_else(|| runner::new_run_dir(Path::new("runs"), &config));
+            runner::train(&config, &dir, &build_algorithm, &options)?
+        }
+    };
+    print_summary(&outcome);
+    Ok(())
+}
+
+/// The config from the file and flags, over the defaults and the preset.
+fn resolve_args(args: &Args) -> Result<RunConfig> {
+    let mut layers = Vec::new();
+    if let Some(path) = &args.config {
+        layers.push(Layer::from_file(path)?);
+    }
+    let mut flags = Layer::new("command line", Map::new())?;
+    if let Some(env) = &args.env {
+        flags = flags.with("env", env.as_str())?;
+    }
+    if let Some(algo) = &args.algo {
+        flags = flags.with("algo", algo.as_str())?;
+    }
+    if let Some(steps) = args.steps {
+        flags = flags.with("total_steps", steps)?;
+    }
+    if let Some(seed) = args.seed {
+        flags = flags.with("seed", seed)?;
+    }
+    if let Some(n) = args.num_envs {
+        flags = flags.with("num_envs", n)?;
+    }
+    layers.push(flags);
+    layers.push(Layer::from_assignments("--set", &args.sets)?);
+    resolve(layers)
+}
+
+fn print_summary(outcome: &Outcome) {
+    let (c, e) = (&outcome.counters, &outcome.eval);
+    println!("Trained {} updates, {} env steps, in {:.1} s.", c.updates, c.env_steps, c.time_s);
+    println!("{}", super::eval::describe(e));
+    let names = [
+        run_dir::CONFIG,
+        run_dir::METRICS,
+        "checkpoints",
+        run_dir::EVAL,
+        run_dir::LEARNING_CURVE,
+        run_dir::EPISODE_GIF,
+    ];
+    let written: Vec<&str> = names.into_iter().filter(|name| outcome.dir.join(name).exists()).collect();
+    println!("Run directory {}: {}", outcome.dir.display(), written.join(", "));
+}

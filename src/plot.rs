@@ -1,0 +1,254 @@
+//! Plots as PNG bytes: a run's learning curve, and several runs compared.
+//!
+//! Drawn with plotters into an RGB buffer, with DejaVu Sans embedded in the binary (no system
+//! fonts needed; licence in `assets/fonts/`), and encoded by the environment layer's PNG writer.
+
+use anyhow::{anyhow, Result};
+use limbic_environments::render::encode_png;
+use limbic_environments::Frame;
+use plotters::prelude::*;
+use plotters::style::{register_font, FontStyle};
+use serde_json::{Map, Value as Json};
+use std::sync::Once;
+
+const SIZE: (u32, u32) = (960, 600);
+const FONT: &str = "sans-serif";
+/// Points per compared curve at most.
+const MAX_POINTS: usize = 400;
+const PALETTE: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+/// Points `(env_steps, value)` of one metric over a run's `metrics.jsonl` lines that have it.
+pub fn series(lines: &[Map<String, Json>], key: &str) -> Vec<(f64, f64)> {
+    let value = |line: &Map<String, Json>, k: &str| line.get(k).and_then(Json::as_f64);
+    lines.iter().filter_map(|l| Some((value(l, "env_steps")?, value(l, key)?))).collect()
+}
+
+/// The learning curve of one run: the mean return of the last 100 training episodes and the
+/// evaluations with their 95% confidence intervals, over env steps.
+pub fn learning_curve(lines: &[Map<String, Json>], title: &str) -> Result<Vec<u8>> {
+    let train = series(lines, "return_mean_100");
+    let eval = series(lines, "eval/mean_return");
+    let low = series(lines, "eval/ci95_low");
+    let high = series(lines, "eval/ci95_high");
+    let all = train.iter().chain(&eval).chain(&low).chain(&high);
+    draw(title, "return", all, |chart| {
+        if low.len() == high.len() && !low.is_empty() {
+            let band = low.iter().copied().chain(high.iter().rev().copied()).collect::<Vec<_>>();
+            chart.draw_series([Polygon::new(band, PALETTE[1].mix(0.2).filled())]).map_err(plot_error)?;
+        }
+        chart
+            .draw_series(LineSeries::new(train.iter().copied(), PALETTE[0].stroke_width(2)))
+            .map_err(plot_error)?
+            .label("training (mean of last 100 episodes)")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], PALETTE[0].stroke_width(2)));
+        chart
+            .draw_series(LineSeries::new(eval.iter().copied(), PALETTE[1].stroke_width(2)).point_size(3))
+            .map_err(plot_error)?
+            .label("evaluation (mean, 95% CI)")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], PALETTE[1].stroke_width(2)));
+        Ok(())
+    })
+}
+
+/// A group of runs (e.g. seeds of one algorithm on one env) and the curve of each.
+pub struct Group {
+    pub label: String,
+    pub runs: Vec<Vec<(f64, f64)>>,
+}
+
+/// Several groups in one plot: each group's mean over its runs as a line, and the min-max spread
+/// across runs shaded. Runs are interpolated onto a common grid of env steps; at each point
+/// only the runs that reach it count.
+pub fn compare(groups: &[Group], metric: &str) -> Result<Vec<u8>> {
+    let summaries: Vec<Vec<(f64, f64, f64, f64)>> = groups.iter().map(|g| spread(&g.runs)).collect();
+    let all: Vec<(f64, f64)> = summaries.iter().flatten().flat_map(|&(x, _, lo, hi)| [(x, lo), (x, hi)]).collect();
+    draw(&format!("{metric} over env steps"), metric, all.iter(), |chart| {
+        for (i, (group, summary)) in groups.iter().zip(&summaries).enumerate() {
+            let colour = PALETTE[i % PALETTE.len()];
+            let band = summary.iter().map(|p| (p.0, p.2)).chain(summary.iter().rev().map(|p| (p.0, p.3)));
+            chart
+                .draw_series([Polygon::new(band.collect::<Vec<_>>(), colour.mix(0.2).filled())])
+                .map_err(plot_error)?;
+            let label =
+                format!("{} ({} run{})", group.label, group.runs.len(), if group.runs.len() == 1 { "" } else { "s" });
+            chart
+                .draw_series(LineSeries::new(summary.iter().map(|p| (p.0, p.1)), colour.stroke_width(2)))
+                .map_err(plot_error)?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2)));
+        }
+        Ok(())
+    })
+}
+
+/// `(x, mean, min, max)` across runs at the env steps where runs logged a value (at most
+/// [`MAX_POINTS`] of them, evenly picked), each run interpolated linearly between its points.
+pub fn spread(runs: &[Vec<(f64, f64)>]) -> Vec<(f64, f64, f64, f64)> {
+    let mut xs: Vec<f64> = runs.iter().flatten().map(|p| p.0).filter(|x| x.is_finite()).collect();
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
+    if xs.len() > MAX_POINTS {
+        let last = xs.len() - 1;
+        xs = (0..MAX_POINTS).map(|k| xs[k * last / (MAX_POINTS - 1)]).collect();
+    }
+    xs.into_iter()
+        .filter_map(|x| {
+            let ys: Vec<f64> = runs.iter().filter_map(|r| interpolate(r, x)).collect();
+            if ys.is_empty() {
+                return None;
+            }
+            let mean = ys.iter().sum::<f64>() / ys.len() as f64;
+            let min = ys.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            Some((x, mean, min, max))
+        })
+        .collect()
+}
+
+/// The run's value at `x` by linear interpolation; `None` outside its range.
+fn interpolate(run: &[(f64, f64)], x: f64) -> Option<f64> {
+    let after = run.iter().position(|p| p.0 >= x)?;
+    let (x1, y1) = run[after];
+    if x1 == x {
+        return Some(y1);
+    }
+    let (x0, y0) = *run.get(after.checked_sub(1)?)?;
+    Some(y0 + (y1 - y0) * (x - x0) / (x1 - x0))
+}
+
+type Chart<'a, 'b> = ChartContext<
+    'a,
+    BitMapBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// Draws axes sized to `points`, lets `body` draw the series, adds the legend, encodes PNG.
+fn draw<'p>(
+    title: &str,
+    y_label: &str,
+    points: impl Iterator<Item = &'p (f64, f64)>,
+    body: impl FnOnce(&mut Chart) -> Result<()>,
+) -> Result<Vec<u8>> {
+    register_embedded_font();
+    let (x_range, y_range) = ranges(points);
+    let (width, height) = SIZE;
+    let mut pixels = vec![255u8; (width * height * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_error)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FONT, 24))
+            .margin(16)
+            .x_label_area_size(48)
+            .y_label_area_size(72)
+            .build_cartesian_2d(x_range, y_range)
+            .map_err(plot_error)?;
+        chart
+            .configure_mesh()
+            .x_desc("env steps")
+            .y_desc(y_label)
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 17))
+            .x_label_formatter(&|x| format_steps(*x))
+            .light_line_style(RGBColor(246, 246, 246))
+            .draw()
+            .map_err(plot_error)?;
+        body(&mut chart)?;
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .label_font((FONT, 15))
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(180, 180, 180))
+            .draw()
+            .map_err(plot_error)?;
+        root.present().map_err(plot_error)?;
+    }
+    Ok(encode_png(&Frame { width: width as usize, height: height as usize, pixels })?)
+}
+
+/// Axis ranges around the points, never empty, with a little room above and below.
+fn ranges<'p>(points: impl Iterator<Item = &'p (f64, f64)>) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
+    let (mut x0, mut x1, mut y0, mut y1) = (0.0f64, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+    for &(x, y) in points.filter(|p| p.0.is_finite() && p.1.is_finite()) {
+        (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
+    }
+    // No points (the bounds are still infinite): a unit box.
+    if x1 <= x0 {
+        x1 = x0 + 1.0;
+    }
+    if y1 < y0 {
+        (y0, y1) = (0.0, 1.0);
+    }
+    let pad = if y1 > y0 { 0.05 * (y1 - y0) } else { 0.5f64.max(0.05 * y0.abs()) };
+    (x0..x1, y0 - pad..y1 + pad)
+}
+
+/// 1500 → "1.5k", 2000000 → "2M".
+fn format_steps(x: f64) -> String {
+    let (value, suffix) = match x.abs() {
+        a if a >= 1e6 => (x / 1e6, "M"),
+        a if a >= 1e3 => (x / 1e3, "k"),
+        _ => (x, ""),
+    };
+    let text = format!("{value:.1}");
+    format!("{}{suffix}", text.trim_end_matches(".0"))
+}
+
+fn register_embedded_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let bytes: &'static [u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
+        if register_font(FONT, FontStyle::Normal, bytes).is_err() {
+            tracing::warn!("the embedded font could not be loaded: plots will have no text");
+        }
+    });
+}
+
+fn plot_error(e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow!("cannot draw the plot: {e}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interpolation_stays_inside_each_run() {
+        let run = vec![(0.0, 0.0), (10.0, 10.0), (20.0, 0.0)];
+        assert_eq!(interpolate(&run, 5.0), Some(5.0));
+        assert_eq!(interpolate(&run, 15.0), Some(5.0));
+        assert_eq!(interpolate(&run, 20.0), Some(0.0));
+        assert_eq!(interpolate(&run, 25.0), None);
+        assert_eq!(interpolate(&[(5.0, 1.0)], 0.0), None);
+    }
+
+    #[test]
+    fn spread_takes_mean_min_and_max_across_runs() {
+        let a = vec![(0.0, 0.0), (100.0, 100.0)];
+        let b = vec![(0.0, 10.0), (50.0, 20.0), (100.0, 10.0), (150.0, 0.0)];
+        let s = spread(&[a, b]);
+        // At 50, run a is interpolated (50); past 100 only run b counts.
+        assert_eq!(
+            s,
+            [(0.0, 5.0, 0.0, 10.0), (50.0, 35.0, 20.0, 50.0), (100.0, 55.0, 10.0, 100.0), (150.0, 0.0, 0.0, 0.0)]
+        );
+        let long: Vec<(f64, f64)> = (0..1000).map(|i| (i as f64, 1.0)).collect();
+        let s = spread(&[long]);
+        assert_eq!((s.len(), s[0].0, s[MAX_POINTS - 1].0), (MAX_POINTS, 0.0, 999.0));
+    }
+
+    #[test]
+    fn step_labels_are_short() {
+        assert_eq!(format_steps(1500.0), "1.5k");
+        assert_eq!(format_steps(2_000_000.0), "2M");
+        assert_eq!(format_steps(300.0), "300");
+    }
+}

@@ -1,0 +1,33 @@
+//! Embedded presets: tuned hyperparameters per (algorithm, env), from rl-baselines3-zoo.
+//!
+//! Each is a partial [`RunConfig`](crate::config::RunConfig) (`presets/ALGO/ENV.json`, see
+//! `presets/README.md`), applied over the defaults and under the user's config file and flags.
+
+use crate::config::Layer;
+use anyhow::{Context, Result};
+
+/// (algorithm, env id, the preset's JSON text).
+pub const PRESETS: &[(&str, &str, &str)] = &[
+    ("ppo", "CartPole-v1", include_str!("../presets/ppo/CartPole-v1.json")),
+    ("ppo", "Acrobot-v1", include_str!("../presets/ppo/Acrobot-v1.json")),
+    ("ppo", "MountainCar-v0", include_str!("../presets/ppo/MountainCar-v0.json")),
+    ("ppo", "Pendulum-v1", include_str!("../presets/ppo/Pendulum-v1.json")),
+    ("ppo", "MountainCarContinuous-v0", include_str!("../presets/ppo/MountainCarContinuous-v0.json")),
+    ("ppo", "MiniGrid-Empty-8x8-v0", include_str!("../presets/ppo/MiniGrid-Empty-8x8-v0.json")),
+    ("ppo", "MiniGrid-DoorKey-5x5-v0", include_str!("../presets/ppo/MiniGrid-DoorKey-5x5-v0.json")),
+    ("dqn", "CartPole-v1", include_str!("../presets/dqn/CartPole-v1.json")),
+    ("dqn", "Acrobot-v1", include_str!("../presets/dqn/Acrobot-v1.json")),
+    ("dqn", "MountainCar-v0", include_str!("../presets/dqn/MountainCar-v0.json")),
+    ("sac", "Pendulum-v1", include_str!("../presets/sac/Pendulum-v1.json")),
+    ("sac", "MountainCarContinuous-v0", include_str!("../presets/sac/MountainCarContinuous-v0.json")),
+];
+
+/// The preset for `env` and `algo` as a config layer, if one is embedded.
+pub fn preset(env: &str, algo: &str) -> Result<Option<Layer>> {
+    let Some((_, _, text)) = PRESETS.iter().find(|(a, e, _)| *a == algo && *e == env) else {
+        return Ok(None);
+    };
+    let source = format!("preset {algo}/{env}");
+    let values = serde_json::from_str(text).with_context(|| source.clone())?;
+    Layer::new(&source, values).map(Some)
+}

@@ -1,0 +1,47 @@
+//! The training progress bar: env steps, steps per second and the recent return.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::time::Instant;
+
+/// A progress bar on stdout, hidden when stdout is not a terminal or when asked to be quiet.
+pub struct Progress {
+    bar: ProgressBar,
+    started: Instant,
+    first_step: u64,
+}
+
+impl Progress {
+    pub fn new(total_steps: u64, env_steps: u64, quiet: bool) -> Progress {
+        let target = if quiet || !std::io::stdout().is_terminal() {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stdout()
+        };
+        let bar = ProgressBar::with_draw_target(Some(total_steps), target);
+        let template = "{elapsed_precise} [{bar:30}] {human_pos}/{human_len} steps  {msg}";
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_position(env_steps);
+        Progress { bar, started: Instant::now(), first_step: env_steps }
+    }
+
+    /// Moves the bar to `env_steps`, with the steps per second of this session and the mean
+    /// return of the last episodes.
+    pub fn update(&self, env_steps: u64, recent_return: Option<f64>) {
+        let sps = (env_steps - self.first_step) as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+        let recent = recent_return.map_or(String::new(), |r| format!("  return {r:.2}"));
+        self.bar.set_position(env_steps);
+        self.bar.set_message(format!("{sps:.0} steps/s{recent}"));
+    }
+
+    /// Runs `f` with the bar out of the way (for printing).
+    pub fn suspend<T>(&self, f: impl FnOnce() -> T) -> T {
+        self.bar.suspend(f)
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}

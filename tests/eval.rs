@@ -1,0 +1,119 @@
+//! `limbic train`, `limbic eval` and `limbic compare` through the binary, on runs of the random
+//! baseline.
+
+use serde_json::Value as Json;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn limbic(args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_limbic")).args(args).output().expect("the limbic binary runs");
+    assert!(out.status.success(), "limbic {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+/// A short random-baseline run on `env` through `limbic train`.
+fn train_run(dir: &Path, env: &str, seed: u64) {
+    let seed = seed.to_string();
+    let dir = dir.to_str().unwrap();
+    let sets = ["--set", "params.n_steps=20", "--set", "eval_every=200", "--set", "eval_episodes=3"];
+    let mut args = vec!["train", "--env", env, "--algo", "random", "--steps", "400", "--num-envs", "2"];
+    args.extend(["--seed", &seed, "--out", dir, "--quiet"]);
+    args.extend(sets);
+    limbic(&args);
+}
+
+#[test]
+fn eval_json_has_the_summary_and_a_hand_checkable_interval() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    train_run(&dir, "CartPole-v1", 1);
+    let gif = tmp.path().join("episode.gif");
+    let out = limbic(&[
+        "eval",
+        "--run",
+        dir.to_str().unwrap(),
+        "--episodes",
+        "5",
+        "--seed",
+        "100",
+        "--json",
+        "--gif",
+        gif.to_str().unwrap(),
+    ]);
+    let summary: Json = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(summary["episodes"], 5);
+    assert_eq!(summary["seed"], 100);
+    assert_eq!(summary["algo"], "random");
+    assert!(summary["checkpoint"].as_str().unwrap().ends_with("best"));
+    assert!(summary["success_rate"].is_null(), "CartPole has no success");
+    assert_eq!(&std::fs::read(&gif).unwrap()[..6], b"GIF89a");
+
+    let returns: Vec<f64> = summary["returns"].as_array().unwrap().iter().map(|r| r.as_f64().unwrap()).collect();
+    assert_eq!(returns.len(), 5);
+    // CartPole's return is the episode length.
+    let lengths: Vec<f64> = summary["lengths"].as_array().unwrap().iter().map(|l| l.as_f64().unwrap()).collect();
+    assert_eq!(returns, lengths);
+    let n = 5.0;
+    let mean = returns.iter().sum::<f64>() / n;
+    let std = (returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let half = 2.7764451051977944 * std / n.sqrt(); // t(0.975, 4 degrees of freedom)
+    let close = |a: &Json, b: f64| (a.as_f64().unwrap() - b).abs() < 1e-9 * b.abs().max(1.0);
+    assert!(close(&summary["mean_return"], mean), "{summary}");
+    assert!(close(&summary["std_return"], std), "{summary}");
+    assert!(close(&summary["ci95"][0], mean - half) && close(&summary["ci95"][1], mean + half), "{summary}");
+
+    // The same seeds give the same episodes; the text form says the same numbers.
+    let again: Json = serde_json::from_slice(
+        &limbic(&["eval", "--run", dir.to_str().unwrap(), "--episodes", "5", "--seed", "100", "--json"]).stdout,
+    )
+    .unwrap();
+    assert_eq!(again["returns"], summary["returns"]);
+    let text =
+        String::from_utf8(limbic(&["eval", "--run", dir.to_str().unwrap(), "--episodes", "5", "--seed", "100"]).stdout)
+            .unwrap();
+    assert!(text.contains(&format!("mean return {mean:.3}")), "{text}");
+}
+
+#[test]
+fn success_rates_are_reported_where_they_mean_something() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    train_run(&dir, "MiniGrid-Empty-5x5-v0", 2);
+    let out = limbic(&["eval", "--run", dir.to_str().unwrap(), "--episodes", "4", "--json", "--checkpoint", "latest"]);
+    let summary: Json = serde_json::from_slice(&out.stdout).unwrap();
+    let returns = summary["returns"].as_array().unwrap();
+    // MiniGrid pays a positive reward only on reaching the goal.
+    let successes = returns.iter().filter(|r| r.as_f64().unwrap() > 0.0).count() as f64;
+    assert_eq!(summary["success_rate"].as_f64(), Some(successes / 4.0));
+    assert!(summary["checkpoint"].as_str().unwrap().ends_with("step_400"));
+}
+
+#[test]
+fn compare_plots_groups_of_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs: Vec<String> = (0..3)
+        .map(|seed| {
+            let dir = tmp.path().join(format!("run{seed}"));
+            train_run(&dir, if seed < 2 { "CartPole-v1" } else { "CartPole-v0" }, seed);
+            dir.to_str().unwrap().to_string()
+        })
+        .collect();
+    let png = tmp.path().join("compare.png");
+    let mut args = vec!["compare", "--out", png.to_str().unwrap()];
+    args.extend(runs.iter().map(String::as_str));
+    let out = limbic(&args);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("random on CartPole-v1: 2 run(s)") && text.contains("random on CartPole-v0: 1 run(s)"),
+        "{text}"
+    );
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+
+    let missing = Command::new(env!("CARGO_BIN_EXE_limbic"))
+        .args(["compare", &runs[0], "--metric", "loss/nothing", "--out", png.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no `loss/nothing`"));
+}
