@@ -8,7 +8,8 @@
 //! - [`view`]: the agent's egocentric, occluded view;
 //! - [`minigrid`]: [`MiniGrid`], the [`Env`](crate::Env) over a layout family ([`Task`]);
 //! - [`roomgrid`]: rooms joined by doors, the base of several families;
-//! - [`envs`]: the families; [`registry`]: the `MiniGrid-*` ids.
+//! - [`envs`]: the families; [`registry`]: the `MiniGrid-*` ids;
+//! - [`experts`]: scripted experts, planners over the full state, for every family.
 //!
 //! ```
 //! use limbic_environments::{make, Env, Kwargs, Value};
@@ -27,6 +28,7 @@
 //! ```
 
 pub mod envs;
+pub mod experts;
 pub mod grid;
 pub mod minigrid;
 pub mod object;
