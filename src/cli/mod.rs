@@ -2,6 +2,7 @@
 
 mod demo;
 mod envs;
+mod play;
 mod render;
 mod rollout;
 
@@ -30,6 +31,8 @@ enum Command {
     Rollout(rollout::Args),
     /// Record an episode as an animated GIF (or a PNG picture).
     Render(render::Args),
+    /// Play a MiniGrid environment from the keyboard (arrows, p, d, t, enter, r, q).
+    Play(play::Args),
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -38,6 +41,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Envs(args)) => envs::run(args),
         Some(Command::Rollout(args)) => rollout::run(args),
         Some(Command::Render(args)) => render::run(args),
+        Some(Command::Play(args)) => play::run(args),
     }
 }
 
