@@ -115,6 +115,10 @@ impl<S: Strategy> Planned<S> {
 /// The shortest plan over the alternatives (searched from the most promising, so that its
 /// length bounds the search of the others).
 pub fn best_plan(world: &World, goals: &Goals) -> Option<Plan> {
+    if !world.grid.contains(world.agent_pos) {
+        // No episode yet.
+        return None;
+    }
     let searches: Vec<Search> = goals.chains.iter().map(|chain| Search::new(world, chain, &goals.rules)).collect();
     let mut ranked: Vec<(usize, &Search)> =
         searches.iter().filter_map(|search| Some((search.lower_bound()?, search))).collect();
@@ -295,4 +299,28 @@ pub fn region(world: &World, from: Pos) -> Vec<bool> {
 /// Whether `pos` is in a [`region`] of `world`.
 pub fn in_region(world: &World, region: &[bool], (x, y): Pos) -> bool {
     world.grid.contains((x, y)) && region[(x * world.grid.height() + y) as usize]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missions_name_their_objects() {
+        assert_eq!(named_objects("go to the red door"), [(Color::Red, ObjType::Door)]);
+        assert_eq!(
+            named_objects("put the purple ball near the grey key"),
+            [(Color::Purple, ObjType::Ball), (Color::Grey, ObjType::Key)]
+        );
+        assert_eq!(named_objects("you must fetch a blue key"), [(Color::Blue, ObjType::Key)]);
+        assert_eq!(named_objects("get to the green goal square"), [(Color::Green, ObjType::Goal)]);
+        assert!(named_objects("open the door").is_empty());
+    }
+
+    #[test]
+    fn no_episode_no_plan() {
+        let world = World::new(5, 5, 10);
+        let mut expert = expert_for("MiniGrid-DoorKey-5x5-v0").unwrap();
+        assert_eq!(expert.act(&world), NO_PLAN);
+    }
 }

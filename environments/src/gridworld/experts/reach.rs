@@ -22,19 +22,21 @@ impl Strategy for ReachGoal {
         }
         let reach = Stage::reach(goals.clone());
         let rules = Rules { open_doors: true, ..Rules::default() };
+        // The locked doors, and the keys on the grid that open one.
+        let locked: Vec<Obj> = find(world, Obj::is_locked).into_iter().map(|p| world.grid.get(p)).collect();
+        let opens_one = |o: &Obj| o.kind == ObjType::Key && locked.iter().any(|d| d.color == o.color);
         let near = region(world, world.agent_pos);
-        let holds_key = world.carrying.is_some_and(|c| c.kind == ObjType::Key);
-        if holds_key || goals.iter().any(|&g| in_region(world, &near, g)) {
+        if world.carrying.is_some_and(|c| opens_one(&c)) || goals.iter().any(|&g| in_region(world, &near, g)) {
             // A key in hand opens its door on the way.
             return Goals { chains: vec![vec![reach]], rules };
         }
-        // Behind a locked door: its key first (any key that opens a locked door).
-        let locked: Vec<Obj> = find(world, Obj::is_locked).into_iter().map(|p| world.grid.get(p)).collect();
-        let mut keys: Vec<Obj> = find(world, |o| o.kind == ObjType::Key && locked.iter().any(|d| d.color == o.color))
-            .into_iter()
-            .map(|p| world.grid.get(p))
-            .collect();
-        keys.dedup();
+        // Behind a locked door: a key that opens one first.
+        let mut keys: Vec<Obj> = Vec::new();
+        for key in find(world, opens_one).into_iter().map(|p| world.grid.get(p)) {
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
         let chains = keys
             .into_iter()
             .map(|key| {
