@@ -41,7 +41,7 @@ pub mod reach;
 pub mod redbluedoors;
 pub mod unlock;
 
-pub use plan::{shortest_plan, Place, Plan, Pose, Rules, Search, Stage};
+pub use plan::{shortest_plan, Moves, Place, Plan, Pose, Rules, Search, Stage};
 
 use super::{ids, Action, Color, GridEnv, Obj, ObjType, Pos, World, COLOR_NAMES};
 use crate::error::{EnvError, Result};
@@ -113,13 +113,23 @@ impl<S: Strategy> Planned<S> {
 }
 
 /// The shortest plan over the alternatives (searched from the most promising, so that its
-/// length bounds the search of the others).
+/// length bounds the search of the others). Where objects next to doors may be moved and no
+/// plan is found, any object may be moved in a second try.
 pub fn best_plan(world: &World, goals: &Goals) -> Option<Plan> {
     if !world.grid.contains(world.agent_pos) {
         // No episode yet.
         return None;
     }
-    let searches: Vec<Search> = goals.chains.iter().map(|chain| Search::new(world, chain, &goals.rules)).collect();
+    let plan = best_plan_under(world, &goals.chains, &goals.rules);
+    if plan.is_none() && goals.rules.move_objects == Moves::Doorways {
+        let rules = Rules { move_objects: Moves::Anywhere, ..goals.rules.clone() };
+        return best_plan_under(world, &goals.chains, &rules);
+    }
+    plan
+}
+
+fn best_plan_under(world: &World, chains: &[Vec<Stage>], rules: &Rules) -> Option<Plan> {
+    let searches: Vec<Search> = chains.iter().map(|chain| Search::new(world, chain, rules)).collect();
     let mut ranked: Vec<(usize, &Search)> =
         searches.iter().filter_map(|search| Some((search.lower_bound()?, search))).collect();
     ranked.sort_by_key(|&(bound, _)| bound);

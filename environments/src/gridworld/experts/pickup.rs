@@ -6,7 +6,7 @@
 //! it, if one does), open the door on the way, drop the key (the hands must be free to pick the
 //! object up) and pick the object up. The search decides where each drop goes.
 
-use super::{find, free_hands, in_region, named_objects, neighbours, region, Goals, Rules, Stage, Strategy};
+use super::{find, free_hands, in_region, named_objects, neighbours, region, Goals, Moves, Rules, Stage, Strategy};
 use crate::gridworld::{Obj, ObjType, Pos, World};
 
 pub struct PickUpTarget;
@@ -21,7 +21,7 @@ impl Strategy for PickUpTarget {
         if world.carrying == Some(target) || targets.is_empty() {
             return Goals::none();
         }
-        let rules = Rules { open_doors: true, move_objects: true, avoid: Vec::new() };
+        let rules = Rules { open_doors: true, move_objects: Moves::Doorways, avoid: Vec::new() };
         let near = region(world, world.agent_pos);
         if targets.iter().any(|&t| in_region(world, &near, t)) {
             let mut chain = free_hands(world);

@@ -80,11 +80,23 @@ pub struct Rules {
     /// Open doors on the way: closed ones, and locked ones whose key the agent carries. Off where
     /// toggling ends the episode (GoTo tasks) or opening the wrong door fails it (RedBlueDoors).
     pub open_doors: bool,
-    /// Move objects out of doorways: pick up an object next to a door with free hands, and
-    /// drop it on any empty cell. Off where a pickup or a drop ends the episode (Fetch, PutNear).
-    pub move_objects: bool,
+    /// Which objects may be moved out of the way (picked up with free hands, dropped on any
+    /// empty cell).
+    pub move_objects: Moves,
     /// Cells never to step on (lava is always avoided).
     pub avoid: Vec<Pos>,
+}
+
+/// Which objects a plan may move out of its way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Moves {
+    /// None: where a pickup or a drop ends the episode (Fetch, PutNear), or nothing is in the way.
+    #[default]
+    None,
+    /// Objects next to a door, the usual obstruction: a small search.
+    Doorways,
+    /// Any object (but those a stage picks up where they lie): a larger search.
+    Anywhere,
 }
 
 /// The agent's position, direction and carried object.
@@ -386,10 +398,19 @@ impl Search<'_> {
         if self.rules.open_doors && ahead.kind == ObjType::Door && !ahead.is_open() {
             out.extend(self.apply(node, Action::Toggle).map(|next| (Action::Toggle, next)));
         }
-        if self.rules.move_objects {
-            let in_doorway = || neighbours(front).iter().any(|&p| self.world.grid.get(p).kind == ObjType::Door);
+        if self.rules.move_objects != Moves::None {
+            let movable = || match self.rules.move_objects {
+                Moves::Doorways => neighbours(front).iter().any(|&p| self.world.grid.get(p).kind == ObjType::Door),
+                _ => true,
+            };
+            // Moving what a stage will pick up from where it lies now would break the chain.
+            let staged = || {
+                self.stages[node.stage..]
+                    .iter()
+                    .any(|s| matches!(&s.place, Place::Facing(cells) if cells.contains(&front)))
+            };
             let moved = match node.moving {
-                false if ahead.can_pickup() && in_doorway() => {
+                false if ahead.can_pickup() && movable() && !staged() => {
                     self.apply(node, Action::Pickup).map(|n| (Action::Pickup, n))
                 }
                 true => self.apply(node, Action::Drop).map(|n| (Action::Drop, n)),
@@ -636,7 +657,7 @@ mod tests {
         let reach = [Stage::reach(vec![(5, 3)])];
         let doors = Rules { open_doors: true, ..Rules::default() };
         assert_eq!(shortest_plan(&w, &reach, &doors), None);
-        let movers = Rules { move_objects: true, ..doors };
+        let movers = Rules { move_objects: Moves::Doorways, ..doors };
         let plan = shortest_plan(&w, &reach, &movers).expect("a plan");
         let (_, last) = execute(&w, &plan);
         assert!(last.terminated && last.reward > 0.0);
