@@ -261,7 +261,7 @@ pub fn find(world: &World, pred: impl Fn(&Obj) -> bool) -> Vec<Pos> {
     (0..width).flat_map(|x| (0..height).map(move |y| (x, y))).filter(|&p| pred(&world.grid.get(p))).collect()
 }
 
-/// The objects a mission names, in order: each "<colour> <type>" pair ("the red ball").
+/// The objects a mission names, in order: each colour-and-type pair ("the red ball").
 pub fn named_objects(mission: &str) -> Vec<(Color, ObjType)> {
     const TYPES: [ObjType; 5] = [ObjType::Key, ObjType::Ball, ObjType::Box, ObjType::Door, ObjType::Goal];
     let words: Vec<&str> = mission.split([' ', ',']).filter(|w| !w.is_empty()).collect();

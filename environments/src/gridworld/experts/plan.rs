@@ -1,5 +1,5 @@
-//! Shortest plans over the full state: a breadth-first search over the agent's pose, what it
-//! carries and the cells the plan has changed, through a chain of [`Stage`]s.
+//! Shortest plans over the full state: an A* search over the agent's pose, what it carries and
+//! the cells the plan has changed, through a chain of [`Stage`]s.
 //!
 //! A stage is a subgoal, "face the key and pick it up", "stand on the goal"; the search finds
 //! the fewest actions that complete every stage in order. Because cell changes (a key picked up,
@@ -7,9 +7,17 @@
 //! drop a key so that it blocks nothing, or which side of an object to pick it up from so the
 //! next stage is shortest, falls out of the search instead of being decided stage by stage.
 //!
-//! Besides the stages' own actions the planner turns, moves forward, and (where [`Rules`] allow
-//! it) opens doors on its way: closed ones, and locked ones whose key it carries. It never steps
-//! on lava, on cells the rules avoid, or on a goal that is not the current stage's target.
+//! Besides the stages' own actions the planner turns, moves forward, and where [`Rules`] allow
+//! it opens doors on its way (closed ones, and locked ones whose key it carries) and moves
+//! objects out of its way. It never steps on lava, on cells the rules avoid, or on a goal that
+//! is not the current stage's target.
+//!
+//! The search's lower bound is the walk, through everything but walls and lava, from the agent
+//! to the current stage's place and on through the places of the stages left, plus one action
+//! per stage left. It never overestimates, so plans are shortest, except where objects are
+//! moved out of the way: a stage's object may then end up closer than the bound assumed, and
+//! the plan is near-shortest. The search visits a bounded number of states: a chain with no
+//! plan within them gives `None`.
 
 use super::neighbours;
 use crate::gridworld::object::STATE_OPEN;
@@ -260,7 +268,7 @@ struct Visit {
 
 impl Search<'_> {
     /// The shortest plan, if one shorter than `limit` actions exists: an A* search (each action
-    /// costs 1) over [`Node`]s.
+    /// costs 1) over search states.
     pub fn run(&self, limit: usize) -> Option<Plan> {
         let start = self.start();
         let start_bound = self.bound(&start)?;
