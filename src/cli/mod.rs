@@ -4,6 +4,7 @@ mod compare;
 mod demo;
 mod envs;
 mod eval;
+mod play;
 mod render;
 mod rollout;
 mod train;
@@ -39,6 +40,8 @@ enum Command {
     Eval(eval::Args),
     /// Plot several runs together: mean and spread across seeds, per algorithm and env.
     Compare(compare::Args),
+    /// Play a MiniGrid environment from the keyboard (arrows, p, d, t, enter, r, q).
+    Play(play::Args),
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -50,6 +53,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Train(args)) => train::run(args),
         Some(Command::Eval(args)) => eval::run(args),
         Some(Command::Compare(args)) => compare::run(args),
+        Some(Command::Play(args)) => play::run(args),
     }
 }
 

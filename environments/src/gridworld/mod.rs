@@ -11,6 +11,7 @@
 //! - [`envs`]: the families; [`registry`]: the `MiniGrid-*` ids;
 //! - [`render`]: MiniGrid's pictures (full grid, agent's view) and a terminal rendering;
 //! - [`wrappers`]: MiniGrid's wrappers (image only, full grid, view size, one-hot, flat, bonuses, ...).
+//! - [`experts`]: scripted experts, planners over the full state, for every family.
 //!
 //! ```
 //! use limbic_environments::{make, Env, Kwargs, Value};
@@ -29,6 +30,7 @@
 //! ```
 
 pub mod envs;
+pub mod experts;
 pub mod grid;
 pub mod minigrid;
 pub mod object;
