@@ -5,7 +5,9 @@
 //! networks, optimizers, normalizers and RNG, and advances training one update at a time.
 
 pub mod algorithm;
+pub mod distributions;
 pub mod error;
+pub mod nets;
 
 pub use algorithm::{Algorithm, Update};
 pub use error::{AgentError, Result};
