@@ -8,6 +8,10 @@ pub mod algorithm;
 pub mod distributions;
 pub mod error;
 pub mod nets;
+pub mod normalize;
+pub mod policy;
+pub mod ppo;
+pub mod rollout;
 
 pub use algorithm::{Algorithm, Update};
 pub use error::{AgentError, Result};
