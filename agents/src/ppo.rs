@@ -842,6 +842,96 @@ mod tests {
     }
 
     #[test]
+    fn continuous_actions_are_sampled_and_clipped_to_the_box() {
+        // Pendulum-v1: Box([-2], [2]); a wide initial std puts many samples outside the box.
+        let mut envs = VecEnv::make("Pendulum-v1", 2, &Kwargs::new()).unwrap();
+        envs.reset(Some(0)).unwrap();
+        let params = serde_json::json!({
+            "n_steps": 16, "batch_size": 8, "n_epochs": 2, "log_std_init": 1.0,
+            "normalize_obs": true, "normalize_reward": true, "clip_range_vf": 0.2, "target_kl": 0.01,
+        });
+        let mut ppo = Ppo::new(&spec_for(&envs, &params, 0)).unwrap();
+        let update = ppo.update(&mut envs).unwrap();
+        assert_eq!(update.env_steps, 32);
+        assert!(update.metrics.values().all(|v| v.is_finite()), "{:?}", update.metrics);
+        // Entropy of the 1-d Gaussian with log-std 1 before the first step: 1/2 + ln(2 pi)/2 + 1.
+        assert!((update.metrics["entropy"] - (1.5 + 0.5 * (2.0 * std::f64::consts::PI).ln())).abs() < 0.05);
+        let obs = envs.last().obs.to_vec();
+        let actions = ppo.act(&obs, &[false; 2], false).unwrap();
+        let values: Vec<f32> = actions.iter().map(|a| a.as_f32().unwrap()[0]).collect();
+        assert!(values.iter().all(|a| (-2.0..=2.0).contains(a)), "{values:?}");
+        assert!(ppo.act(&obs[..2], &[false], false).is_err(), "a partial row is an error");
+    }
+
+    #[test]
+    fn minigrid_trains_through_the_image_encoder() {
+        let mut envs = VecEnv::make("MiniGrid-Empty-5x5-v0", 2, &Kwargs::new()).unwrap();
+        envs.reset(Some(0)).unwrap();
+        let params = serde_json::json!({"n_steps": 8, "batch_size": 8, "n_epochs": 1});
+        let mut ppo = Ppo::new(&spec_for(&envs, &params, 0)).unwrap();
+        assert_eq!(ppo.obs_dim, 151);
+        let update = ppo.update(&mut envs).unwrap();
+        assert!(update.metrics["grad_norm"] > 0.0 && update.metrics["grad_norm"].is_finite());
+        let obs = envs.last().obs.to_vec();
+        for action in ppo.act(&obs, &[false; 2], true).unwrap() {
+            assert!(matches!(action, Value::Int(a) if (0..7).contains(&a)), "{action:?}");
+        }
+    }
+
+    /// An env whose observations turn to NaN after a few steps.
+    struct Poisoned {
+        t: u32,
+        obs_space: limbic_environments::Space,
+        act_space: limbic_environments::Space,
+    }
+
+    impl limbic_environments::Env for Poisoned {
+        fn observation_space(&self) -> &limbic_environments::Space {
+            &self.obs_space
+        }
+        fn action_space(&self) -> &limbic_environments::Space {
+            &self.act_space
+        }
+        fn reset(
+            &mut self,
+            _seed: Option<u64>,
+            _options: &limbic_environments::Options,
+        ) -> limbic_environments::Result<(Value, limbic_environments::Info)> {
+            self.t = 0;
+            Ok((Value::F32(vec![0.0]), Default::default()))
+        }
+        fn step(&mut self, _action: &Value) -> limbic_environments::Result<limbic_environments::Step> {
+            self.t += 1;
+            let x = if self.t > 3 { f32::NAN } else { 1.0 };
+            Ok(limbic_environments::Step {
+                obs: Value::F32(vec![x]),
+                reward: 1.0,
+                terminated: false,
+                truncated: false,
+                info: Default::default(),
+            })
+        }
+    }
+
+    #[test]
+    fn divergence_is_an_error_naming_the_quantity_and_update() {
+        let env = Poisoned {
+            t: 0,
+            obs_space: limbic_environments::Space::vector_box(&[-1.0], &[1.0], limbic_environments::DType::Float32),
+            act_space: limbic_environments::Space::discrete(2),
+        };
+        let mut envs = VecEnv::new(vec![Box::new(env) as Box<dyn limbic_environments::Env>]).unwrap();
+        envs.reset(Some(0)).unwrap();
+        let params = serde_json::json!({"n_steps": 8, "batch_size": 8, "n_epochs": 1});
+        let mut ppo = Ppo::new(&spec_for(&envs, &params, 0)).unwrap();
+        let error = ppo.update(&mut envs).unwrap_err();
+        assert!(
+            matches!(&error, AgentError::NonFinite { update: 1, quantity, value } if quantity == "loss/policy" && value.is_nan()),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn learns_cartpole() {
         let params = zoo_cartpole(25_000);
         let mut envs = cartpole(8, 0);
