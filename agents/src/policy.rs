@@ -12,7 +12,7 @@
 //! - **hierarchical control**: a goal or option vector comes in `goal`;
 //! - **world-model losses**: auxiliary predictions leave through `aux`, by name.
 //!
-//! Acting goes through [`ActorCritic::act`]: the whole vector-env batch in one tensor upload
+//! Acting goes through [`ActorCritic::evaluate_rows`]: the whole vector-env batch in one tensor upload
 //! on the inference (`valid()`) model, one download, actions drawn on the CPU with our own
 //! generator.
 
