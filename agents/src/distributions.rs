@@ -3,10 +3,10 @@
 //! Two halves:
 //! - tensor side ([`Categorical`], [`DiagGaussian`], [`TanhGaussian`]): log-probabilities and
 //!   entropies inside the autodiff graph, for losses;
-//! - row side ([`sample_categorical`], [`sample_gaussian`], ...): sampling on plain `f32` rows
-//!   with our own [`Generator`], for acting. The network's outputs are downloaded once per
-//!   batch and every action is drawn on the CPU, so a seed fixes every action whatever burn's
-//!   global RNG does.
+//! - row side ([`sample_categorical`], [`sample_gaussian`], [`sample_tanh_gaussian`], ...):
+//!   sampling on plain `f32` rows with our own [`Generator`], for acting. The network's outputs
+//!   are downloaded once per batch and every action is drawn on the CPU, so a seed fixes every
+//!   action whatever burn's global RNG does.
 
 use burn::prelude::*;
 use burn::tensor::activation::{log_softmax, softplus};
@@ -198,6 +198,22 @@ pub fn sample_gaussian(mean: &[f32], log_std: &[f32], rng: &mut Generator, out: 
     gaussian_log_prob(out, mean, log_std)
 }
 
+/// Draws `tanh(mean + std * N(0, 1))` into `out` (SAC's squashed action) and returns its
+/// log-density: the Gaussian's minus `sum ln(1 - tanh(u)^2)`, in the same stable form as
+/// [`TanhGaussian::log_prob_pre_tanh`].
+pub fn sample_tanh_gaussian(mean: &[f32], log_std: &[f32], rng: &mut Generator, out: &mut [f32]) -> f32 {
+    let log_prob = sample_gaussian(mean, log_std, rng, out) as f64;
+    let mut log_det = 0.0;
+    for o in out.iter_mut() {
+        let u = *o as f64;
+        let x = -2.0 * u;
+        let softplus = if x > 20.0 { x } else { x.exp().ln_1p() };
+        log_det += 2.0 * (std::f64::consts::LN_2 - u - softplus);
+        *o = u.tanh() as f32;
+    }
+    (log_prob - log_det) as f32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,6 +336,21 @@ mod tests {
             (0..50).map(|_| sample_categorical(&logits, &mut rng, &mut Vec::new()).0).collect::<Vec<_>>()
         };
         assert_eq!(draw(9), draw(9));
+    }
+
+    #[test]
+    fn squashed_sampling_agrees_with_the_tensor_density() {
+        let (mean, log_std) = ([0.3f32, -0.2], [-0.5f32, -1.0]);
+        let mut rng = Generator::from_seed(4);
+        let dist = TanhGaussian::new(t2(1, 2, &mean), t2(1, 2, &log_std));
+        for _ in 0..20 {
+            let mut action = [0.0f32; 2];
+            let lp = sample_tanh_gaussian(&mean, &log_std, &mut rng, &mut action);
+            assert!(action.iter().all(|a| a.abs() < 1.0));
+            let pre: Vec<f32> = action.iter().map(|&a| (a as f64).atanh() as f32).collect();
+            let expected = vec1(dist.log_prob_pre_tanh(t2(1, 2, &pre)))[0];
+            assert!((lp - expected).abs() < 1e-4, "{lp} vs {expected}");
+        }
     }
 
     #[test]
