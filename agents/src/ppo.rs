@@ -11,6 +11,19 @@
 //!    `1.5 * target_kl` (SB3's rule);
 //! 5. diagnostics, and a check that nothing became NaN or infinite.
 //!
+//! **Metrics** ([`Update::metrics`], averaged over the update's minibatches as SB3 logs them):
+//! `loss/policy`, `loss/value`, `loss/entropy` (minus the mean entropy), `entropy`,
+//! `approx_kl`, `clip_fraction`, `grad_norm` (before clipping), `gradient_steps`,
+//! `stopped_early` (1 when `target_kl` ended the epochs), `learning_rate`, `clip_range`, and
+//! `explained_variance` (absent when the returns do not vary). NaN or infinity in a loss, the
+//! gradient norm or the parameters stops training with [`AgentError::NonFinite`].
+//!
+//! **Checkpoints** ([`Algorithm::save`]): `ppo_model.bpk` (burn's module record),
+//! `ppo_optimizer.bpk` (burn's optimizer record: Adam's moments and step counts, keyed by the
+//! parameter ids the model record restores), `ppo_state.json` (config, counters, both
+//! generators, normalizer statistics), each written atomically; `load` then `update`
+//! continues bit for bit as the saved run would have.
+//!
 //! **Determinism.** Weights are drawn from the seed's [`Generator`], actions and minibatch
 //! order from it too; burn's global RNG is never used. A config and a seed fix the run when
 //! burn's CPU kernels run single-threaded (`RAYON_NUM_THREADS=1`; results are also identical
@@ -330,7 +343,7 @@ impl Ppo {
             for chunk in slots.chunks(c.batch_size) {
                 let b = chunk.len();
                 let width = self.pack_minibatch(chunk, &mut packed);
-                let x = Tensor::<2>::from_data(TensorData::new(packed.clone(), [b, width]), &self.device);
+                let x = Tensor::<2>::from_data(TensorData::new(std::mem::take(&mut packed), [b, width]), &self.device);
                 let obs = x.clone().narrow(1, 0, d);
                 let actions = x.clone().narrow(1, d, e);
                 let old_log_probs = x.clone().narrow(1, d + e, 1).reshape([b]);
