@@ -65,6 +65,7 @@ pub const ALGORITHMS: [&str; 3] = ["ppo", "dqn", "sac"];
 /// Builds the algorithm `spec.algo` names.
 pub fn build(spec: &AlgorithmSpec) -> Result<Box<dyn Algorithm>> {
     match spec.algo {
+        "ppo" => Ok(Box::new(crate::ppo::Ppo::new(spec)?)),
         other => Err(crate::AgentError::Config {
             field: "algo".into(),
             message: format!("unknown or not yet available algorithm `{other}`; known: {}", ALGORITHMS.join(", ")),
@@ -74,5 +75,9 @@ pub fn build(spec: &AlgorithmSpec) -> Result<Box<dyn Algorithm>> {
 
 /// The default hyperparameters of `algo`, as the JSON object `build` accepts.
 pub fn default_params(algo: &str) -> Result<serde_json::Value> {
+    if algo == "ppo" {
+        return serde_json::to_value(crate::ppo::PpoConfig::default())
+            .map_err(|e| crate::AgentError::Io(e.to_string()));
+    }
     Err(crate::AgentError::Config { field: "algo".into(), message: format!("no defaults for `{algo}` yet") })
 }
