@@ -277,6 +277,7 @@ fn spec<'a>(config: &'a RunConfig, train: &'a TrainEnvs) -> AlgorithmSpec<'a> {
         observation_space: train.envs.envs()[0].flat_space(),
         action_space: train.envs.action_space(),
         num_envs: config.num_envs,
+        total_steps: config.total_steps,
         seed: config.seed,
     }
 }

@@ -43,7 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let params = serde_json::json!({
         "n_steps": 32, "batch_size": 256, "n_epochs": 20, "gamma": 0.98, "gae_lambda": 0.8,
         "learning_rate": 1e-3, "anneal_lr": true, "clip_range": 0.2, "anneal_clip": true,
-        "ent_coef": 0.0, "total_timesteps": total,
+        "ent_coef": 0.0,
     });
     for seed in seeds {
         let mut envs = VecEnv::make("CartPole-v1", 8, &Kwargs::new())?;
@@ -54,6 +54,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             observation_space: envs.observation_space(),
             action_space: envs.action_space(),
             num_envs: 8,
+            total_steps: total,
             seed,
         };
         let mut ppo = build(&spec)?;

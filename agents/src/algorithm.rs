@@ -56,6 +56,9 @@ pub struct AlgorithmSpec<'a> {
     pub action_space: &'a limbic_environments::Space,
     /// Number of sub-envs of the vector env `update` will be given.
     pub num_envs: usize,
+    /// The run's budget in env steps (all sub-envs together): schedules that anneal over
+    /// training (learning rate, clip range, exploration) span it.
+    pub total_steps: u64,
     pub seed: u64,
 }
 

@@ -2,7 +2,7 @@
 //! implement it, for Discrete and float32 Box action spaces.
 //!
 //! One update ([`Ppo::update`]) reads top to bottom:
-//! 1. schedules: learning rate and clip range, linearly annealed over `total_timesteps`;
+//! 1. schedules: learning rate and clip range, linearly annealed over the run's `total_steps`;
 //! 2. rollout: `n_steps` vector steps with the inference model (shared [`rollout::collect`]);
 //! 3. GAE (terminations do not bootstrap, truncations bootstrap from the final observation);
 //! 4. `n_epochs` passes over the rollout in shuffled minibatches of `batch_size`, each one
@@ -87,13 +87,10 @@ pub struct PpoConfig {
     pub clip_obs: f64,
     /// Clip normalized rewards to `±clip_reward`.
     pub clip_reward: f64,
-    /// Anneal the learning rate linearly to 0 over `total_timesteps` (rl-zoo's `lin_<lr>`).
+    /// Anneal the learning rate linearly to 0 over the run's `total_steps` (rl-zoo's `lin_<lr>`).
     pub anneal_lr: bool,
-    /// Anneal the clip range linearly to 0 over `total_timesteps` (rl-zoo's `lin_<clip>`).
+    /// Anneal the clip range linearly to 0 over the run's `total_steps` (rl-zoo's `lin_<clip>`).
     pub anneal_clip: bool,
-    /// The training budget in env steps that the annealing schedules span (SB3's
-    /// `learn(total_timesteps)`); the runner should set it to its budget.
-    pub total_timesteps: u64,
     /// Hidden layers of the actor and of the critic (separate networks).
     pub net_arch: Vec<usize>,
     /// `tanh` or `relu`.
@@ -130,7 +127,6 @@ impl Default for PpoConfig {
             clip_reward: 10.0,
             anneal_lr: false,
             anneal_clip: false,
-            total_timesteps: 1_000_000,
             net_arch: vec![64, 64],
             activation: Activation::Tanh,
             ortho_init: true,
@@ -184,9 +180,6 @@ impl PpoConfig {
         if !positive(self.max_grad_norm) {
             return bad("max_grad_norm", "must be positive");
         }
-        if self.total_timesteps == 0 {
-            return bad("total_timesteps", "must be at least 1");
-        }
         if self.value_streams == 0 {
             return bad("value_streams", "must be at least 1");
         }
@@ -227,6 +220,8 @@ pub struct Ppo {
     buffer: RolloutBuffer,
     updates: u64,
     env_steps: u64,
+    /// The run's budget in env steps, which the annealing schedules span.
+    total_steps: u64,
 }
 
 impl Ppo {
@@ -264,6 +259,7 @@ impl Ppo {
             buffer,
             updates: 0,
             env_steps: 0,
+            total_steps: spec.total_steps,
             config,
         })
     }
@@ -422,7 +418,7 @@ impl Algorithm for Ppo {
         let steps = self.collect(envs)?;
         self.env_steps += steps;
         // Schedules at the progress after this rollout, as SB3 computes them.
-        let remaining = (1.0 - self.env_steps as f64 / self.config.total_timesteps as f64).max(0.0);
+        let remaining = (1.0 - self.env_steps as f64 / self.total_steps.max(1) as f64).max(0.0);
         let learning_rate = self.config.learning_rate * if self.config.anneal_lr { remaining } else { 1.0 };
         let clip_range = self.config.clip_range * if self.config.anneal_clip { remaining } else { 1.0 };
         // 3. Advantages: every stream discounted with gamma.
@@ -728,7 +724,7 @@ mod tests {
     use super::*;
     use limbic_environments::Kwargs;
 
-    fn spec_for<'a>(envs: &'a VecEnv, params: &'a serde_json::Value, seed: u64) -> AlgorithmSpec<'a> {
+    fn spec_for<'a>(envs: &'a VecEnv, params: &'a serde_json::Value, seed: u64, total_steps: u64) -> AlgorithmSpec<'a> {
         AlgorithmSpec {
             algo: "ppo",
             params,
@@ -736,15 +732,16 @@ mod tests {
             action_space: envs.action_space(),
             num_envs: envs.num_envs(),
             seed,
+            total_steps,
         }
     }
 
     /// rl-zoo's tuned CartPole-v1 hyperparameters.
-    fn zoo_cartpole(total: u64) -> serde_json::Value {
+    fn zoo_cartpole() -> serde_json::Value {
         serde_json::json!({
             "n_steps": 32, "batch_size": 256, "n_epochs": 20, "gamma": 0.98, "gae_lambda": 0.8,
             "learning_rate": 1e-3, "anneal_lr": true, "clip_range": 0.2, "anneal_clip": true,
-            "ent_coef": 0.0, "total_timesteps": total,
+            "ent_coef": 0.0,
         })
     }
 
@@ -758,13 +755,13 @@ mod tests {
     fn bad_config_key_names_the_valid_ones() {
         let envs = cartpole(2, 0);
         let params = serde_json::json!({"learning_rat": 0.1});
-        let error = Ppo::new(&spec_for(&envs, &params, 0)).err().unwrap().to_string();
+        let error = Ppo::new(&spec_for(&envs, &params, 0, 1_000_000)).err().unwrap().to_string();
         assert!(
             error.contains("learning_rat") && error.contains("learning_rate") && error.contains("n_epochs"),
             "{error}"
         );
         let params = serde_json::json!({"gamma": 1.5});
-        assert!(Ppo::new(&spec_for(&envs, &params, 0)).err().unwrap().to_string().contains("gamma"));
+        assert!(Ppo::new(&spec_for(&envs, &params, 0, 1_000_000)).err().unwrap().to_string().contains("gamma"));
     }
 
     #[test]
@@ -798,10 +795,10 @@ mod tests {
 
     #[test]
     fn same_seed_same_run() {
-        let params = zoo_cartpole(100_000);
+        let params = zoo_cartpole();
         let run = |seed: u64| {
             let mut envs = cartpole(4, 7);
-            let mut ppo = Ppo::new(&spec_for(&envs, &params, seed)).unwrap();
+            let mut ppo = Ppo::new(&spec_for(&envs, &params, seed, 100_000)).unwrap();
             (0..2).map(|_| ppo.update(&mut envs).unwrap().metrics).collect::<Vec<_>>()
         };
         let a = run(1);
@@ -819,21 +816,21 @@ mod tests {
 
     #[test]
     fn checkpoint_resumes_bit_for_bit() {
-        let mut params = zoo_cartpole(50_000);
+        let mut params = zoo_cartpole();
         params["normalize_obs"] = true.into();
         params["normalize_reward"] = true.into();
         params["n_epochs"] = 4.into();
         // Two identical runs: one saves after 2 updates and goes on, the other is rebuilt
         // from the checkpoint on an env in the same state.
         let (mut envs_a, mut envs_b) = (cartpole(4, 3), cartpole(4, 3));
-        let mut a = Ppo::new(&spec_for(&envs_a, &params, 11)).unwrap();
-        let mut b = Ppo::new(&spec_for(&envs_b, &params, 11)).unwrap();
+        let mut a = Ppo::new(&spec_for(&envs_a, &params, 11, 50_000)).unwrap();
+        let mut b = Ppo::new(&spec_for(&envs_b, &params, 11, 50_000)).unwrap();
         for _ in 0..2 {
             assert_eq!(a.update(&mut envs_a).unwrap(), b.update(&mut envs_b).unwrap());
         }
         let dir = std::env::temp_dir().join(format!("limbic-ppo-ckpt-{}", std::process::id()));
         a.save(&dir).unwrap();
-        let mut resumed = Ppo::new(&spec_for(&envs_b, &params, 999)).unwrap();
+        let mut resumed = Ppo::new(&spec_for(&envs_b, &params, 999, 50_000)).unwrap();
         resumed.load(&dir).unwrap();
         assert_eq!((resumed.updates(), resumed.env_steps()), (2, 256));
         for _ in 0..2 {
@@ -866,7 +863,7 @@ mod tests {
             "n_steps": 16, "batch_size": 8, "n_epochs": 2, "log_std_init": 1.0,
             "normalize_obs": true, "normalize_reward": true, "clip_range_vf": 0.2, "target_kl": 0.01,
         });
-        let mut ppo = Ppo::new(&spec_for(&envs, &params, 0)).unwrap();
+        let mut ppo = Ppo::new(&spec_for(&envs, &params, 0, 1_000_000)).unwrap();
         let update = ppo.update(&mut envs).unwrap();
         assert_eq!(update.env_steps, 32);
         assert!(update.metrics.values().all(|v| v.is_finite()), "{:?}", update.metrics);
@@ -884,7 +881,7 @@ mod tests {
         let mut envs = VecEnv::make("MiniGrid-Empty-5x5-v0", 2, &Kwargs::new()).unwrap();
         envs.reset(Some(0)).unwrap();
         let params = serde_json::json!({"n_steps": 8, "batch_size": 8, "n_epochs": 1});
-        let mut ppo = Ppo::new(&spec_for(&envs, &params, 0)).unwrap();
+        let mut ppo = Ppo::new(&spec_for(&envs, &params, 0, 1_000_000)).unwrap();
         assert_eq!(ppo.obs_dim, 151);
         let update = ppo.update(&mut envs).unwrap();
         assert!(update.metrics["grad_norm"] > 0.0 && update.metrics["grad_norm"].is_finite());
@@ -939,7 +936,7 @@ mod tests {
         let mut envs = VecEnv::new(vec![Box::new(env) as Box<dyn limbic_environments::Env>]).unwrap();
         envs.reset(Some(0)).unwrap();
         let params = serde_json::json!({"n_steps": 8, "batch_size": 8, "n_epochs": 1});
-        let mut ppo = Ppo::new(&spec_for(&envs, &params, 0)).unwrap();
+        let mut ppo = Ppo::new(&spec_for(&envs, &params, 0, 1_000_000)).unwrap();
         let error = ppo.update(&mut envs).unwrap_err();
         assert!(
             matches!(&error, AgentError::NonFinite { update: 1, quantity, value } if quantity == "loss/policy" && value.is_nan()),
@@ -949,9 +946,9 @@ mod tests {
 
     #[test]
     fn learns_cartpole() {
-        let params = zoo_cartpole(25_000);
+        let params = zoo_cartpole();
         let mut envs = cartpole(8, 0);
-        let mut ppo = Ppo::new(&spec_for(&envs, &params, 0)).unwrap();
+        let mut ppo = Ppo::new(&spec_for(&envs, &params, 0, 25_000)).unwrap();
         let mut steps = 0;
         let mut returns = Vec::new();
         while steps < 25_000 {
