@@ -1,51 +1,22 @@
-//! The main job on its embedded default: until training lands, the environments at work.
+//! The main job on its embedded default: PPO on a small gridworld, then an evaluation, a GIF of
+//! the trained agent and the learning curve, all in a run directory under `runs/`.
 
 use anyhow::Result;
-use limbic_environments::render::save_gif;
-use limbic_environments::{make, registry, Env, Kwargs, Options, Value};
+use limbic::config::RunConfig;
+use limbic::runner::{self, build_algorithm, Options};
 use std::path::Path;
 
-const DEMO_ENV: &str = "CartPole-v1";
-const DEMO_GIF: &str = "limbic-demo.gif";
+const MAIN_ENV: &str = "MiniGrid-DoorKey-5x5-v0";
 
 pub fn run() -> Result<()> {
+    let config = RunConfig::for_env(MAIN_ENV, "ppo")?;
     println!(
-        "limbic {}: {} environments registered (`limbic envs` lists them).",
-        env!("CARGO_PKG_VERSION"),
-        registry::specs().len()
+        "limbic: training PPO on {MAIN_ENV} for {} env steps (seed {}), then evaluating it.",
+        config.total_steps, config.seed
     );
-    let mut env = make(DEMO_ENV, &Kwargs::new())?;
-    let (obs, _) = env.reset(Some(0), &Options::new())?;
-    let mut state = obs.as_f32().map(<[f32]>::to_vec).unwrap_or_default();
-    let mut frames = vec![env.render()?];
-    let (mut total, mut steps) = (0.0, 0);
-    loop {
-        let action = Value::Int(balance(&state));
-        let step = env.step(&action)?;
-        total += step.reward;
-        steps += 1;
-        state = step.obs.as_f32().map(<[f32]>::to_vec).unwrap_or_default();
-        if steps % 5 == 0 {
-            frames.push(env.render()?);
-        }
-        if step.terminated || step.truncated {
-            let how = if step.truncated { "truncated at the time limit" } else { "terminated" };
-            println!(
-                "{DEMO_ENV}, seed 0, a hand-written balancing controller: return {total} in {steps} steps ({how})."
-            );
-            break;
-        }
-    }
-    save_gif(&frames, env.render_fps() / 5, Path::new(DEMO_GIF))?;
-    println!(
-        "Wrote {} frames to {DEMO_GIF}. Next: `limbic rollout --env {DEMO_ENV} --seed 0 --steps 5`.",
-        frames.len()
-    );
+    println!("Other runs: `limbic train --env ID --algo ppo|dqn|sac`; everything else: `limbic --help`.");
+    let dir = runner::new_run_dir(Path::new("runs"), &config);
+    let outcome = runner::train(&config, &dir, &build_algorithm, &Options::default())?;
+    super::train::print_summary(&outcome);
     Ok(())
-}
-
-/// Push toward the side the pole is falling to, with a little damping of the cart.
-fn balance(obs: &[f32]) -> i64 {
-    let [x, x_dot, theta, theta_dot] = [0, 1, 2, 3].map(|i| obs.get(i).copied().unwrap_or(0.0));
-    i64::from(theta + 0.5 * theta_dot + 0.01 * x + 0.05 * x_dot > 0.0)
 }

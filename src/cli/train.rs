@@ -89,7 +89,7 @@ fn resolve_args(args: &Args) -> Result<RunConfig> {
     resolve(layers)
 }
 
-fn print_summary(outcome: &Outcome) {
+pub(crate) fn print_summary(outcome: &Outcome) {
     let (c, e) = (&outcome.counters, &outcome.eval);
     println!("Trained {} updates, {} env steps, in {:.1} s.", c.updates, c.env_steps, c.time_s);
     println!("{}", super::eval::describe(e));
