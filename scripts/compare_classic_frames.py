@@ -4,7 +4,7 @@ Usage:
     python scripts/compare_classic_frames.py OUT_DIR                # writes OUT_DIR/states.json and OUT_DIR/gym/*.png
     cargo run --release --example render_classic -- OUT_DIR/states.json OUT_DIR/rust
     python scripts/compare_classic_frames.py OUT_DIR --compare      # per-env share of differing pixels
-    python scripts/compare_classic_frames.py OUT_DIR --fixtures environments/tests/fixtures/render
+    python scripts/compare_classic_frames.py OUT_DIR --fixtures tests/fixtures/render
                                                                     # also copies FIXTURES frames there
 
 Needs gymnasium==1.4.0 and pygame (classic-control extra). Frames are compared exactly and within a

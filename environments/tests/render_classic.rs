@@ -8,7 +8,7 @@ mod support {
 use limbic_environments::Frame;
 use support::classic_cases::Cases;
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/render");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/render");
 
 fn load_png(path: &str) -> Frame {
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
