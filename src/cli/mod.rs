@@ -1,5 +1,6 @@
 //! Subcommands of `limbic`, one module each.
 
+mod bench;
 mod compare;
 mod demo;
 mod envs;
@@ -34,6 +35,8 @@ enum Command {
     Rollout(rollout::Args),
     /// Record an episode as an animated GIF (or a PNG picture).
     Render(render::Args),
+    /// Measure speed: `limbic bench env --env ID --num-envs N --steps M`.
+    Bench(bench::Args),
     /// Train an agent into a run directory (config, metrics, checkpoints, plots), or resume one.
     Train(train::Args),
     /// Evaluate a run's checkpoint: mean return, std and 95% confidence interval.
@@ -50,6 +53,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Envs(args)) => envs::run(args),
         Some(Command::Rollout(args)) => rollout::run(args),
         Some(Command::Render(args)) => render::run(args),
+        Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Train(args)) => train::run(args),
         Some(Command::Eval(args)) => eval::run(args),
         Some(Command::Compare(args)) => compare::run(args),

@@ -1,0 +1,100 @@
+//! `limbic bench env`: how many env steps per second an environment runs here.
+//!
+//! The full side-by-side comparison with Gymnasium is `bench/compare_env_throughput.sh`; this
+//! command is the quick check of one setting.
+
+use anyhow::{bail, Result};
+use limbic_environments::rng::Generator;
+use limbic_environments::vector::VecEnv;
+use limbic_environments::{Space, Value};
+use std::time::Instant;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(subcommand)]
+    what: What,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum What {
+    /// Steps per second of a (vector) environment under uniformly random actions.
+    Env(EnvArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct EnvArgs {
+    /// Environment id, e.g. CartPole-v1.
+    #[arg(long)]
+    env: String,
+    /// Sub-environments stepped together.
+    #[arg(long, default_value_t = 1)]
+    num_envs: usize,
+    /// Env steps to time, all sub-envs together.
+    #[arg(long, default_value_t = 1_000_000)]
+    steps: u64,
+    /// Worker threads for the vector env (default 1; 0 = every core).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Keyword arguments for `make`, as a JSON object.
+    #[arg(long)]
+    kwargs: Option<String>,
+}
+
+/// Distinct random action rows, reused cyclically so drawing actions costs nothing in the loop.
+const ACTION_ROWS: usize = 1024;
+
+pub fn run(args: Args) -> Result<()> {
+    let What::Env(args) = args.what;
+    if args.num_envs == 0 || args.steps == 0 {
+        bail!("--num-envs and --steps must be at least 1");
+    }
+    let threads = (args.threads > 0).then_some(args.threads);
+    let mut envs =
+        VecEnv::make(&args.env, args.num_envs, &super::parse_kwargs(args.kwargs.as_deref())?)?.with_threads(threads)?;
+    envs.reset(Some(0))?;
+    let table = ActionTable::new(envs.action_space(), args.num_envs)?;
+    let rounds = args.steps.div_ceil(args.num_envs as u64);
+    let start = Instant::now();
+    for round in 0..rounds {
+        table.step(&mut envs, round as usize % ACTION_ROWS)?;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let steps = rounds * args.num_envs as u64;
+    println!(
+        "{}: {} envs, {} threads, {steps} steps in {seconds:.3} s: {:.0} steps/s",
+        args.env,
+        args.num_envs,
+        envs.threads(),
+        steps as f64 / seconds
+    );
+    Ok(())
+}
+
+/// Pre-drawn actions for every sub-env, `ACTION_ROWS` rounds of them.
+enum ActionTable {
+    Discrete(Vec<i64>, usize),
+    Continuous(Vec<f32>, usize),
+}
+
+impl ActionTable {
+    fn new(space: &Space, num_envs: usize) -> Result<Self> {
+        let mut rng = Generator::from_seed(1);
+        let draws: Vec<Value> = (0..ACTION_ROWS * num_envs).map(|_| space.sample(&mut rng)).collect();
+        Ok(match space {
+            Space::Discrete { .. } => ActionTable::Discrete(draws.iter().filter_map(Value::as_int).collect(), num_envs),
+            Space::Box(_) => ActionTable::Continuous(
+                draws.iter().filter_map(Value::as_f32).flatten().copied().collect(),
+                draws.first().and_then(Value::as_f32).map_or(0, <[f32]>::len) * num_envs,
+            ),
+            other => bail!("bench env supports Discrete and float32 Box action spaces, not {}", other.describe()),
+        })
+    }
+
+    fn step(&self, envs: &mut VecEnv, row: usize) -> Result<()> {
+        match self {
+            ActionTable::Discrete(a, width) => envs.step_discrete(&a[row * width..(row + 1) * width])?,
+            ActionTable::Continuous(a, width) => envs.step_continuous(&a[row * width..(row + 1) * width])?,
+        };
+        Ok(())
+    }
+}
