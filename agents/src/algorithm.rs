@@ -57,6 +57,9 @@ pub struct AlgorithmSpec<'a> {
     /// Number of sub-envs of the vector env `update` will be given.
     pub num_envs: usize,
     pub seed: u64,
+    /// The run's budget of env steps (all sub-envs together), for schedules that are fractions
+    /// of the run (DQN's exploration, annealed learning rates); `None` when open-ended.
+    pub total_timesteps: Option<u64>,
 }
 
 /// The names [`build`] accepts.
@@ -65,6 +68,8 @@ pub const ALGORITHMS: [&str; 3] = ["ppo", "dqn", "sac"];
 /// Builds the algorithm `spec.algo` names.
 pub fn build(spec: &AlgorithmSpec) -> Result<Box<dyn Algorithm>> {
     match spec.algo {
+        "dqn" => Ok(Box::new(crate::dqn::Dqn::new(spec)?)),
+        "sac" => Ok(Box::new(crate::sac::Sac::new(spec)?)),
         other => Err(crate::AgentError::Config {
             field: "algo".into(),
             message: format!("unknown or not yet available algorithm `{other}`; known: {}", ALGORITHMS.join(", ")),
@@ -74,5 +79,10 @@ pub fn build(spec: &AlgorithmSpec) -> Result<Box<dyn Algorithm>> {
 
 /// The default hyperparameters of `algo`, as the JSON object `build` accepts.
 pub fn default_params(algo: &str) -> Result<serde_json::Value> {
-    Err(crate::AgentError::Config { field: "algo".into(), message: format!("no defaults for `{algo}` yet") })
+    let json = |value: serde_json::Result<serde_json::Value>| value.map_err(|e| crate::AgentError::Io(e.to_string()));
+    match algo {
+        "dqn" => json(serde_json::to_value(crate::dqn::DqnConfig::default())),
+        "sac" => json(serde_json::to_value(crate::sac::SacConfig::default())),
+        _ => Err(crate::AgentError::Config { field: "algo".into(), message: format!("no defaults for `{algo}` yet") }),
+    }
 }

@@ -5,9 +5,14 @@
 //! networks, optimizers, normalizers and RNG, and advances training one update at a time.
 
 pub mod algorithm;
+pub mod checkpoint;
 pub mod distributions;
+pub mod dqn;
 pub mod error;
 pub mod nets;
+pub mod offpolicy;
+pub mod replay;
+pub mod sac;
 
 pub use algorithm::{Algorithm, Update};
 pub use error::{AgentError, Result};
