@@ -399,8 +399,7 @@ impl Algorithm for Dqn {
             self.counters.num_timesteps += n;
             self.counters.vector_steps += 1;
             if self.counters.vector_steps.is_multiple_of(target_every) {
-                self.q_target =
-                    polyak_update(std::mem::replace(&mut self.q_target, self.q.valid()), &self.q, self.config.tau);
+                self.q_target = polyak_update(&self.q_target, &self.q, self.config.tau);
             }
         }
 

@@ -32,7 +32,8 @@ pub fn invalid(field: &str, message: impl Into<String>) -> AgentError {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Counters {
-    /// Env steps taken, all sub-envs together (SB3's `num_timesteps`).
+    /// Env steps taken, all sub-envs together (SB3's `num_timesteps`): `num_envs` per vector
+    /// step, also for a sub-env that a NEXT_STEP autoreset only reset in that step.
     pub num_timesteps: u64,
     /// Calls to the vector env's `step` (SB3's `_n_calls`).
     pub vector_steps: u64,
@@ -159,7 +160,7 @@ fn flat_params<M: Module>(module: &M) -> Vec<Tensor<1>> {
 /// `target <- (1 - tau) target + tau online` for every parameter (SB3's `polyak_update`);
 /// `tau = 1` copies. `online` may live on the autodiff device, `target` does not. Both must
 /// have the same architecture (their parameters are paired in visiting order).
-pub fn polyak_update<M: Module>(target: M, online: &M, tau: f64) -> M {
+pub fn polyak_update<M: Module>(target: &M, online: &M, tau: f64) -> M {
     struct Blend {
         online: std::vec::IntoIter<Tensor<1>>,
         tau: f64,
@@ -178,7 +179,7 @@ pub fn polyak_update<M: Module>(target: M, online: &M, tau: f64) -> M {
             })
         }
     }
-    target.map(&mut Blend { online: flat_params(online).into_iter(), tau })
+    target.clone().map(&mut Blend { online: flat_params(online).into_iter(), tau })
 }
 
 /// Sum of `|p|` over all parameters: finite exactly when every parameter is (barring overflow
@@ -272,14 +273,14 @@ mod tests {
         let (w_online, w_target) = (values(&online), values(&target));
         assert_ne!(w_online, w_target);
         // tau = 0.25: every weight moves a quarter of the way.
-        let blended = polyak_update(target.clone(), &online, 0.25);
+        let blended = polyak_update(&target, &online, 0.25);
         for ((b, o), t) in values(&blended).iter().zip(&w_online).zip(&w_target) {
             let expected = 0.75 * t + 0.25 * o;
             assert!((b - expected).abs() <= 1e-6 * (1.0 + expected.abs()), "{b} vs {expected}");
         }
         assert!(!blended.weight.val().is_autodiff(), "the target stays off the autodiff device");
         // tau = 1: an exact copy.
-        let copied = polyak_update(target, &online, 1.0);
+        let copied = polyak_update(&target, &online, 1.0);
         assert_eq!(values(&copied), w_online);
         let bias = |l: &Linear| download(l.bias.as_ref().unwrap().val().inner()).unwrap();
         assert_eq!(bias(&copied), bias(&online));
@@ -325,8 +326,7 @@ mod tests {
         ReplayBuffer::new(config).unwrap()
     }
 
-    /// Pushes right until every sub-env has ended an episode; returns the buffer and the
-    /// number of vector steps.
+    /// Pushes right for `steps` vector steps; returns the buffer and the finished episodes.
     fn collect(mode: Autoreset, steps: usize) -> (ReplayBuffer, Vec<limbic_environments::Episode>) {
         let mut envs = VecEnv::make("CartPole-v1", 2, &Kwargs::new()).unwrap().with_autoreset(mode);
         envs.reset(Some(3)).unwrap();

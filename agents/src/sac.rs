@@ -543,8 +543,7 @@ impl Sac {
 
         self.counters.gradient_steps += 1;
         if self.counters.gradient_steps.is_multiple_of(self.config.target_update_interval) {
-            let target = std::mem::replace(&mut self.critic_target, self.critic.valid());
-            self.critic_target = polyak_update(target, &self.critic, self.config.tau);
+            self.critic_target = polyak_update(&self.critic_target, &self.critic, self.config.tau);
         }
 
         means.add("loss/critic", critic_loss);
