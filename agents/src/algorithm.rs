@@ -69,6 +69,8 @@ pub const ALGORITHMS: [&str; 3] = ["ppo", "dqn", "sac"];
 pub fn build(spec: &AlgorithmSpec) -> Result<Box<dyn Algorithm>> {
     match spec.algo {
         "ppo" => Ok(Box::new(crate::ppo::Ppo::new(spec)?)),
+        "dqn" => Ok(Box::new(crate::dqn::Dqn::new(spec)?)),
+        "sac" => Ok(Box::new(crate::sac::Sac::new(spec)?)),
         other => Err(crate::AgentError::Config {
             field: "algo".into(),
             message: format!("unknown or not yet available algorithm `{other}`; known: {}", ALGORITHMS.join(", ")),
@@ -78,9 +80,11 @@ pub fn build(spec: &AlgorithmSpec) -> Result<Box<dyn Algorithm>> {
 
 /// The default hyperparameters of `algo`, as the JSON object `build` accepts.
 pub fn default_params(algo: &str) -> Result<serde_json::Value> {
-    if algo == "ppo" {
-        return serde_json::to_value(crate::ppo::PpoConfig::default())
-            .map_err(|e| crate::AgentError::Io(e.to_string()));
+    let json = |value: serde_json::Result<serde_json::Value>| value.map_err(|e| crate::AgentError::Io(e.to_string()));
+    match algo {
+        "ppo" => json(serde_json::to_value(crate::ppo::PpoConfig::default())),
+        "dqn" => json(serde_json::to_value(crate::dqn::DqnConfig::default())),
+        "sac" => json(serde_json::to_value(crate::sac::SacConfig::default())),
+        _ => Err(crate::AgentError::Config { field: "algo".into(), message: format!("no defaults for `{algo}` yet") }),
     }
-    Err(crate::AgentError::Config { field: "algo".into(), message: format!("no defaults for `{algo}` yet") })
 }

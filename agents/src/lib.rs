@@ -12,7 +12,9 @@
 //!   values per reward stream, next state, auxiliary outputs) and the feed-forward actor-critic;
 //! - [`rollout`] and [`normalize`]: on-policy collection, GAE and `VecNormalize`-style
 //!   statistics, shared by on-policy learners;
-//! - [`ppo`]: Proximal Policy Optimization.
+//! - [`ppo`]: Proximal Policy Optimization;
+//! - [`replay`], [`offpolicy`]: the replay buffer and what DQN and SAC share; [`dqn`], [`sac`];
+//! - [`checkpoint`]: atomic, checksummed checkpoint files.
 //!
 //! # Threads, determinism, speed
 //!
@@ -25,13 +27,18 @@
 //! the binary) avoids that and was ~25% faster for PPO on CartPole.
 
 pub mod algorithm;
+pub mod checkpoint;
 pub mod distributions;
+pub mod dqn;
 pub mod error;
 pub mod nets;
 pub mod normalize;
+pub mod offpolicy;
 pub mod policy;
 pub mod ppo;
+pub mod replay;
 pub mod rollout;
+pub mod sac;
 
 pub use algorithm::{Algorithm, Update};
 pub use error::{AgentError, Result};

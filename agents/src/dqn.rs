@@ -1,0 +1,524 @@
+//! DQN (Mnih et al. 2015) for Discrete actions, with Stable-Baselines3's schedule and names.
+//!
+//! One [`Algorithm::update`] is one round of SB3's `learn` loop:
+//! 1. `train_freq` vector steps: epsilon-greedy actions (uniformly random ones until
+//!    `learning_starts` env steps), every real transition into the replay buffer, and after
+//!    each vector step the target network follows the online one every
+//!    `target_update_interval` env steps (a copy for `tau = 1`, Polyak averaging below);
+//! 2. once more than `learning_starts` env steps were taken, `gradient_steps` gradient steps,
+//!    each on a uniformly sampled batch: Huber loss between `Q(s, a)` and the (n-step) TD target
+//!    `r + gamma^k max_a' Q_target(s', a')` (or, with `double_q`, `Q_target(s', argmax_a'
+//!    Q(s', a'))`; no bootstrap after a termination), gradients clipped to `max_grad_norm` by
+//!    their global norm, then Adam.
+//!
+//! Counting as SB3 does: `train_freq` counts vector steps (each is one step of every sub-env);
+//! `learning_starts`, `target_update_interval` and the exploration schedule count env steps of
+//! all sub-envs together. Two deliberate departures from SB3: epsilon-greedy draws a random
+//! action per sub-env (SB3 draws one coin for the whole batch), and the epsilon of a step is the
+//! schedule's value at the current step count (SB3 uses the value of the previous step).
+//!
+//! The exploration schedule is a fraction of the run's length, so DQN needs
+//! [`AlgorithmSpec::total_steps`].
+
+use crate::algorithm::{Algorithm, AlgorithmSpec, Update};
+use crate::checkpoint::{CheckpointReader, CheckpointWriter, RngState, STATE_FILE};
+use crate::error::{AgentError, Result};
+use crate::nets::{download, linear, Activation, Encoder, EncoderKind, Init, Mlp, MlpConfig};
+use crate::offpolicy::{
+    check_envs, check_finite, check_obs_rows, clip_grad_norm, gradient_steps, invalid, parameter_magnitude,
+    parse_config, polyak_update, step_and_store, Counters, EnvActions, Means,
+};
+use crate::replay::{ActionLayout, ReplayBuffer, ReplayConfig};
+use burn::nn::Linear;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use limbic_environments::rng::Generator;
+use limbic_environments::vector::VecEnv;
+use limbic_environments::{Space, Value};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// DQN's hyperparameters. Names and defaults are SB3's (`stable_baselines3.DQN`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DqnConfig {
+    /// Adam's step size (constant). SB3: 1e-4.
+    pub learning_rate: f64,
+    /// Transitions the replay buffer keeps. SB3: 1_000_000.
+    pub buffer_size: usize,
+    /// Env steps (all sub-envs together) of uniformly random actions before learning starts.
+    /// SB3: 100.
+    pub learning_starts: u64,
+    /// Transitions per gradient step. SB3: 32.
+    pub batch_size: usize,
+    /// Target network update coefficient: 1 copies the online network (a hard update), less
+    /// averages (Polyak). SB3: 1.
+    pub tau: f64,
+    /// Discount factor. SB3: 0.99.
+    pub gamma: f64,
+    /// Vector steps collected between two rounds of gradient steps. SB3: 4.
+    pub train_freq: u64,
+    /// Gradient steps per round; -1 = as many as env steps collected in the round. SB3: 1.
+    pub gradient_steps: i64,
+    /// Env steps between target network updates (at least one per vector step). SB3: 10_000.
+    pub target_update_interval: u64,
+    /// Fraction of the run over which epsilon falls linearly to its final value. SB3: 0.1.
+    pub exploration_fraction: f64,
+    /// Epsilon at the start. SB3: 1.
+    pub exploration_initial_eps: f64,
+    /// Epsilon after `exploration_fraction` of the run. SB3: 0.05.
+    pub exploration_final_eps: f64,
+    /// Steps in each return (1 = one-step TD; n-step returns stop at episode ends).
+    pub n_step: usize,
+    /// Double DQN (van Hasselt et al. 2016): the online network picks the next action, the
+    /// target network values it. SB3's DQN has none: false.
+    pub double_q: bool,
+    /// Hidden layer widths of the Q-network (ReLU between them). SB3: [64, 64].
+    pub net_arch: Vec<usize>,
+    /// Limit on the global L2 norm of the gradients. SB3: 10.
+    pub max_grad_norm: f64,
+}
+
+impl Default for DqnConfig {
+    fn default() -> Self {
+        DqnConfig {
+            learning_rate: 1e-4,
+            buffer_size: 1_000_000,
+            learning_starts: 100,
+            batch_size: 32,
+            tau: 1.0,
+            gamma: 0.99,
+            train_freq: 4,
+            gradient_steps: 1,
+            target_update_interval: 10_000,
+            exploration_fraction: 0.1,
+            exploration_initial_eps: 1.0,
+            exploration_final_eps: 0.05,
+            n_step: 1,
+            double_q: false,
+            net_arch: vec![64, 64],
+            max_grad_norm: 10.0,
+        }
+    }
+}
+
+/// Adam's epsilon: PyTorch's default, which SB3 uses (burn's default is 1e-5).
+pub const ADAM_EPSILON: f32 = 1e-8;
+
+impl DqnConfig {
+    fn validate(&self) -> Result<()> {
+        let positive = |field: &str, value: f64| {
+            if value > 0.0 && value.is_finite() {
+                Ok(())
+            } else {
+                Err(invalid(field, format!("{value} must be a positive number")))
+            }
+        };
+        let unit = |field: &str, value: f64| {
+            if (0.0..=1.0).contains(&value) {
+                Ok(())
+            } else {
+                Err(invalid(field, format!("{value} is not in [0, 1]")))
+            }
+        };
+        positive("learning_rate", self.learning_rate)?;
+        positive("max_grad_norm", self.max_grad_norm)?;
+        positive("tau", self.tau)?;
+        for (field, value) in [
+            ("tau", self.tau),
+            ("gamma", self.gamma),
+            ("exploration_fraction", self.exploration_fraction),
+            ("exploration_initial_eps", self.exploration_initial_eps),
+            ("exploration_final_eps", self.exploration_final_eps),
+        ] {
+            unit(field, value)?;
+        }
+        for (field, value) in [
+            ("buffer_size", self.buffer_size as u64),
+            ("batch_size", self.batch_size as u64),
+            ("train_freq", self.train_freq),
+            ("target_update_interval", self.target_update_interval),
+            ("n_step", self.n_step as u64),
+        ] {
+            if value == 0 {
+                return Err(invalid(field, "must be at least 1"));
+            }
+        }
+        if self.gradient_steps < -1 {
+            return Err(invalid("gradient_steps", "must be -1 (as many as env steps collected) or at least 0"));
+        }
+        if self.net_arch.contains(&0) {
+            return Err(invalid("net_arch", "a layer of width 0"));
+        }
+        Ok(())
+    }
+
+    /// Epsilon after `num_timesteps` of `total_timesteps` env steps: linear from the initial to
+    /// the final value over the first `exploration_fraction` of the run, then constant (SB3's
+    /// `get_linear_fn`).
+    pub fn epsilon(&self, num_timesteps: u64, total_timesteps: u64) -> f64 {
+        let progress = num_timesteps as f64 / total_timesteps.max(1) as f64;
+        if progress >= self.exploration_fraction {
+            self.exploration_final_eps
+        } else {
+            let slope = (self.exploration_final_eps - self.exploration_initial_eps) / self.exploration_fraction;
+            self.exploration_initial_eps + progress * slope
+        }
+    }
+}
+
+/// Observation rows to one Q-value per action: encoder, ReLU MLP, linear head.
+#[derive(Module, Debug)]
+pub struct QNetwork {
+    pub encoder: Encoder,
+    pub torso: Mlp,
+    pub head: Linear,
+}
+
+impl QNetwork {
+    /// Drawn with PyTorch's default initialization, as SB3's `QNetwork` is.
+    pub fn new(
+        kind: EncoderKind,
+        hidden: &[usize],
+        actions: usize,
+        rng: &mut Generator,
+        device: &Device,
+    ) -> Result<Self> {
+        let init = Init::TorchDefault;
+        let encoder = Encoder::new(kind, init, rng, device)?;
+        let torso = MlpConfig { hidden: hidden.to_vec(), activation: Activation::Relu }.init(
+            encoder.out_dim(),
+            init,
+            rng,
+            device,
+        );
+        let head = linear(torso.out_dim(), actions, init, rng, device);
+        Ok(QNetwork { encoder, torso, head })
+    }
+
+    /// `[B, D]` observations to `[B, actions]` Q-values.
+    pub fn forward(&self, obs: Tensor<2>) -> Tensor<2> {
+        self.head.forward(self.torso.forward(self.encoder.forward(obs)))
+    }
+}
+
+/// Elementwise Huber loss with threshold 1 (PyTorch's `smooth_l1_loss`): `x^2 / 2` within
+/// `[-1, 1]`, `|x| - 1/2` outside.
+pub fn huber(x: Tensor<2>) -> Tensor<2> {
+    let magnitude = x.abs();
+    let within = magnitude.clone().clamp_max(1.0);
+    within.clone().square().mul_scalar(0.5) + (magnitude - within)
+}
+
+/// The first largest value of each row of `values` (`[rows, n]`).
+fn argmax_rows(values: &[f32], n: usize) -> Vec<usize> {
+    values.chunks_exact(n).map(|row| (0..n).fold(0, |best, a| if row[a] > row[best] { a } else { best })).collect()
+}
+
+/// A DQN learner; see the [module docs](self).
+pub struct Dqn {
+    config: DqnConfig,
+    total_timesteps: u64,
+    obs_dim: usize,
+    num_envs: usize,
+    n_actions: usize,
+    /// The first action's value (`Discrete.start`).
+    action_start: i64,
+    /// Where batches are uploaded and the target network lives.
+    device: Device,
+    /// The online network, on the autodiff device.
+    q: QNetwork,
+    q_target: QNetwork,
+    optimizer: ModuleOptimizer,
+    buffer: ReplayBuffer,
+    /// Exploration and batch sampling.
+    rng: Generator,
+    /// `act` only, so evaluating never changes the course of training.
+    act_rng: Generator,
+    counters: Counters,
+    /// Reused sampled rows.
+    rows: Vec<f32>,
+}
+
+/// `state.json`'s format tag.
+const FORMAT: &str = "limbic-dqn-v1";
+
+/// What `state.json` holds besides the manifest.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DqnState {
+    config: DqnConfig,
+    total_timesteps: u64,
+    obs_dim: usize,
+    num_envs: usize,
+    n_actions: usize,
+    counters: Counters,
+    rng: RngState,
+    act_rng: RngState,
+}
+
+impl Dqn {
+    pub fn new(spec: &AlgorithmSpec) -> Result<Dqn> {
+        let config: DqnConfig = parse_config("dqn", spec.params)?;
+        config.validate()?;
+        if spec.total_steps == 0 {
+            return Err(invalid("total_steps", "dqn needs the run's total env steps for its exploration schedule"));
+        }
+        let total_timesteps = spec.total_steps;
+        let (n_actions, action_start) = match spec.action_space {
+            Space::Discrete { n, start } if *n > 0 => (*n as usize, *start),
+            other => {
+                return Err(AgentError::Unsupported(format!(
+                    "dqn needs a Discrete action space, got {}",
+                    other.describe()
+                )))
+            }
+        };
+        if spec.num_envs == 0 {
+            return Err(invalid("num_envs", "must be at least 1"));
+        }
+        let kind = EncoderKind::for_space(spec.observation_space)?;
+        let device = Device::flex();
+        device.seed(spec.seed);
+        let mut rng = Generator::from_seed(spec.seed);
+        let q = QNetwork::new(kind, &config.net_arch, n_actions, &mut rng, &device.clone().autodiff())?;
+        let act_rng = Generator::from_seed(rng.next_u64());
+        let buffer = ReplayBuffer::new(ReplayConfig {
+            capacity: config.buffer_size,
+            obs_dim: kind.obs_dim(),
+            action: ActionLayout::Discrete { n: n_actions },
+            num_envs: spec.num_envs,
+            n_step: config.n_step,
+            gamma: config.gamma,
+        })?;
+        Ok(Dqn {
+            optimizer: AdamConfig::new().with_epsilon(ADAM_EPSILON).init(),
+            q_target: q.valid(),
+            q,
+            buffer,
+            rng,
+            act_rng,
+            total_timesteps,
+            obs_dim: kind.obs_dim(),
+            num_envs: spec.num_envs,
+            n_actions,
+            action_start,
+            device,
+            counters: Counters::default(),
+            rows: Vec::new(),
+            config,
+        })
+    }
+
+    pub fn config(&self) -> &DqnConfig {
+        &self.config
+    }
+
+    /// Epsilon at the current step count.
+    pub fn epsilon(&self) -> f64 {
+        self.config.epsilon(self.counters.num_timesteps, self.total_timesteps)
+    }
+
+    /// Greedy action indices for `[rows, D]` observations.
+    fn greedy(&self, obs: &[f32]) -> Result<Vec<usize>> {
+        let rows = obs.len() / self.obs_dim;
+        let obs = Tensor::<2>::from_data(TensorData::new(obs.to_vec(), [rows, self.obs_dim]), &self.device);
+        let q_values = download(self.q.valid().forward(obs))?;
+        Ok(argmax_rows(&q_values, self.n_actions))
+    }
+
+    /// Epsilon-greedy action indices for the training envs' `[N, D]` observations (uniformly
+    /// random ones before `learning_starts`).
+    fn explore(&mut self, obs: &[f32]) -> Result<Vec<usize>> {
+        let n = self.n_actions as i64;
+        let epsilon = if self.counters.num_timesteps < self.config.learning_starts { 1.0 } else { self.epsilon() };
+        let mut actions: Vec<Option<usize>> = Vec::with_capacity(self.num_envs);
+        for _ in 0..self.num_envs {
+            let random = self.rng.random() < epsilon;
+            actions.push(random.then(|| self.rng.integers(0, n) as usize));
+        }
+        let greedy = if actions.contains(&None) { self.greedy(obs)? } else { Vec::new() };
+        Ok(actions.iter().enumerate().map(|(i, a)| a.unwrap_or_else(|| greedy[i])).collect())
+    }
+
+    /// One gradient step on a sampled batch; adds its diagnostics to `means`.
+    fn gradient_step(&mut self, means: &mut Means) -> Result<()> {
+        let update = self.counters.updates;
+        let layout = self.buffer.sample(self.config.batch_size, &mut self.rng, &mut self.rows);
+        let batch = layout.upload(&self.rows, &self.device);
+
+        // TD target, without gradient: r + gamma^k Q_target(s', a'), a' greedy for the target
+        // network or (double DQN) for the online one; the discount is 0 after a termination.
+        let next_values = self.q_target.forward(batch.next_obs.clone());
+        let next_q = if self.config.double_q {
+            let best = self.q.valid().forward(batch.next_obs).argmax(1);
+            next_values.gather(1, best)
+        } else {
+            next_values.max_dim(1)
+        };
+        let target = batch.rewards + batch.discounts * next_q;
+
+        // Q(s, a) of the stored actions (their one-hot rows pick the column), Huber loss.
+        let q_taken = (self.q.forward(batch.obs) * batch.actions).sum_dim(1);
+        let loss = huber(q_taken.clone() - target).mean();
+        let values = download(Tensor::cat(vec![loss.clone().inner(), q_taken.inner().mean()], 0))?;
+        let loss_value = check_finite(values[0] as f64, "loss/q", update)?;
+
+        let mut grads = GradientsParams::from_grads(loss.backward(), &self.q);
+        let grad_norm = clip_grad_norm(&mut grads, &self.q, self.config.max_grad_norm)?;
+        check_finite(grad_norm, "grad_norm", update)?;
+        self.q = self.optimizer.step(self.config.learning_rate, self.q.clone(), grads);
+        self.counters.gradient_steps += 1;
+
+        means.add("loss/q", loss_value);
+        means.add("q_mean", values[1] as f64);
+        means.add("grad_norm", grad_norm);
+        Ok(())
+    }
+}
+
+impl Algorithm for Dqn {
+    fn name(&self) -> &'static str {
+        "dqn"
+    }
+
+    fn update(&mut self, envs: &mut VecEnv) -> Result<Update> {
+        check_envs(envs, self.obs_dim, self.num_envs)?;
+        self.counters.updates += 1;
+        let n = self.num_envs as u64;
+        // SB3 syncs the target every `target_update_interval / n_envs` vector steps.
+        let target_every = (self.config.target_update_interval / n).max(1);
+
+        // 1. Collect `train_freq` vector steps.
+        for _ in 0..self.config.train_freq {
+            let obs = envs.last().obs.to_vec();
+            let actions = self.explore(&obs)?;
+            let env_actions: Vec<i64> = actions.iter().map(|&a| self.action_start + a as i64).collect();
+            let stored: Vec<f32> = actions.iter().map(|&a| a as f32).collect();
+            step_and_store(envs, &obs, EnvActions::Discrete(&env_actions), &stored, &mut self.buffer)?;
+            self.counters.num_timesteps += n;
+            self.counters.vector_steps += 1;
+            if self.counters.vector_steps.is_multiple_of(target_every) {
+                self.q_target = polyak_update(&self.q_target, &self.q, self.config.tau);
+            }
+        }
+
+        // 2. Learn, once past `learning_starts`.
+        let collected = self.config.train_freq * n;
+        let mut means = Means::default();
+        if self.counters.num_timesteps > self.config.learning_starts && !self.buffer.is_empty() {
+            for _ in 0..gradient_steps(self.config.gradient_steps, collected) {
+                self.gradient_step(&mut means)?;
+            }
+            check_finite(parameter_magnitude(&self.q)?, "parameters of the Q-network", self.counters.updates)?;
+        }
+
+        let mut metrics = BTreeMap::new();
+        means.write_into(&mut metrics);
+        metrics.insert("epsilon".into(), self.epsilon());
+        metrics.insert("learning_rate".into(), self.config.learning_rate);
+        Ok(Update { env_steps: collected, metrics })
+    }
+
+    /// Greedy actions (`deterministic`) or epsilon-greedy ones with the current epsilon.
+    fn act(&mut self, obs: &[f32], _episode_starts: &[bool], deterministic: bool) -> Result<Vec<Value>> {
+        check_obs_rows(obs, self.obs_dim)?;
+        let greedy = self.greedy(obs)?;
+        let epsilon = if deterministic { 0.0 } else { self.epsilon() };
+        let n = self.n_actions as i64;
+        let actions = greedy.into_iter().map(|a| {
+            let a =
+                if epsilon > 0.0 && self.act_rng.random() < epsilon { self.act_rng.integers(0, n) } else { a as i64 };
+            Value::Int(self.action_start + a)
+        });
+        Ok(actions.collect())
+    }
+
+    /// Writes `q.bpk`, `q_target.bpk`, `optimizer.bpk` (Adam's moments), `replay.json` +
+    /// `replay.bin` and, last, `state.json` (config, counters, RNG states, manifest).
+    fn save(&self, dir: &Path) -> Result<()> {
+        let mut writer = CheckpointWriter::new(dir)?;
+        writer.module("q.bpk", &self.q)?;
+        writer.module("q_target.bpk", &self.q_target)?;
+        writer.optimizer("optimizer.bpk", &self.optimizer)?;
+        let (header, bin) = self.buffer.encode()?;
+        writer.bytes("replay.json", &header)?;
+        writer.bytes("replay.bin", &bin)?;
+        let state = DqnState {
+            config: self.config.clone(),
+            total_timesteps: self.total_timesteps,
+            obs_dim: self.obs_dim,
+            num_envs: self.num_envs,
+            n_actions: self.n_actions,
+            counters: self.counters,
+            rng: RngState::of(&self.rng),
+            act_rng: RngState::of(&self.act_rng),
+        };
+        writer.finish(FORMAT, &state)
+    }
+
+    /// Restores everything [`Dqn::save`] wrote; the learner must have been built with the same
+    /// config and spaces. Nothing changes unless every file loads.
+    fn load(&mut self, dir: &Path) -> Result<()> {
+        let (reader, state) = CheckpointReader::open::<DqnState>(dir, FORMAT)?;
+        let state_path = reader.path(STATE_FILE);
+        // The budget may differ: a resumed run can be extended (`--resume --steps N`).
+        let saved = (state.obs_dim, state.num_envs, state.n_actions);
+        let this = (self.obs_dim, self.num_envs, self.n_actions);
+        if saved != this {
+            return Err(crate::checkpoint::checkpoint_error(
+                &state_path,
+                format!("saved for (obs_dim, num_envs, actions) = {saved:?}, this learner has {this:?}"),
+            ));
+        }
+        crate::checkpoint::check_same_config(&state_path, &state.config, &self.config)?;
+        let q = reader.module("q.bpk", self.q.clone())?;
+        let q_target = reader.module("q_target.bpk", self.q_target.clone())?;
+        let optimizer = reader.optimizer("optimizer.bpk", self.optimizer.clone())?;
+        let buffer = ReplayBuffer::decode(
+            &reader.bytes("replay.json")?,
+            &reader.path("replay.json"),
+            &reader.bytes("replay.bin")?,
+            &reader.path("replay.bin"),
+            self.buffer.config(),
+        )?;
+        let rng = state.rng.restore(&state_path)?;
+        let act_rng = state.act_rng.restore(&state_path)?;
+        (self.q, self.q_target, self.optimizer, self.buffer) = (q, q_target, optimizer, buffer);
+        (self.rng, self.act_rng, self.counters) = (rng, act_rng, state.counters);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epsilon_schedule_is_linear_then_flat() {
+        let config = DqnConfig::default(); // 1.0 -> 0.05 over the first 10%
+        let at = |t| config.epsilon(t, 1000);
+        assert_eq!(at(0), 1.0);
+        assert!((at(50) - 0.525).abs() < 1e-12, "{}", at(50));
+        assert!((at(99) - (1.0 - 0.99 * 0.95)).abs() < 1e-12);
+        assert_eq!(at(100), 0.05);
+        assert_eq!(at(999), 0.05);
+        let zoo = DqnConfig { exploration_fraction: 0.16, exploration_final_eps: 0.04, ..DqnConfig::default() };
+        assert!((zoo.epsilon(4_000, 50_000) - 0.52).abs() < 1e-12, "{}", zoo.epsilon(4_000, 50_000));
+        let instant = DqnConfig { exploration_fraction: 0.0, ..DqnConfig::default() };
+        assert_eq!(instant.epsilon(0, 1000), 0.05);
+    }
+
+    #[test]
+    fn huber_is_quadratic_inside_and_linear_outside() {
+        let device = Device::flex();
+        let x = Tensor::<2>::from_data(TensorData::new(vec![-3.0f32, -1.0, -0.5, 0.0, 0.5, 2.0], [1, 6]), &device);
+        assert_eq!(download(huber(x)).unwrap(), [2.5, 0.5, 0.125, 0.0, 0.125, 1.5]);
+    }
+
+    #[test]
+    fn argmax_takes_the_first_best() {
+        assert_eq!(argmax_rows(&[0.0, 2.0, 2.0, -1.0, -3.0, -2.0], 3), [1, 0]);
+    }
+}

@@ -1,0 +1,631 @@
+//! The replay buffer of the off-policy learners (DQN, SAC).
+//!
+//! Transitions live in plain `Vec<f32>` columns (observations, next observations, actions,
+//! rewards, termination flags, return horizons) used as a ring: once `capacity` transitions are
+//! stored, each new one overwrites the oldest. Sampling is uniform with replacement (SB3's
+//! `ReplayBuffer.sample`), drawn from our own [`Generator`], and packs a whole batch into one
+//! row-major block that is uploaded as a single tensor.
+//!
+//! **n-step returns.** With `n_step > 1` each sub-env's last steps wait in a small pending queue;
+//! a transition enters the ring once its n-step return is known:
+//! `(o_t, a_t, r_t + g r_{t+1} + ... + g^{k-1} r_{t+k-1}, o_{t+k}, terminated, k)` with `k = n`,
+//! or, when the episode ends first, `k` = the steps left to its end. The learner bootstraps with
+//! `g^k max Q(o_{t+k})` unless the episode *terminated* (the MDP ended: nothing to bootstrap);
+//! after a *truncation* (time limit) `o_{t+k}` is the true last observation and bootstrapping
+//! from it is right. With `n_step = 1` this is the usual one-step buffer.
+//!
+//! ```
+//! use limbic_agents::replay::{ActionLayout, ReplayBuffer, ReplayConfig};
+//! use limbic_environments::rng::Generator;
+//! let config = ReplayConfig { capacity: 100, obs_dim: 2, action: ActionLayout::Discrete { n: 3 }, num_envs: 1, n_step: 1, gamma: 0.99 };
+//! let mut buffer = ReplayBuffer::new(config).unwrap();
+//! buffer.add(0, &[0.0, 1.0], &[2.0], 1.5, &[0.5, 1.0], false, false);
+//! let mut rows = Vec::new();
+//! let layout = buffer.sample(4, &mut Generator::from_seed(0), &mut rows);
+//! assert_eq!(rows.len(), 4 * layout.width);
+//! // obs | next obs | one-hot action | reward | discount
+//! assert_eq!(rows[..layout.width], [0.0, 1.0, 0.5, 1.0, 0.0, 0.0, 1.0, 1.5, 0.99]);
+//! ```
+
+use crate::checkpoint::{self, checkpoint_error};
+use crate::error::{AgentError, Result};
+use burn::prelude::*;
+use limbic_environments::rng::Generator;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// How actions are stored, and how a sampled batch hands them to the learner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionLayout {
+    /// An index in `0..n`, stored as one number and sampled as a one-hot row of `n` (DQN picks
+    /// `Q(s, a)` with a product and a sum: no integer tensor to upload).
+    Discrete { n: usize },
+    /// `dim` numbers, stored and sampled as they are (SAC stores actions scaled to [-1, 1]).
+    Continuous { dim: usize },
+}
+
+impl ActionLayout {
+    /// Numbers stored per transition.
+    pub fn stored_width(self) -> usize {
+        match self {
+            ActionLayout::Discrete { .. } => 1,
+            ActionLayout::Continuous { dim } => dim,
+        }
+    }
+
+    /// Numbers per sampled row.
+    pub fn sampled_width(self) -> usize {
+        match self {
+            ActionLayout::Discrete { n } => n,
+            ActionLayout::Continuous { dim } => dim,
+        }
+    }
+}
+
+/// The shape of a replay buffer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReplayConfig {
+    /// Transitions kept; older ones are overwritten.
+    pub capacity: usize,
+    /// Length of an observation row.
+    pub obs_dim: usize,
+    pub action: ActionLayout,
+    /// Sub-envs that feed the buffer (each has its own n-step queue).
+    pub num_envs: usize,
+    /// Steps summed into one return (1 = one-step TD).
+    pub n_step: usize,
+    /// Discount of the n-step sums and of the bootstrap.
+    pub gamma: f64,
+}
+
+/// Where each field sits in a sampled row: `obs | next_obs | action | reward | discount`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchLayout {
+    pub batch: usize,
+    pub obs_dim: usize,
+    pub action_dim: usize,
+    /// Numbers per row.
+    pub width: usize,
+}
+
+/// A sampled batch on the device, cut out of the one uploaded block (views, no copies).
+#[derive(Clone, Debug)]
+pub struct Batch {
+    /// `[B, D]`
+    pub obs: Tensor<2>,
+    /// `[B, D]`: the observation the return bootstraps from.
+    pub next_obs: Tensor<2>,
+    /// `[B, A]`: one-hot for discrete actions.
+    pub actions: Tensor<2>,
+    /// `[B, 1]`: the (n-step) discounted reward sum.
+    pub rewards: Tensor<2>,
+    /// `[B, 1]`: `gamma^k`, or 0 where the episode terminated (no bootstrap).
+    pub discounts: Tensor<2>,
+}
+
+impl BatchLayout {
+    /// Uploads `rows` (as [`ReplayBuffer::sample`] wrote them) as one tensor and slices it.
+    pub fn upload(&self, rows: &[f32], device: &Device) -> Batch {
+        let block = Tensor::<2>::from_data(TensorData::new(rows.to_vec(), [self.batch, self.width]), device);
+        let (d, a) = (self.obs_dim, self.action_dim);
+        Batch {
+            obs: block.clone().narrow(1, 0, d),
+            next_obs: block.clone().narrow(1, d, d),
+            actions: block.clone().narrow(1, 2 * d, a),
+            rewards: block.clone().narrow(1, 2 * d + a, 1),
+            discounts: block.narrow(1, 2 * d + a + 1, 1),
+        }
+    }
+}
+
+/// The last (< n) steps of one sub-env's running episode, waiting for their n-step return.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Pending {
+    obs: Vec<f32>,
+    actions: Vec<f32>,
+    rewards: Vec<f32>,
+    /// The next observation of the newest pending step: where the episode continues from.
+    tail_obs: Vec<f32>,
+}
+
+impl Pending {
+    fn len(&self) -> usize {
+        self.rewards.len()
+    }
+}
+
+/// A ring of transitions with uniform sampling and optional n-step returns; see the
+/// [module docs](self).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplayBuffer {
+    config: ReplayConfig,
+    obs: Vec<f32>,
+    next_obs: Vec<f32>,
+    actions: Vec<f32>,
+    rewards: Vec<f32>,
+    /// 1 where `next_obs` is terminal.
+    terminated: Vec<f32>,
+    /// Steps k the reward sums (1..=n): the bootstrap is discounted by `gamma^k`.
+    horizons: Vec<f32>,
+    /// Where the next transition goes (once the ring is full: the oldest one).
+    pos: usize,
+    pending: Vec<Pending>,
+}
+
+impl ReplayBuffer {
+    pub fn new(config: ReplayConfig) -> Result<Self> {
+        let positive = [
+            ("buffer_size", config.capacity),
+            ("obs_dim", config.obs_dim),
+            ("action width", config.action.sampled_width()),
+            ("num_envs", config.num_envs),
+            ("n_step", config.n_step),
+        ];
+        if let Some((field, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(AgentError::Config { field: field.to_string(), message: "must be at least 1".into() });
+        }
+        if !(0.0..=1.0).contains(&config.gamma) {
+            return Err(AgentError::Config {
+                field: "gamma".into(),
+                message: format!("{} is not in [0, 1]", config.gamma),
+            });
+        }
+        let pending = vec![Pending::default(); config.num_envs];
+        Ok(ReplayBuffer {
+            config,
+            obs: Vec::new(),
+            next_obs: Vec::new(),
+            actions: Vec::new(),
+            rewards: Vec::new(),
+            terminated: Vec::new(),
+            horizons: Vec::new(),
+            pos: 0,
+            pending,
+        })
+    }
+
+    pub fn config(&self) -> &ReplayConfig {
+        &self.config
+    }
+
+    /// Transitions stored (at most the capacity).
+    pub fn len(&self) -> usize {
+        self.rewards.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rewards.is_empty()
+    }
+
+    /// Adds one env step of sub-env `env`: `obs`, the action taken, the reward, the observation
+    /// the step produced (the true final one when the episode ended) and the step's flags.
+    ///
+    /// A step whose `obs` is not where the sub-env's pending steps left off (the env was reset
+    /// from outside, e.g. by a runner after loading a checkpoint) first closes those steps as
+    /// truncated at their last observation.
+    ///
+    /// # Panics
+    /// If `env` or a slice length does not match the config (a bug in the caller, not user input).
+    #[allow(clippy::too_many_arguments)]
+    pub fn add(
+        &mut self,
+        env: usize,
+        obs: &[f32],
+        action: &[f32],
+        reward: f32,
+        next_obs: &[f32],
+        terminated: bool,
+        truncated: bool,
+    ) {
+        let (d, a) = (self.config.obs_dim, self.config.action.stored_width());
+        assert!(obs.len() == d && next_obs.len() == d && action.len() == a, "transition of the wrong shape");
+        let mut pending = std::mem::take(&mut self.pending[env]);
+        if pending.len() > 0 && pending.tail_obs != obs {
+            let (tail, count) = (std::mem::take(&mut pending.tail_obs), pending.len());
+            self.flush(&mut pending, &tail, false, count);
+        }
+        pending.obs.extend_from_slice(obs);
+        pending.actions.extend_from_slice(action);
+        pending.rewards.push(reward);
+        pending.tail_obs.clear();
+        pending.tail_obs.extend_from_slice(next_obs);
+        if terminated || truncated {
+            let count = pending.len();
+            self.flush(&mut pending, next_obs, terminated, count);
+        } else if pending.len() == self.config.n_step {
+            self.flush(&mut pending, next_obs, false, 1);
+        }
+        self.pending[env] = pending;
+    }
+
+    /// Moves the `count` oldest pending steps into the ring, each with the discounted sum of its
+    /// own and all later pending rewards and `next_obs` as where its return continues.
+    fn flush(&mut self, pending: &mut Pending, next_obs: &[f32], terminated: bool, count: usize) {
+        let (d, a) = (self.config.obs_dim, self.config.action.stored_width());
+        for i in 0..count {
+            let later = &pending.rewards[i..];
+            let sum = later.iter().rev().fold(0.0f64, |acc, &r| r as f64 + self.config.gamma * acc);
+            let horizon = later.len() as f32;
+            self.store(
+                &pending.obs[i * d..(i + 1) * d],
+                &pending.actions[i * a..(i + 1) * a],
+                sum as f32,
+                next_obs,
+                terminated,
+                horizon,
+            );
+        }
+        pending.obs.drain(..count * d);
+        pending.actions.drain(..count * a);
+        pending.rewards.drain(..count);
+        if pending.len() == 0 {
+            pending.tail_obs.clear();
+        }
+    }
+
+    /// Writes one finished transition at the ring's position.
+    fn store(&mut self, obs: &[f32], action: &[f32], reward: f32, next_obs: &[f32], terminated: bool, horizon: f32) {
+        let (d, a) = (self.config.obs_dim, self.config.action.stored_width());
+        let terminated = if terminated { 1.0 } else { 0.0 };
+        if self.len() < self.config.capacity {
+            self.obs.extend_from_slice(obs);
+            self.next_obs.extend_from_slice(next_obs);
+            self.actions.extend_from_slice(action);
+            self.rewards.push(reward);
+            self.terminated.push(terminated);
+            self.horizons.push(horizon);
+        } else {
+            let i = self.pos;
+            self.obs[i * d..(i + 1) * d].copy_from_slice(obs);
+            self.next_obs[i * d..(i + 1) * d].copy_from_slice(next_obs);
+            self.actions[i * a..(i + 1) * a].copy_from_slice(action);
+            self.rewards[i] = reward;
+            self.terminated[i] = terminated;
+            self.horizons[i] = horizon;
+        }
+        self.pos = (self.pos + 1) % self.config.capacity;
+    }
+
+    /// Draws `batch` transitions uniformly with replacement and writes them into `rows`, one
+    /// row each: `obs | next_obs | action | reward | discount` (see [`BatchLayout`]), with the
+    /// discount `gamma^k`, or 0 after a termination.
+    ///
+    /// # Panics
+    /// If the buffer is empty.
+    pub fn sample(&self, batch: usize, rng: &mut Generator, rows: &mut Vec<f32>) -> BatchLayout {
+        assert!(!self.is_empty(), "sampling an empty replay buffer");
+        let (d, stored) = (self.config.obs_dim, self.config.action.stored_width());
+        let action_dim = self.config.action.sampled_width();
+        let width = 2 * d + action_dim + 2;
+        rows.clear();
+        rows.reserve(batch * width);
+        for _ in 0..batch {
+            let i = rng.integers(0, self.len() as i64) as usize;
+            rows.extend_from_slice(&self.obs[i * d..(i + 1) * d]);
+            rows.extend_from_slice(&self.next_obs[i * d..(i + 1) * d]);
+            match self.config.action {
+                ActionLayout::Discrete { n } => {
+                    let index = self.actions[i] as usize;
+                    rows.extend((0..n).map(|j| if j == index { 1.0 } else { 0.0 }));
+                }
+                ActionLayout::Continuous { .. } => rows.extend_from_slice(&self.actions[i * stored..(i + 1) * stored]),
+            }
+            rows.push(self.rewards[i]);
+            let discount = self.config.gamma.powi(self.horizons[i] as i32) * (1.0 - self.terminated[i] as f64);
+            rows.push(discount as f32);
+        }
+        BatchLayout { batch, obs_dim: d, action_dim, width }
+    }
+
+    /// The buffer as two files: a JSON header (shape, counts, byte length and checksum of the
+    /// binary) and the binary (the columns, then the pending steps, as little-endian f32).
+    pub fn encode(&self) -> Result<(Vec<u8>, Vec<u8>)> {
+        let mut bytes = Vec::with_capacity(4 * self.float_count());
+        let mut put = |values: &[f32]| values.iter().for_each(|v| bytes.extend_from_slice(&v.to_le_bytes()));
+        for column in [&self.obs, &self.next_obs, &self.actions, &self.rewards, &self.terminated, &self.horizons] {
+            put(column);
+        }
+        for pending in &self.pending {
+            for part in [&pending.obs, &pending.actions, &pending.rewards, &pending.tail_obs] {
+                put(part);
+            }
+        }
+        let header = Header {
+            format: FORMAT.into(),
+            config: self.config.clone(),
+            len: self.len(),
+            pos: self.pos,
+            pending: self.pending.iter().map(Pending::len).collect(),
+            bytes: bytes.len(),
+            checksum: checkpoint::checksum(&bytes),
+        };
+        let header = serde_json::to_vec_pretty(&header).map_err(|e| AgentError::Io(e.to_string()))?;
+        Ok((header, bytes))
+    }
+
+    /// The buffer [`ReplayBuffer::encode`] wrote. `expected` is the shape the caller needs: a
+    /// buffer of another shape, a truncated or corrupt file is an error naming the file (the
+    /// paths only name the files in errors).
+    pub fn decode(
+        header: &[u8],
+        header_path: &Path,
+        bin: &[u8],
+        bin_path: &Path,
+        expected: &ReplayConfig,
+    ) -> Result<ReplayBuffer> {
+        let bad_header = |message: String| checkpoint_error(header_path, message);
+        let header: Header =
+            serde_json::from_slice(header).map_err(|e| bad_header(format!("corrupt or not a replay header: {e}")))?;
+        if header.format != FORMAT {
+            return Err(bad_header(format!("format `{}`, expected `{FORMAT}`", header.format)));
+        }
+        if &header.config != expected {
+            return Err(bad_header(format!("buffer of shape {:?}, this learner needs {:?}", header.config, expected)));
+        }
+        let config = header.config;
+        if header.len > config.capacity || header.pos >= config.capacity || header.pending.len() != config.num_envs {
+            return Err(bad_header("inconsistent counts".into()));
+        }
+        if header.pending.iter().any(|&p| p >= config.n_step) {
+            return Err(bad_header(format!("a pending queue is not shorter than n_step = {}", config.n_step)));
+        }
+        let mut buffer = ReplayBuffer::new(config)?;
+        if buffer.float_count_for(header.len, &header.pending) * 4 != header.bytes {
+            return Err(bad_header("byte count does not match the counts".into()));
+        }
+        if bin.len() != header.bytes {
+            let message = format!("truncated or overlong: {} bytes, the header says {}", bin.len(), header.bytes);
+            return Err(checkpoint_error(bin_path, message));
+        }
+        if checkpoint::checksum(bin) != header.checksum {
+            return Err(checkpoint_error(bin_path, "corrupt: checksum does not match the header".into()));
+        }
+        let mut floats = bin.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+        let mut take = |count: usize| floats.by_ref().take(count).collect::<Vec<f32>>();
+        let (d, a, len) = (buffer.config.obs_dim, buffer.config.action.stored_width(), header.len);
+        buffer.obs = take(len * d);
+        buffer.next_obs = take(len * d);
+        buffer.actions = take(len * a);
+        buffer.rewards = take(len);
+        buffer.terminated = take(len);
+        buffer.horizons = take(len);
+        for (pending, &count) in buffer.pending.iter_mut().zip(&header.pending) {
+            pending.obs = take(count * d);
+            pending.actions = take(count * a);
+            pending.rewards = take(count);
+            pending.tail_obs = take(if count > 0 { d } else { 0 });
+        }
+        buffer.pos = header.pos;
+        Ok(buffer)
+    }
+
+    /// Writes `{stem}.bin` and `{stem}.json` into `dir`, each atomically.
+    pub fn save(&self, dir: &Path, stem: &str) -> Result<()> {
+        let (header, bin) = self.encode()?;
+        checkpoint::write_file(&dir.join(format!("{stem}.bin")), &bin)?;
+        checkpoint::write_file(&dir.join(format!("{stem}.json")), &header)
+    }
+
+    /// Reads what [`ReplayBuffer::save`] wrote.
+    pub fn load(dir: &Path, stem: &str, expected: &ReplayConfig) -> Result<ReplayBuffer> {
+        let (header_path, bin_path) = (dir.join(format!("{stem}.json")), dir.join(format!("{stem}.bin")));
+        let header = checkpoint::read_file(&header_path)?;
+        let bin = checkpoint::read_file(&bin_path)?;
+        ReplayBuffer::decode(&header, &header_path, &bin, &bin_path, expected)
+    }
+
+    fn float_count(&self) -> usize {
+        self.float_count_for(self.len(), &self.pending.iter().map(Pending::len).collect::<Vec<_>>())
+    }
+
+    /// Numbers in the binary file of a buffer of `len` transitions and these pending counts.
+    fn float_count_for(&self, len: usize, pending: &[usize]) -> usize {
+        let (d, a) = (self.config.obs_dim, self.config.action.stored_width());
+        let pending: usize = pending.iter().map(|&p| p * (d + a + 1) + if p > 0 { d } else { 0 }).sum();
+        len * (2 * d + a + 3) + pending
+    }
+}
+
+const FORMAT: &str = "limbic-replay-v1";
+
+/// `{stem}.json`: what the binary file holds.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Header {
+    format: String,
+    config: ReplayConfig,
+    len: usize,
+    pos: usize,
+    /// Pending steps per sub-env.
+    pending: Vec<usize>,
+    bytes: usize,
+    checksum: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkpoint::tests::scratch_dir;
+
+    fn config(capacity: usize, n_step: usize, num_envs: usize) -> ReplayConfig {
+        ReplayConfig { capacity, obs_dim: 1, action: ActionLayout::Discrete { n: 2 }, num_envs, n_step, gamma: 0.5 }
+    }
+
+    /// Rows of `buffer` in storage order: (obs, action, reward, next_obs, terminated, horizon).
+    fn stored(buffer: &ReplayBuffer) -> Vec<(f32, f32, f32, f32, f32, f32)> {
+        (0..buffer.len())
+            .map(|i| {
+                let b = buffer;
+                (b.obs[i], b.actions[i], b.rewards[i], b.next_obs[i], b.terminated[i], b.horizons[i])
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ring_overwrites_the_oldest() {
+        let mut buffer = ReplayBuffer::new(config(3, 1, 1)).unwrap();
+        for t in 0..5 {
+            buffer.add(0, &[t as f32], &[1.0], t as f32, &[t as f32 + 1.0], false, false);
+        }
+        assert_eq!(buffer.len(), 3);
+        let obs: Vec<f32> = stored(&buffer).iter().map(|r| r.0).collect();
+        // Slots 0 and 1 were overwritten by steps 3 and 4; slot 2 still holds step 2.
+        assert_eq!(obs, [3.0, 4.0, 2.0]);
+        assert_eq!(buffer.pos, 2);
+    }
+
+    #[test]
+    fn sampling_is_uniform_and_rows_are_laid_out() {
+        let mut buffer = ReplayBuffer::new(config(10, 1, 1)).unwrap();
+        for t in 0..4 {
+            buffer.add(0, &[t as f32], &[(t % 2) as f32], 10.0 + t as f32, &[t as f32 + 0.5], t == 3, false);
+        }
+        let mut rng = Generator::from_seed(0);
+        let mut rows = Vec::new();
+        let mut counts = [0usize; 4];
+        let n = 40_000;
+        let layout = buffer.sample(n, &mut rng, &mut rows);
+        assert_eq!(layout, BatchLayout { batch: n, obs_dim: 1, action_dim: 2, width: 6 });
+        for row in rows.chunks_exact(layout.width) {
+            let t = row[0] as usize;
+            counts[t] += 1;
+            let one_hot = if t.is_multiple_of(2) { [1.0, 0.0] } else { [0.0, 1.0] };
+            let discount = if t == 3 { 0.0 } else { 0.5 };
+            assert_eq!(row, [t as f32, t as f32 + 0.5, one_hot[0], one_hot[1], 10.0 + t as f32, discount]);
+        }
+        let sd = (n as f64 * 0.25 * 0.75).sqrt();
+        assert!(counts.iter().all(|&c| (c as f64 - n as f64 / 4.0).abs() < 5.0 * sd), "{counts:?}");
+        // Same seed, same batch.
+        let mut again = Vec::new();
+        buffer.sample(n, &mut Generator::from_seed(0), &mut again);
+        assert_eq!(rows, again);
+    }
+
+    #[test]
+    fn batch_upload_slices_the_columns() {
+        let mut buffer = ReplayBuffer::new(ReplayConfig {
+            capacity: 4,
+            obs_dim: 2,
+            action: ActionLayout::Continuous { dim: 1 },
+            num_envs: 1,
+            n_step: 1,
+            gamma: 0.9,
+        })
+        .unwrap();
+        buffer.add(0, &[1.0, 2.0], &[-0.5], 3.0, &[4.0, 5.0], false, true);
+        let mut rows = Vec::new();
+        let layout = buffer.sample(2, &mut Generator::from_seed(1), &mut rows);
+        let batch = layout.upload(&rows, &Device::flex());
+        let vec = |t: Tensor<2>| crate::nets::download(t).unwrap();
+        assert_eq!(vec(batch.obs), [1.0, 2.0, 1.0, 2.0]);
+        assert_eq!(vec(batch.next_obs), [4.0, 5.0, 4.0, 5.0]);
+        assert_eq!(vec(batch.actions), [-0.5, -0.5]);
+        assert_eq!(vec(batch.rewards), [3.0, 3.0]);
+        // Truncated, not terminated: the bootstrap stays.
+        assert_eq!(vec(batch.discounts), [0.9, 0.9]);
+    }
+
+    #[test]
+    fn n_step_returns_match_hand_computed_values() {
+        // gamma = 0.5, n = 3. Episode: obs 0..=4 with rewards 1, 2, 4, 8, terminated after the
+        // 4th step. Returns (hand-computed):
+        //   t=0: 1 + 0.5*2 + 0.25*4 = 3,   next obs 3, k = 3, bootstrapped
+        //   t=1: 2 + 0.5*4 + 0.25*8 = 6,   next obs 4, k = 3, terminal
+        //   t=2: 4 + 0.5*8 = 8,            next obs 4, k = 2, terminal
+        //   t=3: 8,                        next obs 4, k = 1, terminal
+        let mut buffer = ReplayBuffer::new(config(10, 3, 1)).unwrap();
+        let rewards = [1.0, 2.0, 4.0, 8.0];
+        for (t, &r) in rewards.iter().enumerate() {
+            buffer.add(0, &[t as f32], &[0.0], r, &[t as f32 + 1.0], t == 3, false);
+            let expected_len = [0, 0, 1, 4][t];
+            assert_eq!(buffer.len(), expected_len, "after step {t}");
+        }
+        assert_eq!(
+            stored(&buffer),
+            [
+                (0.0, 0.0, 3.0, 3.0, 0.0, 3.0),
+                (1.0, 0.0, 6.0, 4.0, 1.0, 3.0),
+                (2.0, 0.0, 8.0, 4.0, 1.0, 2.0),
+                (3.0, 0.0, 8.0, 4.0, 1.0, 1.0),
+            ]
+        );
+        // Discounts: 0.5^3 for the bootstrapped one, 0 for the terminal ones.
+        let mut rows = Vec::new();
+        let layout = buffer.sample(200, &mut Generator::from_seed(2), &mut rows);
+        for row in rows.chunks_exact(layout.width) {
+            let expected = if row[0] == 0.0 { 0.125 } else { 0.0 };
+            assert_eq!(row[layout.width - 1], expected);
+        }
+    }
+
+    #[test]
+    fn truncation_keeps_the_bootstrap_and_envs_do_not_mix() {
+        // Two sub-envs interleaved, n = 2, gamma = 0.5. Env 0 is truncated after 2 steps,
+        // env 1 runs on.
+        let mut buffer = ReplayBuffer::new(config(10, 2, 2)).unwrap();
+        buffer.add(0, &[0.0], &[1.0], 1.0, &[1.0], false, false);
+        buffer.add(1, &[10.0], &[0.0], 5.0, &[11.0], false, false);
+        buffer.add(0, &[1.0], &[0.0], 2.0, &[2.0], false, true);
+        buffer.add(1, &[11.0], &[1.0], 6.0, &[12.0], false, false);
+        assert_eq!(
+            stored(&buffer),
+            [
+                // env 0, t=0: 1 + 0.5 * 2, bootstraps from obs 2 with 0.5^2 (not terminal)
+                (0.0, 1.0, 2.0, 2.0, 0.0, 2.0),
+                // env 0, t=1: the truncated last step, bootstraps from obs 2 with 0.5
+                (1.0, 0.0, 2.0, 2.0, 0.0, 1.0),
+                // env 1, t=0: 5 + 0.5 * 6
+                (10.0, 0.0, 8.0, 12.0, 0.0, 2.0),
+            ]
+        );
+        assert_eq!(buffer.pending[1].len(), 1);
+        assert_eq!(buffer.pending[0].len(), 0);
+    }
+
+    #[test]
+    fn a_reset_from_outside_closes_the_pending_steps_as_truncated() {
+        let mut buffer = ReplayBuffer::new(config(10, 3, 1)).unwrap();
+        buffer.add(0, &[0.0], &[1.0], 1.0, &[1.0], false, false);
+        buffer.add(0, &[1.0], &[1.0], 2.0, &[2.0], false, false);
+        // The env was reset elsewhere: the next step starts at obs 7, not 2.
+        buffer.add(0, &[7.0], &[0.0], 4.0, &[8.0], false, false);
+        assert_eq!(stored(&buffer), [(0.0, 1.0, 2.0, 2.0, 0.0, 2.0), (1.0, 1.0, 2.0, 2.0, 0.0, 1.0)]);
+        assert_eq!(buffer.pending[0].obs, [7.0]);
+    }
+
+    #[test]
+    fn save_load_round_trip_and_damage_is_reported() {
+        let dir = scratch_dir("replay");
+        let mut buffer = ReplayBuffer::new(config(5, 3, 2)).unwrap();
+        for t in 0..9 {
+            buffer.add(t % 2, &[t as f32], &[(t % 2) as f32], t as f32, &[t as f32 + 2.0], t == 6, false);
+        }
+        assert!(buffer.pending.iter().any(|p| p.len() > 0));
+        buffer.save(&dir, "replay").unwrap();
+        let loaded = ReplayBuffer::load(&dir, "replay", buffer.config()).unwrap();
+        assert_eq!(loaded, buffer);
+
+        let mut other = buffer.config().clone();
+        other.obs_dim = 3;
+        let error = ReplayBuffer::load(&dir, "replay", &other).unwrap_err().to_string();
+        assert!(error.contains("replay.json") && error.contains("shape"), "{error}");
+
+        let bin = dir.join("replay.bin");
+        let bytes = std::fs::read(&bin).unwrap();
+        std::fs::write(&bin, &bytes[..bytes.len() - 4]).unwrap();
+        let error = ReplayBuffer::load(&dir, "replay", buffer.config()).unwrap_err().to_string();
+        assert!(error.contains("replay.bin") && error.contains("truncated"), "{error}");
+
+        let mut flipped = bytes.clone();
+        flipped[5] ^= 0x10;
+        std::fs::write(&bin, &flipped).unwrap();
+        let error = ReplayBuffer::load(&dir, "replay", buffer.config()).unwrap_err().to_string();
+        assert!(error.contains("replay.bin") && error.contains("corrupt"), "{error}");
+
+        std::fs::write(dir.join("replay.json"), "{\"format\": ").unwrap();
+        let error = ReplayBuffer::load(&dir, "replay", buffer.config()).unwrap_err();
+        assert!(matches!(&error, AgentError::Checkpoint { path, .. } if path.ends_with("replay.json")), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
