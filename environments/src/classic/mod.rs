@@ -3,6 +3,7 @@
 mod cartpole;
 
 pub use cartpole::CartPole;
+pub(crate) use cartpole::{dynamics, force, pole_trig};
 
 use crate::rng::Generator;
 
