@@ -464,3 +464,13 @@ fn continuous_actions_step_box_envs() {
     assert!(matches!(err, EnvError::SubEnv { index: 2, .. }), "{err}");
     assert!(envs.step_discrete(&[0, 0, 0]).is_err());
 }
+
+#[test]
+fn vector_envs_can_move_to_another_thread() {
+    fn send<T: Send>(t: T) -> T {
+        t
+    }
+    let mut envs = send(VecEnv::make("CartPole-v1", 4, &Kwargs::new()).unwrap().with_threads(Some(2)).unwrap());
+    let obs = std::thread::spawn(move || envs.reset(Some(0)).unwrap().to_vec()).join().unwrap();
+    assert_eq!(obs.len(), 16);
+}
