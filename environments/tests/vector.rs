@@ -126,7 +126,7 @@ fn batched_cartpole_matches_gymnasium() {
 
 #[test]
 fn batched_cartpole_matches_stepping_one_by_one() {
-    // 150 envs: blocks of 64 do not divide them, nor do 4 threads.
+    // 150 envs: neither the kernel's blocks (16) nor 4 threads divide them.
     for mode in [Autoreset::NextStep, Autoreset::SameStep] {
         for (limit, sutton_barto) in [(500, false), (20, true), (7, false)] {
             let one_by_one =

@@ -10,8 +10,8 @@ use crate::classic::{dynamics, force, pole_trig, CartPole};
 use crate::error::{EnvError, Result};
 use crate::wrappers::TimeLimit;
 
-/// Envs per block: enough to keep the CPU busy, few enough that the angles stay in L1.
-const BLOCK: usize = 64;
+/// Envs per block: enough independent work for the CPU to overlap (16 and 64 measure the same).
+const BLOCK: usize = 16;
 /// CartPole's observation length.
 const OBS_DIM: usize = 4;
 
