@@ -40,18 +40,32 @@ def gym_row(env_id, mode, n):
 
 print(f"limbic (load before/after: {limbic['load_before']} / {limbic['load_after']}), {limbic['cores']} cores")
 print(f"{gym['library']} (load before/after: {gym['load_before']} / {gym['load_after']})")
-print("steps/s per wall-clock second; 'cpu' = per CPU-second of the process (robust to other load)")
-print(f"{'id':<12} {'limbic':<36} {'N':>5} {'thr':>3} {'limbic/s':>13} {'gymnasium':<19} {'gym/s':>11} "
-      f"{'ratio':>8} {'cpu ratio':>9}")
+print("env steps per wall-clock second; 'cpu-s': per CPU-second of the process, robust to other load.")
+print("x: limbic / Gymnasium (wall; cpu-s in brackets). Peers: gym.make for single envs,")
+print("SyncVectorEnv and the vector_entry_point env (CartPoleVectorEnv) with the same N for vector envs.")
+print(f"{'id':<12} {'limbic':<36} {'N':>5} {'thr':>3} {'limbic/s':>12} {'cpu-s':>12} "
+      f"{'gym/s':>14} {'x':>15} {'vector_entry/s':>14} {'x':>15}")
+
+
+def versus(r, peer):
+    if peer is None:
+        return f"{'':>14} {'':>15}"
+    wall = r["steps_per_s"] / peer["steps_per_s"]
+    cpu = r["steps_per_cpu_s"] / peer["steps_per_cpu_s"]
+    return f"{peer['steps_per_s']:>14,.0f} {f'{wall:.1f}x ({cpu:.1f}x)':>15}"
+
+
 for r in limbic["rows"]:
     n = r["num_envs"]
     if r["mode"].startswith("single"):
-        peers = [gym_row(r["id"], "single (gym.make)", 1)]
+        peers = [gym_row(r["id"], "single (gym.make)", 1), None]
     else:
-        peers = [gym_row(r["id"], m, n) for m in ("sync", "vector_entry_point")]
-    for peer in filter(None, peers):
-        ratio = r["steps_per_s"] / peer["steps_per_s"]
-        cpu_ratio = r["steps_per_cpu_s"] / peer["steps_per_cpu_s"]
-        print(f"{r['id']:<12} {r['mode']:<36} {n:>5} {r['threads']:>3} {r['steps_per_s']:>13,.0f} "
-              f"{peer['mode']:<19} {peer['steps_per_s']:>11,.0f} {ratio:>7.1f}x {cpu_ratio:>8.1f}x")
+        peers = [gym_row(r["id"], "sync", n), gym_row(r["id"], "vector_entry_point", n)]
+    print(f"{r['id']:<12} {r['mode']:<36} {n:>5} {r['threads']:>3} {r['steps_per_s']:>12,.0f} "
+          f"{r['steps_per_cpu_s']:>12,.0f} {versus(r, peers[0])} {versus(r, peers[1])}")
+print()
+print("Gymnasium alone:")
+for g in gym["rows"]:
+    print(f"{g['id']:<12} {g['mode']:<22} {g['num_envs']:>5} {g['steps_per_s']:>12,.0f} /s "
+          f"{g['steps_per_cpu_s']:>12,.0f} /cpu-s")
 EOF

@@ -2,13 +2,14 @@
 //!
 //! ```text
 //! cargo bench --bench env_throughput -- [IDS...] [--sizes 1,8,64,256,1024] [--repeats 5]
-//!     [--seconds 0.3] [--threads N] [--json]
+//!     [--seconds 0.3] [--threads N] [--modes single,vector,threaded] [--filter TEXT] [--json]
 //! ```
 //!
 //! For each id (default CartPole-v1): a single env built by `make` (stepped through `step`,
 //! which builds a `Value` per step, and through the `step_into` fast path), the bare CartPole
 //! struct (CartPole ids only), and vector envs of N sub-envs: `VecEnv::make` (boxed sub-envs),
-//! `VecEnv<TimeLimit<CartPole>>` (concrete sub-envs, CartPole ids only), each single-threaded and
+//! `VecEnv<TimeLimit<CartPole>>` (concrete sub-envs stepped one by one) and `VecEnv::cartpole`
+//! (the batched CartPole kernel), the last two for CartPole ids only, each single-threaded and
 //! threaded. Actions are drawn before timing; single envs reset when an episode ends, vector
 //! envs autoreset (NEXT_STEP; the reset steps count as steps, as in Gymnasium). Each figure is
 //! the median over timed repeats after a warm-up. `bench/gymnasium_throughput.py` measures
@@ -39,6 +40,9 @@ struct Args {
     /// Approximate seconds per timed repeat.
     #[arg(long, default_value_t = 0.3)]
     seconds: f64,
+    /// Only the figures whose mode contains this text (e.g. `batched`).
+    #[arg(long)]
+    filter: Option<String>,
     /// Threads of the threaded vector envs (default: every core).
     #[arg(long)]
     threads: Option<usize>,
@@ -187,73 +191,91 @@ fn vector_steps<E: Env>(envs: &mut VecEnv<E>, table: &Table, steps: u64, cursor:
     batches * n as u64
 }
 
-fn bench_vector<E: Env>(args: &Args, envs: VecEnv<E>, table: &Table) -> Rates {
-    let mut envs = envs;
-    envs.reset(Some(0)).expect("reset");
-    let mut cursor = 0;
-    measure(args, |steps| vector_steps(&mut envs, table, steps, &mut cursor))
-}
-
 fn is_cartpole(id: &str) -> bool {
     id.starts_with("CartPole-v")
 }
 
-fn bench_id(args: &Args, id: &str, rows: &mut Vec<Row>) -> anyhow::Result<()> {
-    let kwargs = Kwargs::new();
-    let mut row = |mode: &str, num_envs: usize, threads: usize, rates: Rates| {
-        let row = Row { id: id.to_string(), mode: mode.to_string(), num_envs, threads, rates };
-        if !args.json {
+/// Measures the selected figures of one id and collects them as rows.
+struct Bench<'a> {
+    args: &'a Args,
+    id: &'a str,
+    rows: &'a mut Vec<Row>,
+}
+
+impl Bench<'_> {
+    fn selected(&self, mode: &str) -> bool {
+        self.args.filter.as_ref().is_none_or(|f| mode.contains(f.as_str()))
+    }
+
+    fn push(&mut self, mode: &str, num_envs: usize, threads: usize, rates: Rates) {
+        let row = Row { id: self.id.to_string(), mode: mode.to_string(), num_envs, threads, rates };
+        if !self.args.json {
             print_row(&row);
         }
-        rows.push(row);
-    };
+        self.rows.push(row);
+    }
+
+    fn single(&mut self, mode: &str, run: impl FnMut(u64) -> u64) {
+        if self.selected(mode) {
+            let rates = measure(self.args, run);
+            self.push(mode, 1, 1, rates);
+        }
+    }
+
+    /// A vector env of `n` sub-envs on `threads` threads, if selected and if it has that many.
+    fn vector<E: Env>(
+        &mut self,
+        mode: &str,
+        n: usize,
+        threads: usize,
+        table: &Table,
+        build: impl FnOnce() -> limbic_environments::Result<VecEnv<E>>,
+    ) -> anyhow::Result<()> {
+        if !self.selected(mode) || n < threads {
+            return Ok(());
+        }
+        let mut envs = build()?.with_threads(Some(threads))?;
+        envs.reset(Some(0))?;
+        let mut cursor = 0;
+        let rates = measure(self.args, |steps| vector_steps(&mut envs, table, steps, &mut cursor));
+        self.push(mode, n, envs.threads(), rates);
+        Ok(())
+    }
+}
+
+fn bench_id(args: &Args, id: &str, rows: &mut Vec<Row>) -> anyhow::Result<()> {
+    let kwargs = Kwargs::new();
     let mut env = make(id, &kwargs)?;
     let table = Table::new(env.action_space(), 1);
     let actions: Vec<Value> = (0..TABLE_LEN).map(|i| table.value(i)).collect();
     env.reset(Some(0), &Options::new())?;
-    let mut cursor = 0;
+    let mut bench = Bench { args, id, rows };
     let wants = |mode: &str| args.modes.iter().any(|m| m == mode);
+    let mut cursor = 0;
     if wants("single") {
-        row("single: make, step", 1, 1, measure(args, |s| single_step(env.as_mut(), &actions, s, &mut cursor)));
-        row(
-            "single: make, step_into",
-            1,
-            1,
-            measure(args, |s| single_step_into(env.as_mut(), &actions, s, &mut cursor)),
-        );
+        bench.single("single: make, step", |s| single_step(env.as_mut(), &actions, s, &mut cursor));
+        bench.single("single: make, step_into", |s| single_step_into(env.as_mut(), &actions, s, &mut cursor));
         if is_cartpole(id) {
             let mut raw = CartPole::default();
             raw.reset(Some(0), &Options::new())?;
-            row(
-                "single: CartPole struct, step_into",
-                1,
-                1,
-                measure(args, |s| single_step_into(&mut raw, &actions, s, &mut cursor)),
-            );
+            bench
+                .single("single: CartPole struct, step_into", |s| single_step_into(&mut raw, &actions, s, &mut cursor));
         }
     }
     let all_cores = std::thread::available_parallelism().map_or(1, |t| t.get());
-    let threads = args.threads.unwrap_or(all_cores);
-    let limit = spec(id)?.time_limit(&kwargs)?;
-    let thread_counts: Vec<usize> = [(wants("vector"), 1), (wants("threaded"), threads)]
+    let thread_counts: Vec<usize> = [(wants("vector"), 1), (wants("threaded"), args.threads.unwrap_or(all_cores))]
         .into_iter()
         .filter_map(|(wanted, t)| wanted.then_some(t))
         .collect();
+    let limit = spec(id)?.time_limit(&kwargs)?.unwrap_or(usize::MAX);
     for &n in &args.sizes {
         for &t in &thread_counts {
-            if t == 1 || n >= t {
-                let envs = VecEnv::make(id, n, &kwargs)?.with_threads(Some(t))?;
-                row("vector: VecEnv::make", n, envs.threads(), bench_vector(args, envs, &table));
-            }
-        }
-        if is_cartpole(id) {
-            let steps = limit.unwrap_or(usize::MAX);
-            for &t in &thread_counts {
-                if t == 1 || n >= t {
-                    let envs = VecEnv::from_fn(n, |_| Ok(TimeLimit::new(CartPole::default(), steps)))?;
-                    let envs = envs.with_threads(Some(t))?;
-                    row("vector: VecEnv<TimeLimit<CartPole>>", n, envs.threads(), bench_vector(args, envs, &table));
-                }
+            bench.vector("vector: VecEnv::make", n, t, &table, || VecEnv::make(id, n, &kwargs))?;
+            if is_cartpole(id) {
+                let one_by_one = || VecEnv::from_fn(n, |_| Ok(TimeLimit::new(CartPole::default(), limit)));
+                bench.vector("vector: VecEnv<TimeLimit<CartPole>>", n, t, &table, one_by_one)?;
+                bench
+                    .vector("vector: VecEnv::cartpole (batched)", n, t, &table, || VecEnv::cartpole(n, limit, false))?;
             }
         }
     }

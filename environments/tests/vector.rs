@@ -37,17 +37,27 @@ fn mode_of(name: &str) -> Autoreset {
     }
 }
 
-/// Replays a recorded Gymnasium run and asserts every buffer matches, step by step.
+/// Replays a recorded Gymnasium run with sub-envs built by `make`, and asserts every buffer
+/// matches, step by step.
 fn replay(name: &str, threads: usize) {
     let fx = fixture(name);
     let kwargs: Kwargs = fx["kwargs"].as_object().unwrap().clone();
     let n = fx["num_envs"].as_u64().unwrap() as usize;
+    replay_with(&fx, name, VecEnv::make(fx["id"].as_str().unwrap(), n, &kwargs).unwrap(), threads);
+}
+
+/// Replays a recorded CartPole-v1 run with the batched CartPole vector env.
+fn replay_batched(name: &str, threads: usize) {
+    let fx = fixture(name);
+    let limit = fx["kwargs"].get("max_episode_steps").map_or(500, |m| m.as_u64().unwrap() as usize);
+    let n = fx["num_envs"].as_u64().unwrap() as usize;
+    replay_with(&fx, name, VecEnv::cartpole(n, limit, false).unwrap(), threads);
+}
+
+fn replay_with<E: Env>(fx: &Json, name: &str, envs: VecEnv<E>, threads: usize) {
+    let n = envs.num_envs();
     let mode = mode_of(fx["autoreset_mode"].as_str().unwrap());
-    let mut envs = VecEnv::make(fx["id"].as_str().unwrap(), n, &kwargs)
-        .unwrap()
-        .with_autoreset(mode)
-        .with_threads(Some(threads))
-        .unwrap();
+    let mut envs = envs.with_autoreset(mode).with_threads(Some(threads)).unwrap();
     assert_eq!(envs.threads(), threads.min(n));
     let obs = envs.reset(Some(fx["seed"].as_u64().unwrap())).unwrap();
     assert_eq!(obs, flat_rows(&fx["reset_obs"]), "{name}: reset");
@@ -104,6 +114,53 @@ fn threaded_vector_env_matches_gymnasium() {
         replay(name, 2);
         replay(name, 3);
     }
+}
+
+#[test]
+fn batched_cartpole_matches_gymnasium() {
+    for name in FIXTURES {
+        replay_batched(name, 1);
+        replay_batched(name, 2);
+    }
+}
+
+#[test]
+fn batched_cartpole_matches_stepping_one_by_one() {
+    // 150 envs: neither the kernel's blocks (16) nor 4 threads divide them.
+    for mode in [Autoreset::NextStep, Autoreset::SameStep] {
+        for (limit, sutton_barto) in [(500, false), (20, true), (7, false)] {
+            let one_by_one =
+                || VecEnv::from_fn(150, |_| Ok(TimeLimit::new(CartPole::new(sutton_barto), limit))).unwrap();
+            let (expected, expected_episodes) = run(one_by_one().with_autoreset(mode), 9, 120);
+            assert!(expected_episodes.len() > 150);
+            for threads in [1, 4] {
+                let batched = VecEnv::cartpole(150, limit, sutton_barto).unwrap().with_autoreset(mode);
+                let (got, episodes) = run(batched.with_threads(Some(threads)).unwrap(), 9, 120);
+                assert!(got == expected, "{mode:?}, limit {limit}, {threads} threads: buffers differ");
+                assert_eq!(episodes, expected_episodes);
+            }
+        }
+    }
+}
+
+#[test]
+fn batched_cartpole_errors_like_the_single_env() {
+    let mut envs = VecEnv::cartpole(70, 500, false).unwrap();
+    let err = envs.step_discrete(&[0; 70]).unwrap_err();
+    assert_eq!(err, EnvError::SubEnv { index: 0, source: Box::new(EnvError::NotReset) });
+    envs.reset(Some(0)).unwrap();
+    let before = envs.last().obs.to_vec();
+    let mut actions = vec![1; 70];
+    actions[66] = 2;
+    let err = envs.step_discrete(&actions).unwrap_err();
+    assert!(err.to_string().starts_with("sub-environment 66: invalid action 2"), "{err}");
+    assert_eq!(envs.last().obs, before, "a bad action is refused before any sub-env steps");
+    assert!(VecEnv::cartpole(4, 0, false).is_err());
+    // Value actions take the one-by-one path, with the same results.
+    let mut general = VecEnv::cartpole(70, 500, false).unwrap();
+    general.reset(Some(0)).unwrap();
+    let values = vec![Value::Int(1); 70];
+    assert_eq!(envs.step_discrete(&[1; 70]).unwrap().obs, general.step(&values).unwrap().obs);
 }
 
 /// Everything a step exposes, owned, to compare runs.
@@ -406,4 +463,14 @@ fn continuous_actions_step_box_envs() {
     let err = envs.step_continuous(&[0.0, 0.0, 0.0, 0.0, 2.0, 0.0]).unwrap_err();
     assert!(matches!(err, EnvError::SubEnv { index: 2, .. }), "{err}");
     assert!(envs.step_discrete(&[0, 0, 0]).is_err());
+}
+
+#[test]
+fn vector_envs_can_move_to_another_thread() {
+    fn send<T: Send>(t: T) -> T {
+        t
+    }
+    let mut envs = send(VecEnv::make("CartPole-v1", 4, &Kwargs::new()).unwrap().with_threads(Some(2)).unwrap());
+    let obs = std::thread::spawn(move || envs.reset(Some(0)).unwrap().to_vec()).join().unwrap();
+    assert_eq!(obs.len(), 16);
 }

@@ -22,10 +22,6 @@ pub const X_THRESHOLD: f64 = 2.4;
 #[derive(Clone, Debug)]
 pub struct CartPole {
     state: Option<[f64; 4]>,
-    /// `(sin, cos)` of the state's pole angle, computed as soon as the state is set: the next
-    /// step then need not wait for them, and overlaps the following angle's sin/cos with its
-    /// own arithmetic (the same libm calls on the same numbers, so the same results).
-    trig: (f64, f64),
     rng: Option<Generator>,
     sutton_barto_reward: bool,
     /// Set once a terminal step has been returned (Gymnasium's `steps_beyond_terminated`).
@@ -49,7 +45,6 @@ impl CartPole {
         let low: Vec<f64> = high.iter().map(|h| -h).collect();
         CartPole {
             state: None,
-            trig: (0.0, 1.0),
             rng: None,
             sutton_barto_reward,
             terminated_before: false,
@@ -68,28 +63,38 @@ impl CartPole {
         let (low, high) = reset_bounds(options, -0.05, 0.05)?;
         let rng = super::reseed(&mut self.rng, seed);
         let state = [(); 4].map(|_| rng.uniform(low, high));
-        self.set_state(state);
+        self.state = Some(state);
         self.terminated_before = false;
         Ok(state)
     }
 
+    /// The space's error for an action that is not 0 or 1.
+    #[cold]
+    fn invalid_action(&self, action: &Value) -> EnvError {
+        match check_action(&self.act_space, action) {
+            Err(e) => e,
+            Ok(()) => EnvError::InvalidAction { action: action.to_string(), reason: "expected 0 or 1".into() },
+        }
+    }
+
+    /// Always inlined into `step`/`step_into`, so the new state and transition stay in registers
+    /// (measured: vector steps ~15% faster than with the tuple returned through memory).
+    #[inline(always)]
     fn advance(&mut self, action: &Value) -> Result<([f64; 4], Transition)> {
-        // The general space check stays off the hot path, and the force is looked up rather
-        // than branched on: random actions would mispredict half the branches.
-        let force = match action {
-            Value::Int(a @ (0 | 1)) => [-FORCE_MAG, FORCE_MAG][*a as usize],
+        // The general space check stays off the hot path.
+        let push_right = match action {
+            Value::Int(a @ (0 | 1)) => *a == 1,
             _ => return Err(self.invalid_action(action)),
         };
-        let Some([x, x_dot, theta, theta_dot]) = self.state else { return Err(EnvError::NotReset) };
-        let (sin, cos) = self.trig;
-        let total_mass = MASS_POLE + MASS_CART;
-        let polemass_length = MASS_POLE * LENGTH;
-        let temp = (force + polemass_length * (theta_dot * theta_dot) * sin) / total_mass;
-        let theta_acc = (GRAVITY * sin - cos * temp) / (LENGTH * (4.0 / 3.0 - MASS_POLE * (cos * cos) / total_mass));
-        let x_acc = temp - polemass_length * theta_acc * cos / total_mass;
-        // Euler: positions move with the old velocities.
-        let state = [x + TAU * x_dot, x_dot + TAU * x_acc, theta + TAU * theta_dot, theta_dot + TAU * theta_acc];
-        self.set_state(state);
+        let Some(state) = self.state else { return Err(EnvError::NotReset) };
+        let state = dynamics(&state, force(push_right), pole_trig(&state));
+        Ok((state, self.enter(state)))
+    }
+
+    /// Moves to `state`, computed by [`dynamics`]: whether it is terminal, and the reward.
+    #[inline(always)]
+    pub(crate) fn enter(&mut self, state: [f64; 4]) -> Transition {
+        self.state = Some(state);
         let terminated = state[0] < -X_THRESHOLD
             || state[0] > X_THRESHOLD
             || state[2] < -theta_threshold()
@@ -118,23 +123,34 @@ impl CartPole {
             }
         };
         self.terminated_before |= terminated;
-        Ok((state, Transition { reward, terminated, truncated: false }))
+        Transition { reward, terminated, truncated: false }
     }
 }
 
-impl CartPole {
-    fn set_state(&mut self, state: [f64; 4]) {
-        self.state = Some(state);
-        self.trig = (state[2].sin(), state[2].cos());
-    }
+/// The force of an action: looked up, not branched on (random actions would mispredict half
+/// the branches).
+#[inline(always)]
+pub(crate) fn force(push_right: bool) -> f64 {
+    [-FORCE_MAG, FORCE_MAG][usize::from(push_right)]
+}
 
-    #[cold]
-    fn invalid_action(&self, action: &Value) -> EnvError {
-        match check_action(&self.act_space, action) {
-            Err(e) => e,
-            Ok(()) => EnvError::InvalidAction { action: action.to_string(), reason: "expected 0 or 1".into() },
-        }
-    }
+/// `(sin, cos)` of the pole angle of `state`.
+#[inline(always)]
+pub(crate) fn pole_trig(state: &[f64; 4]) -> (f64, f64) {
+    (state[2].sin(), state[2].cos())
+}
+
+/// One Euler step of the cart-pole equations, given `(sin, cos)` of the pole angle: the batched
+/// vector kernel computes those for many envs first, then this for all of them.
+#[inline(always)]
+pub(crate) fn dynamics([x, x_dot, theta, theta_dot]: &[f64; 4], force: f64, (sin, cos): (f64, f64)) -> [f64; 4] {
+    let total_mass = MASS_POLE + MASS_CART;
+    let polemass_length = MASS_POLE * LENGTH;
+    let temp = (force + polemass_length * (theta_dot * theta_dot) * sin) / total_mass;
+    let theta_acc = (GRAVITY * sin - cos * temp) / (LENGTH * (4.0 / 3.0 - MASS_POLE * (cos * cos) / total_mass));
+    let x_acc = temp - polemass_length * theta_acc * cos / total_mass;
+    // Euler: positions move with the old velocities.
+    [x + TAU * x_dot, x_dot + TAU * x_acc, theta + TAU * theta_dot, theta_dot + TAU * theta_acc]
 }
 
 fn theta_threshold() -> f64 {

@@ -9,6 +9,7 @@ mod pendulum;
 
 pub use acrobot::Acrobot;
 pub use cartpole::CartPole;
+pub(crate) use cartpole::{dynamics, force, pole_trig};
 pub use continuous_mountain_car::ContinuousMountainCar;
 pub use mountain_car::MountainCar;
 pub use pendulum::Pendulum;

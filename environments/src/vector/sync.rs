@@ -35,6 +35,27 @@ impl<'a> Actions<'a> {
     }
 }
 
+/// The rows one step writes for each sub-env; a [`Kernel`] fills them in.
+pub(super) struct Rows<'a> {
+    /// `[n, D]` observations, row-major.
+    pub(super) obs: &'a mut [f32],
+    pub(super) rewards: &'a mut [f64],
+    pub(super) terminated: &'a mut [bool],
+    pub(super) truncated: &'a mut [bool],
+}
+
+impl Rows<'_> {
+    fn reborrow(&mut self) -> Rows<'_> {
+        Rows { obs: self.obs, rewards: self.rewards, terminated: self.terminated, truncated: self.truncated }
+    }
+}
+
+/// A batched way to step sub-envs of one type with discrete actions, bit-identical to stepping
+/// them one by one: steps sub-env i of `envs` (global index `first + i`) with `actions[i]`
+/// unless `skip[i]`, and writes its rows. The actions are already checked against the space.
+pub(super) type Kernel<E> =
+    fn(envs: &mut [E], actions: &[i64], skip: &[bool], first: usize, rows: Rows<'_>) -> Result<()>;
+
 /// Sub-envs `first..first + envs.len()` with their rows of every buffer.
 pub(super) struct Part<'a, E> {
     first: usize,
@@ -42,10 +63,7 @@ pub(super) struct Part<'a, E> {
     space: &'a Space,
     obs_dim: usize,
     envs: &'a mut [E],
-    obs: &'a mut [f32],
-    rewards: &'a mut [f64],
-    terminated: &'a mut [bool],
-    truncated: &'a mut [bool],
+    rows: Rows<'a>,
     final_obs: &'a mut [f32],
     final_mask: &'a mut [bool],
     done: &'a mut [bool],
@@ -71,10 +89,12 @@ impl<'a, E: Env> Part<'a, E> {
             space,
             obs_dim,
             envs,
-            obs: &mut buf.obs,
-            rewards: &mut buf.rewards,
-            terminated: &mut buf.terminated,
-            truncated: &mut buf.truncated,
+            rows: Rows {
+                obs: &mut buf.obs,
+                rewards: &mut buf.rewards,
+                terminated: &mut buf.terminated,
+                truncated: &mut buf.truncated,
+            },
             final_obs: &mut buf.final_obs,
             final_mask: &mut buf.final_mask,
             done: &mut buf.done,
@@ -95,10 +115,10 @@ impl<'a, E: Env> Part<'a, E> {
     pub(super) fn split_at(self, mid: usize) -> (Self, Self) {
         let d = self.obs_dim;
         let (envs, envs2) = self.envs.split_at_mut(mid);
-        let (obs, obs2) = self.obs.split_at_mut(mid * d);
-        let (rewards, rewards2) = self.rewards.split_at_mut(mid);
-        let (terminated, terminated2) = self.terminated.split_at_mut(mid);
-        let (truncated, truncated2) = self.truncated.split_at_mut(mid);
+        let (obs, obs2) = self.rows.obs.split_at_mut(mid * d);
+        let (rewards, rewards2) = self.rows.rewards.split_at_mut(mid);
+        let (terminated, terminated2) = self.rows.terminated.split_at_mut(mid);
+        let (truncated, truncated2) = self.rows.truncated.split_at_mut(mid);
         let (final_obs, final_obs2) = self.final_obs.split_at_mut(mid * d);
         let (final_mask, final_mask2) = self.final_mask.split_at_mut(mid);
         let (done, done2) = self.done.split_at_mut(mid);
@@ -107,10 +127,7 @@ impl<'a, E: Env> Part<'a, E> {
         let (scratch, scratch2) = self.scratch.split_at_mut(mid.min(self.scratch.len()));
         let first = Part {
             envs,
-            obs,
-            rewards,
-            terminated,
-            truncated,
+            rows: Rows { obs, rewards, terminated, truncated },
             final_obs,
             final_mask,
             done,
@@ -124,10 +141,7 @@ impl<'a, E: Env> Part<'a, E> {
             space: self.space,
             obs_dim: d,
             envs: envs2,
-            obs: obs2,
-            rewards: rewards2,
-            terminated: terminated2,
-            truncated: truncated2,
+            rows: Rows { obs: obs2, rewards: rewards2, terminated: terminated2, truncated: truncated2 },
             final_obs: final_obs2,
             final_mask: final_mask2,
             done: done2,
@@ -143,7 +157,7 @@ impl<'a, E: Env> Part<'a, E> {
     /// Resets the sub-envs where `mask` is set (all without a mask).
     pub(super) fn reset(&mut self, seed: Option<u64>, options: &Options, mask: Option<&[bool]>) -> Result<()> {
         let d = self.obs_dim;
-        for (i, (env, obs)) in self.envs.iter_mut().zip(self.obs.chunks_exact_mut(d)).enumerate() {
+        for (i, (env, obs)) in self.envs.iter_mut().zip(self.rows.obs.chunks_exact_mut(d)).enumerate() {
             if mask.is_some_and(|m| !m[i]) {
                 continue;
             }
@@ -155,9 +169,9 @@ impl<'a, E: Env> Part<'a, E> {
                 env.reset(seed, options).and_then(|(value, _)| self.space.flatten_into(&value, obs))
             };
             reset.map_err(|e| at(index, e))?;
-            self.rewards[i] = 0.0;
-            self.terminated[i] = false;
-            self.truncated[i] = false;
+            self.rows.rewards[i] = 0.0;
+            self.rows.terminated[i] = false;
+            self.rows.truncated[i] = false;
             self.final_mask[i] = false;
             self.done[i] = false;
             self.returns[i] = 0.0;
@@ -166,22 +180,47 @@ impl<'a, E: Env> Part<'a, E> {
         Ok(())
     }
 
-    /// Steps every sub-env of the part once (or autoresets it, in NEXT_STEP mode).
-    pub(super) fn step(&mut self, actions: Actions<'_>, mode: Autoreset) -> Result<()> {
-        let d = self.obs_dim;
+    /// Steps every sub-env of the part once, or autoresets it (NEXT_STEP): first the autoresets,
+    /// then the steps (through `kernel` when there is one for these actions), then the books.
+    pub(super) fn step(&mut self, actions: Actions<'_>, mode: Autoreset, kernel: Option<Kernel<E>>) -> Result<()> {
         if mode == Autoreset::SameStep {
             self.final_mask.fill(false);
         }
-        for (i, (env, obs)) in self.envs.iter_mut().zip(self.obs.chunks_exact_mut(d)).enumerate() {
+        self.autoreset(mode)?;
+        match (kernel, actions) {
+            (Some(kernel), Actions::Discrete(ints)) => {
+                kernel(self.envs, ints, self.done, self.first, self.rows.reborrow())?;
+            }
+            _ => self.step_each(actions)?,
+        }
+        self.record(mode)
+    }
+
+    /// Resets the sub-envs whose episode ended on the last step, with reward 0 and both flags
+    /// false (DISABLED refuses them instead). Their `done` flag stays set for the rest of the
+    /// step, so that they are not stepped.
+    fn autoreset(&mut self, mode: Autoreset) -> Result<()> {
+        let d = self.obs_dim;
+        for (i, (env, obs)) in self.envs.iter_mut().zip(self.rows.obs.chunks_exact_mut(d)).enumerate() {
+            if !self.done[i] {
+                continue;
+            }
+            if mode == Autoreset::Disabled {
+                return Err(at(self.first + i, EnvError::EpisodeOver));
+            }
+            env.reset_into(None, obs).map_err(|e| at(self.first + i, e))?;
+            self.rows.rewards[i] = 0.0;
+            self.rows.terminated[i] = false;
+            self.rows.truncated[i] = false;
+        }
+        Ok(())
+    }
+
+    /// Steps each sub-env that is not `done` through [`Env::step_into`].
+    fn step_each(&mut self, actions: Actions<'_>) -> Result<()> {
+        let d = self.obs_dim;
+        for (i, (env, obs)) in self.envs.iter_mut().zip(self.rows.obs.chunks_exact_mut(d)).enumerate() {
             if self.done[i] {
-                if mode == Autoreset::Disabled {
-                    return Err(at(self.first + i, EnvError::EpisodeOver));
-                }
-                env.reset_into(None, obs).map_err(|e| at(self.first + i, e))?;
-                self.rewards[i] = 0.0;
-                self.terminated[i] = false;
-                self.truncated[i] = false;
-                self.done[i] = false;
                 continue;
             }
             let discrete;
@@ -200,12 +239,24 @@ impl<'a, E: Env> Part<'a, E> {
                 }
             };
             let t = env.step_into(action, obs).map_err(|e| at(self.first + i, e))?;
-            self.rewards[i] = t.reward;
-            self.terminated[i] = t.terminated;
-            self.truncated[i] = t.truncated;
-            self.returns[i] += t.reward;
+            self.rows.rewards[i] = t.reward;
+            self.rows.terminated[i] = t.terminated;
+            self.rows.truncated[i] = t.truncated;
+        }
+        Ok(())
+    }
+
+    /// Books the step: running returns and lengths, finished episodes, and what follows an end:
+    /// a reset now that keeps the terminal obs (SAME_STEP) or on the next step (`done`).
+    fn record(&mut self, mode: Autoreset) -> Result<()> {
+        let d = self.obs_dim;
+        for (i, (env, obs)) in self.envs.iter_mut().zip(self.rows.obs.chunks_exact_mut(d)).enumerate() {
+            if std::mem::take(&mut self.done[i]) {
+                continue; // autoreset on this step, not stepped
+            }
+            self.returns[i] += self.rows.rewards[i];
             self.lengths[i] += 1;
-            if !t.done() {
+            if !(self.rows.terminated[i] || self.rows.truncated[i]) {
                 continue;
             }
             let episode_return = std::mem::take(&mut self.returns[i]);
@@ -230,6 +281,6 @@ fn seed_of(seed: u64, index: usize) -> Result<u64> {
     })
 }
 
-fn at(index: usize, source: EnvError) -> EnvError {
+pub(super) fn at(index: usize, source: EnvError) -> EnvError {
     EnvError::SubEnv { index, source: Box::new(source) }
 }

@@ -31,7 +31,13 @@ impl<E: Env> TimeLimit<E> {
         self.env
     }
 
-    fn count(&mut self) -> bool {
+    /// The wrapped env (for the vector env's batched CartPole kernel).
+    pub(crate) fn inner_mut(&mut self) -> &mut E {
+        &mut self.env
+    }
+
+    /// Counts a step; true once the limit is reached.
+    pub(crate) fn count(&mut self) -> bool {
         self.elapsed += 1;
         self.elapsed >= self.max_episode_steps
     }
