@@ -474,3 +474,15 @@ fn vector_envs_can_move_to_another_thread() {
     let obs = std::thread::spawn(move || envs.reset(Some(0)).unwrap().to_vec()).join().unwrap();
     assert_eq!(obs.len(), 16);
 }
+
+#[test]
+fn gridworld_rows_hold_the_flat_observation_also_on_reset_with_options() {
+    let mut envs = VecEnv::make("MiniGrid-Empty-5x5-v0", 2, &Kwargs::new()).unwrap();
+    assert_eq!(envs.obs_dim(), 4 + 7 * 7 * 3, "direction one-hot, then the image; no mission");
+    let plain = envs.reset(Some(3)).unwrap().to_vec();
+    let mut options = limbic_environments::Options::new();
+    options.insert("unknown".into(), serde_json::json!(1));
+    assert!(envs.reset_with(Some(3), &options, None).is_err(), "MiniGrid refuses unknown options");
+    let again = envs.reset_with(Some(3), &limbic_environments::Options::new(), None).unwrap().to_vec();
+    assert_eq!(plain, again);
+}

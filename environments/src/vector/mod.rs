@@ -119,6 +119,8 @@ struct Buffers {
 pub struct VecEnv<E: Env = Box<dyn Env>> {
     envs: Vec<E>,
     obs_space: Space,
+    /// The space whose flat encoding the rows hold (`Env::flat_space`).
+    flat_space: Space,
     act_space: Space,
     obs_dim: usize,
     autoreset: Autoreset,
@@ -148,7 +150,8 @@ impl<E: Env> VecEnv<E> {
         let first = envs.first().ok_or_else(|| EnvError::Unsupported("a vector env needs at least one env".into()))?;
         let (obs_space, act_space) = (first.observation_space().clone(), first.action_space().clone());
         // Rows hold the flat encoding of `flat_space` (MiniGrid leaves out its text mission).
-        let obs_dim = first.flat_space().flat_dim()?;
+        let flat_space = first.flat_space().clone();
+        let obs_dim = flat_space.flat_dim()?;
         if obs_dim == 0 {
             return Err(EnvError::BadSpace("the observation space has no elements".into()));
         }
@@ -182,6 +185,7 @@ impl<E: Env> VecEnv<E> {
         Ok(VecEnv {
             envs,
             obs_space,
+            flat_space,
             act_space,
             obs_dim,
             autoreset: Autoreset::default(),
@@ -332,7 +336,7 @@ impl<E: Env> VecEnv<E> {
     /// the batch is then partly stepped and should be reset.
     fn run(&mut self, job: impl Fn(&mut Part<'_, E>) -> Result<()> + Sync) -> Result<()> {
         let episodes = std::mem::take(&mut self.episodes);
-        let whole = Part::new(&mut self.envs, &mut self.buf, &self.obs_space, self.obs_dim, episodes);
+        let whole = Part::new(&mut self.envs, &mut self.buf, &self.flat_space, self.obs_dim, episodes);
         match &mut self.threads {
             None => {
                 let mut part = whole;
