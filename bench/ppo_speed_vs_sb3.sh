@@ -4,7 +4,9 @@
 # training time without evaluations, medians):
 #   1. PPO on CartPole-v1, 100k steps, single-threaded (RAYON_NUM_THREADS=1 / torch 1 thread);
 #   2. the same with both libraries' default threads;
-#   3. DQN on CartPole-v1 (rl-zoo's 50k steps) and SAC on Pendulum-v1 (20k steps, solved at
+#   3. limbic alone, single-threaded, with glibc's malloc told to keep freed memory
+#      (MALLOC_TRIM_THRESHOLD_ etc., see agents/src/lib.rs): what a tuned allocator would give;
+#   4. DQN on CartPole-v1 (rl-zoo's 50k steps) and SAC on Pendulum-v1 (20k steps, solved at
 #      -200), each skipped with a note while `limbic train --algo dqn|sac` does not work yet.
 #
 #   bench/ppo_speed_vs_sb3.sh [--quick]      (--quick: 2 seeds, for a check of the script)
@@ -27,9 +29,11 @@ echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load:$(uptime | sed 's/.
 "$PYTHON" -c 'import stable_baselines3, torch, gymnasium; print("stable-baselines3", stable_baselines3.__version__,
 "torch", torch.__version__, "gymnasium", gymnasium.__version__)'
 
-compare() { # algo env steps threshold threads
+compare() { # algo env steps threshold threads [more options]
+    local name="$1-$2-threads$5"
+    [ $# -gt 5 ] && name="$name$(printf -- "-%s" "${@:6}" | tr -s -)"
     "$PYTHON" bench/ppo_speed_vs_sb3.py --limbic "$LIMBIC" --algo "$1" --env "$2" --steps "$3" --threshold "$4" \
-        --threads "$5" --seeds $SEEDS --json "$JSON_DIR/$1-$2-threads$5.json"
+        --threads "$5" --seeds $SEEDS --json "$JSON_DIR/$name.json" "${@:6}"
 }
 
 # Whether limbic can train `algo` at all yet (the learners land one by one).
@@ -47,6 +51,7 @@ available() { # algo env
 
 compare ppo CartPole-v1 100000 475 1
 compare ppo CartPole-v1 100000 475 default
+compare ppo CartPole-v1 100000 475 1 --only limbic --malloc-tuned
 if available dqn CartPole-v1; then compare dqn CartPole-v1 50000 475 1; fi
 if available sac Pendulum-v1; then compare sac Pendulum-v1 20000 -200 1; fi
 echo "figures of every run: $JSON_DIR"

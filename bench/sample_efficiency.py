@@ -121,8 +121,9 @@ def recompress_png(path: Path) -> None:
     path.write_bytes(bytes(out))
 
 
-def fmt(x: float) -> str:
-    return f"{x:.3f}" if abs(x) < 10 else f"{x:.1f}"
+def fmt(x: float, target: float) -> str:
+    """Three decimals for targets below 10 (MiniGrid's 0-1 returns), one otherwise."""
+    return f"{x:.3f}" if abs(target) < 10 else f"{x:.1f}"
 
 
 def main() -> int:
@@ -162,7 +163,7 @@ def main() -> int:
         std = statistics.stdev(means) if len(means) > 1 else 0.0
         wall = statistics.median(r["wall_s"] for r in seeds)
         verdict = "pass" if mean >= target else "fail"
-        table.append(f"| {env} | {algo} | {budget:,} | {fmt(mean)} ± {fmt(std)} | {fmt(min(means))} | {target} | "
+        table.append(f"| {env} | {algo} | {budget:,} | {fmt(mean, target)} ± {fmt(std, target)} | {fmt(min(means), target)} | {target} | "
                      f"{verdict} | {wall:.1f} s |")
         results.append({"env": env, "algo": algo, "budget": budget, "target": target, "mean": mean, "std": std,
                         "pass": mean >= target, "seeds": seeds})
