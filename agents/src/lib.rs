@@ -14,6 +14,7 @@
 //!   statistics, shared by on-policy learners;
 //! - [`ppo`]: Proximal Policy Optimization;
 //! - [`replay`], [`offpolicy`]: the replay buffer and what DQN and SAC share; [`dqn`], [`sac`];
+//! - [`shaping`]: the hook through which intrinsic rewards (the `rewards` crate) reach learners;
 //! - [`checkpoint`]: atomic, checksummed checkpoint files.
 //!
 //! # Threads, determinism, speed
@@ -39,6 +40,7 @@ pub mod ppo;
 pub mod replay;
 pub mod rollout;
 pub mod sac;
+pub mod shaping;
 
 pub use algorithm::{Algorithm, Update};
 pub use error::{AgentError, Result};

@@ -1,4 +1,8 @@
-//! limbic-rewards: the registry of intrinsic rewards.
+//! limbic-rewards: the registry of intrinsic rewards, internal cost functions that differ by
+//! signal and change over development.
 //!
-//! Nothing is implemented here yet: the reward registry arrives with its own issue. The crate
-//! exists so the workspace already has the shape `environments <- agents <- rewards <- limbic`.
+//! - [`signal`]: the [`IntrinsicReward`] contract every signal implements.
+
+pub mod signal;
+
+pub use signal::{IntrinsicReward, Memory, SignalContext};

@@ -1,0 +1,100 @@
+//! The learners' side of intrinsic rewards: what a learner hands to a [`RewardShaper`] and
+//! what it gets back. The shaper itself (signals, normalization, schedules, combinators) lives
+//! in the `rewards` crate; learners only know this hook, so agents never depend on rewards.
+//!
+//! Reward streams: stream 0 is the environment's reward (as a signal like any other, so a
+//! schedule can switch it off for reward-free pretraining); each further stream has its own
+//! discount and value head. A learner with one value head (DQN, SAC) uses the weighted sum of
+//! the streams.
+
+use crate::error::Result;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Transitions as intrinsic signals see them, `[T, N]` (a single vector step is `T = 1`).
+///
+/// Observation rows are the vector env's raw flat rows (never the learner's normalized ones).
+/// Slot `t * N + i` is sub-env `i` at step `t`. `next_obs` of a step that ended its episode is
+/// the episode's true final observation. Slots with `valid[s] == false` are not transitions
+/// (the NEXT_STEP reset slot after an episode ended): their contents are meaningless and
+/// signals must neither score nor learn from them.
+#[derive(Clone, Copy, Debug)]
+pub struct Transitions<'a> {
+    pub steps: usize,
+    pub envs: usize,
+    pub obs_dim: usize,
+    /// Numbers per action: 1 for a discrete action (its index, from 0) or the Box dimension.
+    pub action_dim: usize,
+    /// `[T, N, D]`.
+    pub obs: &'a [f32],
+    /// `[T, N, A]` the actions the env received (continuous ones clipped to the Box).
+    pub actions: &'a [f32],
+    /// `[T, N]` the env's reward (after the learner's own reward normalization, if any).
+    pub rewards: &'a [f32],
+    /// `[T, N, D]`.
+    pub next_obs: &'a [f32],
+    pub terminated: &'a [bool],
+    pub truncated: &'a [bool],
+    pub valid: &'a [bool],
+}
+
+impl<'a> Transitions<'a> {
+    pub fn slots(&self) -> usize {
+        self.steps * self.envs
+    }
+
+    pub fn obs_row(&self, slot: usize) -> &'a [f32] {
+        &self.obs[slot * self.obs_dim..(slot + 1) * self.obs_dim]
+    }
+
+    pub fn next_obs_row(&self, slot: usize) -> &'a [f32] {
+        &self.next_obs[slot * self.obs_dim..(slot + 1) * self.obs_dim]
+    }
+
+    pub fn action_row(&self, slot: usize) -> &'a [f32] {
+        &self.actions[slot * self.action_dim..(slot + 1) * self.action_dim]
+    }
+
+    /// The slot ended its sub-env's episode (terminated or truncated).
+    pub fn done(&self, slot: usize) -> bool {
+        self.terminated[slot] || self.truncated[slot]
+    }
+}
+
+/// One reward stream a shaper produces.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stream {
+    /// `extrinsic` for stream 0, otherwise the signal's (or combination's) name.
+    pub name: String,
+    /// The stream's own discount.
+    pub gamma: f64,
+    /// Weight of this stream's advantages in the policy loss (CleanRL's RND uses 2 for the
+    /// extrinsic and 1 for the intrinsic stream).
+    pub advantage_coef: f64,
+}
+
+/// Turns transitions into rewards for every stream. Implemented by the `rewards` crate's
+/// reward set; a learner built with one calls it as below and saves it with its checkpoint.
+pub trait RewardShaper: Send {
+    /// The streams, stream 0 first (`extrinsic`). An on-policy learner gives its critic one
+    /// value head per stream.
+    fn streams(&self) -> &[Stream];
+
+    /// Called after every vector step with that step (`T = 1`), before the learner uses it.
+    /// Episodic signals update their per-episode memory here and forget a sub-env's episode
+    /// when it ends.
+    fn observe(&mut self, step: &Transitions) -> Result<()>;
+
+    /// Rewards of every stream for `batch` into `out` (`[T, N, K]`, K = `streams().len()`),
+    /// then trains the signals' own models on it. `env_steps` is the learner's env-step
+    /// counter (schedules are clocked by it). Returns diagnostics for `metrics.jsonl`
+    /// (`reward/<name>/raw_mean`, `.../raw_std`, `.../mean`, `.../weight`, `.../loss`).
+    fn rewards(&mut self, batch: &Transitions, env_steps: u64, out: &mut [f32]) -> Result<BTreeMap<String, f64>>;
+
+    /// Writes the shaper's whole state (signal models, optimizers, normalizers, memories)
+    /// into `dir`, atomically.
+    fn save(&self, dir: &Path) -> Result<()>;
+
+    /// Restores what [`RewardShaper::save`] wrote.
+    fn load(&mut self, dir: &Path) -> Result<()>;
+}

@@ -1,0 +1,74 @@
+//! [`IntrinsicReward`]: the contract every signal implements, built-in or a user's own.
+//!
+//! A signal produces **raw** bonuses only. Normalization, observation normalization of the
+//! module's input, the weight schedule and combination happen once, in the reward set's
+//! scaling stage, never inside a signal (RLeXplore's NGU weights each factor before
+//! multiplying them; limbic does not).
+
+use limbic_agents::shaping::Transitions;
+use limbic_agents::Result;
+use std::collections::BTreeMap;
+
+/// Whether a signal's memory lasts one episode or the whole run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Memory {
+    /// Reset per sub-env when its episode ends (terminated or truncated).
+    Episodic,
+    /// Kept across episodes.
+    Lifelong,
+}
+
+/// What a signal is built with.
+#[derive(Clone, Debug)]
+pub struct SignalContext {
+    /// Width of the observation rows the signal receives (only its keys' part of the row).
+    pub obs_dim: usize,
+    /// The observation space restricted to the signal's keys (a `Dict` of them, or the whole
+    /// space when the signal reads everything).
+    pub observation_space: limbic_environments::Space,
+    pub action_space: limbic_environments::Space,
+    pub num_envs: usize,
+    /// Seed for the signal's own weights and draws.
+    pub seed: u64,
+}
+
+/// One internal cost function.
+///
+/// Call order per vector step: [`observe`](Self::observe); per rollout (on-policy) or per
+/// window of steps (off-policy): [`compute`](Self::compute), then [`update`](Self::update).
+/// The observation rows a signal sees contain only the keys it reads.
+pub trait IntrinsicReward: Send {
+    /// The registry name (`rnd`, `counts`, ...).
+    fn name(&self) -> &str;
+
+    fn memory(&self) -> Memory;
+
+    /// Observation keys the signal reads; `None` = the whole observation.
+    fn keys(&self) -> Option<Vec<String>> {
+        None
+    }
+
+    /// Sees one vector step (`T = 1`) as it happens. Episodic signals score the step against
+    /// their per-episode memory here and remember the score for [`compute`](Self::compute).
+    fn observe(&mut self, _step: &Transitions) -> Result<()> {
+        Ok(())
+    }
+
+    /// Raw bonuses `[T, N]` for `batch` into `out` (0 for invalid slots).
+    fn compute(&mut self, batch: &Transitions, out: &mut [f32]) -> Result<()>;
+
+    /// Trains the signal's own model on `batch`; returns diagnostics such as `loss`.
+    fn update(&mut self, _batch: &Transitions) -> Result<BTreeMap<String, f64>> {
+        Ok(BTreeMap::new())
+    }
+
+    /// Forgets sub-env `env`'s episode (episodic signals). The reward set calls it right after
+    /// [`observe`](Self::observe) for every sub-env whose step ended its episode.
+    fn reset_episode(&mut self, _env: usize) {}
+
+    /// The signal's whole state (weights, optimizer moments, counts, memories, RNG) as bytes.
+    fn save(&self) -> Result<Vec<u8>>;
+
+    /// Restores what [`save`](Self::save) wrote; corrupt bytes are an error.
+    fn load(&mut self, bytes: &[u8]) -> Result<()>;
+}
