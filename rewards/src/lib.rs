@@ -5,4 +5,4 @@
 
 pub mod signal;
 
-pub use signal::{IntrinsicReward, Memory, SignalContext};
+pub use signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};

@@ -72,3 +72,20 @@ pub trait IntrinsicReward: Send {
     /// Restores what [`save`](Self::save) wrote; corrupt bytes are an error.
     fn load(&mut self, bytes: &[u8]) -> Result<()>;
 }
+
+/// A registry entry: how a signal is named, documented and built from JSON parameters.
+/// Built-in signals and a user's own are registered the same way.
+#[derive(Clone, Copy)]
+pub struct SignalEntry {
+    /// The name configs and `--reward NAME:WEIGHT` use.
+    pub name: &'static str,
+    /// One line for `limbic rewards`.
+    pub summary: &'static str,
+    /// Every parameter with its meaning, in the order `limbic rewards` lists them.
+    pub params: &'static [(&'static str, &'static str)],
+    /// The default parameters as a JSON object (keys = `params`' names).
+    pub defaults: fn() -> serde_json::Value,
+    /// Builds the signal; absent keys take their defaults, an unknown key or a bad value is an
+    /// error that names it (and lists the valid keys).
+    pub build: fn(&serde_json::Value, &SignalContext) -> Result<Box<dyn IntrinsicReward>>,
+}
