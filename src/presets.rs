@@ -22,9 +22,17 @@ pub const PRESETS: &[(&str, &str, &str)] = &[
     ("sac", "MountainCarContinuous-v0", include_str!("../presets/sac/MountainCarContinuous-v0.json")),
 ];
 
-/// The preset for `env` and `algo` as a config layer, if one is embedded.
+/// Fallbacks for env families without a preset of their own: (algorithm, id prefix, JSON).
+/// MiniGrid tasks get rl-starter-files' PPO settings (those of the DoorKey-5x5 preset).
+pub const FAMILY_PRESETS: &[(&str, &str, &str)] =
+    &[("ppo", "MiniGrid-", include_str!("../presets/ppo/MiniGrid-DoorKey-5x5-v0.json"))];
+
+/// The preset for `env` and `algo` as a config layer, if one is embedded: the env's own, else
+/// its family's.
 pub fn preset(env: &str, algo: &str) -> Result<Option<Layer>> {
-    let Some((_, _, text)) = PRESETS.iter().find(|(a, e, _)| *a == algo && *e == env) else {
+    let own = PRESETS.iter().find(|(a, e, _)| *a == algo && *e == env);
+    let family = || FAMILY_PRESETS.iter().find(|(a, prefix, _)| *a == algo && env.starts_with(prefix));
+    let Some((_, _, text)) = own.or_else(family) else {
         return Ok(None);
     };
     let source = format!("preset {algo}/{env}");

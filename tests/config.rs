@@ -64,6 +64,17 @@ fn the_preset_follows_the_env_and_algo_wherever_they_are_set() {
 }
 
 #[test]
+fn minigrid_ids_without_their_own_preset_take_the_family_preset() {
+    let own = RunConfig::for_env("MiniGrid-DoorKey-5x5-v0", "ppo").unwrap();
+    let family = RunConfig::for_env("MiniGrid-DoorKey-8x8-v0", "ppo").unwrap();
+    assert_eq!((family.num_envs, &family.params), (own.num_envs, &own.params));
+    assert_eq!(family.params["learning_rate"], json!(0.001));
+    // Empty-8x8 keeps its own preset; other families and algorithms have no fallback.
+    assert_eq!(RunConfig::for_env("MiniGrid-Empty-8x8-v0", "ppo").unwrap().num_envs, 8);
+    assert_eq!(RunConfig::for_env("MiniGrid-DoorKey-8x8-v0", "dqn").unwrap().params, json!({}));
+}
+
+#[test]
 fn an_unknown_key_names_the_file_and_the_valid_keys() {
     let tmp = tempfile::tempdir().unwrap();
     let path = file(&tmp, "typo.json", "{\n  \"seed\": 1,\n  \"lr\": 0.001\n}");
