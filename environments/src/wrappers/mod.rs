@@ -5,6 +5,7 @@
 //! Wrappers that leave the observation alone forward the fast paths (`reset_into`/`step_into`)
 //! untouched; those that change it work on the buffer where they can do so exactly.
 
+mod absorb_after_done;
 mod clip_action;
 mod flatten_observation;
 mod frame_stack_observation;
@@ -17,6 +18,7 @@ mod running_mean_std;
 mod time_limit;
 mod transform_reward;
 
+pub use absorb_after_done::AbsorbAfterDone;
 pub use clip_action::ClipAction;
 pub use flatten_observation::FlattenObservation;
 pub use frame_stack_observation::{FrameStackObservation, Padding};
