@@ -130,6 +130,19 @@ impl ActionCoding {
     }
 }
 
+/// The encoder for the signal's observation space, checked against the context's row width.
+pub fn encoder_kind(signal: &str, context: &crate::SignalContext) -> Result<EncoderKind> {
+    let kind = EncoderKind::for_space(&context.observation_space)?;
+    if kind.obs_dim() != context.obs_dim {
+        return Err(AgentError::Unsupported(format!(
+            "{signal}: the observation space has rows of {}, the context says {}",
+            kind.obs_dim(),
+            context.obs_dim
+        )));
+    }
+    Ok(kind)
+}
+
 /// Checks that `batch`'s rows fit what the signal was built for.
 pub fn check_batch(signal: &str, batch: &Transitions, obs_dim: usize, actions: Option<ActionCoding>) -> Result<()> {
     let slots = batch.slots();
@@ -164,6 +177,18 @@ pub fn clear_output(signal: &str, batch: &Transitions, out: &mut [f32]) -> Resul
     }
     out.iter_mut().for_each(|o| *o = 0.0);
     Ok(())
+}
+
+/// Checks that a step comes from the `num_envs` sub-envs an episodic signal keeps memories for.
+pub fn check_envs(signal: &str, step: &Transitions, num_envs: usize) -> Result<()> {
+    if step.envs == num_envs {
+        Ok(())
+    } else {
+        Err(AgentError::Unsupported(format!(
+            "{signal} keeps episodes of {num_envs} sub-envs, the step has {}",
+            step.envs
+        )))
+    }
 }
 
 /// The slots of `batch` that are transitions.
@@ -285,6 +310,103 @@ pub fn action_loss(coding: ActionCoding, predicted: Tensor<2>, targets: Tensor<2
 /// Squared Euclidean distance of each row pair, `[B, 1]`.
 pub fn squared_distance(a: Tensor<2>, b: Tensor<2>) -> Tensor<2> {
     (a - b).square().sum_dim(1)
+}
+
+/// A feature encoder `phi` learned through dynamics: an inverse model `(phi(s), phi(s')) -> a`
+/// and, for ICM and RIDE, a forward model `(phi(s), a) -> phi(s')` (Pathak et al. 2017).
+#[derive(Module, Debug)]
+pub struct Dynamics {
+    pub phi: Embedding,
+    pub inverse: Head,
+    pub forward: Option<Head>,
+}
+
+/// The shape of a [`Dynamics`] model.
+#[derive(Clone, Debug)]
+pub struct DynamicsShape {
+    pub kind: EncoderKind,
+    /// Hidden widths of `phi` after the encoder, and its output width.
+    pub phi: NetShape,
+    /// Hidden widths of the inverse and forward models.
+    pub head_hidden: Vec<usize>,
+    pub actions: ActionCoding,
+    pub with_forward: bool,
+}
+
+/// Losses of a [`Dynamics`] model on a minibatch.
+pub struct DynamicsLosses {
+    /// Cross-entropy of the taken action (half its squared error for Box actions).
+    pub inverse: Tensor<1>,
+    /// `1/2 ||f(phi(s), a) - phi(s')||^2`, averaged over rows.
+    pub forward: Option<Tensor<1>>,
+}
+
+impl Dynamics {
+    pub fn new(shape: &DynamicsShape, rng: &mut Generator, device: &Device) -> Result<Dynamics> {
+        let phi = Embedding::new(shape.kind, &shape.phi, rng, device)?;
+        let latent = shape.phi.out;
+        let head = |out| NetShape { hidden: shape.head_hidden.clone(), out };
+        let inverse = Head::new(2 * latent, &head(shape.actions.width()), rng, device);
+        let forward =
+            shape.with_forward.then(|| Head::new(latent + shape.actions.width(), &head(latent), rng, device));
+        Ok(Dynamics { phi, inverse, forward })
+    }
+
+    /// The forward model's prediction of `phi(s')`.
+    pub fn predict_next(&self, phi_s: Tensor<2>, actions: Tensor<2>) -> Option<Tensor<2>> {
+        self.forward.as_ref().map(|f| f.forward(Tensor::cat(vec![phi_s, actions], 1)))
+    }
+
+    pub fn losses(&self, rows: TransitionRows, coding: ActionCoding) -> DynamicsLosses {
+        let phi_s = self.phi.forward(rows.obs);
+        let phi_next = self.phi.forward(rows.next_obs);
+        let logits = self.inverse.forward(Tensor::cat(vec![phi_s.clone(), phi_next.clone()], 1));
+        let inverse = action_loss(coding, logits, rows.actions.clone());
+        let forward = self
+            .predict_next(phi_s, rows.actions)
+            .map(|predicted| squared_distance(predicted, phi_next).mean().mul_scalar(0.5));
+        DynamicsLosses { inverse, forward }
+    }
+}
+
+/// How a [`Dynamics`] model trains: Adam on `inverse_coef * L_inv + forward_coef * L_fwd`.
+#[derive(Clone, Copy, Debug)]
+pub struct DynamicsTraining {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub inverse_coef: f64,
+    pub forward_coef: f64,
+}
+
+/// Trains `trainer`'s dynamics model on `batch`'s valid transitions; returns `loss`,
+/// `loss_inverse` and (with a forward model) `loss_forward`, averaged over minibatches.
+pub fn train_dynamics(
+    signal: &str,
+    trainer: &mut Trainer<Dynamics>,
+    batch: &Transitions,
+    coding: ActionCoding,
+    how: DynamicsTraining,
+    rng: &mut Generator,
+) -> Result<BTreeMap<String, f64>> {
+    let device = trainer.model.inverse.out.weight.val().device();
+    let mut means = LossMeans::default();
+    for chunk in minibatches(&valid_slots(batch), how.epochs, how.batch_size, rng) {
+        let rows = upload_transitions(batch, &chunk, coding, &device)?;
+        let losses = trainer.model.losses(rows, coding);
+        let mut parts = vec![losses.inverse.clone().detach()];
+        let mut loss = losses.inverse.mul_scalar(how.inverse_coef);
+        if let Some(forward) = losses.forward {
+            parts.push(forward.clone().detach());
+            loss = loss + forward.mul_scalar(how.forward_coef);
+        }
+        let parts = download(Tensor::cat(parts, 0))?;
+        means.add("loss", trainer.step(loss, &format!("{signal} dynamics loss"))?);
+        means.add("loss_inverse", parts[0] as f64);
+        if let Some(&forward) = parts.get(1) {
+            means.add("loss_forward", forward as f64);
+        }
+    }
+    Ok(means.finish())
 }
 
 /// A module on the autodiff device with its Adam optimizer.

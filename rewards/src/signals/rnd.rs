@@ -14,7 +14,7 @@
 //!   (CleanRL's 0.25, from the paper's code), the others are masked out.
 
 use crate::models::{
-    at_least_one, check_batch, clear_output, layer_widths, minibatches, parse_params, positive, squared_distance, to_json,
+    at_least_one, check_batch, clear_output, encoder_kind, layer_widths, minibatches, parse_params, positive, squared_distance, to_json,
     upload_next_obs, valid_slots, within, Archive, Embedding, LossMeans, NetShape, Trainer, SCORE_CHUNK,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
@@ -165,7 +165,7 @@ impl Rnd {
     pub fn new(params: &serde_json::Value, context: &SignalContext) -> Result<Rnd> {
         let params: RndParams = parse_params(NAME, params)?;
         params.validate(NAME)?;
-        let kind = EncoderKind::for_space(&context.observation_space)?;
+        let kind = encoder_kind(NAME, context)?;
         let mut rng = Generator::from_seed(context.seed);
         let model = RndModel::new(params, kind, &mut rng)?;
         Ok(Rnd { obs_dim: context.obs_dim, model, rng })
