@@ -264,7 +264,7 @@ impl Embedding {
         let encoder = Encoder::new(kind, init, rng, device)?;
         let torso = relu_mlp(&shape.hidden).init(encoder.out_dim(), init, rng, device);
         let out = linear(torso.out_dim(), shape.out, init, rng, device);
-        Ok(Embedding { encoder, torso, out })
+        canonical(Embedding { encoder, torso, out })
     }
 
     pub fn forward(&self, obs: Tensor<2>) -> Tensor<2> {
@@ -280,16 +280,26 @@ pub struct Head {
 }
 
 impl Head {
-    pub fn new(d_in: usize, shape: &NetShape, rng: &mut Generator, device: &Device) -> Head {
+    pub fn new(d_in: usize, shape: &NetShape, rng: &mut Generator, device: &Device) -> Result<Head> {
         let init = Init::orthogonal_hidden();
         let torso = relu_mlp(&shape.hidden).init(d_in, init, rng, device);
         let out = linear(torso.out_dim(), shape.out, init, rng, device);
-        Head { torso, out }
+        canonical(Head { torso, out })
     }
 
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         self.out.forward(self.torso.forward(x))
     }
+}
+
+/// `module` with its parameters stored as a loaded checkpoint stores them. A freshly drawn
+/// linear weight is a transposed view; the same numbers loaded from a record are contiguous,
+/// and the backend's kernels may sum in another order for the two layouts (last-bit
+/// differences). Going through a record once at construction makes a restored signal compute
+/// exactly what the saved one would have.
+fn canonical<M: Module>(module: M) -> Result<M> {
+    let record = module.clone().into_record();
+    module.try_load_record(record).map_err(|e| AgentError::Unsupported(format!("cannot rebuild a network: {e}")))
 }
 
 fn relu_mlp(hidden: &[usize]) -> MlpConfig {
@@ -346,9 +356,11 @@ impl Dynamics {
         let phi = Embedding::new(shape.kind, &shape.phi, rng, device)?;
         let latent = shape.phi.out;
         let head = |out| NetShape { hidden: shape.head_hidden.clone(), out };
-        let inverse = Head::new(2 * latent, &head(shape.actions.width()), rng, device);
-        let forward =
-            shape.with_forward.then(|| Head::new(latent + shape.actions.width(), &head(latent), rng, device));
+        let inverse = Head::new(2 * latent, &head(shape.actions.width()), rng, device)?;
+        let forward = match shape.with_forward {
+            true => Some(Head::new(latent + shape.actions.width(), &head(latent), rng, device)?),
+            false => None,
+        };
         Ok(Dynamics { phi, inverse, forward })
     }
 
@@ -420,7 +432,12 @@ pub struct Trainer<M: Module> {
 
 impl<M: Module> Trainer<M> {
     pub fn new(model: M, learning_rate: f64) -> Self {
-        Trainer { model, optimizer: AdamConfig::new().with_epsilon(ADAM_EPSILON).init(), learning_rate, inference: None }
+        Trainer {
+            model,
+            optimizer: AdamConfig::new().with_epsilon(ADAM_EPSILON).init(),
+            learning_rate,
+            inference: None,
+        }
     }
 
     /// The model without autodiff, for scoring.
@@ -613,8 +630,7 @@ impl Archive {
     }
 
     pub fn encode(&self) -> Result<Vec<u8>> {
-        let sections =
-            self.sections.iter().map(|(name, bytes)| (name.clone(), bytes.len(), checksum(bytes))).collect();
+        let sections = self.sections.iter().map(|(name, bytes)| (name.clone(), bytes.len(), checksum(bytes))).collect();
         let contents = Contents { format: ARCHIVE_FORMAT.into(), signal: self.signal.clone(), sections };
         let header = serde_json::to_vec(&contents).map_err(|e| self.error(e.to_string()))?;
         let mut out = (header.len() as u64).to_le_bytes().to_vec();

@@ -110,11 +110,12 @@ impl Disagreement {
         let actions = ActionCoding::for_space(NAME, &context.action_space)?;
         let kind = encoder_kind(NAME, context)?;
         let mut rng = Generator::from_seed(context.seed);
-        let phi = Embedding::new(kind, &NetShape { hidden: p.hidden.clone(), out: p.latent_dim }, &mut rng, &Device::flex())?;
+        let phi =
+            Embedding::new(kind, &NetShape { hidden: p.hidden.clone(), out: p.latent_dim }, &mut rng, &Device::flex())?;
         let shape = NetShape { hidden: p.head_hidden.clone(), out: p.latent_dim };
         let device = Device::flex().autodiff();
         let models = (0..p.ensemble_size).map(|_| Head::new(p.latent_dim + actions.width(), &shape, &mut rng, &device));
-        let ensemble = Trainer::new(Ensemble { models: models.collect() }, p.learning_rate);
+        let ensemble = Trainer::new(Ensemble { models: models.collect::<Result<_>>()? }, p.learning_rate);
         Ok(Disagreement { obs_dim: context.obs_dim, actions, phi, ensemble, rng, params: p })
     }
 

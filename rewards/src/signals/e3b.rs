@@ -57,7 +57,8 @@ impl Default for E3bParams {
 
 pub const ENTRY: SignalEntry = SignalEntry {
     name: NAME,
-    summary: "E3B (Henaff et al. 2022): elliptical episodic bonus phi(s')^T C^-1 phi(s') on inverse-dynamics embeddings",
+    summary:
+        "E3B (Henaff et al. 2022): elliptical episodic bonus phi(s')^T C^-1 phi(s') on inverse-dynamics embeddings",
     params: &[
         ("hidden", "hidden layer widths of the embedding phi after the observation encoder (default [256])"),
         ("latent_dim", "width of the embedding (default 128)"),
@@ -126,7 +127,8 @@ impl E3b {
 /// `phi^T C^-1 phi`, then `C^-1` updated for `C + phi phi^T` (Sherman-Morrison).
 fn bonus_then_update(inverse: &mut [f64], phi: &[f32]) -> f64 {
     let d = phi.len();
-    let u: Vec<f64> = inverse.chunks_exact(d).map(|row| row.iter().zip(phi).map(|(c, &p)| c * p as f64).sum()).collect();
+    let u: Vec<f64> =
+        inverse.chunks_exact(d).map(|row| row.iter().zip(phi).map(|(c, &p)| c * p as f64).sum()).collect();
     let bonus: f64 = u.iter().zip(phi).map(|(u, &p)| u * p as f64).sum();
     let scale = 1.0 / (1.0 + bonus);
     for (row, &ui) in inverse.chunks_exact_mut(d).zip(&u) {

@@ -8,8 +8,8 @@
 //! RLeXplore trains the forward model on detached features; limbic follows the paper.
 
 use crate::models::{
-    at_least_one, check_batch, clear_output, encoder_kind, layer_widths, parse_params, positive, squared_distance, to_json,
-    train_dynamics, upload_transitions, valid_slots, within, ActionCoding, Archive, Dynamics, DynamicsShape,
+    at_least_one, check_batch, clear_output, encoder_kind, layer_widths, parse_params, positive, squared_distance,
+    to_json, train_dynamics, upload_transitions, valid_slots, within, ActionCoding, Archive, Dynamics, DynamicsShape,
     DynamicsTraining, NetShape, Trainer, SCORE_CHUNK,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
@@ -128,6 +128,23 @@ impl Icm {
         let phi = NetShape { hidden: p.hidden.clone(), out: p.latent_dim };
         let (trainer, actions) = build_dynamics(NAME, context, phi, &p.head_hidden, true, p.learning_rate, &mut rng)?;
         Ok(Icm { params: p, obs_dim: context.obs_dim, actions, trainer, rng })
+    }
+}
+
+impl Icm {
+    /// The inverse model's most likely action index for each valid slot of `batch` (Discrete
+    /// actions; for tests and diagnostics).
+    pub fn predict_actions(&mut self, batch: &Transitions) -> Result<Vec<usize>> {
+        check_batch(NAME, batch, self.obs_dim, Some(self.actions))?;
+        let rows = upload_transitions(batch, &valid_slots(batch), self.actions, &Device::flex())?;
+        let model = self.trainer.inference();
+        let phi = Tensor::cat(vec![model.phi.forward(rows.obs), model.phi.forward(rows.next_obs)], 1);
+        let logits = download(model.inverse.forward(phi))?;
+        let n = self.actions.width();
+        Ok(logits
+            .chunks_exact(n)
+            .map(|row| (0..n).fold(0, |best, a| if row[a] > row[best] { a } else { best }))
+            .collect())
     }
 }
 

@@ -23,9 +23,9 @@
 //! says "running average" without a rate).
 
 use crate::models::{
-    check_batch, check_envs, clear_output, encoder_kind, nearest_squared_distances, parse_params, positive,
-    to_json, train_dynamics, upload, valid_slots, within, ActionCoding, Archive, Dynamics, DynamicsTraining,
-    NetShape, PendingScores, Trainer,
+    bad_param, check_batch, check_envs, clear_output, encoder_kind, nearest_squared_distances, parse_params, positive,
+    to_json, train_dynamics, upload, valid_slots, ActionCoding, Archive, Dynamics, DynamicsTraining, NetShape,
+    PendingScores, Trainer,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use crate::signals::icm::{build_dynamics, validate_dynamics};
@@ -171,8 +171,12 @@ impl Ngu {
         ] {
             positive(NAME, key, value)?;
         }
-        within(NAME, "cluster_distance", p.cluster_distance, 0.0, f64::MAX)?;
-        within(NAME, "max_modulation", p.max_modulation, 1.0, f64::MAX)?;
+        if !(p.cluster_distance >= 0.0 && p.cluster_distance.is_finite()) {
+            return Err(bad_param(NAME, "cluster_distance", format!("{} must be a number >= 0", p.cluster_distance)));
+        }
+        if !(p.max_modulation >= 1.0 && p.max_modulation.is_finite()) {
+            return Err(bad_param(NAME, "max_modulation", format!("{} must be a number >= 1", p.max_modulation)));
+        }
         p.rnd.validate("ngu.rnd")?;
         let mut rng = Generator::from_seed(context.seed);
         let phi = NetShape { hidden: p.hidden.clone(), out: p.latent_dim };

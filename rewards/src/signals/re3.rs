@@ -9,8 +9,8 @@
 //! product per block of rows; the neighbour found is then measured exactly.
 
 use crate::models::{
-    at_least_one, check_batch, clear_output, encoder_kind, layer_widths, parse_params, squared_l2, to_json,
-    upload, upload_next_obs, valid_slots, Archive, Embedding, NetShape, SCORE_CHUNK,
+    at_least_one, check_batch, clear_output, encoder_kind, layer_widths, parse_params, squared_l2, to_json, upload,
+    upload_next_obs, valid_slots, Archive, Embedding, NetShape, SCORE_CHUNK,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use burn::prelude::*;

@@ -12,8 +12,8 @@
 //! unstated.
 
 use crate::models::{
-    check_batch, check_envs, parse_params, squared_l2, positive, to_json, train_dynamics, upload, valid_slots, ActionCoding, Archive,
-    Dynamics, DynamicsTraining, NetShape, PendingScores, Trainer,
+    check_batch, check_envs, parse_params, positive, squared_l2, to_json, train_dynamics, upload, valid_slots,
+    ActionCoding, Archive, Dynamics, DynamicsTraining, NetShape, PendingScores, Trainer,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use crate::signals::icm::{build_dynamics, validate_dynamics};

@@ -14,8 +14,9 @@
 //!   (CleanRL's 0.25, from the paper's code), the others are masked out.
 
 use crate::models::{
-    at_least_one, check_batch, clear_output, encoder_kind, layer_widths, minibatches, parse_params, positive, squared_distance, to_json,
-    upload_next_obs, valid_slots, within, Archive, Embedding, LossMeans, NetShape, Trainer, SCORE_CHUNK,
+    at_least_one, check_batch, clear_output, encoder_kind, layer_widths, minibatches, parse_params, positive,
+    squared_distance, to_json, upload_next_obs, valid_slots, within, Archive, Embedding, LossMeans, NetShape, Trainer,
+    SCORE_CHUNK,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use burn::prelude::*;
@@ -76,7 +77,8 @@ impl RndParams {
 
 pub const ENTRY: SignalEntry = SignalEntry {
     name: NAME,
-    summary: "Random Network Distillation (Burda et al. 2019): a predictor's error against a fixed random network on s'",
+    summary:
+        "Random Network Distillation (Burda et al. 2019): a predictor's error against a fixed random network on s'",
     params: &[
         ("target_hidden", "hidden layer widths of the fixed random target after the encoder (default [256])"),
         ("predictor_hidden", "hidden layer widths of the trained predictor after the encoder (default [256, 256])"),
