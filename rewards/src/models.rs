@@ -191,6 +191,18 @@ pub fn check_envs(signal: &str, step: &Transitions, num_envs: usize) -> Result<(
     }
 }
 
+/// Fails when a bonus is NaN or infinite (the signal's model diverged), naming the signal.
+pub fn check_bonuses(signal: &str, out: &[f32]) -> Result<()> {
+    match out.iter().position(|x| !x.is_finite()) {
+        None => Ok(()),
+        Some(slot) => Err(AgentError::NonFinite {
+            update: 0,
+            quantity: format!("{signal} bonus of slot {slot} (its model diverged)"),
+            value: out[slot] as f64,
+        }),
+    }
+}
+
 /// The slots of `batch` that are transitions.
 pub fn valid_slots(batch: &Transitions) -> Vec<usize> {
     (0..batch.slots()).filter(|&s| batch.valid[s]).collect()
@@ -422,10 +434,13 @@ pub fn train_dynamics(
 }
 
 /// A module on the autodiff device with its Adam optimizer.
+#[derive(Clone)]
 pub struct Trainer<M: Module> {
     pub model: M,
     optimizer: ModuleOptimizer,
     pub learning_rate: f64,
+    /// Gradient steps taken (named when a loss is not finite).
+    steps: u64,
     /// `model.valid()`, kept until the next step or load.
     inference: Option<M>,
 }
@@ -436,6 +451,7 @@ impl<M: Module> Trainer<M> {
             model,
             optimizer: AdamConfig::new().with_epsilon(ADAM_EPSILON).init(),
             learning_rate,
+            steps: 0,
             inference: None,
         }
     }
@@ -450,8 +466,9 @@ impl<M: Module> Trainer<M> {
     pub fn step(&mut self, loss: Tensor<1>, quantity: &str) -> Result<f64> {
         let value = download(loss.clone().detach())?.first().copied().unwrap_or(f32::NAN) as f64;
         if !value.is_finite() {
-            return Err(AgentError::NonFinite { update: 0, quantity: quantity.into(), value });
+            return Err(AgentError::NonFinite { update: self.steps, quantity: quantity.into(), value });
         }
+        self.steps += 1;
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
         self.model = self.optimizer.step(self.learning_rate, self.model.clone(), grads);
         self.inference = None;
@@ -463,7 +480,7 @@ impl<M: Module> Trainer<M> {
         archive.put_module(&format!("{name}.model"), &self.model)?;
         let optimizer = self.optimizer.into_bytes().map_err(|e| archive.error(format!("{name}.adam: {e}")))?;
         archive.put(&format!("{name}.adam"), optimizer.to_vec());
-        Ok(())
+        archive.put_json(&format!("{name}.steps"), &self.steps)
     }
 
     /// Reads what [`Trainer::save`] wrote; nothing changes on error.
@@ -473,7 +490,8 @@ impl<M: Module> Trainer<M> {
         let record = OptimizerRecord::from_bytes(Bytes::from_bytes_vec(archive.get(&key)?.to_vec()))
             .map_err(|e| archive.error(format!("{key}: {e}")))?;
         let optimizer = AdamConfig::new().with_epsilon(ADAM_EPSILON).init().load_record(record);
-        (self.model, self.optimizer, self.inference) = (model, optimizer, None);
+        let steps = archive.json(&format!("{name}.steps"))?;
+        (self.model, self.optimizer, self.steps, self.inference) = (model, optimizer, steps, None);
         Ok(())
     }
 }
@@ -534,7 +552,7 @@ impl PendingScores {
             *o = if batch.valid[s] { self.scores[s] } else { 0.0 };
         }
         self.scores.clear();
-        Ok(())
+        check_bonuses(signal, out)
     }
 }
 

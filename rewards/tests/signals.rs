@@ -577,3 +577,18 @@ fn bad_params_name_the_key() {
     let error = (icm::ENTRY.build)(&json!({}), &text).err().unwrap().to_string();
     assert!(error.contains("Discrete or Box"), "{error}");
 }
+
+#[test]
+fn non_finite_bonuses_stop_with_the_signal_named() {
+    let mut rng = Generator::from_seed(9);
+    let context = flat_context(4, 2, 2, 0);
+    let mut batch = Batch::random(2, 2, 4, 2, &mut rng);
+    (batch.obs[0], batch.next_obs[0]) = (f32::NAN, f32::NAN);
+    for (entry, params) in all_signals() {
+        let mut signal = build(entry, params, &context);
+        observe_rollout(signal.as_mut(), &batch);
+        let mut out = vec![0.0; 4];
+        let error = signal.compute(&batch.view(), &mut out).unwrap_err().to_string();
+        assert!(error.contains(&format!("{} bonus", entry.name)) && error.contains("NaN"), "{error}");
+    }
+}

@@ -8,8 +8,8 @@
 //! gradient step draws, for every model, `batch_size` transitions with replacement.
 
 use crate::models::{
-    at_least_one, check_batch, clear_output, encoder_kind, layer_widths, parse_params, positive, to_json, upload,
-    valid_slots, ActionCoding, Archive, Embedding, Head, LossMeans, NetShape, Trainer, SCORE_CHUNK,
+    at_least_one, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, parse_params, positive,
+    to_json, upload, valid_slots, ActionCoding, Archive, Embedding, Head, LossMeans, NetShape, Trainer, SCORE_CHUNK,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use burn::prelude::*;
@@ -158,7 +158,7 @@ impl IntrinsicReward for Disagreement {
             let variance = centred.square().mean_dim(0).mean_dim(2).reshape([chunk.len()]);
             chunk.iter().zip(download(variance)?).for_each(|(&s, v)| out[s] = v);
         }
-        Ok(())
+        check_bonuses(NAME, out)
     }
 
     fn update(&mut self, batch: &Transitions) -> Result<BTreeMap<String, f64>> {

@@ -8,9 +8,9 @@
 //! RLeXplore trains the forward model on detached features; limbic follows the paper.
 
 use crate::models::{
-    at_least_one, check_batch, clear_output, encoder_kind, layer_widths, parse_params, positive, squared_distance,
-    to_json, train_dynamics, upload_transitions, valid_slots, within, ActionCoding, Archive, Dynamics, DynamicsShape,
-    DynamicsTraining, NetShape, Trainer, SCORE_CHUNK,
+    at_least_one, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, parse_params, positive,
+    squared_distance, to_json, train_dynamics, upload_transitions, valid_slots, within, ActionCoding, Archive,
+    Dynamics, DynamicsShape, DynamicsTraining, NetShape, Trainer, SCORE_CHUNK,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use burn::prelude::*;
@@ -173,7 +173,7 @@ impl IntrinsicReward for Icm {
             let errors = download(squared_distance(predicted, phi_next))?;
             chunk.iter().zip(errors).for_each(|(&s, e)| out[s] = half_eta * e);
         }
-        Ok(())
+        check_bonuses(NAME, out)
     }
 
     fn update(&mut self, batch: &Transitions) -> Result<BTreeMap<String, f64>> {

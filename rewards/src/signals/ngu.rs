@@ -23,9 +23,9 @@
 //! says "running average" without a rate).
 
 use crate::models::{
-    bad_param, check_batch, check_envs, clear_output, encoder_kind, nearest_squared_distances, parse_params, positive,
-    to_json, train_dynamics, upload, valid_slots, ActionCoding, Archive, Dynamics, DynamicsTraining, NetShape,
-    PendingScores, Trainer,
+    bad_param, check_batch, check_bonuses, check_envs, clear_output, encoder_kind, nearest_squared_distances,
+    parse_params, positive, to_json, train_dynamics, upload, valid_slots, ActionCoding, Archive, Dynamics,
+    DynamicsTraining, NetShape, PendingScores, Trainer,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use crate::signals::icm::{build_dynamics, validate_dynamics};
@@ -280,7 +280,7 @@ impl IntrinsicReward for Ngu {
             let alpha = 1.0 + (e - mean) / std;
             out[s] = episodic[s] * alpha.clamp(1.0, self.params.max_modulation) as f32;
         }
-        Ok(())
+        check_bonuses(NAME, out)
     }
 
     fn update(&mut self, batch: &Transitions) -> Result<BTreeMap<String, f64>> {
@@ -342,8 +342,10 @@ impl IntrinsicReward for Ngu {
             }
             memories.push(EpisodicMemory { rows, cursor });
         }
-        self.embedding.load("embedding", &archive)?;
-        self.rnd.load("rnd", &archive)?;
+        let (mut embedding, mut rnd) = (self.embedding.clone(), self.rnd.clone());
+        embedding.load("embedding", &archive)?;
+        rnd.load("rnd", &archive)?;
+        (self.embedding, self.rnd) = (embedding, rnd);
         (self.memories, self.errors, self.pending, self.rng) = (memories, errors, state.pending, rng);
         (self.distance_sum, self.distance_count) = (state.distance_sum, state.distance_count);
         Ok(())

@@ -9,8 +9,8 @@
 //! product per block of rows; the neighbour found is then measured exactly.
 
 use crate::models::{
-    at_least_one, check_batch, clear_output, encoder_kind, layer_widths, parse_params, squared_l2, to_json, upload,
-    upload_next_obs, valid_slots, Archive, Embedding, NetShape, SCORE_CHUNK,
+    at_least_one, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, parse_params, squared_l2,
+    to_json, upload, upload_next_obs, valid_slots, Archive, Embedding, NetShape, SCORE_CHUNK,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use burn::prelude::*;
@@ -120,7 +120,7 @@ impl IntrinsicReward for Re3 {
         }
         let distances = kth_neighbour_distances(&y, self.params.latent_dim, self.params.k)?;
         slots.iter().zip(distances).for_each(|(&s, distance)| out[s] = (distance + 1.0).ln());
-        Ok(())
+        check_bonuses(NAME, out)
     }
 
     fn save(&self) -> Result<Vec<u8>> {

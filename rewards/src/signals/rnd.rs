@@ -14,9 +14,9 @@
 //!   (CleanRL's 0.25, from the paper's code), the others are masked out.
 
 use crate::models::{
-    at_least_one, check_batch, clear_output, encoder_kind, layer_widths, minibatches, parse_params, positive,
-    squared_distance, to_json, upload_next_obs, valid_slots, within, Archive, Embedding, LossMeans, NetShape, Trainer,
-    SCORE_CHUNK,
+    at_least_one, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, minibatches, parse_params,
+    positive, squared_distance, to_json, upload_next_obs, valid_slots, within, Archive, Embedding, LossMeans, NetShape,
+    Trainer, SCORE_CHUNK,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use burn::prelude::*;
@@ -93,6 +93,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
 };
 
 /// The target and the predictor, shared with NGU's lifelong factor.
+#[derive(Clone)]
 pub struct RndModel {
     params: RndParams,
     target: Embedding,
@@ -148,6 +149,7 @@ impl RndModel {
         self.predictor.save(&format!("{name}.predictor"), archive)
     }
 
+    /// Reads what [`RndModel::save`] wrote; nothing changes on error.
     pub fn load(&mut self, name: &str, archive: &Archive) -> Result<()> {
         let target = archive.module(&format!("{name}.target"), self.target.clone())?;
         self.predictor.load(&format!("{name}.predictor"), archive)?;
@@ -189,7 +191,7 @@ impl IntrinsicReward for Rnd {
         let slots = valid_slots(batch);
         let errors = self.model.errors(batch, &slots)?;
         slots.iter().zip(errors).for_each(|(&s, e)| out[s] = e);
-        Ok(())
+        check_bonuses(NAME, out)
     }
 
     fn update(&mut self, batch: &Transitions) -> Result<BTreeMap<String, f64>> {
