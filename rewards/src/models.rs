@@ -15,7 +15,6 @@ use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
 use limbic_agents::checkpoint::checksum;
 use limbic_agents::nets::{download, linear, Activation, Encoder, EncoderKind, Init, Mlp, MlpConfig};
-use limbic_agents::offpolicy::parse_config;
 use limbic_agents::shaping::Transitions;
 use limbic_agents::{AgentError, Result};
 use limbic_environments::rng::Generator;
@@ -30,12 +29,6 @@ pub const ADAM_EPSILON: f32 = 1e-8;
 /// An error for the parameter `key` of signal `signal`.
 pub fn bad_param(signal: &str, key: &str, message: impl Into<String>) -> AgentError {
     AgentError::Config { field: format!("{signal}.{key}"), message: message.into() }
-}
-
-/// Parses a signal's JSON parameters (absent keys take their defaults; an unknown key is an
-/// error listing the valid ones).
-pub fn parse_params<T: DeserializeOwned>(signal: &str, params: &serde_json::Value) -> Result<T> {
-    parse_config(signal, params)
 }
 
 /// A signal's parameters as JSON (for [`SignalEntry::defaults`](crate::SignalEntry)).

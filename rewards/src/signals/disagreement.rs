@@ -8,13 +8,14 @@
 //! gradient step draws, for every model, `batch_size` transitions with replacement.
 
 use crate::models::{
-    at_least_one, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, parse_params, positive,
-    to_json, upload, valid_slots, ActionCoding, Archive, Embedding, Head, LossMeans, NetShape, Trainer, SCORE_CHUNK,
+    at_least_one, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, positive, to_json, upload,
+    valid_slots, ActionCoding, Archive, Embedding, Head, LossMeans, NetShape, Trainer, SCORE_CHUNK,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use burn::prelude::*;
 use limbic_agents::checkpoint::RngState;
 use limbic_agents::nets::download;
+use limbic_agents::offpolicy::parse_config;
 use limbic_agents::shaping::Transitions;
 use limbic_agents::Result;
 use limbic_environments::rng::Generator;
@@ -97,7 +98,7 @@ pub struct Disagreement {
 
 impl Disagreement {
     pub fn new(params: &serde_json::Value, context: &SignalContext) -> Result<Disagreement> {
-        let p: DisagreementParams = parse_params(NAME, params)?;
+        let p: DisagreementParams = parse_config(NAME, params)?;
         layer_widths(NAME, "hidden", &p.hidden)?;
         layer_widths(NAME, "head_hidden", &p.head_hidden)?;
         at_least_one(NAME, "latent_dim", p.latent_dim)?;

@@ -11,14 +11,15 @@
 //! to `I / lambda` in [`reset_episode`](IntrinsicReward::reset_episode).
 
 use crate::models::{
-    check_batch, check_envs, parse_params, positive, to_json, train_dynamics, upload, valid_slots, ActionCoding,
-    Archive, Dynamics, DynamicsTraining, NetShape, PendingScores, Trainer,
+    check_batch, check_envs, positive, to_json, train_dynamics, upload, valid_slots, ActionCoding, Archive, Dynamics,
+    DynamicsTraining, NetShape, PendingScores, Trainer,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use crate::signals::icm::{build_dynamics, validate_dynamics};
 use burn::prelude::*;
 use limbic_agents::checkpoint::RngState;
 use limbic_agents::nets::download;
+use limbic_agents::offpolicy::parse_config;
 use limbic_agents::shaping::Transitions;
 use limbic_agents::Result;
 use limbic_environments::rng::Generator;
@@ -93,7 +94,7 @@ struct E3bState {
 
 impl E3b {
     pub fn new(params: &serde_json::Value, context: &SignalContext) -> Result<E3b> {
-        let p: E3bParams = parse_params(NAME, params)?;
+        let p: E3bParams = parse_config(NAME, params)?;
         validate_dynamics(NAME, &p.hidden, p.latent_dim, &p.head_hidden, p.learning_rate, p.batch_size, p.epochs)?;
         positive(NAME, "ridge", p.ridge)?;
         let mut rng = Generator::from_seed(context.seed);

@@ -8,14 +8,15 @@
 //! RLeXplore trains the forward model on detached features; limbic follows the paper.
 
 use crate::models::{
-    at_least_one, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, parse_params, positive,
-    squared_distance, to_json, train_dynamics, upload_transitions, valid_slots, within, ActionCoding, Archive,
-    Dynamics, DynamicsShape, DynamicsTraining, NetShape, Trainer, SCORE_CHUNK,
+    at_least_one, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, positive, squared_distance,
+    to_json, train_dynamics, upload_transitions, valid_slots, within, ActionCoding, Archive, Dynamics, DynamicsShape,
+    DynamicsTraining, NetShape, Trainer, SCORE_CHUNK,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use burn::prelude::*;
 use limbic_agents::checkpoint::RngState;
 use limbic_agents::nets::download;
+use limbic_agents::offpolicy::parse_config;
 use limbic_agents::shaping::Transitions;
 use limbic_agents::{AgentError, Result};
 use limbic_environments::rng::Generator;
@@ -120,7 +121,7 @@ pub struct Icm {
 
 impl Icm {
     pub fn new(params: &serde_json::Value, context: &SignalContext) -> Result<Icm> {
-        let p: IcmParams = parse_params(NAME, params)?;
+        let p: IcmParams = parse_config(NAME, params)?;
         validate_dynamics(NAME, &p.hidden, p.latent_dim, &p.head_hidden, p.learning_rate, p.batch_size, p.epochs)?;
         within(NAME, "beta", p.beta, 0.0, 1.0)?;
         positive(NAME, "eta", p.eta)?;

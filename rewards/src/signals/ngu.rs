@@ -23,9 +23,9 @@
 //! says "running average" without a rate).
 
 use crate::models::{
-    bad_param, check_batch, check_bonuses, check_envs, clear_output, encoder_kind, nearest_squared_distances,
-    parse_params, positive, to_json, train_dynamics, upload, valid_slots, ActionCoding, Archive, Dynamics,
-    DynamicsTraining, NetShape, PendingScores, Trainer,
+    bad_param, check_batch, check_bonuses, check_envs, clear_output, encoder_kind, nearest_squared_distances, positive,
+    to_json, train_dynamics, upload, valid_slots, ActionCoding, Archive, Dynamics, DynamicsTraining, NetShape,
+    PendingScores, Trainer,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use crate::signals::icm::{build_dynamics, validate_dynamics};
@@ -34,6 +34,7 @@ use burn::prelude::*;
 use limbic_agents::checkpoint::RngState;
 use limbic_agents::nets::download;
 use limbic_agents::normalize::EPSILON;
+use limbic_agents::offpolicy::parse_config;
 use limbic_agents::shaping::Transitions;
 use limbic_agents::Result;
 use limbic_environments::rng::Generator;
@@ -160,7 +161,7 @@ struct NguState {
 
 impl Ngu {
     pub fn new(params: &serde_json::Value, context: &SignalContext) -> Result<Ngu> {
-        let p: NguParams = parse_params(NAME, params)?;
+        let p: NguParams = parse_config(NAME, params)?;
         validate_dynamics(NAME, &p.hidden, p.latent_dim, &p.head_hidden, p.learning_rate, p.batch_size, p.epochs)?;
         crate::models::at_least_one(NAME, "k", p.k)?;
         crate::models::at_least_one(NAME, "memory_capacity", p.memory_capacity)?;

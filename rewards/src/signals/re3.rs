@@ -9,12 +9,13 @@
 //! product per block of rows; the neighbour found is then measured exactly.
 
 use crate::models::{
-    at_least_one, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, parse_params, squared_l2,
-    to_json, upload, upload_next_obs, valid_slots, Archive, Embedding, NetShape, SCORE_CHUNK,
+    at_least_one, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, squared_l2, to_json, upload,
+    upload_next_obs, valid_slots, Archive, Embedding, NetShape, SCORE_CHUNK,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use burn::prelude::*;
 use limbic_agents::nets::download;
+use limbic_agents::offpolicy::parse_config;
 use limbic_agents::shaping::Transitions;
 use limbic_agents::Result;
 use limbic_environments::rng::Generator;
@@ -58,7 +59,7 @@ pub struct Re3 {
 
 impl Re3 {
     pub fn new(params: &serde_json::Value, context: &SignalContext) -> Result<Re3> {
-        let p: Re3Params = parse_params(NAME, params)?;
+        let p: Re3Params = parse_config(NAME, params)?;
         layer_widths(NAME, "hidden", &p.hidden)?;
         at_least_one(NAME, "latent_dim", p.latent_dim)?;
         at_least_one(NAME, "k", p.k)?;

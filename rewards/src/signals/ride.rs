@@ -12,14 +12,15 @@
 //! unstated.
 
 use crate::models::{
-    check_batch, check_envs, parse_params, positive, squared_l2, to_json, train_dynamics, upload, valid_slots,
-    ActionCoding, Archive, Dynamics, DynamicsTraining, NetShape, PendingScores, Trainer,
+    check_batch, check_envs, positive, squared_l2, to_json, train_dynamics, upload, valid_slots, ActionCoding, Archive,
+    Dynamics, DynamicsTraining, NetShape, PendingScores, Trainer,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use crate::signals::icm::{build_dynamics, validate_dynamics};
 use burn::prelude::*;
 use limbic_agents::checkpoint::RngState;
 use limbic_agents::nets::download;
+use limbic_agents::offpolicy::parse_config;
 use limbic_agents::shaping::Transitions;
 use limbic_agents::Result;
 use limbic_environments::rng::Generator;
@@ -117,7 +118,7 @@ struct RideState {
 
 impl Ride {
     pub fn new(params: &serde_json::Value, context: &SignalContext) -> Result<Ride> {
-        let p: RideParams = parse_params(NAME, params)?;
+        let p: RideParams = parse_config(NAME, params)?;
         validate_dynamics(NAME, &p.hidden, p.latent_dim, &p.head_hidden, p.learning_rate, p.batch_size, p.epochs)?;
         positive(NAME, "forward_coef", p.forward_coef)?;
         positive(NAME, "inverse_coef", p.inverse_coef)?;

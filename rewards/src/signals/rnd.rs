@@ -14,14 +14,15 @@
 //!   (CleanRL's 0.25, from the paper's code), the others are masked out.
 
 use crate::models::{
-    at_least_one, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, minibatches, parse_params,
-    positive, squared_distance, to_json, upload_next_obs, valid_slots, within, Archive, Embedding, LossMeans, NetShape,
-    Trainer, SCORE_CHUNK,
+    at_least_one, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, minibatches, positive,
+    squared_distance, to_json, upload_next_obs, valid_slots, within, Archive, Embedding, LossMeans, NetShape, Trainer,
+    SCORE_CHUNK,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use burn::prelude::*;
 use limbic_agents::checkpoint::RngState;
 use limbic_agents::nets::{download, EncoderKind};
+use limbic_agents::offpolicy::parse_config;
 use limbic_agents::shaping::Transitions;
 use limbic_agents::Result;
 use limbic_environments::rng::Generator;
@@ -167,7 +168,7 @@ pub struct Rnd {
 
 impl Rnd {
     pub fn new(params: &serde_json::Value, context: &SignalContext) -> Result<Rnd> {
-        let params: RndParams = parse_params(NAME, params)?;
+        let params: RndParams = parse_config(NAME, params)?;
         params.validate(NAME)?;
         let kind = encoder_kind(NAME, context)?;
         let mut rng = Generator::from_seed(context.seed);
