@@ -6,7 +6,7 @@
 //! (observation rows of 151 floats), NEXT_STEP autoreset (reset slots are invalid). Each signal,
 //! with its default parameters: `observe` of every vector step (with `reset_episode` where an
 //! episode ended, as the reward set does), then `compute` and `update` on the rollout, after one
-//! warm-up rollout. The reference is one PPO update with limbic's DoorKey preset (n_steps 128,
+//! warm-up rollout; each figure is the median over the rollouts. The reference is one PPO update with limbic's DoorKey preset (n_steps 128,
 //! 16 envs, batch 256, 4 epochs; collection included), on the same env.
 
 use limbic_agents::algorithm::{build, AlgorithmSpec};
@@ -100,6 +100,18 @@ fn run(signal: &mut dyn IntrinsicReward, rollout: &Rollout) -> [f64; 3] {
     [observed, computed, start.elapsed().as_secs_f64()]
 }
 
+/// The median (the mean of the middle two for an even count): robust to other work sharing
+/// the cores for a moment.
+fn median(mut x: Vec<f64>) -> f64 {
+    x.sort_by(f64::total_cmp);
+    let n = x.len();
+    if n % 2 == 1 {
+        x[n / 2]
+    } else {
+        (x[n / 2 - 1] + x[n / 2]) / 2.0
+    }
+}
+
 fn main() {
     let repeats: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(5);
     let mut envs = VecEnv::make(ENV, ENVS, &Kwargs::new()).expect("env");
@@ -108,7 +120,9 @@ fn main() {
     let rollouts: Vec<Rollout> = (0..=repeats).map(|_| Rollout::collect(&mut envs, &mut rng)).collect();
     let frames = (STEPS * ENVS) as f64;
     let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "default".into());
-    println!("{ENV}, {ENVS} envs x {STEPS} steps, {repeats} rollouts after a warm-up, RAYON_NUM_THREADS={threads}");
+    println!(
+        "{ENV}, {ENVS} envs x {STEPS} steps, {repeats} rollouts after a warm-up (medians), RAYON_NUM_THREADS={threads}"
+    );
 
     // The reference: PPO's own update (collection + 4 epochs) with the DoorKey preset.
     let params = serde_json::json!({"learning_rate": 0.001, "n_steps": STEPS, "batch_size": 256, "n_epochs": 4,
@@ -124,11 +138,14 @@ fn main() {
     };
     let mut ppo = build(&spec).expect("ppo");
     ppo.update(&mut envs).expect("ppo warm-up");
-    let start = Instant::now();
-    for _ in 0..repeats {
-        ppo.update(&mut envs).expect("ppo update");
-    }
-    let ppo_us = start.elapsed().as_secs_f64() / repeats as f64 / frames * 1e6;
+    let ppo_times: Vec<f64> = (0..repeats)
+        .map(|_| {
+            let start = Instant::now();
+            ppo.update(&mut envs).expect("ppo update");
+            start.elapsed().as_secs_f64()
+        })
+        .collect();
+    let ppo_us = median(ppo_times) / frames * 1e6;
     println!("\n| signal | observe us/step | compute us/step | update us/step | total us/step | vs PPO update |");
     println!("|---|---:|---:|---:|---:|---:|");
     println!("| PPO update (reference) | | | | {ppo_us:.2} | 1.00 |");
@@ -145,13 +162,9 @@ fn main() {
     for entry in entries {
         let mut signal = (entry.build)(&(entry.defaults)(), &context).expect("build");
         run(signal.as_mut(), &rollouts[0]);
-        let mut total = [0.0; 3];
-        for rollout in &rollouts[1..] {
-            let t = run(signal.as_mut(), rollout);
-            (0..3).for_each(|i| total[i] += t[i]);
-        }
-        let us = total.map(|t| t / repeats as f64 / frames * 1e6);
-        let sum: f64 = us.iter().sum();
+        let times: Vec<[f64; 3]> = rollouts[1..].iter().map(|rollout| run(signal.as_mut(), rollout)).collect();
+        let us: [f64; 3] = std::array::from_fn(|i| median(times.iter().map(|t| t[i]).collect()) / frames * 1e6);
+        let sum = median(times.iter().map(|t| t.iter().sum()).collect()) / frames * 1e6;
         println!("| {} | {:.2} | {:.2} | {:.2} | {sum:.2} | {:.2} |", entry.name, us[0], us[1], us[2], sum / ppo_us);
     }
 }

@@ -214,33 +214,38 @@ pub fn upload_next_obs(batch: &Transitions, slots: &[usize], device: &Device) ->
     upload(rows, batch.obs_dim, device)
 }
 
-/// Observations, next observations and encoded actions of some slots.
-pub struct TransitionRows {
-    pub obs: Tensor<2>,
-    pub next_obs: Tensor<2>,
-    pub actions: Tensor<2>,
+/// The observation rows of `slots`, then their next-observation rows (`[2 * slots, D]`): one
+/// forward pass embeds both.
+pub fn obs_then_next_obs(batch: &Transitions, slots: &[usize]) -> Vec<f32> {
+    let mut rows = Vec::with_capacity(2 * slots.len() * batch.obs_dim);
+    slots.iter().for_each(|&s| rows.extend_from_slice(batch.obs_row(s)));
+    slots.iter().for_each(|&s| rows.extend_from_slice(batch.next_obs_row(s)));
+    rows
 }
 
-/// `slots`' rows `[obs | next_obs | encoded action]`, uploaded once and split.
+/// Observations and next observations (stacked, see [`obs_then_next_obs`]) and encoded
+/// actions of some slots.
+pub struct TransitionRows {
+    pub states: Tensor<2>,
+    pub actions: Tensor<2>,
+    pub rows: usize,
+}
+
+/// `slots`' observations, next observations and encoded actions, uploaded.
 pub fn upload_transitions(
     batch: &Transitions,
     slots: &[usize],
     coding: ActionCoding,
     device: &Device,
 ) -> Result<TransitionRows> {
-    let d = batch.obs_dim;
-    let width = 2 * d + coding.width();
-    let mut rows = vec![0.0f32; slots.len() * width];
-    for (row, &s) in rows.chunks_exact_mut(width).zip(slots) {
-        row[..d].copy_from_slice(batch.obs_row(s));
-        row[d..2 * d].copy_from_slice(batch.next_obs_row(s));
-        coding.encode(batch.action_row(s), &mut row[2 * d..])?;
+    let mut actions = vec![0.0f32; slots.len() * coding.width()];
+    for (row, &s) in actions.chunks_exact_mut(coding.width()).zip(slots) {
+        coding.encode(batch.action_row(s), row)?;
     }
-    let x = upload(rows, width, device);
     Ok(TransitionRows {
-        obs: x.clone().narrow(1, 0, d),
-        next_obs: x.clone().narrow(1, d, d),
-        actions: x.narrow(1, 2 * d, coding.width()),
+        states: upload(obs_then_next_obs(batch, slots), batch.obs_dim, device),
+        actions: upload(actions, coding.width(), device),
+        rows: slots.len(),
     })
 }
 
@@ -374,9 +379,14 @@ impl Dynamics {
         self.forward.as_ref().map(|f| f.forward(Tensor::cat(vec![phi_s, actions], 1)))
     }
 
+    /// `phi(s)` and `phi(s')` of stacked rows (one forward pass).
+    pub fn embed_pairs(&self, states: Tensor<2>, rows: usize) -> (Tensor<2>, Tensor<2>) {
+        let phi = self.phi.forward(states);
+        (phi.clone().narrow(0, 0, rows), phi.narrow(0, rows, rows))
+    }
+
     pub fn losses(&self, rows: TransitionRows, coding: ActionCoding) -> DynamicsLosses {
-        let phi_s = self.phi.forward(rows.obs);
-        let phi_next = self.phi.forward(rows.next_obs);
+        let (phi_s, phi_next) = self.embed_pairs(rows.states, rows.rows);
         let logits = self.inverse.forward(Tensor::cat(vec![phi_s.clone(), phi_next.clone()], 1));
         let inverse = action_loss(coding, logits, rows.actions.clone());
         let forward = self

@@ -8,8 +8,8 @@
 //! gradient step draws, for every model, `batch_size` transitions with replacement.
 
 use crate::models::{
-    at_least_one, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, positive, to_json, upload,
-    valid_slots, ActionCoding, Archive, Embedding, Head, LossMeans, NetShape, Trainer, SCORE_CHUNK,
+    at_least_one, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, obs_then_next_obs, positive,
+    to_json, upload, valid_slots, ActionCoding, Archive, Embedding, Head, LossMeans, NetShape, Trainer, SCORE_CHUNK,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use burn::prelude::*;
@@ -123,11 +123,10 @@ impl Disagreement {
     /// `[phi(s) | a]` rows of `slots` and, with `next`, `phi(s')` rows.
     fn inputs(&self, batch: &Transitions, slots: &[usize], next: bool) -> Result<(Vec<f32>, Vec<f32>)> {
         let (d, a, l) = (self.obs_dim, self.actions.width(), self.params.latent_dim);
-        let mut rows = Vec::with_capacity(2 * slots.len() * d);
-        slots.iter().for_each(|&s| rows.extend_from_slice(batch.obs_row(s)));
-        if next {
-            slots.iter().for_each(|&s| rows.extend_from_slice(batch.next_obs_row(s)));
-        }
+        let rows = match next {
+            true => obs_then_next_obs(batch, slots),
+            false => slots.iter().flat_map(|&s| batch.obs_row(s).iter().copied()).collect(),
+        };
         let phi = download(self.phi.forward(upload(rows, d, &Device::flex())))?;
         let (phi_s, phi_next) = phi.split_at(slots.len() * l);
         let mut x = vec![0.0f32; slots.len() * (l + a)];

@@ -139,7 +139,8 @@ impl Icm {
         check_batch(NAME, batch, self.obs_dim, Some(self.actions))?;
         let rows = upload_transitions(batch, &valid_slots(batch), self.actions, &Device::flex())?;
         let model = self.trainer.inference();
-        let phi = Tensor::cat(vec![model.phi.forward(rows.obs), model.phi.forward(rows.next_obs)], 1);
+        let (phi_s, phi_next) = model.embed_pairs(rows.states, rows.rows);
+        let phi = Tensor::cat(vec![phi_s, phi_next], 1);
         let logits = download(model.inverse.forward(phi))?;
         let n = self.actions.width();
         Ok(logits
@@ -167,8 +168,8 @@ impl IntrinsicReward for Icm {
         for chunk in slots.chunks(SCORE_CHUNK) {
             let rows = upload_transitions(batch, chunk, self.actions, &device)?;
             let model = self.trainer.inference();
-            let phi_next = model.phi.forward(rows.next_obs);
-            let Some(predicted) = model.predict_next(model.phi.forward(rows.obs), rows.actions) else {
+            let (phi_s, phi_next) = model.embed_pairs(rows.states, rows.rows);
+            let Some(predicted) = model.predict_next(phi_s, rows.actions) else {
                 return Err(AgentError::Unsupported("icm without a forward model".into()));
             };
             let errors = download(squared_distance(predicted, phi_next))?;

@@ -23,9 +23,9 @@
 //! says "running average" without a rate).
 
 use crate::models::{
-    bad_param, check_batch, check_bonuses, check_envs, clear_output, encoder_kind, nearest_squared_distances, positive,
-    to_json, train_dynamics, upload, valid_slots, ActionCoding, Archive, Dynamics, DynamicsTraining, NetShape,
-    PendingScores, Trainer,
+    bad_param, check_batch, check_bonuses, check_envs, clear_output, encoder_kind, nearest_squared_distances,
+    obs_then_next_obs, positive, to_json, train_dynamics, upload, valid_slots, ActionCoding, Archive, Dynamics,
+    DynamicsTraining, NetShape, PendingScores, Trainer,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use crate::signals::icm::{build_dynamics, validate_dynamics};
@@ -243,10 +243,7 @@ impl IntrinsicReward for Ngu {
         let slots = valid_slots(step);
         let mut scores = vec![0.0f32; step.slots()];
         if !slots.is_empty() {
-            let d = self.obs_dim;
-            let mut rows = Vec::with_capacity(2 * slots.len() * d);
-            slots.iter().for_each(|&s| rows.extend_from_slice(step.obs_row(s)));
-            slots.iter().for_each(|&s| rows.extend_from_slice(step.next_obs_row(s)));
+            let (d, rows) = (self.obs_dim, obs_then_next_obs(step, &slots));
             let f = download(self.embedding.inference().phi.forward(upload(rows, d, &Device::flex())))?;
             let latent = self.params.latent_dim;
             let (f_obs, f_next) = f.split_at(f.len() / 2);

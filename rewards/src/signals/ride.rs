@@ -12,8 +12,8 @@
 //! unstated.
 
 use crate::models::{
-    check_batch, check_envs, positive, squared_l2, to_json, train_dynamics, upload, valid_slots, ActionCoding, Archive,
-    Dynamics, DynamicsTraining, NetShape, PendingScores, Trainer,
+    check_batch, check_envs, obs_then_next_obs, positive, squared_l2, to_json, train_dynamics, upload, valid_slots,
+    ActionCoding, Archive, Dynamics, DynamicsTraining, NetShape, PendingScores, Trainer,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use crate::signals::icm::{build_dynamics, validate_dynamics};
@@ -159,10 +159,7 @@ impl IntrinsicReward for Ride {
         let mut scores = vec![0.0f32; step.slots()];
         if !slots.is_empty() {
             // phi of every valid s, then every valid s', in one forward pass.
-            let d = self.obs_dim;
-            let mut rows = Vec::with_capacity(2 * slots.len() * d);
-            slots.iter().for_each(|&s| rows.extend_from_slice(step.obs_row(s)));
-            slots.iter().for_each(|&s| rows.extend_from_slice(step.next_obs_row(s)));
+            let (d, rows) = (self.obs_dim, obs_then_next_obs(step, &slots));
             let phi = download(self.trainer.inference().phi.forward(upload(rows, d, &Device::flex())))?;
             let (phi_s, phi_next) = phi.split_at(phi.len() / 2);
             let latent = self.params.latent_dim;
