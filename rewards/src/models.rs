@@ -196,6 +196,13 @@ pub fn check_bonuses(signal: &str, out: &[f32]) -> Result<()> {
     }
 }
 
+/// Slot `slot` ends its sub-env's episode before the last step of `step`: an episodic signal
+/// given several steps at once forgets the episode itself there (the reward set forgets it
+/// after the last step).
+pub fn ends_inside(step: &Transitions, slot: usize) -> bool {
+    step.done(slot) && slot / step.envs + 1 < step.steps
+}
+
 /// The slots of `batch` that are transitions.
 pub fn valid_slots(batch: &Transitions) -> Vec<usize> {
     (0..batch.slots()).filter(|&s| batch.valid[s]).collect()

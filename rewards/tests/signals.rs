@@ -592,3 +592,27 @@ fn non_finite_bonuses_stop_with_the_signal_named() {
         assert!(error.contains(&format!("{} bonus", entry.name)) && error.contains("NaN"), "{error}");
     }
 }
+
+#[test]
+fn episodic_signals_observe_several_steps_at_once_as_one_by_one() {
+    let mut rng = Generator::from_seed(10);
+    let context = flat_context(3, 2, 3, 2);
+    let mut rollout = Batch::random(6, 3, 3, 2, &mut rng);
+    // Revisits, so counts and memories matter; episodes end inside the rollout and at its end.
+    let (o, n) = (rollout.obs[..3].to_vec(), rollout.next_obs[..3].to_vec());
+    (1..6).for_each(|t| rollout.set(t * 3, &o, 0.0, &n));
+    (rollout.terminated[3], rollout.truncated[2 * 3 + 1], rollout.terminated[5 * 3 + 2]) = (true, true, true);
+    rollout.valid[2 * 3] = false;
+    for entry in [&ride::ENTRY, &e3b::ENTRY, &ngu::ENTRY] {
+        let (mut one_by_one, mut at_once) = (build(entry, json!({}), &context), build(entry, json!({}), &context));
+        observe_rollout(one_by_one.as_mut(), &rollout);
+        at_once.observe(&rollout.view()).unwrap();
+        at_once.reset_episode(2);
+        assert_eq!(compute(one_by_one.as_mut(), &rollout), compute(at_once.as_mut(), &rollout), "{}", entry.name);
+        // And the memories agree afterwards: the next step scores the same.
+        let next = steps(&rollout, 0..1);
+        observe_rollout(one_by_one.as_mut(), &next);
+        observe_rollout(at_once.as_mut(), &next);
+        assert_eq!(compute(one_by_one.as_mut(), &next), compute(at_once.as_mut(), &next), "{}", entry.name);
+    }
+}

@@ -11,8 +11,8 @@
 //! to `I / lambda` in [`reset_episode`](IntrinsicReward::reset_episode).
 
 use crate::models::{
-    check_batch, check_envs, positive, to_json, train_dynamics, upload, valid_slots, ActionCoding, Archive, Dynamics,
-    DynamicsTraining, NetShape, PendingScores, Trainer,
+    check_batch, check_envs, ends_inside, positive, to_json, train_dynamics, upload, valid_slots, ActionCoding,
+    Archive, Dynamics, DynamicsTraining, NetShape, PendingScores, Trainer,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use crate::signals::icm::{build_dynamics, validate_dynamics};
@@ -159,6 +159,9 @@ impl IntrinsicReward for E3b {
             let phi = self.embed(&rows)?;
             for (&s, phi) in slots.iter().zip(phi.chunks_exact(self.params.latent_dim)) {
                 scores[s] = bonus_then_update(&mut self.inverses[s % step.envs], phi) as f32;
+                if ends_inside(step, s) {
+                    self.reset_episode(s % step.envs);
+                }
             }
         }
         self.pending.push(&scores);

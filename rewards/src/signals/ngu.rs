@@ -23,9 +23,9 @@
 //! says "running average" without a rate).
 
 use crate::models::{
-    bad_param, check_batch, check_bonuses, check_envs, clear_output, encoder_kind, nearest_squared_distances,
-    obs_then_next_obs, positive, to_json, train_dynamics, upload, valid_slots, ActionCoding, Archive, Dynamics,
-    DynamicsTraining, NetShape, PendingScores, Trainer,
+    bad_param, check_batch, check_bonuses, check_envs, clear_output, encoder_kind, ends_inside,
+    nearest_squared_distances, obs_then_next_obs, positive, to_json, train_dynamics, upload, valid_slots, ActionCoding,
+    Archive, Dynamics, DynamicsTraining, NetShape, PendingScores, Trainer,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use crate::signals::icm::{build_dynamics, validate_dynamics};
@@ -256,6 +256,9 @@ impl IntrinsicReward for Ngu {
                 let query = &f_next[j * latent..(j + 1) * latent];
                 scores[s] = self.episodic_reward(query, env, &mut nearest);
                 self.memories[env].add(query, capacity);
+                if ends_inside(step, s) {
+                    self.reset_episode(env);
+                }
             }
         }
         self.pending.push(&scores);

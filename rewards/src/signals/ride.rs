@@ -12,8 +12,8 @@
 //! unstated.
 
 use crate::models::{
-    check_batch, check_envs, obs_then_next_obs, positive, squared_l2, to_json, train_dynamics, upload, valid_slots,
-    ActionCoding, Archive, Dynamics, DynamicsTraining, NetShape, PendingScores, Trainer,
+    check_batch, check_envs, ends_inside, obs_then_next_obs, positive, squared_l2, to_json, train_dynamics, upload,
+    valid_slots, ActionCoding, Archive, Dynamics, DynamicsTraining, NetShape, PendingScores, Trainer,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use crate::signals::icm::{build_dynamics, validate_dynamics};
@@ -171,6 +171,9 @@ impl IntrinsicReward for Ride {
                 let count = episode.visit(step.next_obs_row(s));
                 let (a, b) = (&phi_s[j * latent..(j + 1) * latent], &phi_next[j * latent..(j + 1) * latent]);
                 scores[s] = squared_l2(a, b).sqrt() / (count as f32).sqrt();
+                if ends_inside(step, s) {
+                    self.reset_episode(s % step.envs);
+                }
             }
         }
         self.pending.push(&scores);
