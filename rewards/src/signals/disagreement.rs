@@ -3,8 +3,9 @@
 //! sample of the batch; the bonus is the variance of their predictions across the ensemble,
 //! averaged over feature dimensions. Lifelong.
 //!
-//! `phi` is a fixed random encoder, the paper's choice for most of its experiments (random
-//! features, following Burda et al. 2018); its features are computed once per batch. Each
+//! `phi` is a fixed random encoder: random features, the default of the authors' code
+//! (`--feat_learning none`, inherited from Burda et al. 2018's large-scale curiosity code); its
+//! features are computed once per batch. Each
 //! gradient step draws, for every model, `batch_size` transitions with replacement.
 
 use crate::models::{

@@ -5,7 +5,8 @@
 //! forward model's error `eta/2 ||f(phi(s), a) - phi(s')||^2`. Lifelong.
 //!
 //! The paper's `eta` is kept for fidelity; the reward set's weight scales the bonus as well.
-//! RLeXplore trains the forward model on detached features; limbic follows the paper.
+//! Networks are MLPs after limbic's observation encoder (the paper uses a 4-layer conv `phi` of
+//! 288 features on Atari frames).
 
 use crate::models::{
     at_least_one, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, positive, squared_distance,
@@ -137,7 +138,11 @@ impl Icm {
     /// actions; for tests and diagnostics).
     pub fn predict_actions(&mut self, batch: &Transitions) -> Result<Vec<usize>> {
         check_batch(NAME, batch, self.obs_dim, Some(self.actions))?;
-        let rows = upload_transitions(batch, &valid_slots(batch), self.actions, &Device::flex())?;
+        let slots = valid_slots(batch);
+        if slots.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = upload_transitions(batch, &slots, self.actions, &Device::flex())?;
         let model = self.trainer.inference();
         let (phi_s, phi_next) = model.embed_pairs(rows.states, rows.rows);
         let phi = Tensor::cat(vec![phi_s, phi_next], 1);
