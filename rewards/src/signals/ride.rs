@@ -5,6 +5,8 @@
 //!
 //! `N_ep` counts exact observation rows within the sub-env's current episode, the episode's
 //! first observation included, this visit of `s'` included (so a first visit divides by 1).
+//! The counts key on the exact rows the signal receives, so its input should not go through a
+//! running observation normalization (the same state would get a new row as the statistics move).
 //! The bonus is scored in [`observe`](IntrinsicReward::observe) with the embedding of that
 //! moment and returned by [`compute`](IntrinsicReward::compute); the counts of a sub-env are
 //! forgotten in [`reset_episode`](IntrinsicReward::reset_episode). The loss weights default to

@@ -8,8 +8,9 @@
 //!   `next_observations` but trains on `observations`);
 //! - the bonus is the squared norm of the error, summed over features (CleanRL halves it,
 //!   RLeXplore averages it over features; the reward set's normalization removes the scale);
-//! - the predictor is deeper than the target (paper: 3 linear layers against 1 after the conv
-//!   torso), as `predictor_hidden` and `target_hidden` say;
+//! - the predictor is deeper than the target (the paper's: three linear layers against one
+//!   after the conv torso; here by default two hidden layers against one, see
+//!   `predictor_hidden` and `target_hidden`);
 //! - each observation joins the predictor's loss with probability `update_proportion`
 //!   (CleanRL's 0.25, from the paper's code), the others are masked out.
 
