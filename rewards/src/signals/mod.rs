@@ -2,6 +2,7 @@
 
 pub mod disagreement;
 pub mod e3b;
+pub mod gail;
 pub mod icm;
 pub mod ngu;
 pub mod re3;
