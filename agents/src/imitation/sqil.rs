@@ -145,3 +145,102 @@ impl Algorithm for Sqil {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::imitation::fixtures::{cartpole_expert, mean_return, record};
+    use limbic_environments::Kwargs;
+
+    fn params() -> serde_json::Value {
+        serde_json::json!({
+            "learning_rate": 1e-3, "batch_size": 64, "learning_starts": 200, "train_freq": 1,
+            "gradient_steps": 1, "target_update_interval": 250, "exploration_fraction": 0.2,
+            "buffer_size": 10_000,
+        })
+    }
+
+    fn cartpole() -> VecEnv {
+        let mut envs = VecEnv::make("CartPole-v1", 1, &Kwargs::new()).unwrap();
+        envs.reset(Some(0)).unwrap();
+        envs
+    }
+
+    fn spec<'a>(envs: &'a VecEnv, params: &'a serde_json::Value, total_steps: u64) -> AlgorithmSpec<'a> {
+        AlgorithmSpec {
+            algo: "sqil",
+            params,
+            observation_space: envs.observation_space(),
+            action_space: envs.action_space(),
+            num_envs: 1,
+            total_steps,
+            seed: 0,
+        }
+    }
+
+    #[test]
+    fn batches_are_half_demonstrations_with_reward_one() {
+        let (demos, _) = record("CartPole-v1", 1, 0, cartpole_expert);
+        let envs = cartpole();
+        let params = params();
+        let sqil = Sqil::new(&spec(&envs, &params, 1000), &demos).unwrap();
+        let demo_buffer = sqil.dqn.sqil_demonstrations().unwrap();
+        assert_eq!(demo_buffer.len(), demos.len());
+        let mut agent = ReplayBuffer::new(sqil.dqn.replay_config().clone()).unwrap();
+        agent.add(0, &[9.0; 4], &[1.0], 5.0, &[9.0; 4], false, false);
+        let mut rows = Vec::new();
+        let layout = sample_batch(demo_buffer, &agent, 7, &mut Generator::from_seed(0), &mut rows);
+        assert_eq!((layout.batch, rows.len()), (7, 7 * layout.width));
+        let reward = 2 * layout.obs_dim + layout.action_dim;
+        for (i, row) in rows.chunks_exact(layout.width).enumerate() {
+            let from_agent = row[0] == 9.0;
+            assert_eq!(from_agent, i >= 3, "3 demonstration rows, then 4 of the agent's");
+            assert_eq!(row[reward], if from_agent { 0.0 } else { 1.0 });
+        }
+    }
+
+    #[test]
+    fn learns_cartpole_from_expert_demonstrations() {
+        let (demos, _) = record("CartPole-v1", 4, 0, cartpole_expert);
+        let (held_out, _) = record("CartPole-v1", 2, 100, cartpole_expert);
+        let mut envs = cartpole();
+        let params = params();
+        let total = 6_000;
+        let mut sqil = Sqil::new(&spec(&envs, &params, total), &demos).unwrap();
+        let mut steps = 0;
+        while steps < total {
+            steps += sqil.update(&mut envs).unwrap().env_steps;
+        }
+        let actions = sqil.act(held_out.observations(), &vec![false; held_out.len()], true).unwrap();
+        let agree = actions.iter().enumerate().filter(|(i, a)| a.as_int() == Some(held_out.action_row(*i)[0] as i64));
+        let agreement = agree.count() as f64 / held_out.len() as f64;
+        let score = mean_return(&mut sqil, "CartPole-v1", 3, 1000);
+        eprintln!("SQIL after {steps} steps: agreement with the expert {agreement:.3}, mean return {score}");
+        assert!(agreement > 0.7, "{agreement}");
+        // A uniformly random policy averages about 22.
+        assert!(score > 150.0, "{score}");
+    }
+
+    #[test]
+    fn checkpoint_keeps_the_demonstrations() {
+        let (demos, _) = record("CartPole-v1", 1, 0, cartpole_expert);
+        let (mut envs_a, mut envs_b) = (cartpole(), cartpole());
+        let params = params();
+        let mut a = Sqil::new(&spec(&envs_a, &params, 2000), &demos).unwrap();
+        let mut b = Sqil::new(&spec(&envs_b, &params, 2000), &demos).unwrap();
+        for _ in 0..300 {
+            assert_eq!(a.update(&mut envs_a).unwrap(), b.update(&mut envs_b).unwrap());
+        }
+        let dir = crate::checkpoint::tests::scratch_dir("sqil");
+        a.save(&dir).unwrap();
+        let mut resumed = Sqil::without_demonstrations(&spec(&envs_b, &params, 2000)).unwrap();
+        assert!(resumed.update(&mut cartpole()).unwrap_err().to_string().contains("demonstrations"));
+        resumed.load(&dir).unwrap();
+        for _ in 0..20 {
+            assert_eq!(a.update(&mut envs_a).unwrap(), resumed.update(&mut envs_b).unwrap());
+        }
+        std::fs::write(dir.join("sqil_demos.bin"), b"x").unwrap();
+        assert!(resumed.load(&dir).unwrap_err().to_string().contains("sqil_demos.bin"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
