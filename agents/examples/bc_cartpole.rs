@@ -136,7 +136,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let transitions = learner.data().len();
                 let mean = evaluate(learner.policy_mut(), episodes)?;
                 let normalized = (mean - RANDOM_SCORE) / (EXPERT_SCORE - RANDOM_SCORE);
-                println!("dagger\t{n}\t{seed}\t{transitions}\t{}\t{mean:.1}\t{normalized:.3}\t{train_s:.2}", rounds.len());
+                println!(
+                    "dagger\t{n}\t{seed}\t{transitions}\t{}\t{mean:.1}\t{normalized:.3}\t{train_s:.2}",
+                    rounds.len()
+                );
             }
         }
     }

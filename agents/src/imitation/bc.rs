@@ -26,7 +26,9 @@
 
 use super::Demonstrations;
 use crate::algorithm::{Algorithm, AlgorithmSpec, Update};
-use crate::checkpoint::{check_same_config, checkpoint_error, CheckpointReader, CheckpointWriter, RngState, STATE_FILE};
+use crate::checkpoint::{
+    check_same_config, checkpoint_error, CheckpointReader, CheckpointWriter, RngState, STATE_FILE,
+};
 use crate::distributions;
 use crate::error::{AgentError, Result};
 use crate::nets::{download, Activation, EncoderKind};
@@ -35,9 +37,9 @@ use crate::offpolicy::{check_obs_rows, invalid, parse_config};
 use crate::policy::{ActionKind, ActorCritic, DistParams, PolicyConfig};
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
-use burn::prelude::*;
 use limbic_environments::rng::Generator;
 use limbic_environments::vector::VecEnv;
 use limbic_environments::Value;
@@ -502,7 +504,11 @@ impl Bc {
             _ => nll / n,
         };
         if !val_loss.is_finite() {
-            return Err(AgentError::NonFinite { update: metrics.epoch, quantity: "loss/validation".into(), value: val_loss });
+            return Err(AgentError::NonFinite {
+                update: metrics.epoch,
+                quantity: "loss/validation".into(),
+                value: val_loss,
+            });
         }
         metrics.val_loss = Some(val_loss);
         match self.kind {
@@ -769,6 +775,47 @@ mod tests {
         std::fs::write(dir.join("bc_model.bpk"), b"oops").unwrap();
         assert!(b.load(&dir).unwrap_err().to_string().contains("bc_model.bpk"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn clones_the_doorkey_expert_through_the_image_encoder() {
+        use limbic_environments::gridworld::{self, experts};
+        let id = "MiniGrid-DoorKey-5x5-v0";
+        let mut env = gridworld::make(id, &Kwargs::new()).unwrap();
+        let spaces = (env.flat_space().clone(), env.action_space().clone());
+        let mut expert = experts::expert_for(id).unwrap();
+        let d = env.flat_space().flat_dim().unwrap();
+        let mut demos = Demonstrations::empty(d, ActionKind::for_space(&spaces.1).unwrap()).unwrap();
+        for seed in 0..12 {
+            let mut obs = vec![0.0; d];
+            env.reset_into(Some(seed), &mut obs).unwrap();
+            expert.reset();
+            let mut first = true;
+            loop {
+                let action = Value::Int(expert.act(env.world()) as i64);
+                let before = obs.clone();
+                let t = env.step_into(&action, &mut obs).unwrap();
+                demos.push(first, &before, &action, t.reward, &obs, t.terminated, t.truncated).unwrap();
+                first = false;
+                if t.done() {
+                    break;
+                }
+            }
+        }
+        let params = serde_json::json!({"max_epochs": 60, "learning_rate": 3e-3, "validation_fraction": 0.0});
+        let mut bc = Bc::with_demonstrations(&spec(&params, &spaces, 0), &demos).unwrap();
+        assert_eq!(EncoderKind::for_space(&spaces.0).unwrap(), EncoderKind::MiniGrid { view: 7 });
+        let history = bc.fit().unwrap();
+        let (first, last) = (&history[0], history.last().unwrap());
+        assert!(last.train_loss < 0.3 * first.train_loss, "{first:?} -> {last:?}");
+        let fitted = agreement(&mut bc, &demos);
+        eprintln!(
+            "DoorKey-5x5: {} transitions, loss {:.3} -> {:.3}, agreement {fitted:.3}",
+            demos.len(),
+            first.train_loss,
+            last.train_loss
+        );
+        assert!(fitted > 0.9, "{fitted}");
     }
 
     #[test]

@@ -108,7 +108,9 @@ impl DaggerConfig {
     pub fn from_json(params: &serde_json::Value) -> Result<Self> {
         let config: DaggerConfig = parse_config("dagger", params)?;
         match config.beta {
-            BetaSchedule::Linear { rampdown_rounds: 0 } => return Err(invalid("beta.rampdown_rounds", "must be at least 1")),
+            BetaSchedule::Linear { rampdown_rounds: 0 } => {
+                return Err(invalid("beta.rampdown_rounds", "must be at least 1"))
+            }
             BetaSchedule::Exponential { decay } if !(0.0..=1.0).contains(&decay) => {
                 return Err(invalid("beta.decay", format!("{decay} is not in [0, 1]")))
             }

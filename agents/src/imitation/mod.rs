@@ -149,7 +149,11 @@ impl Demonstrations {
                 if values.len() != t {
                     return Err(format!("{} actions for {t} steps", values.len()));
                 }
-                values.iter().enumerate().map(|(i, &a)| self.encode_discrete(a).map_err(|m| format!("step {i}: {m}"))).collect()
+                values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &a)| self.encode_discrete(a).map_err(|m| format!("step {i}: {m}")))
+                    .collect()
             }
             (EpisodeActions::Continuous(values), ActionKind::Continuous { dim, .. }) => {
                 if values.len() != t * dim {
@@ -174,9 +178,10 @@ impl Demonstrations {
             ActionKind::Discrete { n, start } if (start..start + n as i64).contains(&action) => {
                 Ok((action - start) as f32)
             }
-            ActionKind::Discrete { n, start } => {
-                Err(format!("action {action} is outside Discrete({n}, start={start}): valid {start}..={}", start + n as i64 - 1))
-            }
+            ActionKind::Discrete { n, start } => Err(format!(
+                "action {action} is outside Discrete({n}, start={start}): valid {start}..={}",
+                start + n as i64 - 1
+            )),
             ActionKind::Continuous { .. } => Err("a discrete action for a Box action space".into()),
         }
     }
@@ -220,7 +225,11 @@ impl Demonstrations {
     ) -> Result<()> {
         let d = self.obs_dim;
         if obs.len() != d || next_obs.len() != d {
-            return Err(data_error(format!("observation rows of {} and {} numbers, expected {d}", obs.len(), next_obs.len())));
+            return Err(data_error(format!(
+                "observation rows of {} and {} numbers, expected {d}",
+                obs.len(),
+                next_obs.len()
+            )));
         }
         if obs.iter().chain(next_obs).any(|x| !x.is_finite()) || !reward.is_finite() {
             return Err(data_error("a NaN or infinite observation or reward".into()));
@@ -428,7 +437,8 @@ mod tests {
         let check = |mut change: Box<dyn FnMut(&mut Episode)>, expected: &[&str]| {
             let mut bad = episode(1, 3);
             change(&mut bad);
-            let error = Demonstrations::from_episodes(2, cartpole_kind(), &[episode(0, 2), bad]).unwrap_err().to_string();
+            let error =
+                Demonstrations::from_episodes(2, cartpole_kind(), &[episode(0, 2), bad]).unwrap_err().to_string();
             for part in expected {
                 assert!(error.contains(part), "{error} lacks {part}");
             }
@@ -458,7 +468,8 @@ mod tests {
         assert_eq!((train.num_episodes(), val.num_episodes()), (8, 2));
         assert_eq!(train.len() + val.len(), demos.len());
         assert_eq!(demos.split(0.2, 7).unwrap(), (train.clone(), val.clone()), "same seed, same split");
-        let ids = |d: &Demonstrations| (0..d.num_episodes()).map(|e| d.obs_row(d.episode(e).start)[0]).collect::<Vec<_>>();
+        let ids =
+            |d: &Demonstrations| (0..d.num_episodes()).map(|e| d.obs_row(d.episode(e).start)[0]).collect::<Vec<_>>();
         let mut all = [ids(&train), ids(&val)].concat();
         all.sort_by(f32::total_cmp);
         assert_eq!(all, (0..10).map(|e| e as f32).collect::<Vec<_>>(), "every episode once, whole");
