@@ -47,7 +47,7 @@ pub trait Algorithm {
 /// Everything needed to build an algorithm for an environment.
 #[derive(Clone, Debug)]
 pub struct AlgorithmSpec<'a> {
-    /// `ppo`, `dqn` or `sac`.
+    /// `ppo`, `dqn`, `sac`, or an imitation learner (`bc`, `sqil`, `dagger`).
     pub algo: &'a str,
     /// The algorithm's hyperparameters as a JSON object; absent keys take their defaults,
     /// unknown keys are an error that names the valid ones.

@@ -161,6 +161,7 @@ pub struct EpochMetrics {
     pub epoch: u64,
     /// The whole loss, averaged over the epoch's minibatches.
     pub train_loss: f64,
+    /// The data term: mean negative log-likelihood (the squared error with `mse`).
     pub neglogp: f64,
     pub entropy: f64,
     pub l2: f64,
