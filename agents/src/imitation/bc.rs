@@ -769,6 +769,12 @@ mod tests {
         b.validation = a.validation.clone();
         assert_eq!(a.epoch().unwrap(), b.epoch().unwrap());
         assert_eq!(a.act(&obs, &starts, true).unwrap(), b.act(&obs, &starts, true).unwrap());
+        // What `limbic eval` does: build by name, load, act.
+        a.save(&dir).unwrap();
+        let mut built = crate::algorithm::build(&spec(&params, &spaces, 1)).unwrap();
+        built.load(&dir).unwrap();
+        assert_eq!(built.name(), "bc");
+        assert_eq!(a.act(&obs, &starts, true).unwrap(), built.act(&obs, &starts, true).unwrap());
         // Loading into another architecture or from a damaged file is an error naming it.
         let other = serde_json::json!({"net_arch": [8]});
         let mut c = Bc::new(&spec(&other, &spaces, 0)).unwrap();
