@@ -47,7 +47,7 @@ pub trait Algorithm {
 /// Everything needed to build an algorithm for an environment.
 #[derive(Clone, Debug)]
 pub struct AlgorithmSpec<'a> {
-    /// `ppo`, `dqn` or `sac`.
+    /// `ppo`, `dqn`, `sac`, or an imitation learner (`bc`, `sqil`, `dagger`).
     pub algo: &'a str,
     /// The algorithm's hyperparameters as a JSON object; absent keys take their defaults,
     /// unknown keys are an error that names the valid ones.
@@ -65,12 +65,18 @@ pub struct AlgorithmSpec<'a> {
 /// The names [`build`] accepts.
 pub const ALGORITHMS: [&str; 3] = ["ppo", "dqn", "sac"];
 
+/// Imitation learners [`build`] makes without their demonstrations, to load a checkpoint and
+/// act (`limbic eval`); training builds them with demonstrations (`crate::imitation`).
+pub const IMITATION_ALGORITHMS: [&str; 2] = ["bc", "sqil"];
+
 /// Builds the algorithm `spec.algo` names.
 pub fn build(spec: &AlgorithmSpec) -> Result<Box<dyn Algorithm>> {
     match spec.algo {
         "ppo" => Ok(Box::new(crate::ppo::Ppo::new(spec)?)),
         "dqn" => Ok(Box::new(crate::dqn::Dqn::new(spec)?)),
         "sac" => Ok(Box::new(crate::sac::Sac::new(spec)?)),
+        "bc" => Ok(Box::new(crate::imitation::Bc::new(spec)?)),
+        "sqil" => Ok(Box::new(crate::imitation::Sqil::without_demonstrations(spec)?)),
         other => Err(crate::AgentError::Config {
             field: "algo".into(),
             message: format!("unknown or not yet available algorithm `{other}`; known: {}", ALGORITHMS.join(", ")),
@@ -85,6 +91,9 @@ pub fn default_params(algo: &str) -> Result<serde_json::Value> {
         "ppo" => json(serde_json::to_value(crate::ppo::PpoConfig::default())),
         "dqn" => json(serde_json::to_value(crate::dqn::DqnConfig::default())),
         "sac" => json(serde_json::to_value(crate::sac::SacConfig::default())),
+        "bc" => json(serde_json::to_value(crate::imitation::BcConfig::default())),
+        "dagger" => json(serde_json::to_value(crate::imitation::DaggerConfig::default())),
+        "sqil" => json(serde_json::to_value(crate::dqn::DqnConfig::default())),
         _ => Err(crate::AgentError::Config { field: "algo".into(), message: format!("no defaults for `{algo}` yet") }),
     }
 }

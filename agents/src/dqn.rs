@@ -239,6 +239,9 @@ pub struct Dqn {
     counters: Counters,
     /// Reused sampled rows.
     rows: Vec<f32>,
+    /// SQIL's demonstrations ([`crate::imitation::sqil`]): when present, each batch is half
+    /// demonstrations (reward 1) and half the agent's transitions (reward 0).
+    sqil_demos: Option<ReplayBuffer>,
 }
 
 /// `state.json`'s format tag.
@@ -307,12 +310,26 @@ impl Dqn {
             device,
             counters: Counters::default(),
             rows: Vec::new(),
+            sqil_demos: None,
             config,
         })
     }
 
     pub fn config(&self) -> &DqnConfig {
         &self.config
+    }
+
+    /// The shape of the agent's replay buffer.
+    pub fn replay_config(&self) -> &ReplayConfig {
+        self.buffer.config()
+    }
+
+    pub(crate) fn set_sqil_demonstrations(&mut self, demos: ReplayBuffer) {
+        self.sqil_demos = Some(demos);
+    }
+
+    pub(crate) fn sqil_demonstrations(&self) -> Option<&ReplayBuffer> {
+        self.sqil_demos.as_ref()
     }
 
     /// Epsilon at the current step count.
@@ -345,7 +362,16 @@ impl Dqn {
     /// One gradient step on a sampled batch; adds its diagnostics to `means`.
     fn gradient_step(&mut self, means: &mut Means) -> Result<()> {
         let update = self.counters.updates;
-        let layout = self.buffer.sample(self.config.batch_size, &mut self.rng, &mut self.rows);
+        let layout = match &self.sqil_demos {
+            Some(demos) => crate::imitation::sqil::sample_batch(
+                demos,
+                &self.buffer,
+                self.config.batch_size,
+                &mut self.rng,
+                &mut self.rows,
+            ),
+            None => self.buffer.sample(self.config.batch_size, &mut self.rng, &mut self.rows),
+        };
         let batch = layout.upload(&self.rows, &self.device);
 
         // TD target, without gradient: r + gamma^k Q_target(s', a'), a' greedy for the target

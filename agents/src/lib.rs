@@ -14,6 +14,7 @@
 //!   statistics, shared by on-policy learners;
 //! - [`ppo`]: Proximal Policy Optimization;
 //! - [`replay`], [`offpolicy`]: the replay buffer and what DQN and SAC share; [`dqn`], [`sac`];
+//! - [`imitation`]: demonstrations, behavioural cloning, DAgger and SQIL;
 //! - [`shaping`]: the hook through which intrinsic rewards (the `rewards` crate) reach learners;
 //! - [`checkpoint`]: atomic, checksummed checkpoint files.
 //!
@@ -32,6 +33,7 @@ pub mod checkpoint;
 pub mod distributions;
 pub mod dqn;
 pub mod error;
+pub mod imitation;
 pub mod nets;
 pub mod normalize;
 pub mod offpolicy;
