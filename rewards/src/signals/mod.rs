@@ -1,0 +1,7 @@
+//! The built-in signals, one file each; every file exports `pub const ENTRY: SignalEntry`,
+//! listed in [`crate::registry::Registry::builtins`].
+
+pub mod counts;
+pub mod extrinsic;
+// MERGE (lead): the neural signals of the `rnets` branch go here:
+// pub mod disagreement; pub mod e3b; pub mod icm; pub mod ngu; pub mod re3; pub mod ride; pub mod rnd;
