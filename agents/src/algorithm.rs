@@ -1,6 +1,7 @@
 //! [`Algorithm`]: what the platform's runner needs from a learner.
 
 use crate::error::Result;
+use crate::shaping::RewardShaper;
 use limbic_environments::vector::VecEnv;
 use limbic_environments::Value;
 use std::collections::BTreeMap;
@@ -67,10 +68,16 @@ pub const ALGORITHMS: [&str; 3] = ["ppo", "dqn", "sac"];
 
 /// Builds the algorithm `spec.algo` names.
 pub fn build(spec: &AlgorithmSpec) -> Result<Box<dyn Algorithm>> {
+    build_with(spec, None)
+}
+
+/// Builds the algorithm `spec.algo` names, with its rewards shaped by `shaper` (intrinsic
+/// rewards; see [`crate::shaping`]); `None` is [`build`].
+pub fn build_with(spec: &AlgorithmSpec, shaper: Option<Box<dyn RewardShaper>>) -> Result<Box<dyn Algorithm>> {
     match spec.algo {
-        "ppo" => Ok(Box::new(crate::ppo::Ppo::new(spec)?)),
-        "dqn" => Ok(Box::new(crate::dqn::Dqn::new(spec)?)),
-        "sac" => Ok(Box::new(crate::sac::Sac::new(spec)?)),
+        "ppo" => Ok(Box::new(crate::ppo::Ppo::with_shaper(spec, shaper)?)),
+        "dqn" => Ok(Box::new(crate::dqn::Dqn::with_shaper(spec, shaper)?)),
+        "sac" => Ok(Box::new(crate::sac::Sac::with_shaper(spec, shaper)?)),
         other => Err(crate::AgentError::Config {
             field: "algo".into(),
             message: format!("unknown or not yet available algorithm `{other}`; known: {}", ALGORITHMS.join(", ")),
