@@ -12,8 +12,8 @@
 //! the layer it came from (the file name, or "--set").
 
 use anyhow::{bail, Context, Result};
-use limbic_rewards::RewardSpec;
 use limbic_environments::{registry, Kwargs};
+use limbic_rewards::RewardSpec;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use std::path::Path;

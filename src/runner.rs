@@ -289,7 +289,7 @@ fn build_learner(config: &RunConfig, train: &TrainEnvs, build: Builder) -> Resul
         num_envs: config.num_envs,
         seed: config.seed,
     };
-    let set = RewardSet::new(&Registry::builtins(), &config.rewards, &context).context("config `rewards`")?;
+    let set = RewardSet::new(&Registry::builtins(), &config.rewards, &context)?;
     limbic_agents::algorithm::build_with(&spec, Some(Box::new(set))).context("building the algorithm")
 }
 

@@ -28,8 +28,8 @@ use crate::offpolicy::{
     check_envs, check_finite, check_obs_rows, clip_grad_norm, gradient_steps, invalid, parameter_magnitude,
     parse_config, polyak_update, step_and_store, Counters, EnvActions, Means, Shaping,
 };
-use crate::shaping::RewardShaper;
 use crate::replay::{ActionLayout, ReplayBuffer, ReplayConfig};
+use crate::shaping::RewardShaper;
 use burn::nn::Linear;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
@@ -406,7 +406,15 @@ impl Algorithm for Dqn {
             let env_actions: Vec<i64> = actions.iter().map(|&a| self.action_start + a as i64).collect();
             let stored: Vec<f32> = actions.iter().map(|&a| a as f32).collect();
             let env_steps = self.counters.num_timesteps;
-            step_and_store(envs, &obs, EnvActions::Discrete(&env_actions), &stored, &mut self.buffer, self.shaping.as_mut(), env_steps)?;
+            step_and_store(
+                envs,
+                &obs,
+                EnvActions::Discrete(&env_actions),
+                &stored,
+                &mut self.buffer,
+                self.shaping.as_mut(),
+                env_steps,
+            )?;
             self.counters.num_timesteps += n;
             self.counters.vector_steps += 1;
             if self.counters.vector_steps.is_multiple_of(target_every) {

@@ -6,7 +6,6 @@ use crate::error::{AgentError, Result};
 use crate::nets::download;
 use crate::replay::ReplayBuffer;
 use crate::shaping::{RewardShaper, Transitions};
-use std::collections::BTreeMap;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
@@ -14,6 +13,7 @@ use limbic_environments::vector::{Autoreset, VecEnv};
 use limbic_environments::Options;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Parses an algorithm's hyperparameters: absent keys take their defaults; an unknown key is
 /// an error that lists the valid ones (serde's `deny_unknown_fields` message).

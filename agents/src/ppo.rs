@@ -248,12 +248,17 @@ impl Ppo {
     /// [`Ppo::new`].
     pub fn with_shaper(spec: &AlgorithmSpec, shaper: Option<Box<dyn RewardShaper>>) -> Result<Self> {
         let mut config = PpoConfig::from_json(spec.params)?;
-        let (mut gammas, mut advantage_coefs) = (vec![config.gamma; config.value_streams], vec![1.0; config.value_streams]);
+        let (mut gammas, mut advantage_coefs) =
+            (vec![config.gamma; config.value_streams], vec![1.0; config.value_streams]);
         if let Some(streams) = shaper.as_ref().map(|s| s.streams()) {
             if config.value_streams != 1 && config.value_streams != streams.len() {
                 return Err(AgentError::Config {
                     field: "value_streams".into(),
-                    message: format!("the reward signals make {} streams, the config asks for {}", streams.len(), config.value_streams),
+                    message: format!(
+                        "the reward signals make {} streams, the config asks for {}",
+                        streams.len(),
+                        config.value_streams
+                    ),
                 });
             }
             config.value_streams = streams.len();

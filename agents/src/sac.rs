@@ -31,8 +31,8 @@ use crate::offpolicy::{
     check_envs, check_finite, check_obs_rows, gradient_steps, invalid, parameter_magnitude, parse_config,
     polyak_update, step_and_store, Counters, EnvActions, Means, Shaping,
 };
-use crate::shaping::RewardShaper;
 use crate::replay::{ActionLayout, ReplayBuffer, ReplayConfig};
+use crate::shaping::RewardShaper;
 use burn::nn::Linear;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
@@ -584,7 +584,15 @@ impl Algorithm for Sac {
             };
             let env_actions = self.to_env_actions(&squashed);
             let env_steps = self.counters.num_timesteps;
-            step_and_store(envs, &obs, EnvActions::Continuous(&env_actions), &squashed, &mut self.buffer, self.shaping.as_mut(), env_steps)?;
+            step_and_store(
+                envs,
+                &obs,
+                EnvActions::Continuous(&env_actions),
+                &squashed,
+                &mut self.buffer,
+                self.shaping.as_mut(),
+                env_steps,
+            )?;
             self.counters.num_timesteps += n;
             self.counters.vector_steps += 1;
         }

@@ -77,7 +77,10 @@ mod tests {
     fn unknown_names_list_what_exists_and_duplicates_are_refused() {
         let mut registry = Registry::builtins();
         let error = registry.get("count").err().unwrap().to_string();
-        assert!(error.contains("`count`") && error.contains("did you mean counts") && error.contains("extrinsic"), "{error}");
+        assert!(
+            error.contains("`count`") && error.contains("did you mean counts") && error.contains("extrinsic"),
+            "{error}"
+        );
         assert_eq!(registry.get("counts").unwrap().name, "counts");
         let error = registry.register(signals::counts::ENTRY).unwrap_err().to_string();
         assert!(error.contains("already registered"), "{error}");

@@ -45,7 +45,12 @@ pub struct ScalerState {
 
 impl RewardScaler {
     pub fn new(kind: Normalization, gamma: f64, num_envs: usize) -> Self {
-        RewardScaler { kind, gamma, returns: vec![0.0; num_envs], rms: RunningMeanStd::with_precision(1, Precision::F64) }
+        RewardScaler {
+            kind,
+            gamma,
+            returns: vec![0.0; num_envs],
+            rms: RunningMeanStd::with_precision(1, Precision::F64),
+        }
     }
 
     /// Normalizes `raw` (`[T, N]`) into `out`; invalid slots get 0. The statistics take in the
@@ -157,7 +162,8 @@ impl Schedule {
         match self {
             Schedule::Constant => 1.0,
             Schedule::Linear { from, to, start, end } => {
-                let progress = (steps.saturating_sub(*start) as f64 / end.saturating_sub(*start).max(1) as f64).min(1.0);
+                let progress =
+                    (steps.saturating_sub(*start) as f64 / end.saturating_sub(*start).max(1) as f64).min(1.0);
                 from + (to - from) * progress
             }
             Schedule::Exponential { kappa, every } => (1.0 - kappa).powf((steps / (*every).max(1)) as f64),
@@ -254,8 +260,10 @@ mod tests {
     fn bad_schedules_say_why() {
         let unknown = serde_json::from_value::<Schedule>(serde_json::json!({"kind": "cosine"})).unwrap_err();
         assert!(unknown.to_string().contains("linear"), "{unknown}");
-        let field = serde_json::from_value::<Schedule>(serde_json::json!({"kind": "step", "before": 1.0, "after": 0.0, "at": 1, "x": 1}))
-            .unwrap_err();
+        let field = serde_json::from_value::<Schedule>(
+            serde_json::json!({"kind": "step", "before": 1.0, "after": 0.0, "at": 1, "x": 1}),
+        )
+        .unwrap_err();
         assert!(field.to_string().contains('x'), "{field}");
         let early: Schedule =
             serde_json::from_value(serde_json::json!({"kind": "phases", "phases": [{"weight": 1.0}, {"weight": 0.0}]}))

@@ -260,12 +260,18 @@ fn gather(gate: &Option<Vec<Range<usize>>>, rows: &[f32], dim: usize, slots: usi
 /// Text keys have no flat part; an unknown key is an error listing the keys there are.
 pub fn key_ranges(space: &Space, keys: &[String]) -> Result<(Vec<Range<usize>>, Space)> {
     let Space::Dict(items) = space else {
-        return Err(invalid("keys", format!("only a Dict observation space has keys, this one is {}", space.describe())));
+        return Err(invalid(
+            "keys",
+            format!("only a Dict observation space has keys, this one is {}", space.describe()),
+        ));
     };
     let names: Vec<&str> =
         items.iter().filter(|(_, s)| !matches!(s, Space::Text { .. })).map(|(k, _)| k.as_str()).collect();
     if let Some(unknown) = keys.iter().find(|k| !names.contains(&k.as_str())) {
-        return Err(invalid("keys", format!("no observation key `{unknown}` with numbers; keys: {}", names.join(", "))));
+        return Err(invalid(
+            "keys",
+            format!("no observation key `{unknown}` with numbers; keys: {}", names.join(", ")),
+        ));
     }
     let (mut ranges, mut chosen, mut offset) = (Vec::new(), Vec::new(), 0);
     for (key, sub) in items.iter().filter(|(_, s)| !matches!(s, Space::Text { .. })) {
@@ -374,7 +380,8 @@ impl RewardSet {
             }
             None => self.build_signal(registry, spec, ctx)?,
         };
-        let default_norm = if is_extrinsic || spec.children().is_some() { Normalization::None } else { Normalization::Rms };
+        let default_norm =
+            if is_extrinsic || spec.children().is_some() { Normalization::None } else { Normalization::Rms };
         let scaler = RewardScaler::new(
             spec.normalization.unwrap_or(default_norm),
             spec.gamma.unwrap_or(DEFAULT_GAMMA),
@@ -414,8 +421,8 @@ impl RewardSet {
         let mut signal = match &keys {
             Some(_) => None,
             None => {
-                let signal = (entry.build)(&spec.params, &context(ctx.observation_space.clone(), ctx.obs_dim))
-                    .map_err(named)?;
+                let signal =
+                    (entry.build)(&spec.params, &context(ctx.observation_space.clone(), ctx.obs_dim)).map_err(named)?;
                 keys = signal.keys();
                 keys.is_none().then_some(signal)
             }
@@ -494,7 +501,10 @@ impl RewardShaper for RewardSet {
     fn rewards(&mut self, batch: &Transitions, env_steps: u64, out: &mut [f32]) -> Result<BTreeMap<String, f64>> {
         let (slots, k) = (batch.slots(), self.streams.len());
         if out.len() != slots * k {
-            return Err(invalid("rewards", format!("expected {} output numbers ([T, N, K]), got {}", slots * k, out.len())));
+            return Err(invalid(
+                "rewards",
+                format!("expected {} output numbers ([T, N, K]), got {}", slots * k, out.len()),
+            ));
         }
         let mut metrics = BTreeMap::new();
         let mut raw = vec![0.0f32; slots];
@@ -562,7 +572,12 @@ impl RewardShaper for RewardSet {
                 Kind::Signal { signal, input } => (signal.save()?, input.norm.as_ref().map(ObsNormalizer::state)),
                 Kind::Combine { .. } => (Vec::new(), None),
             };
-            nodes.push(SavedNode { label: node.label.clone(), scaler: node.scaler.state(), obs_rms, bytes: bytes.len() });
+            nodes.push(SavedNode {
+                label: node.label.clone(),
+                scaler: node.scaler.state(),
+                obs_rms,
+                bytes: bytes.len(),
+            });
             blobs.extend_from_slice(&bytes);
         }
         let header = SavedSet { format: FORMAT.into(), updates: self.updates, nodes, checksum: fnv1a(&blobs) };
@@ -584,7 +599,10 @@ impl RewardShaper for RewardSet {
         let labels: Vec<&str> = self.nodes.iter().map(|n| n.label.as_str()).collect();
         let saved: Vec<&str> = header.nodes.iter().map(|n| n.label.as_str()).collect();
         if header.format != FORMAT || saved != labels {
-            return Err(corrupt(format!("saved for signals {saved:?} (format {}), this run has {labels:?}", header.format)));
+            return Err(corrupt(format!(
+                "saved for signals {saved:?} (format {}), this run has {labels:?}",
+                header.format
+            )));
         }
         let total: usize = header.nodes.iter().map(|n| n.bytes).sum();
         if total != blobs.len() || fnv1a(blobs) != header.checksum {

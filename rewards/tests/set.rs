@@ -273,7 +273,9 @@ fn weights_schedules_streams_and_products() {
 #[test]
 fn save_and_load_restore_the_set_exactly() {
     let specs = [
-        spec(serde_json::json!({"name": "counts", "weight": 0.1, "obs_norm": true, "params": {"mode": "simhash", "bits": 8}})),
+        spec(
+            serde_json::json!({"name": "counts", "weight": 0.1, "obs_norm": true, "params": {"mode": "simhash", "bits": 8}}),
+        ),
         spec(serde_json::json!({"name": "counts", "label": "ep", "stream": "own",
             "params": {"memory": "episodic"}, "normalization": "std"})),
     ];

@@ -18,7 +18,10 @@ pub fn run(args: Args) -> Result<()> {
         if args.json {
             let params: serde_json::Map<_, _> =
                 entry.params.iter().map(|(name, doc)| (name.to_string(), json!(doc))).collect();
-            println!("{}", json!({"name": entry.name, "summary": entry.summary, "params": params, "defaults": defaults}));
+            println!(
+                "{}",
+                json!({"name": entry.name, "summary": entry.summary, "params": params, "defaults": defaults})
+            );
             continue;
         }
         println!("{}: {}", entry.name, entry.summary);

@@ -78,33 +78,33 @@ fn build(params: &serde_json::Value, ctx: &SignalContext) -> Result<Box<dyn Intr
 
 impl Counts {
     pub fn new(p: Params, ctx: &SignalContext) -> Result<Counts> {
-    if !(p.beta.is_finite() && p.beta > 0.0) {
-        return Err(invalid("counts.beta", "must be a positive number"));
-    }
-    if !(1..=64).contains(&p.bits) {
-        return Err(invalid("counts.bits", format!("must be within 1..=64, got {}", p.bits)));
-    }
-    let exact = match p.mode {
-        Mode::Auto => is_discrete(&ctx.observation_space),
-        Mode::Exact => true,
-        Mode::Simhash => false,
-    };
-    let projection = (!exact).then(|| {
-        let mut rng = Generator::from_seed(ctx.seed);
-        (0..p.bits * ctx.obs_dim).map(|_| rng.standard_normal() as f32).collect()
-    });
-    let tables = match p.memory {
-        MemoryParam::Lifelong => 1,
-        MemoryParam::Episodic => ctx.num_envs,
-    };
-    Ok(Counts {
-        beta: p.beta,
-        memory: p.memory,
-        bits: p.bits,
-        obs_dim: ctx.obs_dim,
-        projection,
-        state: State { tables: vec![BTreeMap::new(); tables], pending: Vec::new() },
-    })
+        if !(p.beta.is_finite() && p.beta > 0.0) {
+            return Err(invalid("counts.beta", "must be a positive number"));
+        }
+        if !(1..=64).contains(&p.bits) {
+            return Err(invalid("counts.bits", format!("must be within 1..=64, got {}", p.bits)));
+        }
+        let exact = match p.mode {
+            Mode::Auto => is_discrete(&ctx.observation_space),
+            Mode::Exact => true,
+            Mode::Simhash => false,
+        };
+        let projection = (!exact).then(|| {
+            let mut rng = Generator::from_seed(ctx.seed);
+            (0..p.bits * ctx.obs_dim).map(|_| rng.standard_normal() as f32).collect()
+        });
+        let tables = match p.memory {
+            MemoryParam::Lifelong => 1,
+            MemoryParam::Episodic => ctx.num_envs,
+        };
+        Ok(Counts {
+            beta: p.beta,
+            memory: p.memory,
+            bits: p.bits,
+            obs_dim: ctx.obs_dim,
+            projection,
+            state: State { tables: vec![BTreeMap::new(); tables], pending: Vec::new() },
+        })
     }
 }
 
@@ -332,7 +332,8 @@ mod tests {
     fn bad_params_list_the_valid_ones() {
         let error = build(&serde_json::json!({"betta": 1.0}), &ctx(Space::discrete(2), 1)).err().unwrap().to_string();
         assert!(error.contains("betta") && error.contains("beta") && error.contains("memory"), "{error}");
-        let error = build(&serde_json::json!({"mode": "fuzzy"}), &ctx(Space::discrete(2), 1)).err().unwrap().to_string();
+        let error =
+            build(&serde_json::json!({"mode": "fuzzy"}), &ctx(Space::discrete(2), 1)).err().unwrap().to_string();
         assert!(error.contains("simhash"), "{error}");
         assert!(build(&serde_json::json!({"bits": 65}), &ctx(Space::discrete(2), 1)).is_err());
     }
