@@ -1,5 +1,4 @@
-//! A signal of your own: implement `IntrinsicReward`, register it, attach it to PPO.
-//! `cargo run --release --example custom_reward`
+//! Your own signal: implement `IntrinsicReward`, register it, train with it (`--example custom_reward`).
 use limbic_agents::algorithm::{build_with, AlgorithmSpec};
 use limbic_agents::shaping::Transitions;
 use limbic_agents::Result;
@@ -68,11 +67,8 @@ fn main() -> anyhow::Result<()> {
     let mut ppo = build_with(&spec, Some(Box::new(set)))?;
     for update in 1..=4 {
         let m = ppo.update(&mut envs)?.metrics;
-        let (raw, mean) = (m["reward/novelty/raw_mean"], m["reward/novelty/mean"]);
-        println!(
-            "update {update}: novelty raw {raw:.5}, scaled and weighted {mean:.4}, env reward {:.3}",
-            m["reward/extrinsic/mean"]
-        );
+        let (raw, mean, env) = (m["reward/novelty/raw_mean"], m["reward/novelty/mean"], m["reward/extrinsic/mean"]);
+        println!("update {update}: novelty raw {raw:.4}, scaled and weighted {mean:.4}, env reward {env:.3}");
     }
     Ok(())
 }

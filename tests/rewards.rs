@@ -18,8 +18,21 @@ fn reward_flags_attach_signals_and_the_run_logs_them() {
     let tmp = temp_dir();
     let out = tmp.path().join("run");
     let args = [
-        "train", "--env", "MiniGrid-Empty-5x5-v0", "--reward", "counts:0.01", "--steps", "512", "--num-envs", "2",
-        "--set", "params.n_steps=64", "--set", "eval_episodes=1", "--quiet", "--out",
+        "train",
+        "--env",
+        "MiniGrid-Empty-5x5-v0",
+        "--reward",
+        "counts:0.01",
+        "--steps",
+        "512",
+        "--num-envs",
+        "2",
+        "--set",
+        "params.n_steps=64",
+        "--set",
+        "eval_episodes=1",
+        "--quiet",
+        "--out",
     ];
     let run = limbic(&[&args[..], &[out.to_str().unwrap()]].concat());
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
