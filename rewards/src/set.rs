@@ -177,7 +177,8 @@ impl RewardSpec {
         if self.gamma.is_some_and(|g| !(0.0..1.0).contains(&g)) {
             return bad("`gamma` must be within [0, 1)".into());
         }
-        if self.clip.is_some_and(|(lo, hi)| !(lo <= hi)) || !self.offset.is_finite() {
+        let ordered = |(lo, hi): (f64, f64)| lo <= hi;
+        if self.clip.is_some_and(|c| !ordered(c)) || !self.offset.is_finite() {
             return bad("`clip` must be [low, high] with low <= high, `offset` finite".into());
         }
         if self.name == extrinsic::NAME && self.stream == Some(StreamMode::Own) {

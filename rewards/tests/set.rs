@@ -36,8 +36,8 @@ impl IntrinsicReward for Probe {
     }
     fn compute(&mut self, batch: &Transitions, out: &mut [f32]) -> Result<()> {
         self.record(batch);
-        for slot in 0..batch.slots() {
-            out[slot] = if batch.valid[slot] { batch.next_obs_row(slot)[0] } else { 0.0 };
+        for (slot, o) in out.iter_mut().enumerate().take(batch.slots()) {
+            *o = if batch.valid[slot] { batch.next_obs_row(slot)[0] } else { 0.0 };
         }
         Ok(())
     }
@@ -122,7 +122,7 @@ impl Batch {
     /// Row of slot s = [s+1, 10(s+1), 100.., ...] so every number says where it came from.
     fn new(steps: usize, envs: usize) -> Batch {
         let slots = steps * envs;
-        let row = |s: usize, base: f32| (0..6).map(move |j| base * (s + 1) as f32 * 10f32.powi(j as i32));
+        let row = |s: usize, base: f32| (0..6).map(move |j| base * (s + 1) as f32 * 10f32.powi(j));
         Batch {
             steps,
             envs,
@@ -198,7 +198,7 @@ fn a_signal_sees_only_its_keys() {
     let cut = |rows: &[f32], parts: &[std::ops::Range<usize>]| -> Vec<Vec<f32>> {
         rows.chunks_exact(6).map(|r| parts.iter().flat_map(|p| r[p.clone()].to_vec()).collect()).collect()
     };
-    for (probe, parts) in [("probe_b", vec![2..5]), ("probe_cfg", vec![0..2, 5..6])] {
+    for (probe, parts) in [("probe_b", [2..5, 5..5]), ("probe_cfg", [0..2, 5..6])] {
         let got: Vec<&Vec<f32>> = seen.iter().filter(|(p, _)| p == probe).map(|(_, r)| r).collect();
         let mut allowed = cut(&batch.obs, &parts);
         allowed.extend(cut(&batch.next_obs, &parts));
