@@ -6,13 +6,14 @@
 //! 1. the built-in defaults ([`RunConfig::default`]);
 //! 2. the embedded preset for the run's env and algorithm, if there is one ([`crate::presets`]);
 //! 3. a config file;
-//! 4. command-line flags (`--env`, `--steps`, ..., then each `--set key=value`).
+//! 4. command-line flags (`--env`, `--steps`, `--reward`, ..., then each `--set key=value`).
 //!
 //! Every layer is checked on its own first, so an unknown key or a bad value is reported with
 //! the layer it came from (the file name, or "--set").
 
 use anyhow::{bail, Context, Result};
 use limbic_environments::{registry, Kwargs};
+use limbic_rewards::RewardSpec;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use std::path::Path;
@@ -47,6 +48,12 @@ pub struct RunConfig {
     /// The algorithm's hyperparameters (Stable-Baselines3 names, e.g. `learning_rate`);
     /// absent keys take the algorithm's defaults, unknown keys are refused by the algorithm.
     pub params: Json,
+    /// Reward signals shaping the learner's reward (`limbic rewards` lists them), each a
+    /// [`RewardSpec`]: `{"name": "counts", "weight": 0.005, "params": {...}, "schedule": {...},
+    /// "normalization": "rms", "stream": "own", ...}`. `extrinsic` (the env's reward, weight 1)
+    /// is added unless listed. Empty: the env's reward alone, exactly as without signals. A
+    /// later layer replaces the whole list (`--reward` flags replace a file's list).
+    pub rewards: Vec<RewardSpec>,
 }
 
 impl Default for RunConfig {
@@ -64,6 +71,7 @@ impl Default for RunConfig {
             checkpoint_every: 50_000,
             keep_checkpoints: 3,
             params: Json::Object(Map::new()),
+            rewards: Vec::new(),
         }
     }
 }
@@ -110,6 +118,9 @@ impl RunConfig {
         let known = algorithms();
         if !known.contains(&self.algo.as_str()) {
             bail!("config `algo`: unknown algorithm `{}`; known: {}", self.algo, known.join(", "));
+        }
+        if !self.rewards.is_empty() && self.algo == crate::random_agent::NAME {
+            bail!("config `rewards`: the random baseline does not learn from rewards; use ppo, dqn or sac");
         }
         let spec = registry::spec(&self.env).context("config `env`")?;
         spec.time_limit(&self.env_kwargs).context("config `env_kwargs`")?;

@@ -136,14 +136,36 @@ fn draw<'p>(
     points: impl Iterator<Item = &'p (f64, f64)>,
     body: impl FnOnce(&mut Chart) -> Result<()>,
 ) -> Result<Vec<u8>> {
+    render(SIZE, |root| panel(root, title, y_label, points, body))
+}
+
+/// A white picture of `size`, drawn by `paint`, as PNG.
+fn render(size: (u32, u32), paint: impl FnOnce(&Area) -> Result<()>) -> Result<Vec<u8>> {
     register_embedded_font();
-    let (x_range, y_range) = ranges(points);
-    let (width, height) = SIZE;
+    let (width, height) = size;
     let mut pixels = vec![255u8; (width * height * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area();
+        let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
         root.fill(&WHITE).map_err(plot_error)?;
-        let mut chart = ChartBuilder::on(&root)
+        paint(&root)?;
+        root.present().map_err(plot_error)?;
+    }
+    Ok(encode_png(&Frame { width: width as usize, height: height as usize, pixels })?)
+}
+
+type Area<'b> = DrawingArea<BitMapBackend<'b>, plotters::coord::Shift>;
+
+/// One chart on `root`: axes sized to `points`, `body`'s series, the legend.
+fn panel<'p>(
+    root: &Area,
+    title: &str,
+    y_label: &str,
+    points: impl Iterator<Item = &'p (f64, f64)>,
+    body: impl FnOnce(&mut Chart) -> Result<()>,
+) -> Result<()> {
+    let (x_range, y_range) = ranges(points);
+    {
+        let mut chart = ChartBuilder::on(root)
             .caption(title, (FONT, 24))
             .margin(16)
             .x_label_area_size(48)
@@ -169,9 +191,48 @@ fn draw<'p>(
             .border_style(RGBColor(180, 180, 180))
             .draw()
             .map_err(plot_error)?;
-        root.present().map_err(plot_error)?;
     }
-    Ok(encode_png(&Frame { width: width as usize, height: height as usize, pixels })?)
+    Ok(())
+}
+
+/// Per reward signal (the `reward/<signal>/...` metrics of a run with intrinsic rewards): its
+/// normalized, weighted mean reward per update above, its weight below. `None` when the run
+/// has no reward signals.
+pub fn reward_signals(lines: &[Map<String, Json>], title: &str) -> Option<Result<Vec<u8>>> {
+    let mut signals: Vec<String> = lines
+        .iter()
+        .flat_map(|l| l.keys())
+        .filter_map(|k| k.strip_prefix("reward/")?.strip_suffix("/weight").map(str::to_string))
+        .collect();
+    signals.sort();
+    signals.dedup();
+    if signals.is_empty() {
+        return None;
+    }
+    let curves = |what: &str| -> Vec<(String, Vec<(f64, f64)>)> {
+        signals.iter().map(|s| (s.clone(), series(lines, &format!("reward/{s}/{what}")))).collect()
+    };
+    let draw_curves = |chart: &mut Chart, curves: &[(String, Vec<(f64, f64)>)]| -> Result<()> {
+        for (i, (name, points)) in curves.iter().enumerate() {
+            let colour = PALETTE[i % PALETTE.len()];
+            chart
+                .draw_series(LineSeries::new(points.iter().copied(), colour.stroke_width(2)))
+                .map_err(plot_error)?
+                .label(name.as_str())
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2)));
+        }
+        Ok(())
+    };
+    let (means, weights) = (curves("mean"), curves("weight"));
+    Some(render((SIZE.0, SIZE.1 * 3 / 2), |root| {
+        let (top, bottom) = root.split_vertically(SIZE.1 * 3 / 4);
+        let all = means.iter().flat_map(|c| &c.1);
+        panel(&top, &format!("{title}: reward per signal"), "mean reward (normalized, weighted)", all, |c| {
+            draw_curves(c, &means)
+        })?;
+        let all = weights.iter().flat_map(|c| &c.1);
+        panel(&bottom, "weight per signal (schedules)", "weight", all, |c| draw_curves(c, &weights))
+    }))
 }
 
 /// Axis ranges around the points, never empty, with a little room above and below.

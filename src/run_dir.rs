@@ -13,6 +13,7 @@
 //!     best/                the checkpoint with the best evaluation so far, plus its eval.json
 //!   eval.json              the final evaluation summary
 //!   learning_curve.png     returns over env steps
+//!   reward_signals.png     per reward signal: mean reward and weight (runs with signals)
 //!   episode.gif            one evaluation episode
 //! ```
 //!
@@ -31,6 +32,8 @@ pub const CONFIG: &str = "config.json";
 pub const METRICS: &str = "metrics.jsonl";
 pub const EVAL: &str = "eval.json";
 pub const LEARNING_CURVE: &str = "learning_curve.png";
+/// Per reward signal: its mean reward and weight over env steps (runs with reward signals).
+pub const REWARD_SIGNALS: &str = "reward_signals.png";
 pub const EPISODE_GIF: &str = "episode.gif";
 const CHECKPOINTS: &str = "checkpoints";
 const BEST: &str = "best";

@@ -28,6 +28,7 @@ use anyhow::{Context, Result};
 use limbic_agents::algorithm::AlgorithmSpec;
 use limbic_agents::Algorithm;
 use limbic_environments::render::save_gif;
+use limbic_rewards::{Registry, RewardSet, SignalContext};
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -101,7 +102,7 @@ pub fn resume(dir: &Path, total_steps: Option<u64>, build: Builder, options: &Op
 fn start(config: &RunConfig, build: Builder) -> Result<(TrainEnvs, Box<dyn Algorithm>)> {
     let mut train = TrainEnvs::new(config)?;
     train.envs.reset(Some(config.seed))?;
-    let algo = build(&spec(config, &train)).context("building the algorithm")?;
+    let algo = build_learner(config, &train, build)?;
     Ok((train, algo))
 }
 
@@ -138,7 +139,7 @@ impl Session {
         let saved: SavedEnvs = read_json(&checkpoint.join(ENVS_FILE))?;
         let train =
             TrainEnvs::restore(&config, &saved).with_context(|| format!("checkpoint {}", checkpoint.display()))?;
-        let mut algo = build(&spec(&config, &train)).context("building the algorithm")?;
+        let mut algo = build_learner(&config, &train, build)?;
         algo.load(&checkpoint.join(ALGORITHM_DIR))?;
         let log = run.metrics_log(counters.updates)?;
         let best_return = match run.best_checkpoint() {
@@ -216,7 +217,8 @@ impl Session {
         Ok(())
     }
 
-    /// `eval.json`, `learning_curve.png` and `episode.gif`.
+    /// `eval.json`, `learning_curve.png`, `reward_signals.png` (with reward signals) and
+    /// `episode.gif`.
     fn report(mut self, options: &Options) -> Result<Outcome> {
         let eval = match self.last_eval.take() {
             Some(eval) => eval,
@@ -228,6 +230,10 @@ impl Session {
             &format!("{} on {}", self.config.algo, self.config.env),
         )?;
         limbic_environments::render::write_atomically(&self.run.path(run_dir::LEARNING_CURVE), &png)?;
+        let title = format!("{} on {}", self.config.algo, self.config.env);
+        if let Some(png) = crate::plot::reward_signals(&self.run.read_metrics()?, &title) {
+            limbic_environments::render::write_atomically(&self.run.path(run_dir::REWARD_SIGNALS), &png?)?;
+        }
         if options.gif {
             let c = &self.config;
             match record_episode(&mut *self.algo, &c.env, &c.env_kwargs, c.eval_seed()) {
@@ -264,9 +270,27 @@ fn write_checkpoint(algo: &dyn Algorithm, train: &TrainEnvs, counters: &Counters
 /// Loads an algorithm from a checkpoint folder, for evaluation.
 pub fn load_algorithm(config: &RunConfig, checkpoint: &Path, build: Builder) -> Result<Box<dyn Algorithm>> {
     let train = TrainEnvs::new(config)?;
-    let mut algo = build(&spec(config, &train)).context("building the algorithm")?;
+    let mut algo = build_learner(config, &train, build)?;
     algo.load(&checkpoint.join(ALGORITHM_DIR))?;
     Ok(algo)
+}
+
+/// The learner for a run: `build`'s, or, when the config lists reward signals, the
+/// `limbic-agents` learner with a [`RewardSet`] of the registry's built-in signals.
+fn build_learner(config: &RunConfig, train: &TrainEnvs, build: Builder) -> Result<Box<dyn Algorithm>> {
+    let spec = spec(config, train);
+    if config.rewards.is_empty() {
+        return build(&spec).context("building the algorithm");
+    }
+    let context = SignalContext {
+        obs_dim: train.envs.obs_dim(),
+        observation_space: spec.observation_space.clone(),
+        action_space: spec.action_space.clone(),
+        num_envs: config.num_envs,
+        seed: config.seed,
+    };
+    let set = RewardSet::new(&Registry::builtins(), &config.rewards, &context)?;
+    limbic_agents::algorithm::build_with(&spec, Some(Box::new(set))).context("building the algorithm")
 }
 
 fn spec<'a>(config: &'a RunConfig, train: &'a TrainEnvs) -> AlgorithmSpec<'a> {

@@ -1,6 +1,7 @@
 //! [`Algorithm`]: what the platform's runner needs from a learner.
 
 use crate::error::Result;
+use crate::shaping::RewardShaper;
 use limbic_environments::vector::VecEnv;
 use limbic_environments::Value;
 use std::collections::BTreeMap;
@@ -71,10 +72,16 @@ pub const IMITATION_ALGORITHMS: [&str; 2] = ["bc", "sqil"];
 
 /// Builds the algorithm `spec.algo` names.
 pub fn build(spec: &AlgorithmSpec) -> Result<Box<dyn Algorithm>> {
+    build_with(spec, None)
+}
+
+/// Builds the algorithm `spec.algo` names, with its rewards shaped by `shaper` (intrinsic
+/// rewards; see [`crate::shaping`]); `None` is [`build`].
+pub fn build_with(spec: &AlgorithmSpec, shaper: Option<Box<dyn RewardShaper>>) -> Result<Box<dyn Algorithm>> {
     match spec.algo {
-        "ppo" => Ok(Box::new(crate::ppo::Ppo::new(spec)?)),
-        "dqn" => Ok(Box::new(crate::dqn::Dqn::new(spec)?)),
-        "sac" => Ok(Box::new(crate::sac::Sac::new(spec)?)),
+        "ppo" => Ok(Box::new(crate::ppo::Ppo::with_shaper(spec, shaper)?)),
+        "dqn" => Ok(Box::new(crate::dqn::Dqn::with_shaper(spec, shaper)?)),
+        "sac" => Ok(Box::new(crate::sac::Sac::with_shaper(spec, shaper)?)),
         "bc" => Ok(Box::new(crate::imitation::Bc::new(spec)?)),
         "sqil" => Ok(Box::new(crate::imitation::Sqil::without_demonstrations(spec)?)),
         other => Err(crate::AgentError::Config {

@@ -26,9 +26,10 @@ use crate::error::{AgentError, Result};
 use crate::nets::{download, linear, Activation, Encoder, EncoderKind, Init, Mlp, MlpConfig};
 use crate::offpolicy::{
     check_envs, check_finite, check_obs_rows, clip_grad_norm, gradient_steps, invalid, parameter_magnitude,
-    parse_config, polyak_update, step_and_store, Counters, EnvActions, Means,
+    parse_config, polyak_update, step_and_store, Counters, EnvActions, Means, Shaping,
 };
 use crate::replay::{ActionLayout, ReplayBuffer, ReplayConfig};
+use crate::shaping::RewardShaper;
 use burn::nn::Linear;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
@@ -242,6 +243,8 @@ pub struct Dqn {
     /// SQIL's demonstrations ([`crate::imitation::sqil`]): when present, each batch is half
     /// demonstrations (reward 1) and half the agent's transitions (reward 0).
     sqil_demos: Option<ReplayBuffer>,
+    /// Intrinsic rewards, if any (stored as the sum of the streams).
+    shaping: Option<Shaping>,
 }
 
 /// `state.json`'s format tag.
@@ -263,6 +266,11 @@ struct DqnState {
 
 impl Dqn {
     pub fn new(spec: &AlgorithmSpec) -> Result<Dqn> {
+        Self::with_shaper(spec, None)
+    }
+
+    /// A learner whose stored rewards come from `shaper` (see [`Shaping`]); `None` is `new`.
+    pub fn with_shaper(spec: &AlgorithmSpec, shaper: Option<Box<dyn RewardShaper>>) -> Result<Dqn> {
         let config: DqnConfig = parse_config("dqn", spec.params)?;
         config.validate()?;
         if spec.total_steps == 0 {
@@ -311,6 +319,7 @@ impl Dqn {
             counters: Counters::default(),
             rows: Vec::new(),
             sqil_demos: None,
+            shaping: shaper.map(Shaping::new),
             config,
         })
     }
@@ -422,7 +431,16 @@ impl Algorithm for Dqn {
             let actions = self.explore(&obs)?;
             let env_actions: Vec<i64> = actions.iter().map(|&a| self.action_start + a as i64).collect();
             let stored: Vec<f32> = actions.iter().map(|&a| a as f32).collect();
-            step_and_store(envs, &obs, EnvActions::Discrete(&env_actions), &stored, &mut self.buffer)?;
+            let env_steps = self.counters.num_timesteps;
+            step_and_store(
+                envs,
+                &obs,
+                EnvActions::Discrete(&env_actions),
+                &stored,
+                &mut self.buffer,
+                self.shaping.as_mut(),
+                env_steps,
+            )?;
             self.counters.num_timesteps += n;
             self.counters.vector_steps += 1;
             if self.counters.vector_steps.is_multiple_of(target_every) {
@@ -442,6 +460,9 @@ impl Algorithm for Dqn {
 
         let mut metrics = BTreeMap::new();
         means.write_into(&mut metrics);
+        if let Some(shaping) = self.shaping.as_mut() {
+            metrics.extend(shaping.take_metrics());
+        }
         metrics.insert("epsilon".into(), self.epsilon());
         metrics.insert("learning_rate".into(), self.config.learning_rate);
         Ok(Update { env_steps: collected, metrics })
@@ -481,6 +502,9 @@ impl Algorithm for Dqn {
             rng: RngState::of(&self.rng),
             act_rng: RngState::of(&self.act_rng),
         };
+        if let Some(shaping) = &self.shaping {
+            shaping.shaper.save(&dir.join(crate::ppo::SHAPER_DIR))?;
+        }
         writer.finish(FORMAT, &state)
     }
 
@@ -511,6 +535,9 @@ impl Algorithm for Dqn {
         )?;
         let rng = state.rng.restore(&state_path)?;
         let act_rng = state.act_rng.restore(&state_path)?;
+        if let Some(shaping) = self.shaping.as_mut() {
+            shaping.shaper.load(&dir.join(crate::ppo::SHAPER_DIR))?;
+        }
         (self.q, self.q_target, self.optimizer, self.buffer) = (q, q_target, optimizer, buffer);
         (self.rng, self.act_rng, self.counters) = (rng, act_rng, state.counters);
         Ok(())

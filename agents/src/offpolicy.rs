@@ -5,6 +5,7 @@
 use crate::error::{AgentError, Result};
 use crate::nets::download;
 use crate::replay::ReplayBuffer;
+use crate::shaping::{RewardShaper, Transitions};
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
@@ -12,6 +13,7 @@ use limbic_environments::vector::{Autoreset, VecEnv};
 use limbic_environments::Options;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Parses an algorithm's hyperparameters: absent keys take their defaults; an unknown key is
 /// an error that lists the valid ones (serde's `deny_unknown_fields` message).
@@ -75,6 +77,42 @@ pub fn check_obs_rows(obs: &[f32], obs_dim: usize) -> Result<()> {
     Ok(())
 }
 
+/// An off-policy learner's reward shaper, and the means of what it reported during the
+/// current update.
+///
+/// Off-policy learners call the shaper once per vector step (`T = 1`: observe, then rewards,
+/// which also trains the signals) and store the **sum of the streams** as the transition's
+/// reward (one Q-function, no per-stream heads). Stored bonuses are not recomputed later, so
+/// lifelong bonuses in the replay buffer go stale as the signal's model learns (as in
+/// RLeXplore's off-policy mode).
+pub struct Shaping {
+    pub shaper: Box<dyn RewardShaper>,
+    sums: BTreeMap<String, (f64, u32)>,
+}
+
+impl Shaping {
+    pub fn new(shaper: Box<dyn RewardShaper>) -> Self {
+        Shaping { shaper, sums: BTreeMap::new() }
+    }
+
+    /// The update's mean of every metric reported since the last call.
+    pub fn take_metrics(&mut self) -> BTreeMap<String, f64> {
+        std::mem::take(&mut self.sums).into_iter().map(|(k, (sum, n))| (k, sum / n as f64)).collect()
+    }
+
+    /// The rewards of one vector step, streams summed.
+    fn step_rewards(&mut self, step: &Transitions, env_steps: u64) -> Result<Vec<f32>> {
+        self.shaper.observe(step)?;
+        let k = self.shaper.streams().len();
+        let mut out = vec![0.0f32; step.envs * k];
+        for (key, value) in self.shaper.rewards(step, env_steps, &mut out)? {
+            let entry = self.sums.entry(key).or_insert((0.0, 0));
+            (entry.0, entry.1) = (entry.0 + value, entry.1 + 1);
+        }
+        Ok(out.chunks_exact(k).map(|streams| streams.iter().sum()).collect())
+    }
+}
+
 /// Steps every sub-env once and stores each real transition `(obs, action, reward, next obs,
 /// terminated, truncated)` in `buffer`, with `stored` (`[N, A]`) as the buffer's form of the
 /// actions and `obs` the observations the actions were chosen for.
@@ -84,12 +122,17 @@ pub fn check_obs_rows(obs: &[f32], obs_dim: usize) -> Result<()> {
 ///   final observation, which becomes `next_obs`.
 /// - SAME_STEP: the final observation comes from `final_obs`.
 /// - DISABLED: finished sub-envs are reset here, after their last transition is stored.
+///
+/// With `shaping`, the stored reward is the shaper's (see [`Shaping`]), with the schedules at
+/// `env_steps`.
 pub fn step_and_store(
     envs: &mut VecEnv,
     obs: &[f32],
     actions: EnvActions<'_>,
     stored: &[f32],
     buffer: &mut ReplayBuffer,
+    shaping: Option<&mut Shaping>,
+    env_steps: u64,
 ) -> Result<()> {
     let (n, d) = (envs.num_envs(), envs.obs_dim());
     let a = stored.len() / n;
@@ -101,14 +144,41 @@ pub fn step_and_store(
         EnvActions::Discrete(actions) => envs.step_discrete(actions)?,
         EnvActions::Continuous(actions) => envs.step_continuous(actions)?,
     };
-    for i in (0..n).filter(|&i| !resetting[i]) {
+    let next_row = |i: usize| {
         let rows = if step.final_mask[i] { step.final_obs } else { step.obs };
+        &rows[i * d..(i + 1) * d]
+    };
+    let mut rewards: Vec<f32> = step.rewards.iter().map(|&r| r as f32).collect();
+    if let Some(shaping) = shaping {
+        let valid: Vec<bool> = resetting.iter().map(|r| !r).collect();
+        let next_obs: Vec<f32> = (0..n).flat_map(next_row).copied().collect();
+        let received = match actions {
+            EnvActions::Discrete(_) => stored.to_vec(),
+            EnvActions::Continuous(actions) => actions.to_vec(),
+        };
+        let env_rewards: Vec<f32> = (0..n).map(|i| if valid[i] { rewards[i] } else { 0.0 }).collect();
+        let transitions = Transitions {
+            steps: 1,
+            envs: n,
+            obs_dim: d,
+            action_dim: received.len() / n,
+            obs,
+            actions: &received,
+            rewards: &env_rewards,
+            next_obs: &next_obs,
+            terminated: step.terminated,
+            truncated: step.truncated,
+            valid: &valid,
+        };
+        rewards = shaping.step_rewards(&transitions, env_steps)?;
+    }
+    for i in (0..n).filter(|&i| !resetting[i]) {
         buffer.add(
             i,
             &obs[i * d..(i + 1) * d],
             &stored[i * a..(i + 1) * a],
-            step.rewards[i] as f32,
-            &rows[i * d..(i + 1) * d],
+            rewards[i],
+            next_row(i),
             step.terminated[i],
             step.truncated[i],
         );
@@ -333,7 +403,7 @@ mod tests {
         let mut buffer = cartpole_buffer(2);
         for _ in 0..steps {
             let obs = envs.last().obs.to_vec();
-            step_and_store(&mut envs, &obs, EnvActions::Discrete(&[1, 1]), &[1.0, 1.0], &mut buffer).unwrap();
+            step_and_store(&mut envs, &obs, EnvActions::Discrete(&[1, 1]), &[1.0, 1.0], &mut buffer, None, 0).unwrap();
         }
         (buffer, envs.take_episodes())
     }

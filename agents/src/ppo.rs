@@ -18,6 +18,13 @@
 //! `explained_variance` (absent when the returns do not vary). NaN or infinity in a loss, the
 //! gradient norm or the parameters stops training with [`AgentError::NonFinite`].
 //!
+//! **Reward shapers** ([`Ppo::with_shaper`], see [`crate::shaping`]): the critic gets one value
+//! head per stream; the shaper observes every vector step of the rollout and then replaces
+//! the rollout's rewards `[T, N, K]`; GAE discounts stream 0 with `gamma` and stream k with
+//! its own; each slot's advantage is `sum_k advantage_coef_k * A_k` before standardization.
+//! The shaper's metrics (`reward/<signal>/...`) join the update's, its state the checkpoint
+//! (`rewards/`). Without a shaper nothing of this runs.
+//!
 //! **Checkpoints** ([`Algorithm::save`]): `ppo_model.bpk` (burn's module record),
 //! `ppo_optimizer.bpk` (burn's optimizer record: Adam's moments and step counts, keyed by the
 //! parameter ids the model record restores), `ppo_state.json` (config, counters, both
@@ -36,6 +43,7 @@ use crate::nets::{self, Activation, EncoderKind};
 use crate::normalize::{ObsNormalizer, RewardNormState, RewardNormalizer, RmsState};
 use crate::policy::{ActionKind, ActorCritic, Policy, PolicyConfig, PolicyInput};
 use crate::rollout::{self, Normalizers, RolloutBuffer};
+use crate::shaping::RewardShaper;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
@@ -222,12 +230,41 @@ pub struct Ppo {
     env_steps: u64,
     /// The run's budget in env steps, which the annealing schedules span.
     total_steps: u64,
+    /// Intrinsic rewards, if any.
+    shaper: Option<Box<dyn RewardShaper>>,
+    /// Discount of each reward stream (stream 0: `gamma`).
+    gammas: Vec<f64>,
+    /// Weight of each stream's advantages.
+    advantage_coefs: Vec<f64>,
 }
 
 impl Ppo {
     /// A learner for `spec`'s spaces, hyperparameters (`spec.params`) and seed.
     pub fn new(spec: &AlgorithmSpec) -> Result<Self> {
-        let config = PpoConfig::from_json(spec.params)?;
+        Self::with_shaper(spec, None)
+    }
+
+    /// A learner whose rewards come from `shaper` (one value head per stream); `None` is
+    /// [`Ppo::new`].
+    pub fn with_shaper(spec: &AlgorithmSpec, shaper: Option<Box<dyn RewardShaper>>) -> Result<Self> {
+        let mut config = PpoConfig::from_json(spec.params)?;
+        let (mut gammas, mut advantage_coefs) =
+            (vec![config.gamma; config.value_streams], vec![1.0; config.value_streams]);
+        if let Some(streams) = shaper.as_ref().map(|s| s.streams()) {
+            if config.value_streams != 1 && config.value_streams != streams.len() {
+                return Err(AgentError::Config {
+                    field: "value_streams".into(),
+                    message: format!(
+                        "the reward signals make {} streams, the config asks for {}",
+                        streams.len(),
+                        config.value_streams
+                    ),
+                });
+            }
+            config.value_streams = streams.len();
+            gammas = streams.iter().enumerate().map(|(k, s)| if k == 0 { config.gamma } else { s.gamma }).collect();
+            advantage_coefs = streams.iter().map(|s| s.advantage_coef).collect();
+        }
         let encoder = EncoderKind::for_space(spec.observation_space)?;
         let kind = ActionKind::for_space(spec.action_space)?;
         if spec.num_envs == 0 {
@@ -239,8 +276,11 @@ impl Ppo {
         let model = ActorCritic::new(&config.policy(), encoder, &kind, &mut rng, &device)?;
         let optimizer = AdamConfig::new().with_epsilon(config.adam_epsilon as f32).init();
         let obs_dim = encoder.obs_dim();
-        let buffer =
+        let mut buffer =
             RolloutBuffer::new(config.n_steps, spec.num_envs, obs_dim, kind.action_dim(), config.value_streams);
+        if shaper.is_some() {
+            buffer = buffer.with_raw_steps();
+        }
         Ok(Ppo {
             obs_norm: config.normalize_obs.then(|| ObsNormalizer::new(obs_dim, config.clip_obs)),
             reward_norm: config
@@ -260,6 +300,9 @@ impl Ppo {
             updates: 0,
             env_steps: 0,
             total_steps: spec.total_steps,
+            shaper,
+            gammas,
+            advantage_coefs,
             config,
         })
     }
@@ -287,9 +330,21 @@ impl Ppo {
         let policy = self.model.valid();
         let (base, n) = (self.base.clone(), self.n_envs);
         let normalizers = Normalizers { obs: self.obs_norm.as_mut(), reward: self.reward_norm.as_mut() };
-        rollout::collect(envs, &mut self.buffer, &self.kind, &mut self.rng, normalizers, |obs| {
+        let shaper = self.shaper.as_deref_mut().map(|s| s as &mut dyn RewardShaper);
+        rollout::collect(envs, &mut self.buffer, &self.kind, &mut self.rng, normalizers, shaper, |obs| {
             policy.evaluate_rows(obs, n, &base)
         })
+    }
+
+    /// The shaper's rewards for the rollout just collected, into every stream.
+    fn shape_rewards(&mut self) -> Result<BTreeMap<String, f64>> {
+        let (Some(shaper), Some(raw)) = (self.shaper.as_deref_mut(), self.buffer.raw.take()) else {
+            return Ok(BTreeMap::new());
+        };
+        let mut rewards = std::mem::take(&mut self.buffer.rewards);
+        let result = shaper.rewards(&raw.view(&self.buffer, 0..self.buffer.n_steps), self.env_steps, &mut rewards);
+        (self.buffer.rewards, self.buffer.raw) = (rewards, Some(raw));
+        result
     }
 
     /// One minibatch as a single `[B, W]` upload: observations, encoded actions, old
@@ -302,8 +357,11 @@ impl Ppo {
         let width = d + e + 2 + 2 * k;
         packed.clear();
         packed.resize(slots.len() * width, 0.0);
-        let advantages: Vec<f64> =
-            slots.iter().map(|&s| b.advantages[s * k..(s + 1) * k].iter().map(|&a| a as f64).sum()).collect();
+        let coefs = &self.advantage_coefs;
+        let advantages: Vec<f64> = slots
+            .iter()
+            .map(|&s| b.advantages[s * k..(s + 1) * k].iter().zip(coefs).map(|(&a, &c)| a as f64 * c).sum())
+            .collect();
         let (mean, std) = mean_std(&advantages);
         let standardize = self.config.normalize_advantage && slots.len() > 1;
         for (row, (&s, &adv)) in packed.chunks_exact_mut(width).zip(slots.iter().zip(&advantages)) {
@@ -417,13 +475,13 @@ impl Algorithm for Ppo {
         // 1-2. Roll out with the current policy.
         let steps = self.collect(envs)?;
         self.env_steps += steps;
+        let shaping = self.shape_rewards()?;
         // Schedules at the progress after this rollout, as SB3 computes them.
         let remaining = (1.0 - self.env_steps as f64 / self.total_steps.max(1) as f64).max(0.0);
         let learning_rate = self.config.learning_rate * if self.config.anneal_lr { remaining } else { 1.0 };
         let clip_range = self.config.clip_range * if self.config.anneal_clip { remaining } else { 1.0 };
-        // 3. Advantages: every stream discounted with gamma.
-        let gammas = vec![self.config.gamma; self.config.value_streams];
-        self.buffer.compute_gae(&gammas, self.config.gae_lambda);
+        // 3. Advantages: every stream with its own discount.
+        self.buffer.compute_gae(&self.gammas, self.config.gae_lambda);
         // 4. Learn.
         let stats = if learning_rate > 0.0 { self.train(learning_rate, clip_range)? } else { Stats::default() };
         // 5. Diagnostics and the health check.
@@ -438,6 +496,7 @@ impl Algorithm for Ppo {
         if let Some(ev) = explained_variance(&self.buffer) {
             metrics.insert("explained_variance".into(), ev);
         }
+        metrics.extend(shaping);
         Ok(Update { env_steps: steps, metrics })
     }
 
@@ -490,6 +549,9 @@ impl Algorithm for Ppo {
             obs_rms: self.obs_norm.as_ref().map(ObsNormalizer::state),
             reward_norm: self.reward_norm.as_ref().map(RewardNormalizer::state),
         };
+        if let Some(shaper) = &self.shaper {
+            shaper.save(&dir.join(SHAPER_DIR))?;
+        }
         let json = serde_json::to_vec_pretty(&state).map_err(|e| AgentError::Io(e.to_string()))?;
         write(&state_path, &json)
     }
@@ -528,6 +590,9 @@ impl Algorithm for Ppo {
         }
         let rng = state.rng.restore().ok_or_else(|| corrupt(&state_path, "invalid rng state".into()))?;
         let act_rng = state.act_rng.restore().ok_or_else(|| corrupt(&state_path, "invalid act_rng state".into()))?;
+        if let Some(shaper) = self.shaper.as_mut() {
+            shaper.load(&dir.join(SHAPER_DIR))?;
+        }
         // Everything read and checked: commit.
         (self.model, self.optimizer, self.obs_norm, self.reward_norm) = (model, optimizer, obs_norm, reward_norm);
         (self.rng, self.act_rng, self.updates, self.env_steps) = (rng, act_rng, state.updates, state.env_steps);
@@ -540,6 +605,9 @@ impl Algorithm for Ppo {
 fn positive(x: f64) -> bool {
     x > 0.0 && x.is_finite()
 }
+
+/// Where a checkpoint keeps the reward shaper's state.
+pub const SHAPER_DIR: &str = "rewards";
 
 /// Tag of the state file's layout.
 const FORMAT: &str = "limbic-ppo-1";

@@ -13,10 +13,18 @@
 //! - its observation is the done step's final observation, and the value the policy computed
 //!   for it is exactly what a **truncated** step bootstraps from: `r + gamma V(final obs)`;
 //! - a **terminated** step bootstraps from nothing: `r`.
+//!
+//! **Reward shapers.** A learner with a [`RewardShaper`] keeps [`RawSteps`] besides: the raw
+//! observation rows (never the normalized ones), the next observations (on a done step the
+//! episode's final observation; on a reset slot the new episode's first, meaningless since the
+//! slot is not a transition), the actions the env received and the env's reward. The shaper
+//! observes every vector step as it happens; its rewards for the whole rollout replace
+//! `rewards` before GAE.
 
 use crate::error::{AgentError, Result};
 use crate::normalize::{ObsNormalizer, RewardNormalizer};
 use crate::policy::{ActingOutput, ActionKind};
+use crate::shaping::{RewardShaper, Transitions};
 use limbic_environments::rng::Generator;
 use limbic_environments::vector::{Autoreset, VecEnv};
 use limbic_environments::Env;
@@ -53,6 +61,52 @@ pub struct RolloutBuffer {
     pub advantages: Vec<f32>,
     /// `[T, N, K]` value targets: advantages + values.
     pub returns: Vec<f32>,
+    /// What a reward shaper reads; `None` for a learner without one.
+    pub raw: Option<RawSteps>,
+}
+
+/// A rollout as a reward shaper sees it (see the [module docs](self)).
+#[derive(Clone, Debug, Default)]
+pub struct RawSteps {
+    /// `[T, N, D]` observations as the env returned them.
+    pub obs: Vec<f32>,
+    /// `[T, N, D]` the observations that followed.
+    pub next_obs: Vec<f32>,
+    /// `[T, N, A]` actions as the env received them (continuous ones clipped to the Box).
+    pub actions: Vec<f32>,
+    /// `[T, N]` the env's reward as the learner sees it (normalized when normalizing), 0 on
+    /// reset slots.
+    pub rewards: Vec<f32>,
+}
+
+impl RawSteps {
+    fn new(slots: usize, obs_dim: usize, action_dim: usize) -> Self {
+        RawSteps {
+            obs: vec![0.0; slots * obs_dim],
+            next_obs: vec![0.0; slots * obs_dim],
+            actions: vec![0.0; slots * action_dim],
+            rewards: vec![0.0; slots],
+        }
+    }
+
+    /// Steps `steps` (`[t0, t1)`) of the rollout.
+    pub fn view<'a>(&'a self, b: &'a RolloutBuffer, steps: std::ops::Range<usize>) -> Transitions<'a> {
+        let (n, d, a) = (b.n_envs, b.obs_dim, b.action_dim);
+        let slots = steps.start * n..steps.end * n;
+        Transitions {
+            steps: steps.len(),
+            envs: n,
+            obs_dim: d,
+            action_dim: a,
+            obs: &self.obs[slots.start * d..slots.end * d],
+            actions: &self.actions[slots.start * a..slots.end * a],
+            rewards: &self.rewards[slots.clone()],
+            next_obs: &self.next_obs[slots.start * d..slots.end * d],
+            terminated: &b.terminated[slots.clone()],
+            truncated: &b.truncated[slots.clone()],
+            valid: &b.valid[slots],
+        }
+    }
 }
 
 impl RolloutBuffer {
@@ -75,7 +129,14 @@ impl RolloutBuffer {
             last_values: vec![0.0; n_envs * streams],
             advantages: vec![0.0; slots * streams],
             returns: vec![0.0; slots * streams],
+            raw: None,
         }
+    }
+
+    /// Keeps [`RawSteps`] for a reward shaper.
+    pub fn with_raw_steps(mut self) -> Self {
+        self.raw = Some(RawSteps::new(self.n_steps * self.n_envs, self.obs_dim, self.action_dim));
+        self
     }
 
     /// Slots `t * N + env` that are transitions, in order.
@@ -131,13 +192,16 @@ pub struct Normalizers<'a> {
 /// Fills `buffer` with `buffer.n_steps` vector steps of `envs`, continuing from where `envs`
 /// is. `policy` maps observation rows `[N, D]` (normalized) to the batch's distribution
 /// parameters and values; actions are drawn from them with `rng`. Stream 0 gets the env's
-/// (normalized) reward, the other streams 0. Returns the env steps taken.
+/// (normalized) reward, the other streams 0. With a `shaper` (the buffer then keeps
+/// [`RawSteps`]), the shaper observes each vector step right after it. Returns the env steps
+/// taken.
 pub fn collect<E: Env>(
     envs: &mut VecEnv<E>,
     buffer: &mut RolloutBuffer,
     kind: &ActionKind,
     rng: &mut Generator,
     mut normalizers: Normalizers<'_>,
+    mut shaper: Option<&mut (dyn RewardShaper + '_)>,
     mut policy: impl FnMut(&[f32]) -> Result<ActingOutput>,
 ) -> Result<u64> {
     check_envs(envs, buffer)?;
@@ -151,6 +215,9 @@ pub fn collect<E: Env>(
         let last = envs.last();
         for (i, valid) in buffer.valid[rows.clone()].iter_mut().enumerate() {
             *valid = !(last.terminated[i] || last.truncated[i]);
+        }
+        if let Some(raw) = buffer.raw.as_mut() {
+            raw.obs[rows.start * d..rows.end * d].copy_from_slice(last.obs);
         }
         let obs = &mut buffer.obs[rows.start * d..rows.end * d];
         match normalizers.obs.as_deref() {
@@ -190,8 +257,22 @@ pub fn collect<E: Env>(
             buffer.rewards[at..at + k].fill(0.0);
             buffer.rewards[at] = if valid[i] { env_rewards[i] } else { 0.0 };
         }
+        if let Some(raw) = buffer.raw.as_mut() {
+            raw.next_obs[rows.start * d..rows.end * d].copy_from_slice(step.obs);
+            let received = &mut raw.actions[rows.start * a..rows.end * a];
+            match kind {
+                ActionKind::Discrete { .. } => received.copy_from_slice(&buffer.actions[rows.start * a..rows.end * a]),
+                ActionKind::Continuous { .. } => received.copy_from_slice(&continuous),
+            }
+            for i in 0..n {
+                raw.rewards[rows.start + i] = buffer.rewards[(rows.start + i) * k];
+            }
+        }
         if let Some(norm) = normalizers.obs.as_deref_mut() {
             norm.observe(step.obs)?;
+        }
+        if let (Some(shaper), Some(raw)) = (shaper.as_deref_mut(), buffer.raw.as_ref()) {
+            shaper.observe(&raw.view(buffer, t..t + 1))?;
         }
     }
     let mut last_obs = envs.last().obs.to_vec();

@@ -29,9 +29,10 @@ use crate::error::{AgentError, Result};
 use crate::nets::{download, linear, Activation, Encoder, EncoderKind, Init, Mlp, MlpConfig};
 use crate::offpolicy::{
     check_envs, check_finite, check_obs_rows, gradient_steps, invalid, parameter_magnitude, parse_config,
-    polyak_update, step_and_store, Counters, EnvActions, Means,
+    polyak_update, step_and_store, Counters, EnvActions, Means, Shaping,
 };
 use crate::replay::{ActionLayout, ReplayBuffer, ReplayConfig};
+use crate::shaping::RewardShaper;
 use burn::nn::Linear;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
@@ -374,6 +375,8 @@ pub struct Sac {
     counters: Counters,
     /// Reused sampled rows.
     rows: Vec<f32>,
+    /// Intrinsic rewards, if any (stored as the sum of the streams).
+    shaping: Option<Shaping>,
 }
 
 /// `state.json`'s format tag.
@@ -396,6 +399,11 @@ struct SacState {
 
 impl Sac {
     pub fn new(spec: &AlgorithmSpec) -> Result<Sac> {
+        Self::with_shaper(spec, None)
+    }
+
+    /// A learner whose stored rewards come from `shaper` (see [`Shaping`]); `None` is `new`.
+    pub fn with_shaper(spec: &AlgorithmSpec, shaper: Option<Box<dyn RewardShaper>>) -> Result<Sac> {
         let config: SacConfig = parse_config("sac", spec.params)?;
         config.validate()?;
         let bounds = match spec.action_space {
@@ -456,6 +464,7 @@ impl Sac {
             act_rng,
             counters: Counters::default(),
             rows: Vec::new(),
+            shaping: shaper.map(Shaping::new),
             config,
         })
     }
@@ -574,7 +583,16 @@ impl Algorithm for Sac {
                 sample_squashed(&mean, &log_std, &mut self.rng)
             };
             let env_actions = self.to_env_actions(&squashed);
-            step_and_store(envs, &obs, EnvActions::Continuous(&env_actions), &squashed, &mut self.buffer)?;
+            let env_steps = self.counters.num_timesteps;
+            step_and_store(
+                envs,
+                &obs,
+                EnvActions::Continuous(&env_actions),
+                &squashed,
+                &mut self.buffer,
+                self.shaping.as_mut(),
+                env_steps,
+            )?;
             self.counters.num_timesteps += n;
             self.counters.vector_steps += 1;
         }
@@ -592,6 +610,9 @@ impl Algorithm for Sac {
 
         let mut metrics = BTreeMap::new();
         means.write_into(&mut metrics);
+        if let Some(shaping) = self.shaping.as_mut() {
+            metrics.extend(shaping.take_metrics());
+        }
         metrics.insert("alpha".into(), self.alpha());
         metrics.insert("learning_rate".into(), self.config.learning_rate);
         Ok(Update { env_steps: collected, metrics })
@@ -634,6 +655,9 @@ impl Algorithm for Sac {
             rng: RngState::of(&self.rng),
             act_rng: RngState::of(&self.act_rng),
         };
+        if let Some(shaping) = &self.shaping {
+            shaping.shaper.save(&dir.join(crate::ppo::SHAPER_DIR))?;
+        }
         writer.finish(FORMAT, &state)
     }
 
@@ -666,6 +690,9 @@ impl Algorithm for Sac {
         )?;
         let rng = state.rng.restore(&state_path)?;
         let act_rng = state.act_rng.restore(&state_path)?;
+        if let Some(shaping) = self.shaping.as_mut() {
+            shaping.shaper.load(&dir.join(crate::ppo::SHAPER_DIR))?;
+        }
         (self.actor, self.critic, self.critic_target) = (actor, critic, critic_target);
         (self.actor_optimizer, self.critic_optimizer, self.buffer) = (actor_optimizer, critic_optimizer, buffer);
         (self.log_alpha, self.alpha_optimizer) = (state.log_alpha, state.alpha_optimizer);

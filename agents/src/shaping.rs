@@ -66,7 +66,8 @@ impl<'a> Transitions<'a> {
 pub struct Stream {
     /// `extrinsic` for stream 0, otherwise the signal's (or combination's) name.
     pub name: String,
-    /// The stream's own discount.
+    /// The stream's own discount. Stream 0 (the env's reward) is discounted with the
+    /// learner's own `gamma`; this field is what the shaper would use.
     pub gamma: f64,
     /// Weight of this stream's advantages in the policy loss (CleanRL's RND uses 2 for the
     /// extrinsic and 1 for the intrinsic stream).

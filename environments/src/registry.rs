@@ -153,8 +153,9 @@ pub fn kwarg_f64(kwargs: &Kwargs, key: &str, default: f64) -> Result<f64> {
     }
 }
 
-/// Up to three registered ids closest to `id` (edit distance, case-insensitive), for messages.
-fn nearest<'a>(id: &str, ids: impl Iterator<Item = &'a String>) -> Vec<String> {
+/// Up to three names closest to `id` (edit distance, case-insensitive), for messages (also
+/// used by the reward registry).
+pub fn nearest<'a>(id: &str, ids: impl Iterator<Item = &'a String>) -> Vec<String> {
     let query = id.to_lowercase();
     let mut scored: Vec<(usize, &String)> = ids.map(|c| (edit_distance(&query, &c.to_lowercase()), c)).collect();
     scored.sort();

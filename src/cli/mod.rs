@@ -7,6 +7,7 @@ mod envs;
 mod eval;
 mod play;
 mod render;
+mod rewards;
 mod rollout;
 mod train;
 
@@ -45,6 +46,8 @@ enum Command {
     Compare(compare::Args),
     /// Play a MiniGrid environment from the keyboard (arrows, p, d, t, enter, r, q).
     Play(play::Args),
+    /// List the reward signals `--reward` and configs can attach, with parameters and defaults.
+    Rewards(rewards::Args),
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -58,6 +61,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Eval(args)) => eval::run(args),
         Some(Command::Compare(args)) => compare::run(args),
         Some(Command::Play(args)) => play::run(args),
+        Some(Command::Rewards(args)) => rewards::run(args),
     }
 }
 

@@ -4,6 +4,7 @@ use anyhow::Result;
 use limbic::config::{resolve, Layer, RunConfig};
 use limbic::run_dir;
 use limbic::runner::{self, build_algorithm, Options, Outcome};
+use limbic_rewards::RewardSpec;
 use serde_json::Map;
 use std::path::{Path, PathBuf};
 
@@ -26,6 +27,11 @@ pub struct Args {
     /// Sub-environments stepped together.
     #[arg(long)]
     num_envs: Option<usize>,
+    /// Add a reward signal as NAME[:WEIGHT] (`limbic rewards` lists them). Repeatable:
+    /// --reward counts:0.005 --reward rnd:0.01. Replaces the config file's `rewards` list;
+    /// full specs (params, schedules, streams) go in the file or --set rewards='[...]'.
+    #[arg(long = "reward", value_name = "NAME[:WEIGHT]")]
+    rewards: Vec<String>,
     /// Run directory to create [default: runs/ENV-ALGO-seedSEED].
     #[arg(long)]
     out: Option<PathBuf>,
@@ -37,7 +43,7 @@ pub struct Args {
     #[arg(long)]
     print_config: bool,
     /// Continue the run in DIR from its latest checkpoint, exactly as it would have gone on.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "env", "algo", "seed", "num_envs", "out", "sets", "print_config"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "env", "algo", "seed", "num_envs", "rewards", "out", "sets", "print_config"])]
     resume: Option<PathBuf>,
     /// No progress bar.
     #[arg(long, short)]
@@ -84,6 +90,10 @@ fn resolve_args(args: &Args) -> Result<RunConfig> {
     if let Some(n) = args.num_envs {
         flags = flags.with("num_envs", n)?;
     }
+    if !args.rewards.is_empty() {
+        let specs = args.rewards.iter().map(|r| RewardSpec::shorthand(r)).collect::<Result<Vec<_>, _>>()?;
+        flags = flags.with("rewards", serde_json::to_value(specs)?)?;
+    }
     layers.push(flags);
     layers.push(Layer::from_assignments("--set", &args.sets)?);
     resolve(layers)
@@ -99,6 +109,7 @@ pub(crate) fn print_summary(outcome: &Outcome) {
         "checkpoints",
         run_dir::EVAL,
         run_dir::LEARNING_CURVE,
+        run_dir::REWARD_SIGNALS,
         run_dir::EPISODE_GIF,
     ];
     let written: Vec<&str> = names.into_iter().filter(|name| outcome.dir.join(name).exists()).collect();

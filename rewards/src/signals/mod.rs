@@ -1,7 +1,10 @@
-//! The built-in signals, one file each; every file exports `pub const ENTRY: SignalEntry`.
+//! The built-in signals, one file each; every file exports `pub const ENTRY: SignalEntry`,
+//! listed in [`crate::registry::Registry::builtins`].
 
+pub mod counts;
 pub mod disagreement;
 pub mod e3b;
+pub mod extrinsic;
 pub mod gail;
 pub mod icm;
 pub mod ngu;

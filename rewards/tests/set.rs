@@ -1,0 +1,347 @@
+//! The reward set end to end on hand-made transitions: key gating, episode resets, combination,
+//! streams, checkpoints and error messages.
+
+use limbic_agents::shaping::{RewardShaper, Transitions};
+use limbic_agents::Result;
+use limbic_environments::space::DType;
+use limbic_environments::Space;
+use limbic_rewards::{IntrinsicReward, Memory, Registry, RewardSet, RewardSpec, SignalContext, SignalEntry};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+/// Every row a probe signal received, by the probe's name.
+static SEEN: Mutex<Vec<(String, Vec<f32>)>> = Mutex::new(Vec::new());
+/// Episode resets a probe received: (probe, env).
+static RESETS: Mutex<Vec<(String, usize)>> = Mutex::new(Vec::new());
+
+/// Records what it is given; its bonus is the first number of each next-observation row.
+struct Probe {
+    name: String,
+    keys: Option<Vec<String>>,
+}
+
+impl IntrinsicReward for Probe {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn memory(&self) -> Memory {
+        Memory::Episodic
+    }
+    fn keys(&self) -> Option<Vec<String>> {
+        self.keys.clone()
+    }
+    fn observe(&mut self, step: &Transitions) -> Result<()> {
+        self.record(step);
+        Ok(())
+    }
+    fn compute(&mut self, batch: &Transitions, out: &mut [f32]) -> Result<()> {
+        self.record(batch);
+        for (slot, o) in out.iter_mut().enumerate().take(batch.slots()) {
+            *o = if batch.valid[slot] { batch.next_obs_row(slot)[0] } else { 0.0 };
+        }
+        Ok(())
+    }
+    fn update(&mut self, batch: &Transitions) -> Result<BTreeMap<String, f64>> {
+        self.record(batch);
+        Ok(BTreeMap::from([("loss".to_string(), 0.5)]))
+    }
+    fn reset_episode(&mut self, env: usize) {
+        RESETS.lock().unwrap().push((self.name.clone(), env));
+    }
+    fn save(&self) -> Result<Vec<u8>> {
+        Ok(Vec::new())
+    }
+    fn load(&mut self, _bytes: &[u8]) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl Probe {
+    fn record(&self, t: &Transitions) {
+        let mut seen = SEEN.lock().unwrap();
+        for rows in [t.obs, t.next_obs] {
+            assert_eq!(rows.len(), t.slots() * t.obs_dim);
+            rows.chunks_exact(t.obs_dim).for_each(|r| seen.push((self.name.clone(), r.to_vec())));
+        }
+    }
+}
+
+/// `probe_b`: reads key `b` because the signal says so; `probe_cfg`: whatever its spec's `keys`
+/// say.
+const PROBE_B: SignalEntry = SignalEntry {
+    name: "probe_b",
+    summary: "records its rows (reads key b)",
+    params: &[],
+    defaults: || serde_json::json!({}),
+    // Built on the whole space first; the set then builds it again on key `b` alone.
+    build: |_, _| Ok(Box::new(Probe { name: "probe_b".into(), keys: Some(vec!["b".into()]) })),
+};
+const PROBE_CFG: SignalEntry = SignalEntry {
+    name: "probe_cfg",
+    summary: "records its rows",
+    params: &[],
+    defaults: || serde_json::json!({}),
+    build: |_, _| Ok(Box::new(Probe { name: "probe_cfg".into(), keys: None })),
+};
+
+fn registry() -> Registry {
+    let mut registry = Registry::builtins();
+    registry.register(PROBE_B).unwrap();
+    registry.register(PROBE_CFG).unwrap();
+    registry
+}
+
+/// Dict {a: Box(2), b: Discrete(3), c: Box(1), m: Text}: flat rows [a0 a1 | b0 b1 b2 | c0].
+fn space() -> Space {
+    let boxed = |n: usize| Space::vector_box(&vec![-9.0; n], &vec![9.0; n], DType::Float32);
+    Space::dict(vec![
+        ("a".into(), boxed(2)),
+        ("b".into(), Space::discrete(3)),
+        ("c".into(), boxed(1)),
+        ("m".into(), Space::Text { min_length: 0, max_length: 4, charset: "ab".into() }),
+    ])
+}
+
+fn context(num_envs: usize) -> SignalContext {
+    SignalContext { obs_dim: 6, observation_space: space(), action_space: Space::discrete(2), num_envs, seed: 0 }
+}
+
+struct Batch {
+    steps: usize,
+    envs: usize,
+    obs: Vec<f32>,
+    next_obs: Vec<f32>,
+    rewards: Vec<f32>,
+    terminated: Vec<bool>,
+    truncated: Vec<bool>,
+    valid: Vec<bool>,
+    actions: Vec<f32>,
+}
+
+impl Batch {
+    /// Row of slot s = [s+1, 10(s+1), 100.., ...] so every number says where it came from.
+    fn new(steps: usize, envs: usize) -> Batch {
+        let slots = steps * envs;
+        let row = |s: usize, base: f32| (0..6).map(move |j| base * (s + 1) as f32 * 10f32.powi(j));
+        Batch {
+            steps,
+            envs,
+            obs: (0..slots).flat_map(|s| row(s, 1.0)).collect(),
+            next_obs: (0..slots).flat_map(|s| row(s, -1.0)).collect(),
+            rewards: (0..slots).map(|s| s as f32 * 0.25).collect(),
+            terminated: vec![false; slots],
+            truncated: vec![false; slots],
+            valid: vec![true; slots],
+            actions: vec![0.0; slots],
+        }
+    }
+
+    fn view(&self) -> Transitions<'_> {
+        Transitions {
+            steps: self.steps,
+            envs: self.envs,
+            obs_dim: 6,
+            action_dim: 1,
+            obs: &self.obs,
+            actions: &self.actions,
+            rewards: &self.rewards,
+            next_obs: &self.next_obs,
+            terminated: &self.terminated,
+            truncated: &self.truncated,
+            valid: &self.valid,
+        }
+    }
+
+    /// Step t alone (T = 1).
+    fn step(&self, t: usize) -> Transitions<'_> {
+        let (n, d) = (self.envs, 6);
+        let rows = t * n..(t + 1) * n;
+        Transitions {
+            steps: 1,
+            obs: &self.obs[rows.start * d..rows.end * d],
+            next_obs: &self.next_obs[rows.start * d..rows.end * d],
+            rewards: &self.rewards[rows.clone()],
+            actions: &self.actions[rows.clone()],
+            terminated: &self.terminated[rows.clone()],
+            truncated: &self.truncated[rows.clone()],
+            valid: &self.valid[rows],
+            ..self.view()
+        }
+    }
+}
+
+fn run(set: &mut RewardSet, batch: &Batch, env_steps: u64) -> (Vec<f32>, BTreeMap<String, f64>) {
+    for t in 0..batch.steps {
+        set.observe(&batch.step(t)).unwrap();
+    }
+    let mut out = vec![f32::NAN; batch.steps * batch.envs * set.streams().len()];
+    let metrics = set.rewards(&batch.view(), env_steps, &mut out).unwrap();
+    (out, metrics)
+}
+
+fn spec(json: serde_json::Value) -> RewardSpec {
+    serde_json::from_value(json).unwrap()
+}
+
+#[test]
+fn a_signal_sees_only_its_keys() {
+    SEEN.lock().unwrap().clear();
+    let specs = [
+        spec(serde_json::json!({"name": "probe_b", "normalization": "none"})),
+        spec(serde_json::json!({"name": "probe_cfg", "keys": ["c", "a"], "normalization": "none"})),
+    ];
+    let mut set = RewardSet::new(&registry(), &specs, &context(2)).unwrap();
+    let batch = Batch::new(3, 2);
+    let (out, _) = run(&mut set, &batch, 0);
+    let seen = SEEN.lock().unwrap();
+    // Every full row of the batch, cut to each probe's keys (a = 0..2, b = 2..5, c = 5).
+    let cut = |rows: &[f32], parts: &[std::ops::Range<usize>]| -> Vec<Vec<f32>> {
+        rows.chunks_exact(6).map(|r| parts.iter().flat_map(|p| r[p.clone()].to_vec()).collect()).collect()
+    };
+    for (probe, parts) in [("probe_b", [2..5, 5..5]), ("probe_cfg", [0..2, 5..6])] {
+        let got: Vec<&Vec<f32>> = seen.iter().filter(|(p, _)| p == probe).map(|(_, r)| r).collect();
+        let mut allowed = cut(&batch.obs, &parts);
+        allowed.extend(cut(&batch.next_obs, &parts));
+        // observe (3 steps x 2 envs) + compute + update, each with obs and next_obs rows.
+        assert_eq!(got.len(), 3 * 2 * 2 * 3, "{probe}");
+        assert!(got.iter().all(|r| allowed.contains(r)), "{probe} saw {got:?}");
+    }
+    // Stream 0 = extrinsic reward + both bonuses (first number of each probe's next row).
+    let slot = 3;
+    let expected = batch.rewards[slot] + batch.next_obs[slot * 6 + 2] + batch.next_obs[slot * 6];
+    assert_eq!(out[slot], expected);
+}
+
+#[test]
+fn episodes_reset_on_termination_and_truncation_of_that_sub_env_only() {
+    RESETS.lock().unwrap().clear();
+    let specs = [spec(serde_json::json!({"name": "probe_cfg", "label": "episodic"}))];
+    let mut set = RewardSet::new(&registry(), &specs, &context(3)).unwrap();
+    let mut batch = Batch::new(3, 3);
+    batch.terminated[1] = true; // t=0, env 1
+    batch.truncated[2 * 3 + 2] = true; // t=2, env 2
+    batch.valid[3 + 1] = false; // t=1, env 1: the reset slot after the termination
+    run(&mut set, &batch, 0);
+    let resets: Vec<usize> =
+        RESETS.lock().unwrap().iter().filter(|(p, _)| p == "probe_cfg").map(|(_, env)| *env).collect();
+    assert_eq!(resets, [1, 2]);
+
+    // Counts in episodic memory, through the set: env 0's repeated row keeps falling, env 1's
+    // count starts over after its episode ends.
+    let counts = [spec(serde_json::json!({"name": "counts", "params": {"memory": "episodic", "mode": "exact"},
+        "normalization": "none"}))];
+    let mut set = RewardSet::new(&Registry::builtins(), &counts, &context(2)).unwrap();
+    let mut batch = Batch::new(3, 2);
+    batch.next_obs.iter_mut().for_each(|x| *x = 1.0); // the same observation everywhere
+    batch.rewards.iter_mut().for_each(|r| *r = 0.0);
+    batch.truncated[1] = true; // env 1 truncated at t=0
+    let (out, _) = run(&mut set, &batch, 0);
+    let c = |n: f32| 1.0 / n.sqrt();
+    assert_eq!(out, [c(1.0), c(1.0), c(2.0), c(1.0), c(3.0), c(2.0)]);
+}
+
+#[test]
+fn weights_schedules_streams_and_products() {
+    let specs = [
+        spec(serde_json::json!({"name": "extrinsic", "schedule":
+            {"kind": "phases", "phases": [{"until": 100, "weight": 0.0}, {"weight": 1.0}]}, "advantage_coef": 2.0})),
+        spec(serde_json::json!({"name": "both", "weight": 0.5, "stream": "own", "gamma": 0.9, "product": [
+            {"name": "probe_b", "normalization": "none"},
+            {"name": "probe_cfg", "keys": ["c"], "normalization": "none", "offset": 1.0, "clip": [-50.0, 50.0]}]})),
+    ];
+    let mut set = RewardSet::new(&registry(), &specs, &context(1)).unwrap();
+    let streams: Vec<(String, f64, f64)> =
+        set.streams().iter().map(|s| (s.name.clone(), s.gamma, s.advantage_coef)).collect();
+    assert_eq!(streams, [("extrinsic".into(), 0.99, 2.0), ("both".into(), 0.9, 1.0)]);
+    let batch = Batch::new(2, 1);
+    // Phase 1 (reward-free pretraining): the env's reward weighs 0.
+    let (out, metrics) = run(&mut set, &batch, 0);
+    let bonus = |s: usize| 0.5 * batch.next_obs[s * 6 + 2] * (1.0 + batch.next_obs[s * 6 + 5]).clamp(-50.0, 50.0);
+    assert_eq!(out, [0.0, bonus(0), 0.0, bonus(1)]);
+    assert_eq!(metrics["reward/extrinsic/weight"], 0.0);
+    assert_eq!(metrics["reward/both/weight"], 0.5);
+    assert_eq!(metrics["reward/probe_b/loss"], 0.5);
+    for key in ["raw_mean", "raw_std"] {
+        assert!(metrics.contains_key(&format!("reward/probe_cfg/{key}")), "{key}");
+    }
+    assert!((metrics["reward/both/mean"] - (bonus(0) + bonus(1)) as f64 / 2.0).abs() < 1e-4);
+    // Phase 2: the task.
+    let (out, _) = run(&mut set, &batch, 100);
+    assert_eq!(out[2], batch.rewards[1]);
+}
+
+#[test]
+fn save_and_load_restore_the_set_exactly() {
+    let specs = [
+        spec(
+            serde_json::json!({"name": "counts", "weight": 0.1, "obs_norm": true, "params": {"mode": "simhash", "bits": 8}}),
+        ),
+        spec(serde_json::json!({"name": "counts", "label": "ep", "stream": "own",
+            "params": {"memory": "episodic"}, "normalization": "std"})),
+    ];
+    let make = || RewardSet::new(&Registry::builtins(), &specs, &context(2)).unwrap();
+    let (mut a, mut b) = (make(), make());
+    let batch = Batch::new(4, 2);
+    run(&mut a, &batch, 0);
+    let dir = std::env::temp_dir().join(format!("limbic-rewardset-{}", std::process::id()));
+    a.save(&dir).unwrap();
+    b.load(&dir).unwrap();
+    assert_eq!(b.updates(), 1);
+    let mut shifted = Batch::new(4, 2);
+    shifted.next_obs.iter_mut().for_each(|x| *x = *x * 0.5 + 1.0);
+    for _ in 0..2 {
+        let (ra, ma) = run(&mut a, &shifted, 8);
+        let (rb, mb) = run(&mut b, &shifted, 8);
+        assert_eq!(ra, rb);
+        assert_eq!(ma, mb);
+    }
+    // A damaged file is an error that names it, and leaves the set as it was.
+    let file = dir.join(limbic_rewards::set::STATE_FILE);
+    let mut bytes = std::fs::read(&file).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&file, &bytes).unwrap();
+    let error = b.load(&dir).unwrap_err().to_string();
+    assert!(error.contains("rewards.bin"), "{error}");
+    assert_eq!(b.updates(), 3);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_specs_say_what_exists() {
+    let registry = registry();
+    let build = |json: serde_json::Value| {
+        let specs: Vec<RewardSpec> = serde_json::from_value(json).map_err(|e| e.to_string())?;
+        RewardSet::new(&registry, &specs, &context(1)).map(|_| ()).map_err(|e| e.to_string())
+    };
+    let error = build(serde_json::json!([{"name": "rnd"}])).unwrap_err();
+    assert!(error.contains("unknown signal `rnd`") && error.contains("counts") && error.contains("probe_b"), "{error}");
+    let error = build(serde_json::json!([{"name": "counts", "params": {"bets": 1}}])).unwrap_err();
+    assert!(error.contains("bets") && error.contains("beta"), "{error}");
+    let error = build(serde_json::json!([{"name": "counts", "wieght": 1}])).unwrap_err();
+    assert!(error.contains("wieght") && error.contains("weight"), "{error}");
+    let error = build(serde_json::json!([{"name": "probe_cfg", "keys": ["z"]}])).unwrap_err();
+    assert!(error.contains("`z`") && error.contains("a, b, c"), "{error}");
+    let error = build(serde_json::json!([{"name": "probe_cfg", "keys": ["m"]}])).unwrap_err();
+    assert!(error.contains("`m`"), "a Text key has no flat part: {error}");
+    let error = build(serde_json::json!([{"name": "counts"}, {"name": "counts"}])).unwrap_err();
+    assert!(error.contains("label"), "{error}");
+    let error = build(serde_json::json!([{"name": "p", "product": [{"name": "counts", "weight": 2}]}])).unwrap_err();
+    assert!(error.contains("top-level"), "{error}");
+    let error = build(serde_json::json!([{"name": "extrinsic", "stream": "own"}])).unwrap_err();
+    assert!(error.contains("stream 0"), "{error}");
+    assert!(RewardSpec::shorthand("rnd:x").is_err());
+    assert_eq!(RewardSpec::shorthand("counts:0.005").unwrap().weight, Some(0.005));
+}
+
+#[test]
+fn nan_bonuses_stop_training_naming_the_signal_and_update() {
+    let specs = [spec(serde_json::json!({"name": "probe_cfg", "normalization": "none"}))];
+    let mut set = RewardSet::new(&registry(), &specs, &context(1)).unwrap();
+    let mut batch = Batch::new(2, 1);
+    run(&mut set, &batch, 0);
+    batch.next_obs[6] = f32::NAN;
+    let mut out = vec![0.0; 2];
+    let error = set.rewards(&batch.view(), 0, &mut out).unwrap_err().to_string();
+    assert!(error.contains("update 2") && error.contains("reward/probe_cfg/raw"), "{error}");
+}

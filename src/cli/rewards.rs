@@ -1,0 +1,46 @@
+//! `limbic rewards`: the registered reward signals, their parameters and defaults.
+
+use anyhow::Result;
+use limbic_rewards::Registry;
+use serde_json::json;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Print one JSON object per signal instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let registry = Registry::builtins();
+    for entry in registry.entries() {
+        let defaults = (entry.defaults)();
+        if args.json {
+            let params: serde_json::Map<_, _> =
+                entry.params.iter().map(|(name, doc)| (name.to_string(), json!(doc))).collect();
+            println!(
+                "{}",
+                json!({"name": entry.name, "summary": entry.summary, "params": params, "defaults": defaults})
+            );
+            continue;
+        }
+        println!("{}: {}", entry.name, entry.summary);
+        for (name, doc) in entry.params {
+            let default = defaults.get(name).map_or_else(|| "-".to_string(), |v| v.to_string());
+            println!("    {name} = {default}  {doc}");
+        }
+    }
+    if !args.json {
+        println!(
+            "\n{} signals. Attach with `limbic train --reward NAME[:WEIGHT]`, or a config's `rewards` list:\n\
+             [{{\"name\": \"counts\", \"weight\": 0.005, \"params\": {{\"memory\": \"episodic\"}},\n  \
+             \"schedule\": {{\"kind\": \"linear\", \"from\": 1, \"to\": 0, \"start\": 0, \"end\": 500000}}}}]\n\
+             Per signal: weight, params, schedule (constant, linear, exponential, step, piecewise, phases),\n\
+             normalization (rms, std, minmax, none), obs_norm, gamma, stream (extrinsic, own),\n\
+             advantage_coef, keys, offset, clip, label; combinations: {{\"name\": ..., \"product\": [specs]}}\n\
+             or \"sum\". `extrinsic` (weight 1) is added unless listed.",
+            registry.entries().len()
+        );
+    }
+    Ok(())
+}
