@@ -175,6 +175,8 @@ def sb3_off_policy(params: dict, algo: str) -> tuple[dict, dict]:
                     "exploration_final_eps", "max_grad_norm"],
             "sac": ["ent_coef", "target_update_interval", "target_entropy", "use_sde"]}[algo]
     kwargs = pop_all(p, common + only)
+    if p.pop("anneal_lr", False):
+        kwargs["learning_rate"] = linear(kwargs["learning_rate"])
     if "n_step" in p:
         kwargs["n_steps"] = p.pop("n_step")
     if p.pop("double_q", False):
