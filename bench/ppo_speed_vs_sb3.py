@@ -49,12 +49,6 @@ from pathlib import Path
 EVAL_SEED_OFFSET = 1_000_000
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LIMBIC = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release" / "limbic"
-# Keeps glibc from returning freed memory to the OS between minibatches (see agents/src/lib.rs).
-MALLOC_TUNED = {
-    "MALLOC_TRIM_THRESHOLD_": "268435456",
-    "MALLOC_MMAP_THRESHOLD_": "268435456",
-    "MALLOC_TOP_PAD_": "67108864",
-}
 
 
 class Unsupported(Exception):
@@ -79,8 +73,6 @@ def run_limbic(limbic: Path, args, seed: int, out: Path) -> dict:
     env.pop("RAYON_NUM_THREADS", None)
     if args.threads == "1":
         env["RAYON_NUM_THREADS"] = "1"
-    if args.malloc_tuned:
-        env.update(MALLOC_TUNED)
     cmd = [
         str(limbic), "train", "--env", args.env, "--algo", args.algo, "--steps", str(args.steps),
         "--seed", str(seed), "--out", str(out), "--quiet",
@@ -175,6 +167,8 @@ def sb3_off_policy(params: dict, algo: str) -> tuple[dict, dict]:
                     "exploration_final_eps", "max_grad_norm"],
             "sac": ["ent_coef", "target_update_interval", "target_entropy", "use_sde"]}[algo]
     kwargs = pop_all(p, common + only)
+    if p.pop("anneal_lr", False):
+        kwargs["learning_rate"] = linear(kwargs["learning_rate"])
     if "n_step" in p:
         kwargs["n_steps"] = p.pop("n_step")
     if p.pop("double_q", False):
@@ -342,7 +336,6 @@ def main() -> int:
     parser.add_argument("--threshold", type=float, default=475.0)
     parser.add_argument("--threads", choices=["1", "default"], default="1")
     parser.add_argument("--only", choices=["limbic", "sb3"], help="run one side only")
-    parser.add_argument("--malloc-tuned", action="store_true", help="run limbic with " + " ".join(MALLOC_TUNED))
     parser.add_argument("--limbic", type=Path, default=DEFAULT_LIMBIC)
     parser.add_argument("--json", type=Path, help="write every run's figures here")
     args = parser.parse_args()

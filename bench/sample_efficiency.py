@@ -23,12 +23,10 @@ import argparse
 import json
 import os
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
 import time
-import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,10 +34,12 @@ DEFAULT_LIMBIC = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "re
 
 # (env, algo, env-step budget, target mean return) from the issue. The issue names no algorithm
 # for Acrobot and MountainCarContinuous and no budget for the latter: PPO and DQN on Acrobot;
-# SAC (rl-zoo's 50k steps) and PPO (its preset's budget) on MountainCarContinuous.
+# SAC (rl-zoo's 50k steps) and PPO (its preset's budget) on MountainCarContinuous. A budget of
+# None is the preset's own: DQN on CartPole runs rl-zoo's 50k steps (within the issue's 100k),
+# because its exploration schedule is a fraction of the run and its values were tuned for 50k.
 ROWS = [
     ("CartPole-v1", "ppo", 100_000, 475.0),
-    ("CartPole-v1", "dqn", 100_000, 475.0),
+    ("CartPole-v1", "dqn", None, 475.0),
     ("Acrobot-v1", "ppo", 200_000, -100.0),
     ("Acrobot-v1", "dqn", 200_000, -100.0),
     ("Pendulum-v1", "sac", 30_000, -200.0),
@@ -94,31 +94,6 @@ def draw(limbic: Path, dirs: list[str], png: Path) -> None:
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         print(f"  (no figure: {done.stderr.strip()})", file=sys.stderr)
-        return
-    recompress_png(png)
-
-
-def recompress_png(path: Path) -> None:
-    """Rewrites a PNG's image data at zlib level 9: limbic's encoder favours speed, and its plots
-    shrink about tenfold (the pixels stay the same)."""
-    data = path.read_bytes()
-    pos, chunks, idat = 8, [], b""
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
-        pos += 12 + length
-        if kind == b"IDAT":
-            if not idat:
-                chunks.append((b"IDAT", None))
-            idat += body
-        else:
-            chunks.append((kind, body))
-    packed = zlib.compress(zlib.decompress(idat), 9)
-    out = bytearray(data[:8])
-    for kind, body in chunks:
-        body = packed if body is None else body
-        out += struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-    path.write_bytes(bytes(out))
 
 
 def fmt(x: float, target: float) -> str:

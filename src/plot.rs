@@ -4,7 +4,7 @@
 //! fonts needed; licence in `assets/fonts/`), and encoded by the environment layer's PNG writer.
 
 use anyhow::{anyhow, Result};
-use limbic_environments::render::encode_png;
+use limbic_environments::render::{encode_png_with, PngCompression};
 use limbic_environments::Frame;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
@@ -60,7 +60,24 @@ pub fn learning_curve(lines: &[Map<String, Json>], title: &str) -> Result<Vec<u8
 /// A group of runs (e.g. seeds of one algorithm on one env) and the curve of each.
 pub struct Group {
     pub label: String,
+    /// The env id the runs trained on (named in the plot's title).
+    pub env: String,
     pub runs: Vec<Vec<(f64, f64)>>,
+}
+
+/// "`metric` on ENV" with each distinct env of the groups, in order of appearance.
+pub fn compare_title(groups: &[Group], metric: &str) -> String {
+    let mut envs: Vec<&str> = Vec::new();
+    for group in groups {
+        if !envs.contains(&group.env.as_str()) {
+            envs.push(&group.env);
+        }
+    }
+    if envs.is_empty() {
+        format!("{metric} over env steps")
+    } else {
+        format!("{metric} on {}", envs.join(", "))
+    }
 }
 
 /// Several groups in one plot: each group's mean over its runs as a line, and the min-max spread
@@ -69,7 +86,7 @@ pub struct Group {
 pub fn compare(groups: &[Group], metric: &str) -> Result<Vec<u8>> {
     let summaries: Vec<Vec<(f64, f64, f64, f64)>> = groups.iter().map(|g| spread(&g.runs)).collect();
     let all: Vec<(f64, f64)> = summaries.iter().flatten().flat_map(|&(x, _, lo, hi)| [(x, lo), (x, hi)]).collect();
-    draw(&format!("{metric} over env steps"), metric, all.iter(), |chart| {
+    draw(&compare_title(groups, metric), metric, all.iter(), |chart| {
         for (i, (group, summary)) in groups.iter().zip(&summaries).enumerate() {
             let colour = PALETTE[i % PALETTE.len()];
             let band = summary.iter().map(|p| (p.0, p.2)).chain(summary.iter().rev().map(|p| (p.0, p.3)));
@@ -150,7 +167,7 @@ fn render(size: (u32, u32), paint: impl FnOnce(&Area) -> Result<()>) -> Result<V
         paint(&root)?;
         root.present().map_err(plot_error)?;
     }
-    Ok(encode_png(&Frame { width: width as usize, height: height as usize, pixels })?)
+    Ok(encode_png_with(&Frame { width: width as usize, height: height as usize, pixels }, PngCompression::Best)?)
 }
 
 type Area<'b> = DrawingArea<BitMapBackend<'b>, plotters::coord::Shift>;
@@ -304,6 +321,16 @@ mod tests {
         let long: Vec<(f64, f64)> = (0..1000).map(|i| (i as f64, 1.0)).collect();
         let s = spread(&[long]);
         assert_eq!((s.len(), s[0].0, s[MAX_POINTS - 1].0), (MAX_POINTS, 0.0, 999.0));
+    }
+
+    #[test]
+    fn compare_titles_name_the_envs() {
+        let group = |algo: &str, env: &str| Group { label: format!("{algo} on {env}"), env: env.into(), runs: vec![] };
+        let one_env = [group("ppo", "CartPole-v1"), group("dqn", "CartPole-v1")];
+        assert_eq!(compare_title(&one_env, "eval/mean_return"), "eval/mean_return on CartPole-v1");
+        let two_envs = [group("ppo", "CartPole-v1"), group("ppo", "Acrobot-v1"), group("dqn", "CartPole-v1")];
+        assert_eq!(compare_title(&two_envs, "return_mean_100"), "return_mean_100 on CartPole-v1, Acrobot-v1");
+        assert_eq!(compare_title(&[], "loss"), "loss over env steps");
     }
 
     #[test]

@@ -44,8 +44,11 @@ use std::path::Path;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DqnConfig {
-    /// Adam's step size (constant). SB3: 1e-4.
+    /// Adam's step size (the initial one when `anneal_lr`). SB3: 1e-4.
     pub learning_rate: f64,
+    /// Anneal the learning rate linearly to 0 over the run's total env steps (rl-zoo's
+    /// `lin_<lr>`; SB3 takes it as a schedule). Constant when false.
+    pub anneal_lr: bool,
     /// Transitions the replay buffer keeps. SB3: 1_000_000.
     pub buffer_size: usize,
     /// Env steps (all sub-envs together) of uniformly random actions before learning starts.
@@ -85,6 +88,7 @@ impl Default for DqnConfig {
     fn default() -> Self {
         DqnConfig {
             learning_rate: 1e-4,
+            anneal_lr: false,
             buffer_size: 1_000_000,
             learning_starts: 100,
             batch_size: 32,
@@ -153,6 +157,13 @@ impl DqnConfig {
             return Err(invalid("net_arch", "a layer of width 0"));
         }
         Ok(())
+    }
+
+    /// The learning rate after `num_timesteps` of `total_timesteps` env steps: constant, or with
+    /// `anneal_lr` falling linearly from `learning_rate` to 0 at the end of the run.
+    pub fn learning_rate_at(&self, num_timesteps: u64, total_timesteps: u64) -> f64 {
+        let remaining = 1.0 - num_timesteps as f64 / total_timesteps.max(1) as f64;
+        self.learning_rate * if self.anneal_lr { remaining.max(0.0) } else { 1.0 }
     }
 
     /// Epsilon after `num_timesteps` of `total_timesteps` env steps: linear from the initial to
@@ -341,6 +352,12 @@ impl Dqn {
         self.sqil_demos.as_ref()
     }
 
+    /// The learning rate at the current step count (SB3 sets it from the progress after the
+    /// collection that precedes a round of gradient steps).
+    pub fn learning_rate(&self) -> f64 {
+        self.config.learning_rate_at(self.counters.num_timesteps, self.total_timesteps)
+    }
+
     /// Epsilon at the current step count.
     pub fn epsilon(&self) -> f64 {
         self.config.epsilon(self.counters.num_timesteps, self.total_timesteps)
@@ -369,7 +386,7 @@ impl Dqn {
     }
 
     /// One gradient step on a sampled batch; adds its diagnostics to `means`.
-    fn gradient_step(&mut self, means: &mut Means) -> Result<()> {
+    fn gradient_step(&mut self, learning_rate: f64, means: &mut Means) -> Result<()> {
         let update = self.counters.updates;
         let layout = match &self.sqil_demos {
             Some(demos) => crate::imitation::sqil::sample_batch(
@@ -403,7 +420,7 @@ impl Dqn {
         let mut grads = GradientsParams::from_grads(loss.backward(), &self.q);
         let grad_norm = clip_grad_norm(&mut grads, &self.q, self.config.max_grad_norm)?;
         check_finite(grad_norm, "grad_norm", update)?;
-        self.q = self.optimizer.step(self.config.learning_rate, self.q.clone(), grads);
+        self.q = self.optimizer.step(learning_rate, self.q.clone(), grads);
         self.counters.gradient_steps += 1;
 
         means.add("loss/q", loss_value);
@@ -451,9 +468,10 @@ impl Algorithm for Dqn {
         // 2. Learn, once past `learning_starts`.
         let collected = self.config.train_freq * n;
         let mut means = Means::default();
-        if self.counters.num_timesteps > self.config.learning_starts && !self.buffer.is_empty() {
+        let learning_rate = self.learning_rate();
+        if self.counters.num_timesteps > self.config.learning_starts && !self.buffer.is_empty() && learning_rate > 0.0 {
             for _ in 0..gradient_steps(self.config.gradient_steps, collected) {
-                self.gradient_step(&mut means)?;
+                self.gradient_step(learning_rate, &mut means)?;
             }
             check_finite(parameter_magnitude(&self.q)?, "parameters of the Q-network", self.counters.updates)?;
         }
@@ -464,7 +482,7 @@ impl Algorithm for Dqn {
             metrics.extend(shaping.take_metrics());
         }
         metrics.insert("epsilon".into(), self.epsilon());
-        metrics.insert("learning_rate".into(), self.config.learning_rate);
+        metrics.insert("learning_rate".into(), learning_rate);
         Ok(Update { env_steps: collected, metrics })
     }
 
@@ -561,6 +579,18 @@ mod tests {
         assert!((zoo.epsilon(4_000, 50_000) - 0.52).abs() < 1e-12, "{}", zoo.epsilon(4_000, 50_000));
         let instant = DqnConfig { exploration_fraction: 0.0, ..DqnConfig::default() };
         assert_eq!(instant.epsilon(0, 1000), 0.05);
+    }
+
+    #[test]
+    fn learning_rate_is_constant_or_annealed_to_zero() {
+        let constant = DqnConfig { learning_rate: 2e-3, ..DqnConfig::default() };
+        assert_eq!(constant.learning_rate_at(0, 1000), 2e-3);
+        assert_eq!(constant.learning_rate_at(1000, 1000), 2e-3);
+        let annealed = DqnConfig { anneal_lr: true, ..constant };
+        assert_eq!(annealed.learning_rate_at(0, 1000), 2e-3);
+        assert!((annealed.learning_rate_at(250, 1000) - 1.5e-3).abs() < 1e-15);
+        assert_eq!(annealed.learning_rate_at(1000, 1000), 0.0);
+        assert_eq!(annealed.learning_rate_at(1200, 1000), 0.0, "past the budget (an extended run) it stays 0");
     }
 
     #[test]

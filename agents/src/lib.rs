@@ -24,9 +24,10 @@
 //! `RAYON_NUM_THREADS=1` makes a run single-threaded (and was as fast or faster for these
 //! small networks on 2 cores). A config and a seed then fix a run exactly; runs with the same
 //! thread count also repeat exactly. glibc's allocator gives freed memory back to the OS and
-//! faults it in again on the next minibatch; `MALLOC_TRIM_THRESHOLD_=268435456
-//! MALLOC_MMAP_THRESHOLD_=268435456 MALLOC_TOP_PAD_=67108864` (or another global allocator in
-//! the binary) avoids that and was ~25% faster for PPO on CartPole.
+//! faults it in again on the next minibatch. The `limbic` binary therefore uses mimalloc as its
+//! global allocator (about 20% more PPO steps per CPU second on CartPole, BENCHMARKS.md); other
+//! programs that link this crate can do the same, or run with `MALLOC_TRIM_THRESHOLD_=268435456
+//! MALLOC_MMAP_THRESHOLD_=268435456 MALLOC_TOP_PAD_=67108864`.
 
 pub mod algorithm;
 pub mod checkpoint;

@@ -32,7 +32,7 @@ pub fn run(args: Args) -> Result<()> {
         let label = format!("{} on {}", config.algo, config.env);
         match groups.iter_mut().find(|g| g.label == label) {
             Some(group) => group.runs.push(curve),
-            None => groups.push(Group { label, runs: vec![curve] }),
+            None => groups.push(Group { label, env: config.env.clone(), runs: vec![curve] }),
         }
     }
     write_atomically(&args.out, &compare(&groups, &args.metric)?)?;

@@ -27,14 +27,33 @@ pub fn save_png(frame: &Frame, path: &Path) -> Result<()> {
     write_atomically(path, &encode_png(frame)?)
 }
 
-/// Encodes one frame as PNG bytes.
+/// How hard [`encode_png_with`] compresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PngCompression {
+    /// About a millisecond for a 960x600 picture: for frames exported in bulk.
+    Fast,
+    /// zlib level 9 without row filters: a tenth of `Fast`'s size for plots (large flat areas,
+    /// where filters only add noise), at about 60 ms for a 960x600 picture.
+    Best,
+}
+
+/// Encodes one frame as PNG bytes, fast (see [`PngCompression::Fast`]).
 pub fn encode_png(frame: &Frame) -> Result<Vec<u8>> {
+    encode_png_with(frame, PngCompression::Fast)
+}
+
+/// Encodes one frame as PNG bytes with the given compression.
+pub fn encode_png_with(frame: &Frame, compression: PngCompression) -> Result<Vec<u8>> {
     check_frame(frame)?;
     let mut bytes = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut bytes, frame.width as u32, frame.height as u32);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
+        if compression == PngCompression::Best {
+            enc.set_compression(png::Compression::Best);
+            enc.set_filter(png::FilterType::NoFilter);
+        }
         let mut w = enc.write_header().map_err(|e| EnvError::Io(e.to_string()))?;
         w.write_image_data(&frame.pixels).map_err(|e| EnvError::Io(e.to_string()))?;
     }
@@ -305,6 +324,29 @@ mod tests {
         let broken = Frame { width: 4, height: 4, pixels: vec![0; 5] };
         assert!(encode_gif(&[broken], 30).is_err());
         assert!(encode_gif(&[Frame::filled(70_000, 1, [0, 0, 0])], 30).is_err());
+    }
+
+    fn decode_png(bytes: &[u8]) -> Frame {
+        let mut reader = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().expect("a valid PNG");
+        let mut buf = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut buf).expect("a valid frame");
+        assert_eq!(info.color_type, png::ColorType::Rgb);
+        buf.truncate(info.buffer_size());
+        Frame { width: info.width as usize, height: info.height as usize, pixels: buf }
+    }
+
+    #[test]
+    fn png_compressions_keep_the_pixels_and_best_is_smaller() {
+        // A plot-like picture: white, with a few flat shapes.
+        let frame = classic::cartpole(&[0.5, 0.0, 0.1, 0.0]);
+        let fast = encode_png_with(&frame, PngCompression::Fast).unwrap();
+        let best = encode_png_with(&frame, PngCompression::Best).unwrap();
+        assert_eq!(encode_png(&frame).unwrap(), fast);
+        assert_eq!(decode_png(&fast), frame);
+        assert_eq!(decode_png(&best), frame);
+        assert!(best.len() < fast.len(), "best {} bytes, fast {}", best.len(), fast.len());
+        let broken = Frame { width: 2, height: 2, pixels: vec![0; 3] };
+        assert!(encode_png_with(&broken, PngCompression::Best).is_err());
     }
 
     #[test]

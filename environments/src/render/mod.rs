@@ -6,7 +6,9 @@ pub mod classic;
 mod export;
 
 pub use canvas::Rgb;
-pub use export::{encode_gif, encode_png, save_frames, save_gif, save_png, write_atomically};
+pub use export::{
+    encode_gif, encode_png, encode_png_with, save_frames, save_gif, save_png, write_atomically, PngCompression,
+};
 
 /// An RGB picture, row-major, 3 bytes per pixel (Gymnasium's `rgb_array`, shape `[H, W, 3]`).
 #[derive(Clone, Debug, PartialEq, Eq)]
