@@ -11,7 +11,8 @@ with `limbic compare` (mean over seeds, min-max shaded). Standard library only.
 
 A run is `none` (the env's reward only) or one or more `NAME[:WEIGHT]` joined by `+`, each
 passed as a `--reward` flag. Finished runs (with an eval.json) are reused, so an interrupted
-comparison continues where it stopped.
+comparison continues where it stopped. `LIMBIC_BIN=path` uses that binary instead of building
+one (so rebuilding the tree during a long comparison cannot change it halfway).
 """
 import argparse
 import concurrent.futures as futures
@@ -27,6 +28,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 def binary():
+    if os.environ.get("LIMBIC_BIN"):
+        return pathlib.Path(os.environ["LIMBIC_BIN"])
     target = os.environ.get("CARGO_TARGET_DIR", str(pathlib.Path.home() / ".cache/limbic-target"))
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True,
                    env={**os.environ, "CARGO_TARGET_DIR": target})
