@@ -3,6 +3,7 @@
 mod bench;
 mod compare;
 mod demo;
+mod demos;
 mod envs;
 mod eval;
 mod play;
@@ -43,6 +44,8 @@ enum Command {
     Eval(eval::Args),
     /// Plot several runs together: mean and spread across seeds, per algorithm and env.
     Compare(compare::Args),
+    /// Demonstrations in Minari's dataset layout: `record`, `info`, `dump`.
+    Demos(demos::Args),
     /// Play a MiniGrid environment from the keyboard (arrows, p, d, t, enter, r, q).
     Play(play::Args),
 }
@@ -58,6 +61,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Eval(args)) => eval::run(args),
         Some(Command::Compare(args)) => compare::run(args),
         Some(Command::Play(args)) => play::run(args),
+        Some(Command::Demos(args)) => demos::run(args),
     }
 }
 
