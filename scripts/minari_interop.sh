@@ -5,7 +5,7 @@
 #   2. Python Minari writes datasets (arrow backend) -> `limbic demos info` / `dump` read them and
 #      the fields equal what Python wrote.
 # Makes its own venv (pinned minari) under ${LIMBIC_CACHE:-~/.cache/limbic}; needs python3 and
-# network access the first time. Usage: scripts/minari_interop.sh
+# network access the first time. Usage: scripts/minari_interop.sh  (LIMBIC_BIN=path skips the build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MINARI_VERSION=0.5.4
@@ -18,8 +18,13 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import minari, pyarro
 fi
 PY="$VENV/bin/python"
 echo "== python: $("$PY" -c 'import minari, pyarrow, gymnasium; print("minari", minari.__version__, "pyarrow", pyarrow.__version__, "gymnasium", gymnasium.__version__)')"
-cargo build --release --quiet
-LIMBIC="${CARGO_TARGET_DIR:-target}/release/limbic"
+# LIMBIC_BIN: a limbic binary to use instead of building one.
+if [ -n "${LIMBIC_BIN:-}" ]; then
+  LIMBIC="$LIMBIC_BIN"
+else
+  cargo build --release --quiet
+  LIMBIC="${CARGO_TARGET_DIR:-target}/release/limbic"
+fi
 ROOT="$(mktemp -d)"
 trap 'rm -rf "$ROOT"' EXIT
 export MINARI_DATASETS_PATH="$ROOT"

@@ -111,7 +111,9 @@ impl<'a> Actor<'a> {
 /// Drops the Text parts of a Dict observation (the flat row has none).
 fn without_text(value: &Value) -> Value {
     match value {
-        Value::Dict(items) => Value::Dict(items.iter().filter(|(_, v)| !matches!(v, Value::Text(_))).cloned().collect()),
+        Value::Dict(items) => {
+            Value::Dict(items.iter().filter(|(_, v)| !matches!(v, Value::Text(_))).cloned().collect())
+        }
         other => other.clone(),
     }
 }

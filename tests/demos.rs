@@ -88,8 +88,26 @@ fn a_trained_runs_policy_records_demonstrations() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
     let run_s = run.to_str().unwrap();
-    ok(&["train", "--env", "CartPole-v1", "--algo", "random", "--steps", "200", "--num-envs", "2", "--out", run_s,
-        "--quiet", "--set", "params.n_steps=20", "--set", "eval_every=100", "--set", "eval_episodes=2"]);
+    ok(&[
+        "train",
+        "--env",
+        "CartPole-v1",
+        "--algo",
+        "random",
+        "--steps",
+        "200",
+        "--num-envs",
+        "2",
+        "--out",
+        run_s,
+        "--quiet",
+        "--set",
+        "params.n_steps=20",
+        "--set",
+        "eval_every=100",
+        "--set",
+        "eval_episodes=2",
+    ]);
     let out = tmp.path().join("demos");
     assert!(record("CartPole-v1", run_s, "2", &out, &[]).status.success());
     let info = info_json(&out);

@@ -52,7 +52,10 @@ pub fn has_image_space(space: &Space) -> bool {
 pub fn encode(space: &Space, values: &[&Value], pad: usize) -> ColumnResult<ArrayRef> {
     Ok(match space {
         Space::Discrete { .. } => {
-            let ints = values.iter().map(|v| v.as_int().ok_or_else(|| mismatch(space, v))).collect::<ColumnResult<Vec<_>>>()?;
+            let ints = values
+                .iter()
+                .map(|v| v.as_int().ok_or_else(|| mismatch(space, v)))
+                .collect::<ColumnResult<Vec<_>>>()?;
             Arc::new(Int64Array::from_iter_values(ints.into_iter().chain(std::iter::repeat_n(0, pad))))
         }
         Space::Box(b) => fixed_list(b.dtype, b.low.len(), space, values, pad)?,

@@ -69,7 +69,11 @@ impl Episode {
         let bad = |message: String| Err(DatasetError::BadEpisode { episode: self.id, message });
         let steps = self.actions.len();
         if self.observations.len() != steps + 1 {
-            return bad(format!("{} observations for {steps} actions; expected {}", self.observations.len(), steps + 1));
+            return bad(format!(
+                "{} observations for {steps} actions; expected {}",
+                self.observations.len(),
+                steps + 1
+            ));
         }
         if [self.rewards.len(), self.terminations.len(), self.truncations.len()] != [steps; 3] {
             return bad(format!(
@@ -113,7 +117,9 @@ impl Episode {
                 let mut values = Vec::with_capacity(self.actions.len() * dim);
                 for a in &self.actions {
                     let nums = a.to_f64_vec().filter(|n| n.len() == dim);
-                    values.extend(nums.ok_or_else(|| err(format!("action {a} is not a {dim}-vector")))?.iter().map(|&x| x as f32));
+                    values.extend(
+                        nums.ok_or_else(|| err(format!("action {a} is not a {dim}-vector")))?.iter().map(|&x| x as f32),
+                    );
                 }
                 Actions::Continuous { dim, values }
             }
@@ -193,7 +199,11 @@ pub fn flat_observation_space(space: &Space) -> Space {
 fn without_text(value: &Value) -> Value {
     match value {
         Value::Dict(items) => Value::Dict(
-            items.iter().filter(|(_, v)| !matches!(v, Value::Text(_))).map(|(k, v)| (k.clone(), without_text(v))).collect(),
+            items
+                .iter()
+                .filter(|(_, v)| !matches!(v, Value::Text(_)))
+                .map(|(k, v)| (k.clone(), without_text(v)))
+                .collect(),
         ),
         other => other.clone(),
     }

@@ -72,7 +72,12 @@ impl Dataset {
         let fail = |e: limbic_environments::EnvError| DatasetError::Unsupported(e.to_string());
         let env = limbic_environments::make(env_id, &Default::default()).map_err(fail)?;
         let spec = limbic_environments::registry::spec(env_id).map_err(fail)?;
-        Ok(Dataset::new(dataset_id, env.observation_space().clone(), env.action_space().clone(), Some(env_spec_json(&spec))))
+        Ok(Dataset::new(
+            dataset_id,
+            env.observation_space().clone(),
+            env.action_space().clone(),
+            Some(env_spec_json(&spec)),
+        ))
     }
 
     /// Appends an episode after checking it fits the spaces; its id becomes its index.

@@ -108,7 +108,8 @@ impl Metadata {
         let Json::Object(mut map) = json else { return Err(bad("expected a JSON object".into())) };
         let mut take = |key: &str| map.remove(key);
         let space = |v: Option<Json>, key: &str| -> Result<Space> {
-            let text = v.as_ref().and_then(Json::as_str).ok_or_else(|| bad(format!("`{key}` missing (limbic needs it)")))?;
+            let text =
+                v.as_ref().and_then(Json::as_str).ok_or_else(|| bad(format!("`{key}` missing (limbic needs it)")))?;
             Space::from_json_str(text).map_err(|e| bad(format!("`{key}`: {e}")))
         };
         let count = |v: Option<Json>, key: &str| -> Result<usize> {
@@ -125,12 +126,14 @@ impl Metadata {
         };
         let total_episodes = count(take("total_episodes"), "total_episodes")?;
         let total_steps = count(take("total_steps"), "total_steps")?;
-        let data_format = take("data_format").and_then(|v| v.as_str().map(String::from)).unwrap_or_else(|| "hdf5".into());
+        let data_format =
+            take("data_format").and_then(|v| v.as_str().map(String::from)).unwrap_or_else(|| "hdf5".into());
         let jpeg_encoding = take("jpeg_encoding").and_then(|v| v.as_bool()).unwrap_or(true);
         let score = |v: Option<Json>| v.and_then(|v| v.as_f64());
         let ref_min_score = score(take("ref_min_score"));
         let ref_max_score = score(take("ref_max_score"));
-        let num_episodes_average_score = take("num_episodes_average_score").and_then(|v| v.as_u64()).map(|n| n as usize);
+        let num_episodes_average_score =
+            take("num_episodes_average_score").and_then(|v| v.as_u64()).map(|n| n as usize);
         let algorithm_name = take("algorithm_name").and_then(|v| v.as_str().map(String::from));
         let minari_version = take("minari_version").and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
         let dataset_id = take("dataset_id").and_then(|v| v.as_str().map(String::from)).unwrap_or_default();

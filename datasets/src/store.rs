@@ -179,13 +179,16 @@ pub fn read_metadata(path: &Path) -> Result<Metadata> {
 pub fn read(path: &Path) -> Result<(Metadata, Vec<Episode>)> {
     let metadata = read_metadata(path)?;
     let data = data_dir(path)?;
-    let episodes = (0..metadata.total_episodes as u64)
-        .map(|id| read_episode(&data, &metadata, id))
-        .collect::<Result<Vec<_>>>()?;
+    let episodes =
+        (0..metadata.total_episodes as u64).map(|id| read_episode(&data, &metadata, id)).collect::<Result<Vec<_>>>()?;
     let steps: usize = episodes.iter().map(Episode::len).sum();
     if steps != metadata.total_steps {
         let file = data.join(METADATA_FILE);
-        return Err(corrupt(&file, None, format!("says total_steps = {}, the episodes hold {steps}", metadata.total_steps)));
+        return Err(corrupt(
+            &file,
+            None,
+            format!("says total_steps = {}, the episodes hold {steps}", metadata.total_steps),
+        ));
     }
     Ok((metadata, episodes))
 }
@@ -193,7 +196,8 @@ pub fn read(path: &Path) -> Result<(Metadata, Vec<Episode>)> {
 fn read_episode(data: &Path, metadata: &Metadata, id: u64) -> Result<Episode> {
     let dir = data.join(id.to_string());
     if !dir.is_dir() {
-        let message = format!("the episode folder is missing (metadata.json lists {} episodes)", metadata.total_episodes);
+        let message =
+            format!("the episode folder is missing (metadata.json lists {} episodes)", metadata.total_episodes);
         return Err(corrupt(&dir, Some(id), message));
     }
     let meta_file = dir.join(METADATA_FILE);
@@ -225,7 +229,8 @@ fn read_episode(data: &Path, metadata: &Metadata, id: u64) -> Result<Episode> {
         .map_err(|e| corrupt(first, Some(id), format!("record batches do not fit together: {e}")))?;
     let bad = |m: String| corrupt(first, Some(id), m);
     let rows = batch.num_rows();
-    let steps = rows.checked_sub(1).ok_or_else(|| bad("the episode has no rows (not even the reset observation)".into()))?;
+    let steps =
+        rows.checked_sub(1).ok_or_else(|| bad("the episode has no rows (not even the reset observation)".into()))?;
     if let Some(listed) = meta.get("total_steps").and_then(Json::as_u64) {
         if listed as usize != steps {
             return Err(bad(format!("{rows} rows hold {steps} steps, but metadata.json says total_steps = {listed}")));

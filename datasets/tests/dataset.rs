@@ -62,12 +62,18 @@ fn round_trip_keeps_every_field() {
         let back = Dataset::read(&path).unwrap();
         assert_eq!(back.episodes, dataset.episodes, "{env_id}");
         let (a, b) = (&back.metadata, &dataset.metadata);
-        assert_eq!((&a.observation_space, &a.action_space, &a.env_spec), (&b.observation_space, &b.action_space, &b.env_spec));
+        assert_eq!(
+            (&a.observation_space, &a.action_space, &a.env_spec),
+            (&b.observation_space, &b.action_space, &b.env_spec)
+        );
         assert_eq!((a.total_episodes, a.total_steps), (n as usize, dataset.episodes.iter().map(Episode::len).sum()));
         assert_eq!((a.ref_min_score, a.ref_max_score, a.env_id()), (Some(-1.5), Some(2.25), Some(env_id)));
         assert_eq!((a.data_format.as_str(), a.jpeg_encoding), ("arrow", false));
         // The ids come from their position, the seeds are kept.
-        assert_eq!(back.episodes.iter().map(|e| (e.id, e.seed)).collect::<Vec<_>>(), (0..n).map(|i| (i, Some(i))).collect::<Vec<_>>());
+        assert_eq!(
+            back.episodes.iter().map(|e| (e.id, e.seed)).collect::<Vec<_>>(),
+            (0..n).map(|i| (i, Some(i))).collect::<Vec<_>>()
+        );
     }
 }
 
@@ -93,7 +99,8 @@ fn flat_rows_are_the_envs_flat_observations() {
 /// and replayed in limbic's environment (which must reproduce it exactly).
 fn check_fixture(name: &str, env_id: &str, episodes: usize) {
     let dataset = Dataset::read(&fixture(name)).unwrap();
-    let expected: Vec<Json> = serde_json::from_str(&fs::read_to_string(fixture(name).join("expected.json")).unwrap()).unwrap();
+    let expected: Vec<Json> =
+        serde_json::from_str(&fs::read_to_string(fixture(name).join("expected.json")).unwrap()).unwrap();
     let meta = &dataset.metadata;
     assert_eq!((meta.env_id(), meta.total_episodes, dataset.episodes.len()), (Some(env_id), episodes, episodes));
     assert_eq!(meta.minari_version, "0.5.4");
@@ -110,7 +117,10 @@ fn check_fixture(name: &str, env_id: &str, episodes: usize) {
         for (t, action) in episode.actions.iter().enumerate() {
             let step = env.step(action).unwrap();
             assert_eq!(step.obs, episode.observations[t + 1], "{name} episode {} step {t}", episode.id);
-            assert_eq!((step.reward, step.terminated, step.truncated), (episode.rewards[t], episode.terminations[t], episode.truncations[t]));
+            assert_eq!(
+                (step.reward, step.terminated, step.truncated),
+                (episode.rewards[t], episode.terminations[t], episode.truncations[t])
+            );
         }
     }
 }
@@ -124,7 +134,10 @@ fn minari_written_cartpole_loads() {
 fn minari_written_minigrid_dict_with_mission_loads() {
     check_fixture("minigrid-empty-5x5-v0", "MiniGrid-Empty-5x5-v0", 1);
     let dataset = Dataset::read(&fixture("minigrid-empty-5x5-v0")).unwrap();
-    assert_eq!(dataset.episodes[0].observations[0].get("mission"), Some(&Value::Text("get to the green goal square".into())));
+    assert_eq!(
+        dataset.episodes[0].observations[0].get("mission"),
+        Some(&Value::Text("get to the green goal square".into()))
+    );
 }
 
 /// Writes a 3-episode CartPole dataset and returns (tempdir, dataset path).
@@ -194,7 +207,8 @@ fn bad_metadata_names_the_file() {
     let err = read_error(&path);
     assert!(err.contains("data/metadata.json") && err.contains("not valid JSON"), "{err}");
 
-    let mut json: Json = serde_json::from_str(&fs::read_to_string(fixture("cartpole-v1-v0/data/metadata.json")).unwrap()).unwrap();
+    let mut json: Json =
+        serde_json::from_str(&fs::read_to_string(fixture("cartpole-v1-v0/data/metadata.json")).unwrap()).unwrap();
     json["total_steps"] = Json::from(7);
     let (_dir, path) = written();
     fs::write(path.join("data/metadata.json"), json.to_string()).unwrap();
@@ -235,7 +249,10 @@ fn summary_counts_returns_and_successes() {
     let returns: Vec<f64> = dataset.episodes.iter().map(|e| e.rewards.len() as f64).collect();
     assert_eq!((s.episodes, s.steps, s.successes), (4, returns.iter().sum::<f64>() as usize, None));
     assert_eq!(s.return_mean, returns.iter().sum::<f64>() / 4.0);
-    assert_eq!((s.return_min, s.return_max), (returns.iter().copied().fold(f64::MAX, f64::min), returns.iter().copied().fold(f64::MIN, f64::max)));
+    assert_eq!(
+        (s.return_min, s.return_max),
+        (returns.iter().copied().fold(f64::MAX, f64::min), returns.iter().copied().fold(f64::MIN, f64::max))
+    );
     assert_eq!(dataset.first(2).episodes.len(), 2);
     // A success rate exists for goal tasks: episode 0 made to reach the goal, episode 1 to time out.
     let mut grid = random_dataset("MiniGrid-Empty-5x5-v0", 2);

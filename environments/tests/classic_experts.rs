@@ -39,7 +39,10 @@ fn experts_reproduce_the_reference_table() {
     ];
     for (id, mean, std) in table {
         let (m, s) = expert_returns(id, 100);
-        assert!((m - mean).abs() <= 0.005 && (s - std).abs() <= 0.005, "{id}: {m:.4} ± {s:.4}, expected {mean} ± {std}");
+        assert!(
+            (m - mean).abs() <= 0.005 && (s - std).abs() <= 0.005,
+            "{id}: {m:.4} ± {s:.4}, expected {mean} ± {std}"
+        );
     }
 }
 

@@ -58,6 +58,12 @@ def check(dataset_id, dump_path):
     refs = ""
     if "ref_min_score" in meta:
         refs = f", ref_min_score {meta['ref_min_score']:.3f}, ref_max_score {meta['ref_max_score']:.3f}"
+        if env_id == "CartPole-v1":  # Minari's own measurement, with the same expert rule
+            from minari.utils import get_average_reference_score, RandomPolicy
+            expert = lambda o: int(o[2] + 0.5 * o[3] + 0.01 * o[0] + 0.1 * o[1] > 0)
+            py_min = get_average_reference_score(gym.make(env_id), RandomPolicy(gym.make(env_id)), 100)
+            py_max = get_average_reference_score(gym.make(env_id), expert, 100)
+            refs += f" (minari.utils: {py_min:.3f}, {py_max:.3f})"
     returns = [float(np.sum(e.rewards)) for e in ds.iterate_episodes()]
     recovered = ""
     if ds.env_spec.entry_point is not None:

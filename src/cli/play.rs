@@ -401,7 +401,9 @@ impl DatasetRecorder {
             episode.truncations[last] = true;
         }
         self.dataset.push(episode)?;
-        self.dataset.write(&self.path, true).with_context(|| format!("saving the episodes played to {}", self.path.display()))
+        self.dataset
+            .write(&self.path, true)
+            .with_context(|| format!("saving the episodes played to {}", self.path.display()))
     }
 }
 

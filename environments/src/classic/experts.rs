@@ -15,7 +15,8 @@ use crate::value::Value;
 pub type ClassicExpert = fn(&[f32]) -> Value;
 
 /// The classic-control ids that have an expert.
-pub const EXPERT_IDS: [&str; 5] = ["CartPole-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Acrobot-v1", "Pendulum-v1"];
+pub const EXPERT_IDS: [&str; 5] =
+    ["CartPole-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Acrobot-v1", "Pendulum-v1"];
 
 /// The expert for a classic-control id.
 pub fn expert_for(id: &str) -> Result<ClassicExpert> {
