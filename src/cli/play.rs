@@ -304,7 +304,7 @@ fn obs_json(obs: &Value, view: usize) -> Result<Json> {
 /// Where the episodes played go.
 pub(crate) enum Recorder {
     Lines(LineRecorder),
-    Dataset(DatasetRecorder),
+    Dataset(Box<DatasetRecorder>),
 }
 
 impl Recorder {
@@ -313,7 +313,7 @@ impl Recorder {
         Ok(if path.extension().is_some_and(|e| e == "jsonl") {
             Recorder::Lines(LineRecorder::open(path)?)
         } else {
-            Recorder::Dataset(DatasetRecorder::open(path, env_id)?)
+            Recorder::Dataset(Box::new(DatasetRecorder::open(path, env_id)?))
         })
     }
 
