@@ -7,12 +7,15 @@
 //! - [`config`]: [`config::RunConfig`], resolved from defaults, [`presets`], a file and flags.
 //! - [`runner`]: the training loop, resume, and the one-call train-evaluate-report.
 //! - [`run_dir`]: the run directory (config, metrics, checkpoints, plots, GIF), written atomically.
+//! - [`demos`]: recording demonstrations into [`datasets`] (Minari layout), reference scores.
 //! - [`evaluate`] (with [`stats`]) and [`plot`]: evaluation summaries and learning curves.
 
 pub use limbic_agents as agents;
+pub use limbic_datasets as datasets;
 pub use limbic_environments as environments;
 
 pub mod config;
+pub mod demos;
 pub mod evaluate;
 pub mod metrics;
 pub mod plot;

@@ -27,6 +27,21 @@ impl Progress {
         Progress { bar, started: Instant::now(), first_step: env_steps }
     }
 
+    /// A bar counting episodes (recording demonstrations).
+    pub fn episodes(total: u64, quiet: bool) -> Progress {
+        let progress = Progress::new(total, 0, quiet);
+        if let Ok(style) = ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} episodes  {msg}") {
+            progress.bar.set_style(style.progress_chars("=> "));
+        }
+        progress
+    }
+
+    /// Moves an episode bar to `done` episodes, showing the last one's return.
+    pub fn episode_done(&self, done: u64, last_return: f64) {
+        self.bar.set_position(done);
+        self.bar.set_message(format!("last return {last_return:.2}"));
+    }
+
     /// Moves the bar to `env_steps`, with the steps per second of this session and the mean
     /// return of the last episodes.
     pub fn update(&self, env_steps: u64, recent_return: Option<f64>) {

@@ -22,6 +22,7 @@ pub mod adapters;
 pub mod classic;
 pub mod env;
 pub mod error;
+pub mod experts;
 pub mod gridworld;
 pub mod json;
 pub mod registry;

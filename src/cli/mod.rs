@@ -3,6 +3,7 @@
 mod bench;
 mod compare;
 mod demo;
+mod demos;
 mod envs;
 mod eval;
 mod play;
@@ -44,6 +45,8 @@ enum Command {
     Eval(eval::Args),
     /// Plot several runs together: mean and spread across seeds, per algorithm and env.
     Compare(compare::Args),
+    /// Demonstrations in Minari's dataset layout: `record`, `info`, `dump`.
+    Demos(demos::Args),
     /// Play a MiniGrid environment from the keyboard (arrows, p, d, t, enter, r, q).
     Play(play::Args),
     /// List the reward signals `--reward` and configs can attach, with parameters and defaults.
@@ -62,6 +65,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Compare(args)) => compare::run(args),
         Some(Command::Play(args)) => play::run(args),
         Some(Command::Rewards(args)) => rewards::run(args),
+        Some(Command::Demos(args)) => demos::run(args),
     }
 }
 

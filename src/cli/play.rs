@@ -8,7 +8,16 @@
 //! Episode `i` is reset with seed `S + i`, where `S` is `--seed` (a random seed when absent), so
 //! every episode played can be replayed.
 //!
-//! # Recording (`--record FILE.jsonl`)
+//! # Recording a Minari dataset (`--record DATASET`)
+//!
+//! A path that does not end in `.jsonl` is a dataset folder in Minari's layout (arrow backend,
+//! see `limbic demos`). Every episode is saved the moment it ends (the whole dataset rewritten
+//! atomically), so quitting or a crash loses none that ended. An episode left unfinished (by
+//! `r`, `q`, escape or ctrl-c) is kept with its last step marked *truncated*, as Minari's
+//! `DataCollector` marks an episode reset midway; one without any step is dropped. An existing
+//! dataset of the same env is appended to.
+//!
+//! # Recording JSON lines (`--record FILE.jsonl`)
 //!
 //! Appends one JSON object per line, flushed line by line so that nothing played is lost:
 //!
@@ -28,12 +37,13 @@
 use anyhow::{bail, Context, Result};
 use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use crossterm::{cursor, execute, queue, style, terminal};
+use limbic::datasets::{Dataset, Episode};
 use limbic_environments::gridworld::{self, Action, GridEnv};
 use limbic_environments::{Env, Options, Value};
 use serde_json::{json, Value as Json};
 use std::fs::{File, OpenOptions};
 use std::io::{Stdout, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = RECORD_FORMAT)]
@@ -44,7 +54,8 @@ pub struct Args {
     /// Seed of the first episode (episode i uses seed + i); random when absent.
     #[arg(long)]
     seed: Option<u64>,
-    /// Append the episodes played to this file as JSON lines (format below).
+    /// Record the episodes played: a Minari dataset folder, or JSON lines for a path ending in
+    /// `.jsonl` (format below). Both are appended to when they exist.
     #[arg(long)]
     record: Option<PathBuf>,
     /// Keyword arguments for `make`, as a JSON object.
@@ -63,7 +74,7 @@ const KEYS: &str = "keys: \u{2190}/\u{2192} turn  \u{2191} forward  p pickup  d 
 pub fn run(args: Args) -> Result<()> {
     let env = make_gridworld(&args.env, args.kwargs.as_deref())?;
     let recorder = match &args.record {
-        Some(path) => Some(Recorder::open(path)?),
+        Some(path) => Some(Recorder::open(path, &args.env)?),
         None => None,
     };
     let seed = args.seed.unwrap_or_else(random_seed);
@@ -182,8 +193,16 @@ impl Session {
     /// Carries out a command: an action steps the env (unless the episode is over).
     pub(crate) fn handle(&mut self, command: Command) -> Result<Flow> {
         match command {
-            Command::Quit => return Ok(Flow::Quit),
+            Command::Quit => {
+                if let Some(recorder) = &mut self.recorder {
+                    recorder.close_episode()?;
+                }
+                return Ok(Flow::Quit);
+            }
             Command::NewEpisode => {
+                if let Some(recorder) = &mut self.recorder {
+                    recorder.close_episode()?;
+                }
                 self.episode += 1;
                 self.reset()?;
             }
@@ -212,18 +231,26 @@ impl Session {
         terminated: bool,
         truncated: bool,
     ) -> Result<()> {
-        let Some(recorder) = &mut self.recorder else { return Ok(()) };
-        let line = json!({
-            "episode": self.episode,
-            "seed": self.first_seed.wrapping_add(self.episode),
-            "t": self.step,
-            "obs": obs_json(obs, self.env.config().agent_view_size)?,
-            "action": action.map(|a| a as u8),
-            "reward": reward,
-            "terminated": terminated,
-            "truncated": truncated,
-        });
-        recorder.write(&line)
+        let seed = self.seed();
+        match &mut self.recorder {
+            None => Ok(()),
+            Some(Recorder::Lines(lines)) => lines.write(&json!({
+                "episode": self.episode,
+                "seed": seed,
+                "t": self.step,
+                "obs": obs_json(obs, self.env.config().agent_view_size)?,
+                "action": action.map(|a| a as u8),
+                "reward": reward,
+                "terminated": terminated,
+                "truncated": truncated,
+            })),
+            Some(Recorder::Dataset(dataset)) => match (action, reward) {
+                (Some(action), Some(reward)) => {
+                    dataset.step(Value::Int(action as i64), obs.clone(), reward, terminated, truncated)
+                }
+                _ => dataset.reset(obs.clone(), seed),
+            },
+        }
     }
 
     /// The whole screen, as lines of text.
@@ -274,26 +301,109 @@ fn obs_json(obs: &Value, view: usize) -> Result<Json> {
     Ok(json!({"image": (0..view).map(column).collect::<Json>(), "direction": direction, "mission": mission}))
 }
 
+/// Where the episodes played go.
+pub(crate) enum Recorder {
+    Lines(LineRecorder),
+    Dataset(Box<DatasetRecorder>),
+}
+
+impl Recorder {
+    /// JSON lines for a path ending in `.jsonl`, else a Minari dataset folder.
+    pub(crate) fn open(path: &Path, env_id: &str) -> Result<Recorder> {
+        Ok(if path.extension().is_some_and(|e| e == "jsonl") {
+            Recorder::Lines(LineRecorder::open(path)?)
+        } else {
+            Recorder::Dataset(Box::new(DatasetRecorder::open(path, env_id)?))
+        })
+    }
+
+    /// The current episode is over, finished or not (a new episode, or quitting).
+    fn close_episode(&mut self) -> Result<()> {
+        match self {
+            Recorder::Lines(_) => Ok(()),
+            Recorder::Dataset(dataset) => dataset.close_episode(),
+        }
+    }
+}
+
 /// Appends JSON lines to a file, flushing each.
-pub(crate) struct Recorder {
+pub(crate) struct LineRecorder {
     file: File,
     path: PathBuf,
 }
 
-impl Recorder {
-    pub(crate) fn open(path: &std::path::Path) -> Result<Recorder> {
+impl LineRecorder {
+    fn open(path: &Path) -> Result<LineRecorder> {
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
             .with_context(|| format!("cannot open {} for recording", path.display()))?;
-        Ok(Recorder { file, path: path.to_path_buf() })
+        Ok(LineRecorder { file, path: path.to_path_buf() })
     }
 
     fn write(&mut self, line: &Json) -> Result<()> {
         writeln!(self.file, "{line}")
             .and_then(|()| self.file.flush())
             .with_context(|| format!("cannot write to {}", self.path.display()))
+    }
+}
+
+/// Collects the episodes played into a Minari dataset, saved whenever an episode ends.
+pub(crate) struct DatasetRecorder {
+    path: PathBuf,
+    dataset: Dataset,
+    current: Option<Episode>,
+}
+
+impl DatasetRecorder {
+    fn open(path: &Path, env_id: &str) -> Result<DatasetRecorder> {
+        let dataset = if path.exists() {
+            let dataset = Dataset::read(path)?;
+            if dataset.metadata.env_id() != Some(env_id) {
+                bail!(
+                    "{} holds episodes of {}, not {env_id}; record into another folder",
+                    path.display(),
+                    dataset.metadata.env_id().unwrap_or("an unknown env")
+                );
+            }
+            dataset
+        } else {
+            let env_name = env_id.rsplit_once("-v").map_or(env_id, |(name, _)| name);
+            let mut dataset = Dataset::for_env(&format!("limbic/{env_name}/human-v0"), env_id)?;
+            dataset.metadata.algorithm_name = Some("human (limbic play)".into());
+            dataset
+        };
+        Ok(DatasetRecorder { path: path.to_path_buf(), dataset, current: None })
+    }
+
+    fn reset(&mut self, obs: Value, seed: u64) -> Result<()> {
+        self.close_episode()?;
+        self.current = Some(Episode::new(0, Some(seed), obs));
+        Ok(())
+    }
+
+    fn step(&mut self, action: Value, obs: Value, reward: f64, terminated: bool, truncated: bool) -> Result<()> {
+        let Some(episode) = &mut self.current else { return Ok(()) };
+        episode.push_step(action, obs, reward, terminated, truncated);
+        if terminated || truncated {
+            self.close_episode()?;
+        }
+        Ok(())
+    }
+
+    /// Saves the current episode: as it ended, or marked truncated at its last step if it had
+    /// not ended; an episode without steps is dropped.
+    fn close_episode(&mut self) -> Result<()> {
+        let Some(mut episode) = self.current.take() else { return Ok(()) };
+        let Some(last) = episode.len().checked_sub(1) else { return Ok(()) };
+        if !episode.terminations[last] {
+            episode.truncations[last] = true;
+        }
+        self.dataset.push(episode)?;
+        self.dataset
+            .write(&self.path, true)
+            .with_context(|| format!("saving the episodes played to {}", self.path.display()))
     }
 }
 
@@ -386,7 +496,7 @@ mod tests {
         let path = dir.path().join("play.jsonl");
         let id = "MiniGrid-DoorKey-5x5-v0";
         let env = make_gridworld(id, None).unwrap();
-        let mut session = Session::new(env, id.into(), 42, Some(Recorder::open(&path).unwrap())).unwrap();
+        let mut session = Session::new(env, id.into(), 42, Some(Recorder::open(&path, id).unwrap())).unwrap();
         assert!(session.screen().contains("mission: use the key to open the door and then get to the goal"));
         // Seed 42 is solved by pickup, left, toggle, forward, forward, right, forward (see the
         // gridworld module's doc); a key that means nothing changes nothing.
@@ -445,6 +555,45 @@ mod tests {
             (lines[8]["episode"].as_u64(), lines[8]["seed"].as_u64(), lines[8]["t"].as_u64()),
             (Some(1), Some(43), Some(0))
         );
+    }
+
+    #[test]
+    fn played_episodes_become_a_minari_dataset() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("human");
+        let id = "MiniGrid-DoorKey-5x5-v0";
+        let recorder = Recorder::open(&path, id).unwrap();
+        let mut session = Session::new(make_gridworld(id, None).unwrap(), id.into(), 42, Some(recorder)).unwrap();
+        // Seed 42's solution (see above): saved the moment it ends, before any quit.
+        for action in [Action::Pickup, Action::Left, Action::Toggle, Action::Forward, Action::Forward, Action::Right] {
+            session.handle(Command::Act(action)).unwrap();
+        }
+        assert!(!path.exists(), "nothing ended yet");
+        session.handle(Command::Act(Action::Forward)).unwrap();
+        let saved = Dataset::read(&path).unwrap();
+        assert_eq!((saved.episodes.len(), saved.episodes[0].len()), (1, 7));
+        assert_eq!(saved.metadata.env_id(), Some(id));
+        // Episode 1 (seed 43) is left after two steps by quitting: kept, marked truncated.
+        session.handle(Command::NewEpisode).unwrap();
+        session.handle(Command::Act(Action::Left)).unwrap();
+        session.handle(Command::Act(Action::Left)).unwrap();
+        assert_eq!(session.handle(Command::Quit).unwrap(), Flow::Quit);
+        let saved = Dataset::read(&path).unwrap();
+        let [first, second] = &saved.episodes[..] else { panic!("two episodes") };
+        assert_eq!((first.seed, first.terminations[6], first.truncations[6]), (Some(42), true, false));
+        assert!(first.rewards[6] > 0.0);
+        assert_eq!((second.seed, second.len()), (Some(43), 2));
+        assert_eq!((second.terminations[1], second.truncations[1]), (false, true));
+        assert_eq!(second.actions, [Value::Int(0), Value::Int(0)]);
+        // Playing on appends; an empty episode (reset, then quit) is dropped.
+        let recorder = Recorder::open(&path, id).unwrap();
+        let mut session = Session::new(make_gridworld(id, None).unwrap(), id.into(), 7, Some(recorder)).unwrap();
+        session.handle(Command::Act(Action::Right)).unwrap();
+        session.handle(Command::NewEpisode).unwrap();
+        session.handle(Command::Quit).unwrap();
+        assert_eq!(Dataset::read(&path).unwrap().episodes.len(), 3);
+        let err = Recorder::open(&path, "MiniGrid-Empty-5x5-v0").err().unwrap().to_string();
+        assert!(err.contains("MiniGrid-DoorKey-5x5-v0") && err.contains("not MiniGrid-Empty-5x5-v0"), "{err}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 mod acrobot;
 mod cartpole;
 mod continuous_mountain_car;
+pub mod experts;
 mod mountain_car;
 mod numerics;
 mod pendulum;
