@@ -60,6 +60,18 @@ def train(exe, args, spec, seed):
     return out, time.time() - start
 
 
+def sampled_eval(exe, out, episodes):
+    """The final policy with sampled actions (as rl-starter-files evaluates MiniGrid agents)."""
+    cached = out / "eval_sampled.json"
+    if not cached.exists():
+        done = subprocess.run([str(exe), "eval", "--run", str(out), "--checkpoint", "latest", "--stochastic",
+                               "--episodes", str(episodes), "--json"], capture_output=True, text=True, check=True)
+        tmp = cached.with_suffix(".tmp")
+        tmp.write_text(done.stdout)
+        tmp.replace(cached)
+    return json.loads(cached.read_text())["mean_return"]
+
+
 def summarize(out, threshold):
     metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines() if line.strip()]
     final = json.loads((out / "eval.json").read_text())
@@ -82,6 +94,8 @@ def main():
     parser.add_argument("--threshold", type=float, default=0.9, help="training return counted as solved")
     parser.add_argument("--eval-episodes", type=int, default=50)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--sampled-eval", action="store_true",
+                        help="also evaluate the final policies with sampled actions")
     parser.add_argument("--out", required=True)
     parser.add_argument("extra", nargs="*", help="more `limbic train` flags, after --")
     args = parser.parse_args()
@@ -95,15 +109,21 @@ def main():
 
     print(f"\n{args.env}, {args.algo}, {args.steps} frames, seeds {args.seeds}, "
           f"eval {args.eval_episodes} episodes per seed\n")
-    print(f"| run | final eval return: mean (min-max) | seeds reaching {args.threshold} | "
-          f"frames to {args.threshold} (median of those) | train time s | env steps/s |")
-    print("|---|---|---|---|---|---|")
+    sampled_head = " sampled-action eval: mean (min-max) |" if args.sampled_eval else ""
+    print(f"| run | final eval return: mean (min-max) |{sampled_head} seeds whose training return reached "
+          f"{args.threshold} | frames to {args.threshold} (median of those) | train time s | env steps/s |")
+    print("|---|---|" + ("---|" if args.sampled_eval else "") + "---|---|---|---|")
     for spec in args.runs:
         rows = [summarize(pathlib.Path(args.out) / f"{run_name(spec)}-s{s}", args.threshold) for s in seeds]
         evals = [r["eval"] for r in rows]
         reached = [r["reached"] for r in rows if r["reached"] is not None]
         frames = f"{statistics.median(reached):,.0f}" if reached else "-"
-        print(f"| {run_name(spec)} | {statistics.mean(evals):.3f} ({min(evals):.3f}-{max(evals):.3f}) | "
+        sampled = ""
+        if args.sampled_eval:
+            outs = [pathlib.Path(args.out) / f"{run_name(spec)}-s{s}" for s in seeds]
+            values = [sampled_eval(exe, o, args.eval_episodes) for o in outs]
+            sampled = f" {statistics.mean(values):.3f} ({min(values):.3f}-{max(values):.3f}) |"
+        print(f"| {run_name(spec)} | {statistics.mean(evals):.3f} ({min(evals):.3f}-{max(evals):.3f}) |{sampled} "
               f"{len(reached)}/{len(rows)} | {frames} | {statistics.mean(r['time_s'] for r in rows):.0f} | "
               f"{statistics.mean(r['sps'] for r in rows):,.0f} |")
     dirs = [str(pathlib.Path(args.out) / f"{run_name(spec)}-s{s}") for spec in args.runs for s in seeds]

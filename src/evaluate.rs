@@ -68,6 +68,21 @@ pub fn evaluate(
     seed: u64,
     threads: usize,
 ) -> Result<EvalSummary> {
+    evaluate_with(algo, env, kwargs, episodes, seed, threads, true)
+}
+
+/// [`evaluate`], with actions sampled from the policy when not `deterministic` (how
+/// rl-starter-files evaluates MiniGrid agents: a partly trained policy's mode can loop where
+/// sampling gets through). Sampling draws from the algorithm's own acting generator.
+pub fn evaluate_with(
+    algo: &mut dyn Algorithm,
+    env: &str,
+    kwargs: &Kwargs,
+    episodes: usize,
+    seed: u64,
+    threads: usize,
+    deterministic: bool,
+) -> Result<EvalSummary> {
     let mut envs = VecEnv::make(env, episodes, kwargs)?.with_threads(Some(threads))?;
     let mut obs = envs.reset(Some(seed))?.to_vec();
     let rule = success_rule(env);
@@ -82,7 +97,7 @@ pub fn evaluate(
         if steps > MAX_EVAL_STEPS {
             bail!("evaluation episodes did not end within {MAX_EVAL_STEPS} steps; set env_kwargs.max_episode_steps");
         }
-        let actions = algo.act(&obs, &starts, true).context("evaluation")?;
+        let actions = algo.act(&obs, &starts, deterministic).context("evaluation")?;
         let step = envs.step(&actions)?;
         for i in 0..episodes {
             // Only each sub-env's first episode counts; later ones are stepped and ignored.
@@ -171,4 +186,48 @@ pub struct Recording {
     pub fps: u32,
     pub episode_return: f64,
     pub length: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use limbic_agents::Update;
+    use limbic_environments::Value;
+
+    /// Pushes CartPole left when asked for its deterministic action, alternates otherwise.
+    struct Probe {
+        calls: usize,
+    }
+
+    impl Algorithm for Probe {
+        fn name(&self) -> &'static str {
+            "probe"
+        }
+        fn update(&mut self, _: &mut VecEnv) -> limbic_agents::Result<Update> {
+            Ok(Update::default())
+        }
+        fn act(&mut self, obs: &[f32], _: &[bool], deterministic: bool) -> limbic_agents::Result<Vec<Value>> {
+            self.calls += 1;
+            Ok((0..obs.len() / 4)
+                .map(|_| Value::Int(if deterministic { 0 } else { (self.calls % 2) as i64 }))
+                .collect())
+        }
+        fn save(&self, _: &std::path::Path) -> limbic_agents::Result<()> {
+            Ok(())
+        }
+        fn load(&mut self, _: &std::path::Path) -> limbic_agents::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn sampled_evaluation_asks_the_policy_for_sampled_actions() {
+        let kwargs = Kwargs::new();
+        let run = |deterministic| {
+            evaluate_with(&mut Probe { calls: 0 }, "CartPole-v1", &kwargs, 4, 0, 1, deterministic).unwrap()
+        };
+        let (mode, sampled) = (run(true), run(false));
+        // Always left topples the pole within ~10 steps; alternating keeps it up far longer.
+        assert!(mode.mean_length < 15.0 && sampled.mean_length > 2.0 * mode.mean_length, "{mode:?} {sampled:?}");
+    }
 }

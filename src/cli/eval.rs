@@ -1,7 +1,7 @@
 //! `limbic eval`: evaluate a run's checkpoint over N episodes, with a confidence interval.
 
 use anyhow::{bail, Result};
-use limbic::evaluate::{evaluate, record_episode, EvalSummary};
+use limbic::evaluate::{evaluate_with, record_episode, EvalSummary};
 use limbic::run_dir::RunDir;
 use limbic::runner::{build_algorithm, load_algorithm};
 use limbic_environments::render::save_frames;
@@ -25,6 +25,9 @@ pub struct Args {
     /// Print one JSON object (mean_return, std_return, ci95, episodes, ...) instead of text.
     #[arg(long)]
     json: bool,
+    /// Sample actions from the policy instead of taking its most likely action.
+    #[arg(long)]
+    stochastic: bool,
     /// Which checkpoint: `best` (falling back to the latest), `latest`, or a checkpoint folder.
     #[arg(long, default_value = "best")]
     checkpoint: String,
@@ -47,7 +50,8 @@ pub fn run(args: Args) -> Result<()> {
         bail!("--episodes must be at least 1");
     }
     let seed = args.seed.unwrap_or(config.eval_seed());
-    let summary = evaluate(&mut *algo, &config.env, &config.env_kwargs, episodes, seed, config.threads)?;
+    let (env, kwargs, threads) = (&config.env, &config.env_kwargs, config.threads);
+    let summary = evaluate_with(&mut *algo, env, kwargs, episodes, seed, threads, !args.stochastic)?;
     if let Some(path) = &args.gif {
         let episode = record_episode(&mut *algo, &config.env, &config.env_kwargs, seed)?;
         save_frames(&episode.frames, episode.fps, path)?;
@@ -56,9 +60,11 @@ pub fn run(args: Args) -> Result<()> {
         let mut object = serde_json::to_value(&summary)?;
         object["algo"] = json!(config.algo);
         object["checkpoint"] = json!(checkpoint.display().to_string());
+        object["actions"] = json!(if args.stochastic { "sampled" } else { "deterministic" });
         println!("{object}");
     } else {
-        println!("{} on {}, checkpoint {}", config.algo, config.env, checkpoint.display());
+        let actions = if args.stochastic { "sampled" } else { "deterministic" };
+        println!("{} on {}, checkpoint {}, {actions} actions", config.algo, config.env, checkpoint.display());
         println!("{}", describe(&summary));
         if let Some(path) = &args.gif {
             println!("wrote {}", path.display());
