@@ -20,6 +20,19 @@ pub struct Args {
     metric: String,
 }
 
+/// The reward signals of a run for its label: ` + counts 0.01 + e3b` (nothing for the env's
+/// reward alone), so runs with different signals form different groups.
+fn reward_label(rewards: &[limbic_rewards::RewardSpec]) -> String {
+    rewards
+        .iter()
+        .filter(|spec| spec.name != "extrinsic" || spec.weight.is_some_and(|w| w != 1.0))
+        .map(|spec| {
+            let name = spec.label.as_deref().unwrap_or(&spec.name);
+            spec.weight.map_or(format!(" + {name}"), |w| format!(" + {name} {w}"))
+        })
+        .collect()
+}
+
 pub fn run(args: Args) -> Result<()> {
     let mut groups: Vec<Group> = Vec::new();
     for dir in &args.runs {
@@ -29,7 +42,7 @@ pub fn run(args: Args) -> Result<()> {
         if curve.is_empty() {
             bail!("{} has no `{}` in its metrics.jsonl", dir.display(), args.metric);
         }
-        let label = format!("{} on {}", config.algo, config.env);
+        let label = format!("{}{} on {}", config.algo, reward_label(&config.rewards), config.env);
         match groups.iter_mut().find(|g| g.label == label) {
             Some(group) => group.runs.push(curve),
             None => groups.push(Group { label, env: config.env.clone(), runs: vec![curve] }),
@@ -44,4 +57,19 @@ pub fn run(args: Args) -> Result<()> {
     }
     println!("wrote {}", args.out.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reward_label;
+
+    #[test]
+    fn runs_with_other_signals_get_other_labels() {
+        let specs = |json| serde_json::from_value::<Vec<limbic_rewards::RewardSpec>>(json).unwrap();
+        assert_eq!(reward_label(&[]), "");
+        let shaped = specs(serde_json::json!([{"name": "counts", "weight": 0.01}, {"name": "e3b"}]));
+        assert_eq!(reward_label(&shaped), " + counts 0.01 + e3b");
+        let pretrain = specs(serde_json::json!([{"name": "extrinsic", "weight": 0.0}, {"name": "rnd", "label": "r"}]));
+        assert_eq!(reward_label(&pretrain), " + extrinsic 0 + r");
+    }
 }
