@@ -15,13 +15,17 @@ const SIZE: (u32, u32) = (960, 600);
 const FONT: &str = "sans-serif";
 /// Points per compared curve at most.
 const MAX_POINTS: usize = 400;
-const PALETTE: [RGBColor; 6] = [
+const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
     RGBColor(214, 39, 40),
     RGBColor(148, 103, 189),
     RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
 ];
 
 /// Points `(env_steps, value)` of one metric over a run's `metrics.jsonl` lines that have it.

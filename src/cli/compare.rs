@@ -48,6 +48,12 @@ pub fn run(args: Args) -> Result<()> {
             None => groups.push(Group { label, env: config.env.clone(), runs: vec![curve] }),
         }
     }
+    // One env: the title names it, the labels need not.
+    if groups.iter().all(|g| g.env == groups[0].env) {
+        for group in &mut groups {
+            group.label = group.label.trim_end_matches(&format!(" on {}", group.env)).to_string();
+        }
+    }
     write_atomically(&args.out, &compare(&groups, &args.metric)?)?;
     for group in &groups {
         let finals: Vec<f64> = group.runs.iter().filter_map(|r| r.last().map(|p| p.1)).collect();
