@@ -19,9 +19,7 @@ use crate::run_dir::{self, RunDir};
 use crate::runner::{self, Options};
 use anyhow::{bail, Context, Result};
 use limbic_agents::algorithm::AlgorithmSpec;
-use limbic_agents::imitation::{
-    Bc, Dagger, DemoStep, Demonstrations, Demonstrator, Episode, EpisodeActions, Sqil,
-};
+use limbic_agents::imitation::{Bc, Dagger, DemoStep, Demonstrations, Demonstrator, Episode, EpisodeActions, Sqil};
 use limbic_agents::policy::ActionKind;
 use limbic_agents::Algorithm;
 use limbic_datasets::{Actions, Dataset, FlatEpisode};
@@ -128,7 +126,11 @@ pub fn imitate(request: &Request) -> Result<Outcome> {
     let start = Instant::now();
     let (eval, train_time_s, steps) = match request.algo.as_str() {
         "bc" | "dagger" => {
-            let mut policy = if request.algo == "bc" { train_bc(&spec, &demos)? } else { train_dagger(&spec, &demos, &env, &kwargs)? };
+            let mut policy = if request.algo == "bc" {
+                train_bc(&spec, &demos)?
+            } else {
+                train_dagger(&spec, &demos, &env, &kwargs)?
+            };
             let train_time_s = start.elapsed().as_secs_f64();
             let eval = evaluate(&mut policy, &env, &kwargs, request.episodes, eval_seed, 1)?;
             if let Some(out) = &request.out {

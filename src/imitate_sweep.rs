@@ -10,6 +10,7 @@
 
 use crate::demos::{self, DemoPolicy};
 use crate::imitate::{Outcome, ALGOS};
+use crate::plot::BandLine;
 use crate::progress::Progress;
 use crate::stats;
 use anyhow::{bail, Context, Result};
@@ -286,7 +287,8 @@ pub fn markdown(env: &str, rows: &[Row]) -> String {
 
 /// The table as CSV (empty CI fields for a single seed).
 pub fn csv(rows: &[Row]) -> String {
-    let mut text = String::from("algo,n_demos,seeds,mean,mean_ci_low,mean_ci_high,iqm,iqm_ci_low,iqm_ci_high,mean_return\n");
+    let mut text =
+        String::from("algo,n_demos,seeds,mean,mean_ci_low,mean_ci_high,iqm,iqm_ci_low,iqm_ci_high,mean_return\n");
     let bounds = |ci: Option<[f64; 2]>| ci.map_or(",".into(), |[lo, hi]| format!("{lo},{hi}"));
     for r in rows {
         text += &format!(
@@ -305,8 +307,8 @@ pub fn csv(rows: &[Row]) -> String {
 }
 
 /// One line per algorithm: `(K, mean, CI low, CI high)` (the mean itself where no CI).
-fn series(rows: &[Row]) -> Vec<(String, Vec<(f64, f64, f64, f64)>)> {
-    let mut lines: Vec<(String, Vec<(f64, f64, f64, f64)>)> = Vec::new();
+fn series(rows: &[Row]) -> Vec<BandLine> {
+    let mut lines: Vec<BandLine> = Vec::new();
     for r in rows {
         let [lo, hi] = r.mean_ci.unwrap_or([r.mean, r.mean]);
         let point = (r.n_demos as f64, r.mean, lo, hi);

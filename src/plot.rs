@@ -252,10 +252,13 @@ pub fn reward_signals(lines: &[Map<String, Json>], title: &str) -> Option<Result
     }))
 }
 
+/// A labelled line of `(x, mean, low, high)` points with a shaded band.
+pub type BandLine = (String, Vec<(f64, f64, f64, f64)>);
+
 /// An imitation sweep: normalized score against the number of demonstrations, one line per
 /// algorithm (`(K, mean, CI low, CI high)` points) with its confidence band shaded, and the
 /// expert (1) and random (0) levels dashed.
-pub fn demo_sweep(env: &str, lines: &[(String, Vec<(f64, f64, f64, f64)>)]) -> Result<Vec<u8>> {
+pub fn demo_sweep(env: &str, lines: &[BandLine]) -> Result<Vec<u8>> {
     let mut points: Vec<(f64, f64)> = lines.iter().flat_map(|l| &l.1).flat_map(|p| [(p.0, p.2), (p.0, p.3)]).collect();
     points.extend([(0.0, 0.0), (0.0, 1.0)]);
     let (x_range, y_range) = ranges(points.iter());
@@ -278,13 +281,16 @@ pub fn demo_sweep(env: &str, lines: &[(String, Vec<(f64, f64, f64, f64)>)]) -> R
             .draw()
             .map_err(plot_error)?;
         for level in [0.0, 1.0] {
-            let dashes = DashedLineSeries::new([(x_range.start, level), (x_range.end, level)], 6, 4, BLACK.mix(0.4).into());
+            let dashes =
+                DashedLineSeries::new([(x_range.start, level), (x_range.end, level)], 6, 4, BLACK.mix(0.4).into());
             chart.draw_series(dashes).map_err(plot_error)?;
         }
         for (i, (label, points)) in lines.iter().enumerate() {
             let colour = PALETTE[i % PALETTE.len()];
             let band = points.iter().map(|p| (p.0, p.2)).chain(points.iter().rev().map(|p| (p.0, p.3)));
-            chart.draw_series([Polygon::new(band.collect::<Vec<_>>(), colour.mix(0.2).filled())]).map_err(plot_error)?;
+            chart
+                .draw_series([Polygon::new(band.collect::<Vec<_>>(), colour.mix(0.2).filled())])
+                .map_err(plot_error)?;
             chart
                 .draw_series(LineSeries::new(points.iter().map(|p| (p.0, p.1)), colour.stroke_width(2)))
                 .map_err(plot_error)?

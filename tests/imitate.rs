@@ -49,7 +49,18 @@ fn bc_learns_cartpole_and_reports_the_protocol_fields() {
     let tmp = tempfile::tempdir().unwrap();
     let demos = cartpole_demos(tmp.path(), "4", true);
     let result = imitate_json(&["--algo", "bc", "--demos", &demos, "--n-demos", "4", "--episodes", "10"]);
-    for key in ["mean_return", "std_return", "ci95", "episodes", "normalized_score", "algo", "n_demos", "seed", "env", "train_time_s"] {
+    for key in [
+        "mean_return",
+        "std_return",
+        "ci95",
+        "episodes",
+        "normalized_score",
+        "algo",
+        "n_demos",
+        "seed",
+        "env",
+        "train_time_s",
+    ] {
         assert!(result.get(key).is_some(), "missing {key} in {result}");
     }
     assert_eq!(result["algo"], "bc");
@@ -85,7 +96,15 @@ fn dagger_matches_the_expert_on_cartpole() {
     let tmp = tempfile::tempdir().unwrap();
     let demos = cartpole_demos(tmp.path(), "1", true);
     let result = imitate_json(&[
-        "--algo", "dagger", "--demos", &demos, "--episodes", "10", "--set", "rounds=4", "--set",
+        "--algo",
+        "dagger",
+        "--demos",
+        &demos,
+        "--episodes",
+        "10",
+        "--set",
+        "rounds=4",
+        "--set",
         r#"beta={"kind":"linear","rampdown_rounds":4}"#,
     ]);
     assert_eq!(result["algo"], "dagger");
@@ -109,8 +128,20 @@ fn sqil_trains_through_the_runner_and_computes_missing_reference_scores() {
 fn a_tiny_sweep_writes_its_table_and_plot_and_resumes() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("sweep");
-    let args =
-        ["imitate", "sweep", "--env", "CartPole-v1", "--algos", "bc", "--n-demos", "1,2", "--seeds", "2", "--episodes", "3"];
+    let args = [
+        "imitate",
+        "sweep",
+        "--env",
+        "CartPole-v1",
+        "--algos",
+        "bc",
+        "--n-demos",
+        "1,2",
+        "--seeds",
+        "2",
+        "--episodes",
+        "3",
+    ];
     let mut first: Vec<&str> = args.to_vec();
     first.extend(["--out", out.to_str().unwrap(), "--quiet", "--jobs", "2"]);
     ok(&first);
@@ -140,7 +171,10 @@ fn bad_inputs_are_clear_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let demos = cartpole_demos(tmp.path(), "2", true);
     assert_fails_with(&limbic(&["imitate", "--algo", "bc", "--demos", "/nonexistent/ds"]), &["/nonexistent/ds"]);
-    assert_fails_with(&limbic(&["imitate", "--algo", "ppo", "--demos", &demos]), &["unknown", "bc, dagger, gail, sqil"]);
+    assert_fails_with(
+        &limbic(&["imitate", "--algo", "ppo", "--demos", &demos]),
+        &["unknown", "bc, dagger, gail, sqil"],
+    );
     assert_fails_with(&limbic(&["imitate", "--algo", "bc", "--demos", &demos, "--n-demos", "3"]), &["only 2 episodes"]);
     assert_fails_with(&limbic(&["imitate", "--algo", "bc", "--demos", &demos, "--n-demos", "0"]), &["at least 1"]);
     let corrupt = tmp.path().join("corrupt");

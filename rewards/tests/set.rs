@@ -315,7 +315,10 @@ fn bad_specs_say_what_exists() {
         RewardSet::new(&registry, &specs, &context(1)).map(|_| ()).map_err(|e| e.to_string())
     };
     let error = build(serde_json::json!([{"name": "cuonts"}])).unwrap_err();
-    assert!(error.contains("unknown signal `cuonts`") && error.contains("did you mean counts") && error.contains("probe_b"), "{error}");
+    assert!(
+        error.contains("unknown signal `cuonts`") && error.contains("did you mean counts") && error.contains("probe_b"),
+        "{error}"
+    );
     let error = build(serde_json::json!([{"name": "counts", "params": {"bets": 1}}])).unwrap_err();
     assert!(error.contains("bets") && error.contains("beta"), "{error}");
     let error = build(serde_json::json!([{"name": "counts", "wieght": 1}])).unwrap_err();

@@ -123,7 +123,10 @@ fn run_one(args: OneArgs) -> Result<()> {
 }
 
 fn print_outcome(o: &Outcome, out: Option<&PathBuf>) {
-    println!("{} on {} from {} demonstrations ({} transitions), seed {}", o.algo, o.env, o.n_demos, o.transitions, o.seed);
+    println!(
+        "{} on {} from {} demonstrations ({} transitions), seed {}",
+        o.algo, o.env, o.n_demos, o.transitions, o.seed
+    );
     if o.fixed_horizon {
         println!("trained on the fixed-horizon variant (episodes end only at the time limit)");
     }
