@@ -274,6 +274,7 @@ pub fn demo_sweep(env: &str, lines: &[BandLine]) -> Result<Vec<u8>> {
         chart
             .configure_mesh()
             .x_desc("demonstrations (episodes)")
+            .x_label_formatter(&|x| format!("{x:.0}"))
             .y_desc("normalized score (mean, 95% bootstrap CI)")
             .label_style((FONT, 15))
             .axis_desc_style((FONT, 17))
