@@ -181,6 +181,8 @@ fn bad_inputs_are_clear_errors() {
     std::fs::create_dir_all(corrupt.join("data")).unwrap();
     std::fs::write(corrupt.join("data/metadata.json"), "{not json").unwrap();
     assert_fails_with(&limbic(&["imitate", "--algo", "bc", "--demos", corrupt.to_str().unwrap()]), &["metadata.json"]);
+    let run = tmp.path().join("run");
+    assert_fails_with(&limbic(&["train", "--algo", "bc", "--out", run.to_str().unwrap()]), &["limbic imitate"]);
     let sweep = tmp.path().join("sweep");
     assert_fails_with(
         &limbic(&["imitate", "sweep", "--env", "CartPole-v1", "--algos", "bc,xx", "--out", sweep.to_str().unwrap()]),
