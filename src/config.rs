@@ -54,6 +54,11 @@ pub struct RunConfig {
     /// is added unless listed. Empty: the env's reward alone, exactly as without signals. A
     /// later layer replaces the whole list (`--reward` flags replace a file's list).
     pub rewards: Vec<RewardSpec>,
+    /// Train on the fixed-horizon variant of the env: a terminated episode goes on in an
+    /// absorbing state (final observation held, reward 0) until the time limit. Adversarial
+    /// imitation needs it (a learned reward otherwise leaks through termination); evaluation
+    /// always uses the env itself. Needs a time limit.
+    pub fixed_horizon: bool,
 }
 
 impl Default for RunConfig {
@@ -72,6 +77,7 @@ impl Default for RunConfig {
             keep_checkpoints: 3,
             params: Json::Object(Map::new()),
             rewards: Vec::new(),
+            fixed_horizon: false,
         }
     }
 }

@@ -15,7 +15,8 @@ use anyhow::{bail, Context, Result};
 use limbic_environments::json::{value_from_json, value_to_json};
 use limbic_environments::render::Frame;
 use limbic_environments::vector::{VecEnv, VecEnvState};
-use limbic_environments::{make, Env, Info, Options, Space, Step, Transition, Value};
+use limbic_environments::wrappers::AbsorbAfterDone;
+use limbic_environments::{make, registry, Env, Info, Options, Space, Step, Transition, Value};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -56,7 +57,7 @@ impl TrainEnvs {
         let mut sub_envs: Vec<Box<dyn Env>> = Vec::with_capacity(config.num_envs);
         for i in 0..config.num_envs {
             let log = Arc::new(Mutex::new(EpisodeLog::default()));
-            let mut env = Recorded { inner: make(&config.env, &config.env_kwargs)?, log: Arc::clone(&log) };
+            let mut env = Recorded { inner: training_env(config)?, log: Arc::clone(&log) };
             if let Some(saved) = saved.and_then(|s| s.sub_envs.get(i)) {
                 saved.replay(&mut env).with_context(|| format!("replaying sub-env {i} of the checkpoint"))?;
             }
@@ -204,6 +205,20 @@ impl Recorded {
 }
 
 /// The seed of episode `episode` (1, 2, ...) of a sub-env first seeded with `first`.
+/// One env as the run trains on it: `make`'s, in [`AbsorbAfterDone`] when the config asks for a
+/// fixed horizon (its time limit).
+pub fn training_env(config: &RunConfig) -> Result<Box<dyn Env>> {
+    let env = make(&config.env, &config.env_kwargs)?;
+    if !config.fixed_horizon {
+        return Ok(env);
+    }
+    let Some(horizon) = registry::spec(&config.env)?.time_limit(&config.env_kwargs)? else {
+        bail!("config `fixed_horizon` needs a time limit: set env_kwargs.max_episode_steps for `{}`", config.env);
+    };
+    let horizon = u32::try_from(horizon).context("config `fixed_horizon`: the time limit is too large")?;
+    Ok(Box::new(AbsorbAfterDone::new(env, horizon, 0.0)?))
+}
+
 fn episode_seed(first: u64, episode: u64) -> u64 {
     mix(mix(first) ^ episode)
 }

@@ -98,3 +98,27 @@ fn a_saved_state_for_another_config_is_refused() {
     let message = TrainEnvs::restore(&config("CartPole-v1", 2), &saved).err().unwrap().to_string();
     assert!(message.contains("3 sub-envs") && message.contains("2"), "{message}");
 }
+
+#[test]
+fn fixed_horizon_runs_every_episode_to_the_time_limit() {
+    let mut cartpole = config("CartPole-v1", 2);
+    cartpole.fixed_horizon = true;
+    cartpole.env_kwargs.insert("max_episode_steps".into(), serde_json::json!(60));
+    let mut envs = TrainEnvs::new(&cartpole).unwrap();
+    envs.envs.reset(Some(cartpole.seed)).unwrap();
+    let steps = run(&mut envs, &mut Generator::from_seed(5), 200);
+    // Random actions end CartPole episodes after ~20 steps; here none terminates and every
+    // episode is truncated at step 60 (then the NEXT_STEP reset step).
+    assert!(steps.iter().all(|(_, _, terminated, _)| terminated.iter().all(|&t| !t)));
+    let truncations: Vec<usize> = (0..200).filter(|&t| steps[t].3[0]).collect();
+    assert_eq!(truncations, [59, 120, 181]);
+    // Once the pole fell, the episode absorbs: reward 0 until the horizon.
+    let rewards: Vec<f64> = steps[..60].iter().map(|(_, r, _, _)| r[0]).collect();
+    let fallen = rewards.iter().position(|&r| r == 0.0).unwrap();
+    assert!(fallen < 50 && rewards[fallen..].iter().all(|&r| r == 0.0), "{rewards:?}");
+    // MiniGrid has no registry time limit: a fixed horizon needs one.
+    let mut grid = config("MiniGrid-Empty-5x5-v0", 1);
+    grid.fixed_horizon = true;
+    let message = TrainEnvs::new(&grid).err().unwrap().to_string();
+    assert!(message.contains("max_episode_steps"), "{message}");
+}

@@ -27,6 +27,7 @@ pub fn builtin_entries() -> Vec<SignalEntry> {
         signals::e3b::ENTRY,
         signals::ngu::ENTRY,
         signals::re3::ENTRY,
+        signals::gail::ENTRY,
     ]
 }
 

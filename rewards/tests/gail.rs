@@ -123,3 +123,27 @@ fn bad_demonstrations_are_refused() {
     let message = Gail::new(&json!({"hiden": [3]}), &context, ExpertPairs::default()).err().unwrap().to_string();
     assert!(message.contains("hidden"), "{message}");
 }
+
+#[test]
+fn the_registry_entry_reads_a_minari_dataset() {
+    let env = make("CartPole-v1", &Kwargs::new()).unwrap();
+    let context = SignalContext {
+        obs_dim: 4,
+        observation_space: env.observation_space().clone(),
+        action_space: env.action_space().clone(),
+        num_envs: 1,
+        seed: 0,
+    };
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/minari/cartpole-v1-v0");
+    let entry = limbic_rewards::signals::gail::ENTRY;
+    // The fixture (written by Python Minari) holds 3 episodes of 61 steps in all.
+    let pairs = ExpertPairs::read(std::path::Path::new(path), None, &context.action_space).unwrap();
+    assert_eq!((pairs.len(), pairs.obs_dim, pairs.action_dim), (61, 4, 1));
+    assert!(pairs.actions.iter().all(|&a| a == 0.0 || a == 1.0));
+    assert!(ExpertPairs::read(std::path::Path::new(path), Some(1), &context.action_space).unwrap().len() < 61);
+    (entry.build)(&json!({"demos": path, "n_demos": 2}), &context).unwrap();
+    let missing = (entry.build)(&json!({}), &context).err().unwrap().to_string();
+    assert!(missing.contains("gail.demos"), "{missing}");
+    let too_many = (entry.build)(&json!({"demos": path, "n_demos": 4}), &context).err().unwrap().to_string();
+    assert!(too_many.contains("holds 3 episode"), "{too_many}");
+}

@@ -19,16 +19,19 @@ use crate::models::{
     at_least_one, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, minibatches, positive, to_json,
     upload, valid_slots, ActionCoding, Archive, Embedding, Head, LossMeans, NetShape, Trainer, SCORE_CHUNK,
 };
-use crate::signal::{IntrinsicReward, Memory, SignalContext};
+use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use burn::prelude::*;
 use limbic_agents::checkpoint::RngState;
 use limbic_agents::nets::download;
 use limbic_agents::offpolicy::parse_config;
 use limbic_agents::shaping::Transitions;
 use limbic_agents::{AgentError, Result};
+use limbic_datasets::{Actions, Dataset};
 use limbic_environments::rng::Generator;
+use limbic_environments::Space;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::path::Path;
 
 pub const NAME: &str = "gail";
 
@@ -42,8 +45,7 @@ pub struct GailParams {
     pub batch_size: usize,
     /// Passes over each batch of learner transitions per update.
     pub epochs: usize,
-    /// Path of the demonstrations (a Minari dataset); read by whoever builds the signal from
-    /// the registry.
+    /// Path of the expert's demonstrations (a Minari dataset); required by the registry entry.
     pub demos: Option<String>,
     /// Use only the first `n_demos` episodes (all when absent).
     pub n_demos: Option<usize>,
@@ -65,9 +67,21 @@ pub const PARAMS: &[(&str, &str)] = &[
     ("n_demos", "use only the first N episodes of the demonstrations (default: all)"),
 ];
 
-pub fn default_params() -> serde_json::Value {
-    to_json(&GailParams::default())
-}
+pub const ENTRY: SignalEntry = SignalEntry {
+    name: NAME,
+    summary: "GAIL's discriminator (Ho & Ermon 2016): -log(1 - D(s, a)), D trained to tell the expert's pairs from the learner's",
+    params: PARAMS,
+    defaults: || to_json(&GailParams::default()),
+    build: |params, context| {
+        let parsed: GailParams = parse_config(NAME, params)?;
+        let path = parsed.demos.as_deref().ok_or_else(|| AgentError::Config {
+            field: format!("{NAME}.demos"),
+            message: "needs the path of the expert's demonstrations (a Minari dataset)".into(),
+        })?;
+        let expert = ExpertPairs::read(Path::new(path), parsed.n_demos, &context.action_space)?;
+        Ok(Box::new(Gail::new(params, context, expert)?))
+    },
+};
 
 /// The expert's state-action pairs, as flat observation rows and actions in the form a
 /// [`Transitions`] batch stores them (a discrete action's index, a Box action's numbers).
@@ -80,6 +94,37 @@ pub struct ExpertPairs {
 }
 
 impl ExpertPairs {
+    /// The state-action pairs of a Minari dataset's first `n_demos` episodes (all when `None`).
+    pub fn read(path: &Path, n_demos: Option<usize>, action_space: &Space) -> Result<ExpertPairs> {
+        let bad = |message: String| AgentError::Config { field: format!("{NAME}.demos"), message };
+        let dataset = Dataset::read(path).map_err(|e| bad(e.to_string()))?;
+        let available = dataset.episodes.len();
+        let n = n_demos.unwrap_or(available);
+        if n == 0 || n > available {
+            return Err(bad(format!("n_demos {n}: {} holds {available} episode(s)", path.display())));
+        }
+        let start = match action_space {
+            Space::Discrete { start, .. } => *start,
+            _ => 0,
+        };
+        let mut pairs = ExpertPairs::default();
+        for episode in dataset.first(n).flat_episodes().map_err(|e| bad(e.to_string()))? {
+            pairs.obs_dim = episode.obs_dim;
+            pairs.obs.extend_from_slice(&episode.observations[..episode.len() * episode.obs_dim]);
+            match &episode.actions {
+                Actions::Discrete(actions) => {
+                    pairs.action_dim = 1;
+                    pairs.actions.extend(actions.iter().map(|&a| (a - start) as f32));
+                }
+                Actions::Continuous { dim, values } => {
+                    pairs.action_dim = *dim;
+                    pairs.actions.extend_from_slice(values);
+                }
+            }
+        }
+        Ok(pairs)
+    }
+
     pub fn len(&self) -> usize {
         self.obs.len() / self.obs_dim.max(1)
     }
