@@ -125,6 +125,38 @@ fn sqil_trains_through_the_runner_and_computes_missing_reference_scores() {
 }
 
 #[test]
+fn gail_trains_ppo_on_the_fixed_horizon_variant() {
+    let tmp = tempfile::tempdir().unwrap();
+    let demos = cartpole_demos(tmp.path(), "2", true);
+    let result = imitate_json(&["--algo", "gail", "--demos", &demos, "--steps", "1024", "--episodes", "2"]);
+    assert_eq!(result["algo"], "gail");
+    assert_eq!(result["fixed_horizon"], true);
+    assert_eq!(result["steps"], 1024);
+    assert!(result["normalized_score"].as_f64().unwrap().is_finite());
+    let run = tmp.path().join("run");
+    let text = ok(&[
+        "imitate",
+        "--algo",
+        "gail",
+        "--demos",
+        &demos,
+        "--steps",
+        "1024",
+        "--episodes",
+        "2",
+        "--out",
+        run.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("fixed-horizon"));
+    let config: Json = serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["fixed_horizon"], true);
+    assert_eq!(config["rewards"][0]["name"], "extrinsic");
+    assert_eq!(config["rewards"][0]["weight"], 0.0);
+    assert_eq!(config["rewards"][1]["name"], "gail");
+}
+
+#[test]
 fn a_tiny_sweep_writes_its_table_and_plot_and_resumes() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("sweep");
