@@ -86,9 +86,12 @@ impl Default for RunConfig {
 /// seeds (seed + i), so evaluation episodes are not training episodes.
 pub const EVAL_SEED_OFFSET: u64 = 1_000_000;
 
-/// The algorithms a config may name: the learners of `limbic-agents`, and the random baseline.
+/// The algorithms a config may name: the learners of `limbic-agents` (the imitation learners
+/// `bc` and `sqil` too, which `limbic imitate` trains with their demonstrations), and the
+/// random baseline.
 pub fn algorithms() -> Vec<&'static str> {
-    limbic_agents::algorithm::ALGORITHMS.into_iter().chain([crate::random_agent::NAME]).collect()
+    let agents = limbic_agents::algorithm::ALGORITHMS.into_iter().chain(limbic_agents::algorithm::IMITATION_ALGORITHMS);
+    agents.chain([crate::random_agent::NAME]).collect()
 }
 
 impl RunConfig {

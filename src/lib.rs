@@ -8,6 +8,7 @@
 //! - [`runner`]: the training loop, resume, and the one-call train-evaluate-report.
 //! - [`run_dir`]: the run directory (config, metrics, checkpoints, plots, GIF), written atomically.
 //! - [`demos`]: recording demonstrations into [`datasets`] (Minari layout), reference scores.
+//! - [`imitate`] and [`imitate_sweep`]: train and score imitation learners from a dataset.
 //! - [`evaluate`] (with [`stats`]) and [`plot`]: evaluation summaries and learning curves.
 
 pub use limbic_agents as agents;
@@ -17,6 +18,8 @@ pub use limbic_environments as environments;
 pub mod config;
 pub mod demos;
 pub mod evaluate;
+pub mod imitate;
+pub mod imitate_sweep;
 pub mod metrics;
 pub mod plot;
 pub mod presets;

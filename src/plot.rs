@@ -256,6 +256,67 @@ pub fn reward_signals(lines: &[Map<String, Json>], title: &str) -> Option<Result
     }))
 }
 
+/// A labelled line of `(x, mean, low, high)` points with a shaded band.
+pub type BandLine = (String, Vec<(f64, f64, f64, f64)>);
+
+/// An imitation sweep: normalized score against the number of demonstrations, one line per
+/// algorithm (`(K, mean, CI low, CI high)` points) with its confidence band shaded, and the
+/// expert (1) and random (0) levels dashed.
+pub fn demo_sweep(env: &str, lines: &[BandLine]) -> Result<Vec<u8>> {
+    let mut points: Vec<(f64, f64)> = lines.iter().flat_map(|l| &l.1).flat_map(|p| [(p.0, p.2), (p.0, p.3)]).collect();
+    points.extend([(0.0, 0.0), (0.0, 1.0)]);
+    let (x_range, y_range) = ranges(points.iter());
+    let title = format!("normalized score vs demonstrations on {env}");
+    render(SIZE, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, (FONT, 24))
+            .margin(16)
+            .x_label_area_size(48)
+            .y_label_area_size(72)
+            .build_cartesian_2d(x_range.clone(), y_range)
+            .map_err(plot_error)?;
+        chart
+            .configure_mesh()
+            .x_desc("demonstrations (episodes)")
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_desc("normalized score (mean, 95% bootstrap CI)")
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 17))
+            .light_line_style(RGBColor(246, 246, 246))
+            .draw()
+            .map_err(plot_error)?;
+        for level in [0.0, 1.0] {
+            let dashes =
+                DashedLineSeries::new([(x_range.start, level), (x_range.end, level)], 6, 4, BLACK.mix(0.4).into());
+            chart.draw_series(dashes).map_err(plot_error)?;
+        }
+        for (i, (label, points)) in lines.iter().enumerate() {
+            let colour = PALETTE[i % PALETTE.len()];
+            let band = points.iter().map(|p| (p.0, p.2)).chain(points.iter().rev().map(|p| (p.0, p.3)));
+            chart
+                .draw_series([Polygon::new(band.collect::<Vec<_>>(), colour.mix(0.2).filled())])
+                .map_err(plot_error)?;
+            chart
+                .draw_series(LineSeries::new(points.iter().map(|p| (p.0, p.1)), colour.stroke_width(2)))
+                .map_err(plot_error)?
+                .label(label.as_str())
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2)));
+            chart
+                .draw_series(points.iter().map(|p| Circle::new((p.0, p.1), 4, colour.filled())))
+                .map_err(plot_error)?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .label_font((FONT, 15))
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(180, 180, 180))
+            .draw()
+            .map_err(plot_error)?;
+        Ok(())
+    })
+}
+
 /// Axis ranges around the points, never empty, with a little room above and below.
 fn ranges<'p>(points: impl Iterator<Item = &'p (f64, f64)>) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
     let (mut x0, mut x1, mut y0, mut y1) = (0.0f64, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);

@@ -254,7 +254,8 @@ impl Session {
     }
 }
 
-const ALGORITHM_DIR: &str = "algorithm";
+/// The checkpoint subfolder holding the algorithm's own files.
+pub const ALGORITHM_DIR: &str = "algorithm";
 const TRAINER_FILE: &str = "trainer.json";
 const ENVS_FILE: &str = "envs.json";
 

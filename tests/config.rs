@@ -97,7 +97,7 @@ fn bad_values_are_refused_by_name() {
             json!({"env": "CartPole-v9"}),
             "unknown environment id `CartPole-v9`; did you mean CartPole-v0 or CartPole-v1",
         ),
-        (json!({"algo": "ppo2"}), "unknown algorithm `ppo2`; known: ppo, dqn, sac, random"),
+        (json!({"algo": "ppo2"}), "unknown algorithm `ppo2`; known: ppo, dqn, sac, bc, sqil, random"),
         (json!({"params": [1, 2]}), "`params` must be a JSON object"),
         (json!({"env_kwargs": {"max_episode_steps": -3}}), "max_episode_steps"),
     ];

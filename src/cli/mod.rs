@@ -6,6 +6,7 @@ mod demo;
 mod demos;
 mod envs;
 mod eval;
+mod imitate;
 mod play;
 mod render;
 mod rewards;
@@ -47,6 +48,9 @@ enum Command {
     Compare(compare::Args),
     /// Demonstrations in Minari's dataset layout: `record`, `info`, `dump`.
     Demos(demos::Args),
+    /// Train an imitation learner (bc, dagger, gail, sqil) from a dataset and score it; `sweep`
+    /// runs the protocol across algorithms, numbers of demos and seeds.
+    Imitate(imitate::Args),
     /// Play a MiniGrid environment from the keyboard (arrows, p, d, t, enter, r, q).
     Play(play::Args),
     /// List the reward signals `--reward` and configs can attach, with parameters and defaults.
@@ -66,6 +70,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Play(args)) => play::run(args),
         Some(Command::Rewards(args)) => rewards::run(args),
         Some(Command::Demos(args)) => demos::run(args),
+        Some(Command::Imitate(args)) => imitate::run(args),
     }
 }
 

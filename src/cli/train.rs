@@ -56,6 +56,13 @@ pub fn run(args: Args) -> Result<()> {
         Some(dir) => runner::resume(dir, args.steps, &build_algorithm, &options)?,
         None => {
             let config = resolve_args(&args)?;
+            if limbic::agents::algorithm::IMITATION_ALGORITHMS.contains(&config.algo.as_str()) {
+                anyhow::bail!(
+                    "`{}` learns from demonstrations: train it with `limbic imitate --algo {} --demos DATASET`",
+                    config.algo,
+                    config.algo
+                );
+            }
             if args.print_config {
                 println!("{}", serde_json::to_string_pretty(&config)?);
                 return Ok(());

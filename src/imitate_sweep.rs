@@ -1,0 +1,321 @@
+//! `limbic imitate sweep`: the imitation protocol (RESULTS.md 1.4) in one command.
+//!
+//! For each seed s, the scripted expert records max(K) episodes (reset seeds `s * max(K) ..`,
+//! disjoint across seeds) into `DIR/demos/seed<s>`; the reference scores (100 episodes each of
+//! the uniform-random policy and the expert, Minari's way) are measured once and stored in
+//! every dataset. Every (algorithm, K, seed) then runs as a child `limbic imitate ... --json`
+//! (`--jobs` at a time), its JSON line appended to `DIR/runs.jsonl` as soon as it finishes, so
+//! an interrupted sweep resumes where it stopped. The table (`table.md`, `table.csv`: mean and
+//! IQM of the normalized score across seeds with 95% bootstrap CIs) and `sweep.png` summarize it.
+
+use crate::demos::{self, DemoPolicy};
+use crate::imitate::{Outcome, ALGOS};
+use crate::plot::BandLine;
+use crate::progress::Progress;
+use crate::stats;
+use anyhow::{bail, Context, Result};
+use limbic_environments::experts::ExpertEnv;
+use limbic_environments::render::write_atomically;
+use limbic_environments::Kwargs;
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// Results file, one [`Outcome`] per line.
+pub const RUNS: &str = "runs.jsonl";
+/// Seed of the bootstrap resampling (the CIs are reproducible).
+const BOOTSTRAP_SEED: u64 = 0;
+
+/// The sweep to run.
+#[derive(Clone, Debug)]
+pub struct Sweep {
+    pub env: String,
+    pub algos: Vec<String>,
+    pub n_demos: Vec<usize>,
+    pub seeds: u64,
+    pub episodes: usize,
+    pub jobs: usize,
+    pub out: PathBuf,
+    /// Env steps of SQIL and GAIL (their default when None).
+    pub steps: Option<u64>,
+    /// `--set key=value` passed to every run.
+    pub sets: Vec<String>,
+    pub quiet: bool,
+}
+
+/// One line of the table: an algorithm at K demonstrations across seeds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub algo: String,
+    pub n_demos: usize,
+    pub seeds: usize,
+    pub mean: f64,
+    pub mean_ci: Option<[f64; 2]>,
+    pub iqm: f64,
+    pub iqm_ci: Option<[f64; 2]>,
+    pub mean_return: f64,
+}
+
+impl Sweep {
+    fn check(&self) -> Result<()> {
+        if let Some(bad) = self.algos.iter().find(|a| !ALGOS.contains(&a.as_str())) {
+            bail!("--algos: unknown algorithm `{bad}`; known: {}", ALGOS.join(", "));
+        }
+        if self.algos.is_empty() || self.n_demos.is_empty() {
+            bail!("--algos and --n-demos need at least one value each");
+        }
+        if self.n_demos.contains(&0) {
+            bail!("--n-demos: every count must be at least 1");
+        }
+        if self.seeds == 0 || self.episodes == 0 || self.jobs == 0 {
+            bail!("--seeds, --episodes and --jobs must be at least 1");
+        }
+        if !ExpertEnv::has_expert(&self.env) {
+            bail!("the sweep records demonstrations with the scripted expert: {} has none", self.env);
+        }
+        Ok(())
+    }
+
+    fn dataset(&self, seed: u64) -> PathBuf {
+        self.out.join("demos").join(format!("seed{seed}"))
+    }
+}
+
+/// Runs the sweep (resuming a previous one in the same folder) and returns its table.
+pub fn run(sweep: &Sweep) -> Result<Vec<Row>> {
+    sweep.check()?;
+    std::fs::create_dir_all(&sweep.out).with_context(|| format!("cannot create {}", sweep.out.display()))?;
+    record_demos(sweep)?;
+    let done: BTreeSet<(String, usize, u64)> = read_runs(&sweep.out)?.iter().map(key).collect();
+    let todo: Vec<(String, usize, u64)> = sweep
+        .algos
+        .iter()
+        .flat_map(|a| sweep.n_demos.iter().flat_map(move |&k| (0..sweep.seeds).map(move |s| (a.clone(), k, s))))
+        .filter(|job| !done.contains(job))
+        .collect();
+    if !done.is_empty() && !sweep.quiet {
+        eprintln!("resuming: {} runs already finished, {} to go", done.len(), todo.len());
+    }
+    run_jobs(sweep, &todo)?;
+    let outcomes = read_runs(&sweep.out)?;
+    let rows = table(sweep, &outcomes);
+    write_atomically(&sweep.out.join("table.md"), markdown(&sweep.env, &rows).as_bytes())?;
+    write_atomically(&sweep.out.join("table.csv"), csv(&rows).as_bytes())?;
+    write_atomically(&sweep.out.join("sweep.png"), &crate::plot::demo_sweep(&sweep.env, &series(&rows))?)?;
+    Ok(rows)
+}
+
+/// The expert's demonstrations per seed (once), with the reference scores measured once.
+fn record_demos(sweep: &Sweep) -> Result<()> {
+    let missing: Vec<u64> = (0..sweep.seeds).filter(|&s| !sweep.dataset(s).exists()).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let kwargs = Kwargs::new();
+    let reference = sweep.out.join("reference.json");
+    let (min, max) = match std::fs::read_to_string(&reference) {
+        Ok(text) => serde_json::from_str(&text).with_context(|| format!("{} is corrupt", reference.display()))?,
+        Err(_) => {
+            if !sweep.quiet {
+                eprintln!("measuring reference scores on {} (100 episodes each of random and the expert)", sweep.env);
+            }
+            let scores = demos::reference_scores(&sweep.env, &kwargs, None)?;
+            write_atomically(&reference, serde_json::to_string(&scores)?.as_bytes())?;
+            scores
+        }
+    };
+    let max_k = sweep.n_demos.iter().copied().max().unwrap_or(1);
+    for seed in missing {
+        let id = format!("limbic/{}/scripted-seed{seed}-v0", sweep.env.rsplit_once("-v").map_or(&*sweep.env, |p| p.0));
+        let first = seed.saturating_mul(max_k as u64);
+        let mut dataset = demos::record(&sweep.env, &kwargs, &mut DemoPolicy::Scripted, max_k, first, &id, None)?;
+        let meta = &mut dataset.metadata;
+        (meta.ref_min_score, meta.ref_max_score) = (Some(min), Some(max));
+        meta.num_episodes_average_score = Some(demos::REFERENCE_EPISODES);
+        dataset.write(&sweep.dataset(seed), false)?;
+    }
+    Ok(())
+}
+
+fn key(outcome: &Outcome) -> (String, usize, u64) {
+    (outcome.algo.clone(), outcome.n_demos, outcome.seed)
+}
+
+/// The finished runs of `runs.jsonl` (a torn last line, from a kill, is ignored).
+pub fn read_runs(dir: &Path) -> Result<Vec<Outcome>> {
+    let path = dir.join(RUNS);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let complete = text.rfind('\n').map_or("", |end| &text[..end]);
+    complete
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, l)| serde_json::from_str(l).with_context(|| format!("{} line {} is corrupt", path.display(), i + 1)))
+        .collect()
+}
+
+/// Runs the jobs as child processes, `sweep.jobs` at a time; every finished run is appended to
+/// `runs.jsonl` in one write. Failures are reported together at the end.
+fn run_jobs(sweep: &Sweep, todo: &[(String, usize, u64)]) -> Result<()> {
+    let exe = std::env::current_exe().context("cannot find the limbic executable")?;
+    let next = AtomicUsize::new(0);
+    let finished = AtomicUsize::new(0);
+    let runs = Mutex::new(
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(sweep.out.join(RUNS))
+            .with_context(|| format!("cannot open {}", sweep.out.join(RUNS).display()))?,
+    );
+    let failures = Mutex::new(Vec::new());
+    let progress = Progress::episodes(todo.len() as u64, sweep.quiet);
+    std::thread::scope(|scope| {
+        for _ in 0..sweep.jobs.min(todo.len()) {
+            scope.spawn(|| {
+                while let Some(job) = todo.get(next.fetch_add(1, Ordering::SeqCst)) {
+                    let result = run_one(&exe, sweep, job).and_then(|line| {
+                        let outcome: Outcome = serde_json::from_str(&line)?;
+                        let mut file = runs.lock().map_err(|_| anyhow::anyhow!("runs.jsonl lock poisoned"))?;
+                        file.write_all(format!("{line}\n").as_bytes())?;
+                        file.sync_data()?;
+                        Ok(outcome.normalized_score)
+                    });
+                    let done = finished.fetch_add(1, Ordering::SeqCst) as u64 + 1;
+                    match result {
+                        Ok(score) => progress.episode_done(done, score),
+                        Err(e) => {
+                            if let Ok(mut f) = failures.lock() {
+                                f.push(format!("{} K={} seed {}: {e:#}", job.0, job.1, job.2));
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    progress.finish();
+    let failures = failures.into_inner().unwrap_or_default();
+    if !failures.is_empty() {
+        bail!("{} run(s) failed (rerun the sweep to retry them):\n{}", failures.len(), failures.join("\n"));
+    }
+    Ok(())
+}
+
+/// One `limbic imitate ... --json` child; its JSON line.
+fn run_one(exe: &Path, sweep: &Sweep, (algo, k, seed): &(String, usize, u64)) -> Result<String> {
+    let mut command = std::process::Command::new(exe);
+    command.arg("imitate").arg("--algo").arg(algo).arg("--demos").arg(sweep.dataset(*seed));
+    command.args(["--n-demos", &k.to_string(), "--seed", &seed.to_string()]);
+    command.args(["--episodes", &sweep.episodes.to_string(), "--json", "--quiet"]);
+    if let Some(steps) = sweep.steps {
+        command.args(["--steps", &steps.to_string()]);
+    }
+    for set in &sweep.sets {
+        command.args(["--set", set]);
+    }
+    let output = command.output().context("cannot start `limbic imitate`")?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        bail!("{}", stderr.trim().lines().last().unwrap_or("exited with an error"));
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().rev().find(|l| l.trim_start().starts_with('{')).context("no JSON line in the output")?;
+    Ok(line.trim().to_string())
+}
+
+/// Per algorithm and K (in the sweep's order): the statistics across the seeds it ran.
+pub fn table(sweep: &Sweep, outcomes: &[Outcome]) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for algo in &sweep.algos {
+        for &k in &sweep.n_demos {
+            let runs: Vec<&Outcome> = outcomes
+                .iter()
+                .filter(|o| &o.algo == algo && o.n_demos == k && o.seed < sweep.seeds && o.env == sweep.env)
+                .collect();
+            if runs.is_empty() {
+                continue;
+            }
+            let scores: Vec<f64> = runs.iter().map(|o| o.normalized_score).collect();
+            let returns: Vec<f64> = runs.iter().map(|o| o.mean_return).collect();
+            rows.push(Row {
+                algo: algo.clone(),
+                n_demos: k,
+                seeds: runs.len(),
+                mean: stats::mean(&scores),
+                mean_ci: stats::bootstrap_ci_mean(&scores, BOOTSTRAP_SEED),
+                iqm: stats::iqm(&scores).unwrap_or(f64::NAN),
+                iqm_ci: stats::bootstrap_ci_iqm(&scores, BOOTSTRAP_SEED),
+                mean_return: stats::mean(&returns),
+            });
+        }
+    }
+    rows
+}
+
+fn interval(ci: Option<[f64; 2]>) -> String {
+    ci.map_or("-".into(), |[lo, hi]| format!("[{lo:.3}, {hi:.3}]"))
+}
+
+/// The table in Markdown.
+pub fn markdown(env: &str, rows: &[Row]) -> String {
+    let mut text = format!(
+        "Normalized score on {env} (0 = uniform random, 1 = expert), across seeds; 95% bootstrap CIs.\n\n\
+         | algo | demos | seeds | mean | mean 95% CI | IQM | IQM 95% CI | mean return |\n\
+         |---|---:|---:|---:|---|---:|---|---:|\n"
+    );
+    for r in rows {
+        text += &format!(
+            "| {} | {} | {} | {:.3} | {} | {:.3} | {} | {:.1} |\n",
+            r.algo,
+            r.n_demos,
+            r.seeds,
+            r.mean,
+            interval(r.mean_ci),
+            r.iqm,
+            interval(r.iqm_ci),
+            r.mean_return
+        );
+    }
+    text
+}
+
+/// The table as CSV (empty CI fields for a single seed).
+pub fn csv(rows: &[Row]) -> String {
+    let mut text =
+        String::from("algo,n_demos,seeds,mean,mean_ci_low,mean_ci_high,iqm,iqm_ci_low,iqm_ci_high,mean_return\n");
+    let bounds = |ci: Option<[f64; 2]>| ci.map_or(",".into(), |[lo, hi]| format!("{lo},{hi}"));
+    for r in rows {
+        text += &format!(
+            "{},{},{},{},{},{},{},{}\n",
+            r.algo,
+            r.n_demos,
+            r.seeds,
+            r.mean,
+            bounds(r.mean_ci),
+            r.iqm,
+            bounds(r.iqm_ci),
+            r.mean_return
+        );
+    }
+    text
+}
+
+/// One line per algorithm: `(K, mean, CI low, CI high)` (the mean itself where no CI).
+fn series(rows: &[Row]) -> Vec<BandLine> {
+    let mut lines: Vec<BandLine> = Vec::new();
+    for r in rows {
+        let [lo, hi] = r.mean_ci.unwrap_or([r.mean, r.mean]);
+        let point = (r.n_demos as f64, r.mean, lo, hi);
+        match lines.iter_mut().find(|(name, _)| name == &r.algo) {
+            Some((_, points)) => points.push(point),
+            None => lines.push((r.algo.clone(), vec![point])),
+        }
+    }
+    lines
+}
