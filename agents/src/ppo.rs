@@ -483,14 +483,16 @@ impl Algorithm for Ppo {
         // 3. Advantages: every stream with its own discount.
         self.buffer.compute_gae(&self.gammas, self.config.gae_lambda);
         // 4. Learn.
-        let stats = if learning_rate > 0.0 { self.train(learning_rate, clip_range)? } else { Stats::default() };
+        // An annealed rate reaches 0 on the last update: nothing to learn, and no losses to report.
+        let trained = learning_rate > 0.0;
+        let stats = if trained { self.train(learning_rate, clip_range)? } else { Stats::default() };
         // 5. Diagnostics and the health check.
         let sum = self.parameter_sum()?;
         if !sum.is_finite() {
             return Err(self.non_finite("parameters", sum));
         }
         self.updates += 1;
-        let mut metrics = stats.metrics();
+        let mut metrics = if trained { stats.metrics() } else { BTreeMap::new() };
         metrics.insert("learning_rate".into(), learning_rate);
         metrics.insert("clip_range".into(), clip_range);
         if let Some(ev) = explained_variance(&self.buffer) {
