@@ -1,6 +1,8 @@
 //! Your own signal: implement `IntrinsicReward`, register it, train with it (`--example custom_reward`).
-use limbic_agents::algorithm::{build_with, AlgorithmSpec};
+use limbic_agents::core::algorithm::build_with;
+use limbic_agents::policies::FEED_FORWARD;
 use limbic_agents::shaping::Transitions;
+use limbic_agents::AlgorithmSpec;
 use limbic_agents::Result;
 use limbic_environments::{vector::VecEnv, Kwargs};
 use limbic_rewards::{IntrinsicReward, Memory, Registry, RewardSet, RewardSpec, SignalContext, SignalEntry};
@@ -58,6 +60,7 @@ fn main() -> anyhow::Result<()> {
     let spec = AlgorithmSpec {
         algo: "ppo",
         params: &params,
+        policy: &FEED_FORWARD,
         observation_space: &ctx.observation_space,
         action_space: &ctx.action_space,
         num_envs: 4,

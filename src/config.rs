@@ -12,6 +12,7 @@
 //! the layer it came from (the file name, or "--set").
 
 use anyhow::{bail, Context, Result};
+use limbic_agents::policies::PolicySpec;
 use limbic_environments::{registry, Kwargs};
 use limbic_rewards::RewardSpec;
 use serde::{Deserialize, Serialize};
@@ -48,6 +49,9 @@ pub struct RunConfig {
     /// The algorithm's hyperparameters (Stable-Baselines3 names, e.g. `learning_rate`);
     /// absent keys take the algorithm's defaults, unknown keys are refused by the algorithm.
     pub params: Json,
+    /// The policy's structure: `{"memory": {"kind": "gru", "size": 128}}` gives it working
+    /// memory (`gru`, `lstm`, `slots`, or `frame_stack`: the last observations side by side).
+    pub policy: PolicySpec,
     /// Reward signals shaping the learner's reward (`limbic rewards` lists them), each a
     /// [`RewardSpec`]: `{"name": "counts", "weight": 0.005, "params": {...}, "schedule": {...},
     /// "normalization": "rms", "stream": "own", ...}`. `extrinsic` (the env's reward, weight 1)
@@ -76,6 +80,7 @@ impl Default for RunConfig {
             checkpoint_every: 50_000,
             keep_checkpoints: 3,
             params: Json::Object(Map::new()),
+            policy: PolicySpec::default(),
             rewards: Vec::new(),
             fixed_horizon: false,
         }
@@ -89,9 +94,10 @@ pub const EVAL_SEED_OFFSET: u64 = 1_000_000;
 /// The algorithms a config may name: the learners of `limbic-agents` (the imitation learners
 /// `bc` and `sqil` too, which `limbic imitate` trains with their demonstrations), and the
 /// random baseline.
-pub fn algorithms() -> Vec<&'static str> {
-    let agents = limbic_agents::algorithm::ALGORITHMS.into_iter().chain(limbic_agents::algorithm::IMITATION_ALGORITHMS);
-    agents.chain([crate::random_agent::NAME]).collect()
+pub fn algorithms() -> limbic_agents::Algorithms {
+    let mut registry = limbic_agents::Algorithms::builtins();
+    registry.register(crate::random_agent::ENTRY).expect("`random` is not a learner's name");
+    registry
 }
 
 impl RunConfig {
@@ -124,9 +130,9 @@ impl RunConfig {
         if !self.params.is_object() {
             bail!("config `params` must be a JSON object of hyperparameters, got {}", self.params);
         }
-        let known = algorithms();
-        if !known.contains(&self.algo.as_str()) {
-            bail!("config `algo`: unknown algorithm `{}`; known: {}", self.algo, known.join(", "));
+        algorithms().get(&self.algo)?;
+        if let Some(memory) = &self.policy.memory {
+            memory.validate().context("config `policy`")?;
         }
         if !self.rewards.is_empty() && self.algo == crate::random_agent::NAME {
             bail!("config `rewards`: the random baseline does not learn from rewards; use ppo, dqn or sac");
@@ -224,7 +230,8 @@ fn merge(base: &mut Map<String, Json>, over: Map<String, Json>) {
     }
 }
 
-fn set_path(values: &mut Map<String, Json>, path: &str, value: Json) -> Result<()> {
+/// Sets the value at a dotted `path` (`params.learning_rate`), creating objects on the way.
+pub fn set_path(values: &mut Map<String, Json>, path: &str, value: Json) -> Result<()> {
     let mut keys = path.split('.').collect::<Vec<_>>();
     let last = keys.pop().filter(|k| !k.is_empty()).context("empty key")?;
     let mut object = values;

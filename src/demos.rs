@@ -3,11 +3,14 @@
 
 use crate::progress::Progress;
 use anyhow::{bail, Context, Result};
+use limbic_agents::policies::{Acted, Actor, EnvActions};
+use limbic_agents::runner::{ActionSource, EnvRunner};
 use limbic_agents::Algorithm;
 use limbic_datasets::{Dataset, Episode};
 use limbic_environments::experts::ExpertEnv;
 use limbic_environments::rng::Generator;
-use limbic_environments::{make, Env, Kwargs, Options, Value};
+use limbic_environments::vector::VecEnv;
+use limbic_environments::{make, Env, Frame, Info, Kwargs, Options, Space, Step, Transition, Value};
 
 /// Steps after which a recorded episode is abandoned (an env without a time limit).
 const MAX_EPISODE_STEPS: usize = 1_000_000;
@@ -38,73 +41,139 @@ impl DemoPolicy {
     }
 }
 
-/// An environment with the policy that acts in it.
-struct Actor<'a> {
-    env: Box<dyn Env>,
-    /// The scripted expert's env, when the policy is scripted (then `env` is unused).
-    expert: Option<ExpertEnv>,
-    policy: &'a mut DemoPolicy,
-    sampler: Generator,
-    row: Vec<f32>,
-    starts: bool,
+/// Records every episode of the env it wraps with the env's own (structured) observations,
+/// as Minari's `DataCollector` wrapper does; the env runner steps it like any env.
+struct Recorder<E: Env> {
+    env: E,
+    /// The running (or just finished) episode.
+    episode: Option<Episode>,
 }
 
-impl<'a> Actor<'a> {
-    fn new(env_id: &str, kwargs: &Kwargs, policy: &'a mut DemoPolicy) -> Result<Actor<'a>> {
-        let expert = match policy {
-            DemoPolicy::Scripted => Some(ExpertEnv::make(env_id, kwargs)?),
-            _ => None,
-        };
-        let env = make(env_id, kwargs)?;
-        let row = vec![0.0; env.flat_space().flat_dim()?];
-        Ok(Actor { env, expert, policy, sampler: Generator::from_seed(0), row, starts: true })
+impl<E: Env> Recorder<E> {
+    fn new(env: E) -> Self {
+        Recorder { env, episode: None }
     }
+}
 
-    fn env(&mut self) -> &mut dyn Env {
-        match &mut self.expert {
-            Some(expert) => expert,
-            None => self.env.as_mut(),
+impl<E: Env> Env for Recorder<E> {
+    fn observation_space(&self) -> &Space {
+        self.env.observation_space()
+    }
+    fn action_space(&self) -> &Space {
+        self.env.action_space()
+    }
+    fn flat_space(&self) -> &Space {
+        self.env.flat_space()
+    }
+    fn render(&self) -> limbic_environments::Result<Frame> {
+        self.env.render()
+    }
+    fn reset(&mut self, seed: Option<u64>, options: &Options) -> limbic_environments::Result<(Value, Info)> {
+        let (obs, info) = self.env.reset(seed, options)?;
+        self.episode = Some(Episode::new(0, seed, obs.clone()));
+        Ok((obs, info))
+    }
+    fn step(&mut self, action: &Value) -> limbic_environments::Result<Step> {
+        let step = self.env.step(action)?;
+        if let Some(episode) = self.episode.as_mut() {
+            episode.push_step(action.clone(), step.obs.clone(), step.reward, step.terminated, step.truncated);
         }
+        Ok(step)
     }
+    fn reset_into(&mut self, seed: Option<u64>, obs: &mut [f32]) -> limbic_environments::Result<()> {
+        let (value, _) = self.reset(seed, &Options::new())?;
+        self.flat_space().flatten_into(&without_text(&value), obs)
+    }
+    fn step_into(&mut self, action: &Value, obs: &mut [f32]) -> limbic_environments::Result<Transition> {
+        let step = self.step(action)?;
+        self.flat_space().flatten_into(&without_text(&step.obs), obs)?;
+        Ok(Transition { reward: step.reward, terminated: step.terminated, truncated: step.truncated })
+    }
+}
 
-    /// Resets (the random policy's draws are seeded with the same seed, as
-    /// `action_space.seed(seed)` in `scripted_experts.py`).
-    fn reset(&mut self, seed: Option<u64>) -> Result<Value> {
-        if let Some(seed) = seed {
-            self.sampler = Generator::from_seed(seed);
+/// Acts as one row of a vector env with the given env actions.
+fn acted(action: Value) -> Acted {
+    Acted {
+        actions: Vec::new(),
+        env_actions: EnvActions::Values(vec![action]),
+        log_probs: vec![0.0],
+        values: Vec::new(),
+        value_streams: 0,
+        state_in: Vec::new(),
+        state: Vec::new(),
+        trace: Vec::new(),
+    }
+}
+
+/// The scripted expert of the env being recorded.
+struct Scripted;
+
+impl ActionSource<Recorder<ExpertEnv>> for Scripted {
+    fn choose(
+        &mut self,
+        envs: &mut VecEnv<Recorder<ExpertEnv>>,
+        _: &[f32],
+        _: &[bool],
+    ) -> limbic_agents::Result<Acted> {
+        Ok(acted(envs.envs_mut()[0].env.expert_action()?))
+    }
+}
+
+/// Uniform draws; a seeded reset seeds the draws with the same seed (`action_space.seed(seed)`
+/// in `scripted_experts.py` and Minari's random reference policy).
+struct Uniform {
+    rng: Generator,
+}
+
+impl<E: Env> ActionSource<Recorder<E>> for Uniform {
+    fn choose(&mut self, envs: &mut VecEnv<Recorder<E>>, _: &[f32], starts: &[bool]) -> limbic_agents::Result<Acted> {
+        let recorder = &envs.envs()[0];
+        if let (true, Some(seed)) = (starts[0], recorder.episode.as_ref().and_then(|e| e.seed)) {
+            self.rng = Generator::from_seed(seed);
         }
-        self.starts = true;
-        Ok(self.env().reset(seed, &Options::new())?.0)
+        Ok(acted(recorder.action_space().sample(&mut self.rng)))
     }
+}
 
-    fn act(&mut self, obs: &Value) -> Result<Value> {
-        let action = match &mut *self.policy {
-            DemoPolicy::Scripted => self.expert.as_mut().context("no expert env")?.expert_action()?,
-            DemoPolicy::Random => self.env.action_space().sample(&mut self.sampler),
-            DemoPolicy::Trained(algo) => {
-                self.env.flat_space().flatten_into(&without_text(obs), &mut self.row)?;
-                let mut actions = algo.act(&self.row, &[self.starts], true)?;
-                actions.pop().context("the policy returned no action")?
+/// Plays one episode per seed (`None`: the env's RNG goes on) through the env runner; `each`
+/// gets every finished episode.
+fn play<E: Env>(
+    env: E,
+    source: &mut dyn ActionSource<Recorder<E>>,
+    seeds: impl Iterator<Item = Option<u64>>,
+    mut each: impl FnMut(Episode) -> Result<()>,
+) -> Result<()> {
+    let mut envs = VecEnv::new(vec![Recorder::new(env)])?;
+    let mut runner = EnvRunner::default();
+    for seed in seeds {
+        envs.reset_with(seed, &Options::new(), None)?;
+        let mut steps = 0;
+        while !runner.step(&mut envs, source)?.done(0) {
+            steps += 1;
+            if steps >= MAX_EPISODE_STEPS {
+                bail!("an episode did not end within {MAX_EPISODE_STEPS} steps; set max_episode_steps in --kwargs");
             }
-        };
-        self.starts = false;
-        Ok(action)
-    }
-
-    /// One episode (reset with `seed`, or continuing the env's RNG for None).
-    fn episode(&mut self, seed: Option<u64>) -> Result<Episode> {
-        let obs = self.reset(seed)?;
-        let mut episode = Episode::new(0, seed, obs);
-        while episode.len() < MAX_EPISODE_STEPS {
-            let action = self.act(episode.observations.last().context("no observation")?)?;
-            let step = self.env().step(&action)?;
-            let done = step.terminated || step.truncated;
-            episode.push_step(action, step.obs, step.reward, step.terminated, step.truncated);
-            if done {
-                return Ok(episode);
-            }
         }
-        bail!("an episode did not end within {MAX_EPISODE_STEPS} steps; set max_episode_steps in --kwargs")
+        each(envs.envs_mut()[0].episode.take().context("no episode was recorded")?)?;
+    }
+    Ok(())
+}
+
+/// Plays one episode per seed with `policy` on `env_id`.
+fn play_policy(
+    env_id: &str,
+    kwargs: &Kwargs,
+    policy: &DemoPolicy,
+    seeds: impl Iterator<Item = Option<u64>>,
+    each: impl FnMut(Episode) -> Result<()>,
+) -> Result<()> {
+    match policy {
+        DemoPolicy::Scripted => play(ExpertEnv::make(env_id, kwargs)?, &mut Scripted, seeds, each),
+        DemoPolicy::Random => play(make(env_id, kwargs)?, &mut Uniform { rng: Generator::from_seed(0) }, seeds, each),
+        DemoPolicy::Trained(algo) => {
+            let mut actor = Actor::new(algo.policy()?, 1, 0).deterministic(true);
+            play(make(env_id, kwargs)?, &mut actor, seeds, each)
+        }
     }
 }
 
@@ -123,7 +192,7 @@ fn without_text(value: &Value) -> Value {
 pub fn record(
     env_id: &str,
     kwargs: &Kwargs,
-    policy: &mut DemoPolicy,
+    policy: &DemoPolicy,
     episodes: usize,
     seed: u64,
     dataset_id: &str,
@@ -136,37 +205,35 @@ pub fn record(
         }
     }
     dataset.metadata.algorithm_name = Some(policy.name());
-    let mut actor = Actor::new(env_id, kwargs, policy)?;
-    for i in 0..episodes {
-        let episode = actor.episode(Some(seed.wrapping_add(i as u64)))?;
+    let seeds = (0..episodes as u64).map(|i| Some(seed.wrapping_add(i)));
+    play_policy(env_id, kwargs, policy, seeds, |episode| {
+        let total = episode.total_reward();
         dataset.push(episode)?;
         if let Some(bar) = progress {
-            bar.episode_done((i + 1) as u64, dataset.episodes.last().map_or(0.0, Episode::total_reward));
+            bar.episode_done(dataset.episodes.len() as u64, total);
         }
-    }
+        Ok(())
+    })?;
     Ok(dataset)
 }
 
 /// Minari's reference score of a policy: the mean return over `episodes` episodes, the first
 /// reset with seed 123 and the later ones continuing the env's RNG (`get_average_reference_score`;
 /// Minari's random policy seeds its action space with 123 too). Minari averages in float32.
-pub fn reference_score(env_id: &str, kwargs: &Kwargs, policy: &mut DemoPolicy, episodes: usize) -> Result<f64> {
-    let mut actor = Actor::new(env_id, kwargs, policy)?;
+pub fn reference_score(env_id: &str, kwargs: &Kwargs, policy: &DemoPolicy, episodes: usize) -> Result<f64> {
     let mut total = 0.0;
-    for i in 0..episodes {
-        let seed = (i == 0).then_some(REFERENCE_SEED);
-        total += actor.episode(seed)?.total_reward();
-    }
+    let seeds = (0..episodes).map(|i| (i == 0).then_some(REFERENCE_SEED));
+    play_policy(env_id, kwargs, policy, seeds, |episode| {
+        total += episode.total_reward();
+        Ok(())
+    })?;
     Ok((total / episodes.max(1) as f64) as f32 as f64)
 }
 
 /// `(ref_min_score, ref_max_score)`: the random policy and `expert` (the scripted expert when
 /// None), Minari's way over [`REFERENCE_EPISODES`] episodes.
-pub fn reference_scores(env_id: &str, kwargs: &Kwargs, expert: Option<&mut DemoPolicy>) -> Result<(f64, f64)> {
-    let min = reference_score(env_id, kwargs, &mut DemoPolicy::Random, REFERENCE_EPISODES)?;
-    let max = match expert {
-        Some(policy) => reference_score(env_id, kwargs, policy, REFERENCE_EPISODES)?,
-        None => reference_score(env_id, kwargs, &mut DemoPolicy::Scripted, REFERENCE_EPISODES)?,
-    };
+pub fn reference_scores(env_id: &str, kwargs: &Kwargs, expert: Option<&DemoPolicy>) -> Result<(f64, f64)> {
+    let min = reference_score(env_id, kwargs, &DemoPolicy::Random, REFERENCE_EPISODES)?;
+    let max = reference_score(env_id, kwargs, expert.unwrap_or(&DemoPolicy::Scripted), REFERENCE_EPISODES)?;
     Ok((min, max))
 }

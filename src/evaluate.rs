@@ -1,12 +1,16 @@
 //! Evaluation: a policy's deterministic actions over N episodes, summarized with a confidence
-//! interval; and one episode recorded as frames.
+//! interval; one episode recorded as frames; one episode's trace of the policy's inner values.
 //!
 //! Episode i resets with `seed + i`, each on its own sub-env of one vector env, so an
-//! evaluation is the same set of episodes whatever happened before it.
+//! evaluation is the same set of episodes whatever happened before it. The policy acts in an
+//! acting session of its own (recurrent states per episode), stepped by the agents' env runner.
 
 use crate::stats;
 use anyhow::{bail, Context, Result};
+use limbic_agents::policies::{Acted, Actor};
+use limbic_agents::runner::{first_episodes, EnvRunner};
 use limbic_agents::Algorithm;
+use limbic_environments::json::value_to_json;
 use limbic_environments::vector::VecEnv;
 use limbic_environments::{Frame, Kwargs};
 use serde::{Deserialize, Serialize};
@@ -61,7 +65,7 @@ pub fn success_rule(env: &str) -> Option<SuccessRule> {
 /// Runs `episodes` episodes of `env` with `algo`'s deterministic actions (episode i resets
 /// with `seed + i`) and summarizes their returns.
 pub fn evaluate(
-    algo: &mut dyn Algorithm,
+    algo: &dyn Algorithm,
     env: &str,
     kwargs: &Kwargs,
     episodes: usize,
@@ -73,9 +77,9 @@ pub fn evaluate(
 
 /// [`evaluate`], with actions sampled from the policy when not `deterministic` (how
 /// rl-starter-files evaluates MiniGrid agents: a partly trained policy's mode can loop where
-/// sampling gets through). Sampling draws from the algorithm's own acting generator.
+/// sampling gets through). Sampling draws from the session's generator, seeded with `seed`.
 pub fn evaluate_with(
-    algo: &mut dyn Algorithm,
+    algo: &dyn Algorithm,
     env: &str,
     kwargs: &Kwargs,
     episodes: usize,
@@ -84,45 +88,77 @@ pub fn evaluate_with(
     deterministic: bool,
 ) -> Result<EvalSummary> {
     let mut envs = VecEnv::make(env, episodes, kwargs)?.with_threads(Some(threads))?;
-    let mut obs = envs.reset(Some(seed))?.to_vec();
+    envs.reset(Some(seed))?;
+    let mut actor = Actor::new(algo.policy()?, episodes, seed).deterministic(deterministic);
     let rule = success_rule(env);
-    // Per episode: (return, length, success), once it has ended.
-    let mut ended: Vec<Option<(f64, u64, bool)>> = vec![None; episodes];
-    let (mut returns, mut lengths) = (vec![0.0; episodes], vec![0u64; episodes]);
-    // Rows that begin an episode, and rows whose next step is their autoreset (NEXT_STEP).
-    let (mut starts, mut pending) = (vec![true; episodes], vec![false; episodes]);
-    let mut steps = 0u64;
-    while ended.iter().any(Option::is_none) {
-        steps += 1;
-        if steps > MAX_EVAL_STEPS {
-            bail!("evaluation episodes did not end within {MAX_EVAL_STEPS} steps; set env_kwargs.max_episode_steps");
-        }
-        let actions = algo.act(&obs, &starts, deterministic).context("evaluation")?;
-        let step = envs.step(&actions)?;
-        for i in 0..episodes {
-            // Only each sub-env's first episode counts; later ones are stepped and ignored.
-            if ended[i].is_some() {
-                continue;
-            }
-            returns[i] += step.rewards[i];
-            lengths[i] += 1;
-            if step.terminated[i] || step.truncated[i] {
-                let success = match rule {
-                    Some(SuccessRule::Terminated) => step.terminated[i],
-                    Some(SuccessRule::PositiveFinalReward) => step.terminated[i] && step.rewards[i] > 0.0,
-                    None => false,
-                };
-                ended[i] = Some((returns[i], lengths[i], success));
-            }
-        }
-        starts = std::mem::replace(
-            &mut pending,
-            step.terminated.iter().zip(step.truncated).map(|(&t, &u)| t || u).collect(),
-        );
-        obs.copy_from_slice(step.obs);
-    }
-    let ended: Vec<(f64, u64, bool)> = ended.into_iter().flatten().collect();
+    let outcomes = first_episodes(&mut envs, &mut actor, MAX_EVAL_STEPS)
+        .context("evaluation (set env_kwargs.max_episode_steps for an env without a time limit)")?;
+    let ended: Vec<(f64, u64, bool)> = outcomes
+        .iter()
+        .map(|o| {
+            let success = match rule {
+                Some(SuccessRule::Terminated) => o.terminated,
+                Some(SuccessRule::PositiveFinalReward) => o.terminated && o.final_reward > 0.0,
+                None => false,
+            };
+            (o.episode_return, o.length, success)
+        })
+        .collect();
     Ok(summarize(env, seed, &ended, rule.is_some()))
+}
+
+/// One step of a traced episode (`limbic eval --trace`): what the policy did and its inner
+/// values (a slot memory's write gates and read weights, ...).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TraceStep {
+    pub step: u64,
+    /// The env action, as JSON.
+    pub action: serde_json::Value,
+    pub reward: f64,
+    /// Named per-step values (`memory/write_gate`: one per slot, ...).
+    pub values: std::collections::BTreeMap<String, Vec<f32>>,
+}
+
+/// One episode (reset with `seed`) with deterministic actions, traced step by step.
+pub fn trace_episode(algo: &dyn Algorithm, env: &str, kwargs: &Kwargs, seed: u64) -> Result<Vec<TraceStep>> {
+    let mut steps = Vec::new();
+    play_episode(algo, env, kwargs, seed, true, |envs, acted, reward| {
+        steps.push(TraceStep {
+            step: steps.len() as u64,
+            action: value_to_json(envs.action_space(), &acted.env_actions.to_values()[0]),
+            reward,
+            values: acted.trace.iter().map(|(name, values)| (name.clone(), values.clone())).collect(),
+        });
+        Ok(())
+    })?;
+    Ok(steps)
+}
+
+/// One episode on one sub-env reset with `seed`, deterministic actions in a fresh session;
+/// `each` sees the env after every step, the choice and the reward.
+fn play_episode(
+    algo: &dyn Algorithm,
+    env: &str,
+    kwargs: &Kwargs,
+    seed: u64,
+    trace: bool,
+    mut each: impl FnMut(&VecEnv, &Acted, f64) -> Result<()>,
+) -> Result<VecEnv> {
+    let mut envs = VecEnv::make(env, 1, kwargs)?;
+    envs.reset(Some(seed))?;
+    let mut actor = Actor::new(algo.policy()?, 1, seed).deterministic(true);
+    if trace {
+        actor = actor.with_trace();
+    }
+    let mut runner = EnvRunner::default();
+    for _ in 0..=MAX_EVAL_STEPS {
+        let step = runner.step(&mut envs, &mut actor).context("playing an episode")?;
+        each(&envs, &step.acted, step.rewards[0])?;
+        if step.done(0) {
+            return Ok(envs);
+        }
+    }
+    bail!("the episode did not end within {MAX_EVAL_STEPS} steps")
 }
 
 fn summarize(env: &str, seed: u64, ended: &[(f64, u64, bool)], has_success: bool) -> EvalSummary {
@@ -147,34 +183,28 @@ fn summarize(env: &str, seed: u64, ended: &[(f64, u64, bool)], has_success: bool
 
 /// One episode (reset with `seed`) with deterministic actions, as frames for a GIF, with the
 /// frame rate that plays it in real time and its return.
-pub fn record_episode(algo: &mut dyn Algorithm, env: &str, kwargs: &Kwargs, seed: u64) -> Result<Recording> {
-    let mut envs = VecEnv::make(env, 1, kwargs)?;
-    let mut obs = envs.reset(Some(seed))?.to_vec();
-    let fps = envs.envs()[0].render_fps();
-    let mut frames = vec![envs.envs()[0].render()?];
+pub fn record_episode(algo: &dyn Algorithm, env: &str, kwargs: &Kwargs, seed: u64) -> Result<Recording> {
+    let first = {
+        let mut envs = VecEnv::make(env, 1, kwargs)?;
+        envs.reset(Some(seed))?;
+        (envs.envs()[0].render()?, envs.envs()[0].render_fps())
+    };
+    let (mut frames, fps) = (vec![first.0], first.1);
     let (mut stride, mut total, mut steps) = (1u64, 0.0, 0u64);
-    loop {
-        let actions = algo.act(&obs, &[steps == 0], true).context("recording an episode")?;
-        let step = envs.step(&actions)?;
-        let done = step.terminated[0] || step.truncated[0];
-        total += step.rewards[0];
-        obs.copy_from_slice(step.obs);
+    play_episode(algo, env, kwargs, seed, false, |envs, _, reward| {
+        total += reward;
         steps += 1;
-        if steps % stride == 0 || done {
+        let last = envs.last();
+        if steps % stride == 0 || last.terminated[0] || last.truncated[0] {
             frames.push(envs.envs()[0].render()?);
         }
         if frames.len() >= 2 * MAX_GIF_FRAMES {
             // Keep every other frame from now on, and of those so far.
-            frames = frames.into_iter().step_by(2).collect();
+            frames = std::mem::take(&mut frames).into_iter().step_by(2).collect();
             stride *= 2;
         }
-        if done {
-            break;
-        }
-        if steps > MAX_EVAL_STEPS {
-            bail!("the recorded episode did not end within {MAX_EVAL_STEPS} steps");
-        }
-    }
+        Ok(())
+    })?;
     let fps = (fps as f64 / stride as f64).round().max(1.0) as u32;
     Ok(Recording { frames, fps, episode_return: total, length: steps })
 }
@@ -191,12 +221,31 @@ pub struct Recording {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use limbic_agents::policies::{Acting, ActingRows, EnvActions};
     use limbic_agents::Update;
-    use limbic_environments::Value;
+    use limbic_environments::rng::Generator;
 
-    /// Pushes CartPole left when asked for its deterministic action, alternates otherwise.
-    struct Probe {
-        calls: usize,
+    /// Pushes CartPole left when asked for its deterministic action, at random otherwise.
+    struct Probe;
+
+    impl Acting for Probe {
+        fn obs_dim(&self) -> usize {
+            4
+        }
+        fn act(&self, rows: ActingRows, deterministic: bool, rng: &mut Generator) -> limbic_agents::Result<Acted> {
+            let n = rows.starts.len();
+            let actions: Vec<i64> = (0..n).map(|_| if deterministic { 0 } else { rng.integers(0, 2) }).collect();
+            Ok(Acted {
+                actions: actions.iter().map(|&a| a as f32).collect(),
+                env_actions: EnvActions::Discrete(actions),
+                log_probs: vec![0.0; n],
+                values: Vec::new(),
+                value_streams: 0,
+                state_in: Vec::new(),
+                state: Vec::new(),
+                trace: vec![("probe/row".into(), (0..n).map(|i| i as f32).collect())],
+            })
+        }
     }
 
     impl Algorithm for Probe {
@@ -206,11 +255,8 @@ mod tests {
         fn update(&mut self, _: &mut VecEnv) -> limbic_agents::Result<Update> {
             Ok(Update::default())
         }
-        fn act(&mut self, obs: &[f32], _: &[bool], deterministic: bool) -> limbic_agents::Result<Vec<Value>> {
-            self.calls += 1;
-            Ok((0..obs.len() / 4)
-                .map(|_| Value::Int(if deterministic { 0 } else { (self.calls % 2) as i64 }))
-                .collect())
+        fn policy(&self) -> limbic_agents::Result<Box<dyn Acting>> {
+            Ok(Box::new(Probe))
         }
         fn save(&self, _: &std::path::Path) -> limbic_agents::Result<()> {
             Ok(())
@@ -223,11 +269,21 @@ mod tests {
     #[test]
     fn sampled_evaluation_asks_the_policy_for_sampled_actions() {
         let kwargs = Kwargs::new();
-        let run = |deterministic| {
-            evaluate_with(&mut Probe { calls: 0 }, "CartPole-v1", &kwargs, 4, 0, 1, deterministic).unwrap()
-        };
+        let run = |deterministic| evaluate_with(&Probe, "CartPole-v1", &kwargs, 4, 0, 1, deterministic).unwrap();
         let (mode, sampled) = (run(true), run(false));
-        // Always left topples the pole within ~10 steps; alternating keeps it up far longer.
-        assert!(mode.mean_length < 15.0 && sampled.mean_length > 2.0 * mode.mean_length, "{mode:?} {sampled:?}");
+        // Always left topples the pole within ~10 steps; random actions keep it up longer.
+        assert!(mode.mean_length < 15.0 && sampled.mean_length > 1.5 * mode.mean_length, "{mode:?} {sampled:?}");
+        assert_eq!(run(false), sampled, "the session's generator is seeded by the evaluation seed");
+    }
+
+    #[test]
+    fn traces_and_recordings_follow_one_episode() {
+        let kwargs = Kwargs::new();
+        let trace = trace_episode(&Probe, "CartPole-v1", &kwargs, 3).unwrap();
+        let recording = record_episode(&Probe, "CartPole-v1", &kwargs, 3).unwrap();
+        assert_eq!(trace.len() as u64, recording.length);
+        assert_eq!(recording.frames.len() as u64, recording.length + 1);
+        assert!(trace.iter().all(|t| t.action == serde_json::json!(0) && t.values["probe/row"] == [0.0]));
+        assert_eq!(trace.iter().map(|t| t.reward).sum::<f64>(), recording.episode_return);
     }
 }

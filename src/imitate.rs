@@ -18,13 +18,14 @@ use crate::evaluate::{evaluate, EvalSummary};
 use crate::run_dir::{self, RunDir};
 use crate::runner::{self, Options};
 use anyhow::{bail, Context, Result};
-use limbic_agents::algorithm::AlgorithmSpec;
-use limbic_agents::imitation::{Bc, Dagger, DemoStep, Demonstrations, Demonstrator, Episode, EpisodeActions, Sqil};
-use limbic_agents::policy::ActionKind;
+use limbic_agents::imitation::{Bc, Dagger, Demonstrations, Episode, EpisodeActions, Sqil};
+use limbic_agents::policies::{ActionKind, ActorCritic, BuildPolicy, MemoryActorCritic, Policy, PolicySpec};
 use limbic_agents::Algorithm;
+use limbic_agents::AlgorithmSpec;
 use limbic_datasets::{Actions, Dataset, FlatEpisode};
 use limbic_environments::experts::ExpertEnv;
-use limbic_environments::{make, Env, Kwargs, Value};
+use limbic_environments::vector::VecEnv;
+use limbic_environments::{make, Env, Kwargs};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as Json};
 use std::path::{Path, PathBuf};
@@ -107,7 +108,7 @@ pub fn imitate(request: &Request) -> Result<Outcome> {
     let kwargs = env_kwargs(&dataset);
     let (ref_min, ref_max, source) = reference(&dataset, &env, &kwargs)?;
     let episodes = to_learner_episodes(&dataset.first(k).flat_episodes()?)?;
-    let params = params(&request.sets)?;
+    let (params, policy) = params(&request.sets)?;
     let probe = make(&env, &kwargs)?;
     let (obs_space, act_space) = (probe.flat_space().clone(), probe.action_space().clone());
     let obs_dim = obs_space.flat_dim()?;
@@ -116,6 +117,7 @@ pub fn imitate(request: &Request) -> Result<Outcome> {
     let spec = AlgorithmSpec {
         algo: &request.algo,
         params: &params,
+        policy: &policy,
         observation_space: &obs_space,
         action_space: &act_space,
         num_envs: 1,
@@ -126,21 +128,15 @@ pub fn imitate(request: &Request) -> Result<Outcome> {
     let start = Instant::now();
     let (eval, train_time_s, steps) = match request.algo.as_str() {
         "bc" | "dagger" => {
-            let mut policy = if request.algo == "bc" {
-                train_bc(&spec, &demos)?
-            } else {
-                train_dagger(&spec, &demos, &env, &kwargs)?
+            let (eval, train_time_s) = match policy.memory.as_ref() {
+                None => imitate_in_memory::<ActorCritic>(&spec, &demos, &env, &kwargs, request, eval_seed)?,
+                Some(_) => imitate_in_memory::<MemoryActorCritic>(&spec, &demos, &env, &kwargs, request, eval_seed)?,
             };
-            let train_time_s = start.elapsed().as_secs_f64();
-            let eval = evaluate(&mut policy, &env, &kwargs, request.episodes, eval_seed, 1)?;
-            if let Some(out) = &request.out {
-                write_policy_run(out, &env, &kwargs, request, &policy, &eval)?;
-            }
             (eval, train_time_s, None)
         }
         algo => {
             let steps = request.steps.unwrap_or(DEFAULT_STEPS);
-            let config = runner_config(algo, &env, &kwargs, params.clone(), request, k, steps)?;
+            let config = runner_config(algo, &env, &kwargs, params.clone(), &policy, request, k, steps)?;
             let eval = train_in_runner(&config, &demos, request)?;
             (eval, start.elapsed().as_secs_f64(), Some(steps))
         }
@@ -208,68 +204,65 @@ fn to_learner_episodes(flat: &[FlatEpisode]) -> Result<Vec<Episode>> {
         .collect())
 }
 
-/// The `--set key=value` pairs as a params object (a value is JSON if it parses, else a string).
-pub fn params(sets: &[String]) -> Result<Json> {
-    let mut object = Map::new();
+/// The `--set key=value` pairs as a params object (a value is JSON if it parses, else a
+/// string), and the policy spec from the `policy.`-prefixed ones (`policy.memory.kind=gru`).
+pub fn params(sets: &[String]) -> Result<(Json, PolicySpec)> {
+    let (mut object, mut policy) = (Map::new(), Map::new());
     for set in sets {
         let (key, value) = set.split_once('=').with_context(|| format!("--set `{set}`: expected key=value"))?;
         let value = serde_json::from_str(value).unwrap_or_else(|_| Json::String(value.into()));
-        object.insert(key.trim().into(), value);
+        match key.trim().strip_prefix("policy.") {
+            Some(path) => config::set_path(&mut policy, path, value).with_context(|| format!("--set `{set}`"))?,
+            None => {
+                object.insert(key.trim().into(), value);
+            }
+        }
     }
-    Ok(Json::Object(object))
+    let policy = serde_json::from_value(Json::Object(policy)).context("--set policy.*")?;
+    Ok((Json::Object(object), policy))
 }
 
-fn train_bc(spec: &AlgorithmSpec, demos: &Demonstrations) -> Result<Bc> {
-    let mut bc = Bc::with_demonstrations(spec, demos)?;
-    bc.fit()?;
-    Ok(bc)
-}
-
-fn train_dagger(spec: &AlgorithmSpec, demos: &Demonstrations, env: &str, kwargs: &Kwargs) -> Result<Bc> {
-    if !ExpertEnv::has_expert(env) {
-        bail!("DAgger needs an interactive expert: {env} has no scripted expert (use bc, gail or sqil)");
+/// BC or DAgger with a policy network of type `P`, trained in memory and evaluated (and, with
+/// `--out`, written as a run directory); returns the evaluation and the training time.
+fn imitate_in_memory<P: BuildPolicy>(
+    spec: &AlgorithmSpec,
+    demos: &Demonstrations,
+    env: &str,
+    kwargs: &Kwargs,
+    request: &Request,
+    eval_seed: u64,
+) -> Result<(EvalSummary, f64)> {
+    let start = Instant::now();
+    let policy: Bc<P> = if spec.algo == "bc" {
+        let mut bc = Bc::with_demonstrations(spec, demos)?;
+        bc.fit()?;
+        bc
+    } else {
+        if !ExpertEnv::has_expert(env) {
+            bail!("DAgger needs an interactive expert: {env} has no scripted expert (use bc, gail or sqil)");
+        }
+        let mut learner = Dagger::new(spec, Some(demos))?;
+        let mut oracle = VecEnv::new(vec![ExpertEnv::make(env, kwargs)?])?;
+        learner.train(&mut oracle)?;
+        learner.into_policy()
+    };
+    let train_time_s = start.elapsed().as_secs_f64();
+    let eval = evaluate(&policy, env, kwargs, request.episodes, eval_seed, 1)?;
+    if let Some(out) = &request.out {
+        write_policy_run(out, env, kwargs, request, spec.policy, &policy, &eval)?;
     }
-    let mut learner = Dagger::new(spec, Some(demos))?;
-    let mut oracle = Oracle::new(env, kwargs)?;
-    learner.train(&mut oracle)?;
-    Ok(learner.into_policy())
-}
-
-/// The env's scripted expert as DAgger's oracle.
-struct Oracle {
-    env: ExpertEnv,
-    obs: Vec<f32>,
-}
-
-impl Oracle {
-    fn new(env: &str, kwargs: &Kwargs) -> Result<Oracle> {
-        let env = ExpertEnv::make(env, kwargs)?;
-        let obs = vec![0.0; env.flat_space().flat_dim()?];
-        Ok(Oracle { env, obs })
-    }
-}
-
-impl Demonstrator for Oracle {
-    fn reset(&mut self, seed: u64) -> limbic_agents::Result<Vec<f32>> {
-        self.env.reset_into(Some(seed), &mut self.obs)?;
-        Ok(self.obs.clone())
-    }
-    fn expert_action(&mut self) -> limbic_agents::Result<Value> {
-        Ok(self.env.expert_action()?)
-    }
-    fn step(&mut self, action: &Value) -> limbic_agents::Result<DemoStep> {
-        let t = self.env.step_into(action, &mut self.obs)?;
-        Ok(DemoStep { obs: self.obs.clone(), reward: t.reward, terminated: t.terminated, truncated: t.truncated })
-    }
+    Ok((eval, train_time_s))
 }
 
 /// The run config of SQIL (a DQN with its preset for the env, if any) or GAIL (PPO with the
 /// discriminator's reward alone, fixed horizon).
+#[allow(clippy::too_many_arguments)]
 fn runner_config(
     algo: &str,
     env: &str,
     kwargs: &Kwargs,
     params: Json,
+    policy: &PolicySpec,
     request: &Request,
     k: usize,
     steps: u64,
@@ -282,6 +275,7 @@ fn runner_config(
         "env": env, "env_kwargs": kwargs, "algo": if algo == "gail" { "ppo" } else { "sqil" },
         "seed": request.seed, "total_steps": steps, "eval_episodes": request.episodes,
         "eval_every": 0, "checkpoint_every": 0, "num_envs": preset.num_envs, "params": merged,
+        "policy": policy,
     });
     if algo == "gail" {
         let demos = request.demos.canonicalize().unwrap_or_else(|_| request.demos.clone());
@@ -322,12 +316,13 @@ fn nanos() -> u128 {
 
 /// A run directory for a policy trained in memory (BC, DAgger): config (algo `bc`, which
 /// `limbic eval --run` rebuilds), one checkpoint and `eval.json`.
-fn write_policy_run(
+fn write_policy_run<P: Policy>(
     out: &Path,
     env: &str,
     kwargs: &Kwargs,
     request: &Request,
-    policy: &Bc,
+    policy_spec: &PolicySpec,
+    policy: &Bc<P>,
     eval: &EvalSummary,
 ) -> Result<()> {
     // DAgger's policy is a BC policy: the config it was built with is what `bc` needs.
@@ -340,6 +335,7 @@ fn write_policy_run(
         num_envs: 1,
         eval_episodes: request.episodes,
         params: bc_params,
+        policy: policy_spec.clone(),
         ..RunConfig::default()
     };
     config.validate()?;

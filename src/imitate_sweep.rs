@@ -130,7 +130,7 @@ fn record_demos(sweep: &Sweep) -> Result<()> {
     for seed in missing {
         let id = format!("limbic/{}/scripted-seed{seed}-v0", sweep.env.rsplit_once("-v").map_or(&*sweep.env, |p| p.0));
         let first = seed.saturating_mul(max_k as u64);
-        let mut dataset = demos::record(&sweep.env, &kwargs, &mut DemoPolicy::Scripted, max_k, first, &id, None)?;
+        let mut dataset = demos::record(&sweep.env, &kwargs, &DemoPolicy::Scripted, max_k, first, &id, None)?;
         let meta = &mut dataset.metadata;
         (meta.ref_min_score, meta.ref_max_score) = (Some(min), Some(max));
         meta.num_episodes_average_score = Some(demos::REFERENCE_EPISODES);

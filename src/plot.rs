@@ -216,6 +216,50 @@ fn panel<'p>(
     Ok(())
 }
 
+/// Heatmaps of an episode's traced values (one panel per name, e.g. a slot memory's
+/// `memory/write_gate` and `memory/read_weights`): steps across, one row per component
+/// (slot), white 0 to dark 1; the actions and rewards as a strip under them.
+pub fn trace(title: &str, steps: &[crate::evaluate::TraceStep]) -> Result<Vec<u8>> {
+    let names: Vec<&String> = steps.first().map(|s| s.values.keys().collect()).unwrap_or_default();
+    if names.is_empty() {
+        return Err(anyhow!("the policy traced nothing: only memories with gates (slots) have a trace to plot"));
+    }
+    let height = 90 + 220 * names.len() as u32;
+    render((SIZE.0, height), |root| {
+        let (top, rest) = root.split_vertically(40);
+        top.titled(title, (FONT, 22)).map_err(plot_error)?;
+        for (area, name) in rest.split_evenly((names.len(), 1)).iter().zip(&names) {
+            let rows = steps[0].values[*name].len();
+            let mut chart = ChartBuilder::on(area)
+                .caption(name.as_str(), (FONT, 17))
+                .margin(12)
+                .x_label_area_size(36)
+                .y_label_area_size(48)
+                .build_cartesian_2d(0.0..steps.len() as f64, 0.0..rows as f64)
+                .map_err(plot_error)?;
+            chart
+                .configure_mesh()
+                .disable_mesh()
+                .x_desc("step")
+                .y_desc("slot")
+                .label_style((FONT, 13))
+                .y_labels(rows.min(16))
+                .y_label_formatter(&|y| format!("{}", *y as usize))
+                .draw()
+                .map_err(plot_error)?;
+            let cells = steps.iter().enumerate().flat_map(|(t, step)| {
+                step.values[*name].iter().enumerate().map(move |(k, &v)| {
+                    let shade = (255.0 * (1.0 - v.clamp(0.0, 1.0) as f64)) as u8;
+                    let color = RGBColor(shade, shade, 255 - (255 - shade) / 3);
+                    Rectangle::new([(t as f64, k as f64), (t as f64 + 1.0, k as f64 + 1.0)], color.filled())
+                })
+            });
+            chart.draw_series(cells).map_err(plot_error)?;
+        }
+        Ok(())
+    })
+}
+
 /// Per reward signal (the `reward/<signal>/...` metrics of a run with intrinsic rewards): its
 /// normalized, weighted mean reward per update above, its weight below. `None` when the run
 /// has no reward signals.

@@ -3,12 +3,14 @@
 //! resume, evaluation) in tests.
 
 use crate::seeds::mix;
-use limbic_agents::algorithm::AlgorithmSpec;
+use limbic_agents::core::algorithm::AlgorithmEntry;
+use limbic_agents::policies::{Acting, Actor, RandomActing};
+use limbic_agents::runner::EnvRunner;
+use limbic_agents::AlgorithmSpec;
 use limbic_agents::{AgentError, Algorithm, Update};
 use limbic_environments::render::write_atomically;
-use limbic_environments::rng::Generator;
 use limbic_environments::vector::VecEnv;
-use limbic_environments::{Space, Value};
+use limbic_environments::Space;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -18,12 +20,24 @@ pub const NAME: &str = "random";
 
 /// Its one hyperparameter: env steps per sub-env in one update (rows of `metrics.jsonl`).
 const PARAMS: [&str; 1] = ["n_steps"];
+
+/// The registry's entry.
+pub const ENTRY: AlgorithmEntry = AlgorithmEntry {
+    name: NAME,
+    summary: "uniformly random actions: the baseline of normalized scores",
+    params: &[("n_steps", "env steps per sub-env in one update")],
+    defaults: || serde_json::json!({"n_steps": 128}),
+    needs_demonstrations: false,
+    memory: false,
+    build: |spec, _| Ok(Box::new(RandomAgent::new(spec)?)),
+};
 const STATE_FILE: &str = "random.json";
 
-/// Uniform-random actions. Draws come from generators seeded by (seed, call counter), so the
-/// whole state is a few counters and a run resumes exactly.
+/// Uniform-random actions. Each update's draws come from a session seeded by (seed, update
+/// counter), so the whole state is a few counters and a run resumes exactly.
 pub struct RandomAgent {
     action_space: Space,
+    obs_dim: usize,
     state: State,
 }
 
@@ -33,7 +47,6 @@ struct State {
     seed: u64,
     n_steps: usize,
     updates: u64,
-    acts: u64,
 }
 
 impl RandomAgent {
@@ -52,13 +65,13 @@ impl RandomAgent {
                     as usize
             }
         };
-        let state = State { seed: spec.seed, n_steps, updates: 0, acts: 0 };
-        Ok(RandomAgent { action_space: spec.action_space.clone(), state })
+        let state = State { seed: spec.seed, n_steps, updates: 0 };
+        let obs_dim = spec.observation_space.flat_dim().map_err(|e| AgentError::Unsupported(e.to_string()))?;
+        Ok(RandomAgent { action_space: spec.action_space.clone(), obs_dim, state })
     }
 
-    /// A generator for draw number `counter` of one stream (updates or acts).
-    fn generator(&self, stream: u64, counter: u64) -> Generator {
-        Generator::from_seed(mix(mix(self.state.seed ^ stream) ^ counter))
+    fn acting(&self) -> Box<dyn Acting> {
+        Box::new(RandomActing { space: self.action_space.clone(), obs_dim: self.obs_dim })
     }
 }
 
@@ -68,11 +81,12 @@ impl Algorithm for RandomAgent {
     }
 
     fn update(&mut self, envs: &mut VecEnv) -> Result<Update, AgentError> {
-        let mut rng = self.generator(0, self.state.updates);
+        let seed = mix(mix(self.state.seed) ^ self.state.updates);
+        let mut actor = Actor::new(self.acting(), envs.num_envs(), seed);
+        let mut runner = EnvRunner::default();
         let mut reward_sum = 0.0;
         for _ in 0..self.state.n_steps {
-            let actions: Vec<Value> = (0..envs.num_envs()).map(|_| self.action_space.sample(&mut rng)).collect();
-            reward_sum += envs.step(&actions)?.rewards.iter().sum::<f64>();
+            reward_sum += runner.step(envs, &mut actor)?.rewards.iter().sum::<f64>();
         }
         self.state.updates += 1;
         let env_steps = (self.state.n_steps * envs.num_envs()) as u64;
@@ -80,14 +94,8 @@ impl Algorithm for RandomAgent {
         Ok(Update { env_steps, metrics })
     }
 
-    fn act(&mut self, obs: &[f32], episode_starts: &[bool], _deterministic: bool) -> Result<Vec<Value>, AgentError> {
-        let mut rng = self.generator(1, self.state.acts);
-        self.state.acts += 1;
-        let rows = episode_starts.len();
-        if rows == 0 || !obs.len().is_multiple_of(rows) {
-            return Err(AgentError::Unsupported(format!("act: {} observation numbers for {rows} rows", obs.len())));
-        }
-        Ok((0..rows).map(|_| self.action_space.sample(&mut rng)).collect())
+    fn policy(&self) -> Result<Box<dyn Acting>, AgentError> {
+        Ok(self.acting())
     }
 
     fn save(&self, dir: &Path) -> Result<(), AgentError> {

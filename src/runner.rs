@@ -21,12 +21,11 @@ use crate::config::RunConfig;
 use crate::evaluate::{evaluate, record_episode, EvalSummary};
 use crate::metrics::{insert_eval, Counters};
 use crate::progress::Progress;
-use crate::random_agent::{self, RandomAgent};
 use crate::run_dir::{self, MetricsLog, RunDir};
 use crate::train_envs::{SavedEnvs, TrainEnvs};
 use anyhow::{Context, Result};
-use limbic_agents::algorithm::AlgorithmSpec;
 use limbic_agents::Algorithm;
+use limbic_agents::AlgorithmSpec;
 use limbic_environments::render::save_gif;
 use limbic_rewards::{Registry, RewardSet, SignalContext};
 use serde::de::DeserializeOwned;
@@ -37,12 +36,9 @@ use std::time::Instant;
 /// their own).
 pub type Builder<'a> = &'a dyn Fn(&AlgorithmSpec) -> limbic_agents::Result<Box<dyn Algorithm>>;
 
-/// The random baseline, or a learner of `limbic-agents`.
+/// The algorithm a spec names, from the registry ([`crate::config::algorithms`]).
 pub fn build_algorithm(spec: &AlgorithmSpec) -> limbic_agents::Result<Box<dyn Algorithm>> {
-    if spec.algo == random_agent::NAME {
-        return Ok(Box::new(RandomAgent::new(spec)?));
-    }
-    limbic_agents::algorithm::build(spec)
+    crate::config::algorithms().build(spec, None)
 }
 
 /// How a run reports itself.
@@ -186,7 +182,7 @@ impl Session {
 
     fn evaluate(&mut self) -> Result<EvalSummary> {
         let c = &self.config;
-        let eval = evaluate(&mut *self.algo, &c.env, &c.env_kwargs, c.eval_episodes, c.eval_seed(), c.threads)?;
+        let eval = evaluate(self.algo.as_ref(), &c.env, &c.env_kwargs, c.eval_episodes, c.eval_seed(), c.threads)?;
         tracing::info!(
             "step {}: eval mean return {:.3} ± {:.3}",
             self.counters.env_steps,
@@ -236,7 +232,7 @@ impl Session {
         }
         if options.gif {
             let c = &self.config;
-            match record_episode(&mut *self.algo, &c.env, &c.env_kwargs, c.eval_seed()) {
+            match record_episode(self.algo.as_ref(), &c.env, &c.env_kwargs, c.eval_seed()) {
                 Ok(episode) => save_gif(&episode.frames, episode.fps, &self.run.path(run_dir::EPISODE_GIF))?,
                 Err(e) => tracing::warn!("no {}: {e:#}", run_dir::EPISODE_GIF),
             }
@@ -291,13 +287,14 @@ fn build_learner(config: &RunConfig, train: &TrainEnvs, build: Builder) -> Resul
         seed: config.seed,
     };
     let set = RewardSet::new(&Registry::builtins(), &config.rewards, &context)?;
-    limbic_agents::algorithm::build_with(&spec, Some(Box::new(set))).context("building the algorithm")
+    crate::config::algorithms().build(&spec, Some(Box::new(set))).context("building the algorithm")
 }
 
 fn spec<'a>(config: &'a RunConfig, train: &'a TrainEnvs) -> AlgorithmSpec<'a> {
     AlgorithmSpec {
         algo: &config.algo,
         params: &config.params,
+        policy: &config.policy,
         // The space whose flat encoding the vector env's rows hold (MiniGrid: without the mission).
         observation_space: train.envs.envs()[0].flat_space(),
         action_space: train.envs.action_space(),

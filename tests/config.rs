@@ -97,7 +97,10 @@ fn bad_values_are_refused_by_name() {
             json!({"env": "CartPole-v9"}),
             "unknown environment id `CartPole-v9`; did you mean CartPole-v0 or CartPole-v1",
         ),
-        (json!({"algo": "ppo2"}), "unknown algorithm `ppo2`; known: ppo, dqn, sac, bc, sqil, random"),
+        (
+            json!({"algo": "ppo2"}),
+            "unknown algorithm `ppo2` (did you mean ppo?); registered: ppo, dqn, sac, bc, sqil, random",
+        ),
         (json!({"params": [1, 2]}), "`params` must be a JSON object"),
         (json!({"env_kwargs": {"max_episode_steps": -3}}), "max_episode_steps"),
     ];
@@ -180,7 +183,8 @@ fn every_preset_resolves_with_the_full_parameter_set() {
         expected.sort();
         assert_eq!(keys, expected, "{algo}/{env}");
         // Once the learner exists, its defaults name the same parameters.
-        if let Ok(defaults) = limbic_agents::algorithm::default_params(algo) {
+        if let Ok(entry) = limbic::config::algorithms().get(algo) {
+            let defaults = (entry.defaults)();
             for key in &keys {
                 assert!(defaults.get(key).is_some(), "{algo} has no parameter `{key}` (preset {env})");
             }

@@ -17,11 +17,12 @@
 //! `RESULTS.md`) and the training wall time. `--dagger` also runs DAgger (10 rounds, beta
 //! linear to 0 over 10 rounds, the N demonstrations as initial data) with the expert as oracle.
 
-use limbic_agents::algorithm::AlgorithmSpec;
-use limbic_agents::imitation::{Bc, Dagger, DemoStep, Demonstrations, Demonstrator, Episode, EpisodeActions};
-use limbic_agents::policy::ActionKind;
-use limbic_agents::Algorithm;
-use limbic_environments::{make, Env, Kwargs, Space, Value};
+use limbic_agents::imitation::{Bc, Dagger, Demonstrations, Episode, EpisodeActions};
+use limbic_agents::policies::{ActionKind, FEED_FORWARD};
+use limbic_agents::runner::mean_return;
+use limbic_agents::{Algorithm, AlgorithmSpec};
+use limbic_environments::experts::ExpertEnv;
+use limbic_environments::{make, Env, Kwargs, Space, Value, VecEnv};
 use std::time::Instant;
 
 /// An env, its scripted expert and its reference scores (RESULTS.md, 100 episodes).
@@ -48,27 +49,6 @@ const MOUNTAIN_CAR: Task = Task {
     random_score: -33.31,
     expert_score: 90.80,
 };
-
-/// The env with its scripted expert as DAgger's oracle.
-struct ExpertEnv {
-    env: Box<dyn Env>,
-    expert: fn(&[f32]) -> Value,
-    obs: Vec<f32>,
-}
-
-impl Demonstrator for ExpertEnv {
-    fn reset(&mut self, seed: u64) -> limbic_agents::Result<Vec<f32>> {
-        self.env.reset_into(Some(seed), &mut self.obs)?;
-        Ok(self.obs.clone())
-    }
-    fn expert_action(&mut self) -> limbic_agents::Result<Value> {
-        Ok((self.expert)(&self.obs))
-    }
-    fn step(&mut self, action: &Value) -> limbic_agents::Result<DemoStep> {
-        let t = self.env.step_into(action, &mut self.obs)?;
-        Ok(DemoStep { obs: self.obs.clone(), reward: t.reward, terminated: t.terminated, truncated: t.truncated })
-    }
-}
 
 fn record(task: &Task, n: usize, first_seed: u64) -> Result<Demonstrations, Box<dyn std::error::Error>> {
     let mut env = make(task.id, &Kwargs::new())?;
@@ -105,22 +85,8 @@ fn record(task: &Task, n: usize, first_seed: u64) -> Result<Demonstrations, Box<
     Ok(Demonstrations::from_episodes(d, kind, &episodes)?)
 }
 
-fn evaluate(task: &Task, policy: &mut dyn Algorithm, episodes: usize) -> Result<f64, Box<dyn std::error::Error>> {
-    let mut env = make(task.id, &Kwargs::new())?;
-    let mut obs = vec![0.0; env.flat_space().flat_dim()?];
-    let mut total = 0.0;
-    for seed in 1_000_000..1_000_000 + episodes as u64 {
-        env.reset_into(Some(seed), &mut obs)?;
-        loop {
-            let action = policy.act(&obs, &[false], true)?.remove(0);
-            let t = env.step_into(&action, &mut obs)?;
-            total += t.reward;
-            if t.done() {
-                break;
-            }
-        }
-    }
-    Ok(total / episodes as f64)
+fn evaluate(task: &Task, policy: &dyn Algorithm, episodes: usize) -> Result<f64, Box<dyn std::error::Error>> {
+    Ok(mean_return(policy.policy()?, task.id, episodes, 1_000_000)?)
 }
 
 fn list(args: &[String], flag: &str, default: &str) -> Result<Vec<usize>, Box<dyn std::error::Error>> {
@@ -146,6 +112,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let spec = AlgorithmSpec {
                 algo: "bc",
                 params: &params,
+                policy: &FEED_FORWARD,
                 observation_space: &obs_space,
                 action_space: &act_space,
                 num_envs: 1,
@@ -153,24 +120,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 seed,
             };
             let start = Instant::now();
-            let mut bc = Bc::with_demonstrations(&spec, &demos)?;
+            let mut bc: Bc = Bc::with_demonstrations(&spec, &demos)?;
             let history = bc.fit()?;
             let train_s = start.elapsed().as_secs_f64();
-            let mean = evaluate(task, &mut bc, episodes)?;
+            let mean = evaluate(task, &bc, episodes)?;
             let score = normalized(mean);
             println!("bc\t{n}\t{seed}\t{}\t{}\t{mean:.1}\t{score:.3}\t{train_s:.2}", demos.len(), history.len());
             if dagger {
                 let params = serde_json::json!({"rounds": 10, "beta": {"kind": "linear", "rampdown_rounds": 10}});
                 let spec = AlgorithmSpec { algo: "dagger", params: &params, ..spec };
                 let start = Instant::now();
-                let mut learner = Dagger::new(&spec, Some(&demos))?;
-                let env = make(task.id, &Kwargs::new())?;
-                let obs = vec![0.0; env.flat_space().flat_dim()?];
-                let mut oracle = ExpertEnv { env, expert: task.expert, obs };
+                let mut learner: Dagger = Dagger::new(&spec, Some(&demos))?;
+                let mut oracle = VecEnv::new(vec![ExpertEnv::make(task.id, &Kwargs::new())?])?;
                 let rounds = learner.train(&mut oracle)?;
                 let train_s = start.elapsed().as_secs_f64();
                 let transitions = learner.data().len();
-                let mean = evaluate(task, learner.policy_mut(), episodes)?;
+                let mean = evaluate(task, learner.policy(), episodes)?;
                 let score = normalized(mean);
                 println!("dagger\t{n}\t{seed}\t{transitions}\t{}\t{mean:.1}\t{score:.3}\t{train_s:.2}", rounds.len());
             }

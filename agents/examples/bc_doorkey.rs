@@ -10,11 +10,12 @@
 //! evaluates the deterministic policy on `--episodes` episodes (reset seeds from 1,000,000)
 //! and prints the success rate, the mean return and the training wall time.
 
-use limbic_agents::algorithm::AlgorithmSpec;
 use limbic_agents::imitation::{Bc, Demonstrations};
-use limbic_agents::policy::ActionKind;
-use limbic_agents::Algorithm;
+use limbic_agents::policies::{ActionKind, Actor, FEED_FORWARD};
+use limbic_agents::runner::first_episodes;
+use limbic_agents::{Algorithm, AlgorithmSpec};
 use limbic_environments::gridworld::{self, experts};
+use limbic_environments::VecEnv;
 use limbic_environments::{Env, Kwargs, Value};
 use std::time::Instant;
 
@@ -62,6 +63,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let spec = AlgorithmSpec {
                 algo: "bc",
                 params: &params,
+                policy: &FEED_FORWARD,
                 observation_space: &obs_space,
                 action_space: &act_space,
                 num_envs: 1,
@@ -69,22 +71,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 seed,
             };
             let start = Instant::now();
-            let mut bc = Bc::with_demonstrations(&spec, &demos)?;
+            let mut bc: Bc = Bc::with_demonstrations(&spec, &demos)?;
             let history = bc.fit()?;
             let train_s = start.elapsed().as_secs_f64();
-            let (mut successes, mut total) = (0, 0.0);
-            for s in 1_000_000..1_000_000 + episodes as u64 {
-                env.reset_into(Some(s), &mut obs)?;
-                loop {
-                    let action = bc.act(&obs, &[false], true)?.remove(0);
-                    let t = env.step_into(&action, &mut obs)?;
-                    total += t.reward;
-                    if t.done() {
-                        successes += (t.terminated && t.reward > 0.0) as usize;
-                        break;
-                    }
-                }
-            }
+            let mut eval_envs = VecEnv::make(&id, episodes, &Kwargs::new())?;
+            eval_envs.reset(Some(1_000_000))?;
+            let mut actor = Actor::new(bc.policy()?, episodes, 0).deterministic(true);
+            let outcomes = first_episodes(&mut eval_envs, &mut actor, 1_000_000)?;
+            let successes = outcomes.iter().filter(|o| o.terminated && o.final_reward > 0.0).count();
+            let total: f64 = outcomes.iter().map(|o| o.episode_return).sum();
             let success = successes as f64 / episodes as f64;
             let mean = total / episodes as f64;
             println!("{id}\t{n}\t{seed}\t{}\t{}\t{success:.2}\t{mean:.3}\t{train_s:.1}", demos.len(), history.len());

@@ -8,10 +8,12 @@
 //! hyperparameters for CartPole-v1 / Pendulum-v1; `-` for those), seed (default 0), evaluations
 //! (default 10).
 
-use limbic_agents::algorithm::{build, AlgorithmSpec};
-use limbic_agents::Algorithm;
+use limbic_agents::core::algorithm::build;
+use limbic_agents::policies::FEED_FORWARD;
+use limbic_agents::runner::mean_return;
+use limbic_agents::AlgorithmSpec;
 use limbic_environments::vector::VecEnv;
-use limbic_environments::{Kwargs, Value};
+use limbic_environments::Kwargs;
 use std::time::Instant;
 
 /// rl-baselines3-zoo's `dqn.yml` CartPole-v1 and `sac.yml` Pendulum-v1 entries.
@@ -24,27 +26,6 @@ fn zoo_params(algo: &str) -> serde_json::Value {
         }),
         _ => serde_json::json!({ "learning_rate": 1e-3 }),
     }
-}
-
-/// Mean return of `episodes` deterministic episodes on envs seeded from `seed`.
-fn evaluate(algo: &mut dyn Algorithm, id: &str, episodes: usize, seed: u64) -> f64 {
-    let mut envs = VecEnv::make(id, episodes, &Kwargs::new()).unwrap();
-    envs.reset(Some(seed)).unwrap();
-    let mut returns = vec![0.0; episodes];
-    let mut done = vec![false; episodes];
-    let starts = vec![false; episodes];
-    while done.iter().any(|d| !d) {
-        let obs = envs.last().obs.to_vec();
-        let actions: Vec<Value> = algo.act(&obs, &starts, true).unwrap();
-        let step = envs.step(&actions).unwrap();
-        for i in 0..episodes {
-            if !done[i] {
-                returns[i] += step.rewards[i];
-                done[i] = step.terminated[i] || step.truncated[i];
-            }
-        }
-    }
-    returns.iter().sum::<f64>() / episodes as f64
 }
 
 fn main() {
@@ -63,6 +44,7 @@ fn main() {
     let spec = AlgorithmSpec {
         algo: &algo,
         params: &params,
+        policy: &FEED_FORWARD,
         observation_space: envs.observation_space(),
         action_space: envs.action_space(),
         num_envs: 1,
@@ -84,7 +66,7 @@ fn main() {
             next_eval += total / evaluations;
             let tail = &recent[recent.len().saturating_sub(10)..];
             let train_return = tail.iter().sum::<f64>() / tail.len().max(1) as f64;
-            let eval = evaluate(learner.as_mut(), &id, 10, 1000 + seed);
+            let eval = mean_return(learner.policy().unwrap(), &id, 10, 1000 + seed).unwrap();
             let metrics: Vec<String> = update.metrics.iter().map(|(k, v)| format!("{k}={v:.4}")).collect();
             println!(
                 "steps {steps:>7}  {:>7.1} steps/s  train return (last 10) {train_return:>8.1}  eval return (10 ep) {eval:>8.1}  {}",

@@ -16,8 +16,10 @@
 //! tensor of the next minibatch; `MALLOC_TRIM_THRESHOLD_=268435456 MALLOC_MMAP_THRESHOLD_=268435456
 //! MALLOC_TOP_PAD_=67108864` keeps it and was ~25% faster here.
 
-use limbic_agents::algorithm::{build, AlgorithmSpec};
-use limbic_agents::Algorithm;
+use limbic_agents::core::algorithm::build;
+use limbic_agents::policies::FEED_FORWARD;
+use limbic_agents::runner::mean_return;
+use limbic_agents::AlgorithmSpec;
 use limbic_environments::{Kwargs, VecEnv};
 use std::time::{Duration, Instant};
 
@@ -51,6 +53,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let spec = AlgorithmSpec {
             algo: "ppo",
             params: &params,
+            policy: &FEED_FORWARD,
             observation_space: envs.observation_space(),
             action_space: envs.action_space(),
             num_envs: 8,
@@ -71,13 +74,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let tail = &recent[recent.len().saturating_sub(10)..];
             let recent_mean = tail.iter().sum::<f64>() / tail.len().max(1) as f64;
             if solved.is_none() && recent_mean >= 200.0 {
-                last_eval = evaluate(ppo.as_mut(), 10, 1000 + seed)?;
+                last_eval = mean_return(ppo.policy()?, "CartPole-v1", 10, 1000 + seed)?;
                 if last_eval >= 475.0 {
                     solved = Some((steps, training.as_secs_f64(), cpu));
                 }
             }
         }
-        let final_eval = evaluate(ppo.as_mut(), 10, 2000 + seed)?;
+        let final_eval = mean_return(ppo.policy()?, "CartPole-v1", 10, 2000 + seed)?;
         let wall = training.as_secs_f64();
         let solved = match solved {
             Some((s, t, c)) => format!("eval >= 475 at {s} steps after {t:.2} s of training ({c:.2} s CPU)"),
@@ -102,25 +105,4 @@ fn cpu_seconds() -> f64 {
         .filter_map(|line| line.split_whitespace().next()?.parse::<u64>().ok())
         .sum();
     nanos as f64 * 1e-9
-}
-
-/// Mean return of one deterministic episode on each of `episodes` eval envs.
-fn evaluate(agent: &mut dyn Algorithm, episodes: usize, seed: u64) -> Result<f64, Box<dyn std::error::Error>> {
-    let mut envs = VecEnv::make("CartPole-v1", episodes, &Kwargs::new())?;
-    let mut obs = envs.reset(Some(seed))?.to_vec();
-    let mut returns = vec![0.0; episodes];
-    let mut running = vec![true; episodes];
-    let starts = vec![false; episodes];
-    while running.iter().any(|&r| r) {
-        let actions: Vec<i64> = agent.act(&obs, &starts, true)?.iter().map(|a| a.as_int().unwrap_or(0)).collect();
-        let step = envs.step_discrete(&actions)?;
-        for i in 0..episodes {
-            if running[i] {
-                returns[i] += step.rewards[i];
-                running[i] = !(step.terminated[i] || step.truncated[i]);
-            }
-        }
-        obs.copy_from_slice(step.obs);
-    }
-    Ok(returns.iter().sum::<f64>() / episodes as f64)
 }

@@ -1,22 +1,24 @@
 //! limbic-agents: networks, policies and learners on burn (flex backend).
 //!
-//! [`Algorithm`] is the boundary with the platform: the runner in the root crate owns the vector
-//! env, the run directory and the schedule of evaluations and checkpoints; an algorithm owns its
-//! networks, optimizers, normalizers and RNG, and advances training one update at a time.
+//! The crate separates the roles the way RLlib's new stack and Acme do:
+//! - **policy modules** ([`policies`]): networks only, behind the [`policies::Policy`] trait
+//!   (observations, recurrent state, episode starts, goal -> action distribution, values per
+//!   reward stream, next state, auxiliary outputs): the feed-forward
+//!   [`policies::ActorCritic`] and [`policies::MemoryActorCritic`] (GRU, LSTM, gated slots);
+//! - **acting sessions** ([`policies::Actor`]): whoever acts owns one, with each row's
+//!   recurrent state and its own generator;
+//! - **the env runner** ([`runner`]): the one loop that steps a vector env with an action
+//!   source and returns owned, typed batches; on-policy collection and off-policy storage
+//!   consume it;
+//! - **learners** ([`learners`]): PPO (its update separable from its collection), DQN, SAC,
+//!   and the imitation learners ([`imitation`]: BC, DAgger, SQIL); each owns its optimizer;
+//! - **shared machinery** ([`core`]): the [`Algorithm`] boundary and the algorithm registry,
+//!   checkpoints, config parsing, gradient clipping; **buffers** ([`buffers`]): rollouts with
+//!   recurrent states and sequence minibatches, replay, normalizers; **networks** ([`nets`]):
+//!   MLPs, the MiniGrid encoder, distributions, working-memory cells, and the blocks neural
+//!   reward signals and world models build on.
 //!
-//! - [`nets`]: MLP torsos, the MiniGrid image encoder, initializers (drawn from our own
-//!   generator, never burn's process-wide RNG);
-//! - [`distributions`]: categorical, diagonal Gaussian and tanh-Gaussian, on tensors for losses
-//!   and on plain rows for seeded sampling;
-//! - [`policy`]: the policy contract (observations, recurrent state, goal -> distribution,
-//!   values per reward stream, next state, auxiliary outputs) and the feed-forward actor-critic;
-//! - [`rollout`] and [`normalize`]: on-policy collection, GAE and `VecNormalize`-style
-//!   statistics, shared by on-policy learners;
-//! - [`ppo`]: Proximal Policy Optimization;
-//! - [`replay`], [`offpolicy`]: the replay buffer and what DQN and SAC share; [`dqn`], [`sac`];
-//! - [`imitation`]: demonstrations, behavioural cloning, DAgger and SQIL;
-//! - [`shaping`]: the hook through which intrinsic rewards (the `rewards` crate) reach learners;
-//! - [`checkpoint`]: atomic, checksummed checkpoint files.
+//! [`shaping`] is the hook through which intrinsic rewards (the `rewards` crate) reach learners.
 //!
 //! # Threads, determinism, speed
 //!
@@ -29,21 +31,16 @@
 //! programs that link this crate can do the same, or run with `MALLOC_TRIM_THRESHOLD_=268435456
 //! MALLOC_MMAP_THRESHOLD_=268435456 MALLOC_TOP_PAD_=67108864`.
 
-pub mod algorithm;
-pub mod checkpoint;
-pub mod distributions;
-pub mod dqn;
+pub mod buffers;
+pub mod core;
 pub mod error;
 pub mod imitation;
+pub mod learners;
 pub mod nets;
-pub mod normalize;
-pub mod offpolicy;
-pub mod policy;
-pub mod ppo;
-pub mod replay;
-pub mod rollout;
-pub mod sac;
+pub mod policies;
+pub mod runner;
 pub mod shaping;
 
-pub use algorithm::{Algorithm, Update};
+pub use crate::core::algorithm::{Algorithm, AlgorithmSpec, Algorithms, Update};
 pub use error::{AgentError, Result};
+pub use nets::distributions;

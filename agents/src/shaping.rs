@@ -61,6 +61,9 @@ impl<'a> Transitions<'a> {
     }
 }
 
+/// Where a learner's checkpoint keeps its reward shaper's state.
+pub const SHAPER_DIR: &str = "rewards";
+
 /// One reward stream a shaper produces.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stream {

@@ -1,8 +1,10 @@
 //! DQN and SAC through the public `Algorithm` API: short fixed-seed learning runs, exact
 //! save/load continuation, config and checkpoint errors.
 
-use limbic_agents::algorithm::{build, AlgorithmSpec};
-use limbic_agents::{AgentError, Algorithm, Update};
+use limbic_agents::core::algorithm::{build, Algorithms};
+use limbic_agents::policies::{Actor, FEED_FORWARD};
+use limbic_agents::runner::mean_return;
+use limbic_agents::{AgentError, Algorithm, AlgorithmSpec, Update};
 use limbic_environments::vector::VecEnv;
 use limbic_environments::{Kwargs, Value};
 use serde_json::json;
@@ -28,6 +30,7 @@ fn try_learner(
     build(&AlgorithmSpec {
         algo,
         params,
+        policy: &FEED_FORWARD,
         observation_space: envs.observation_space(),
         action_space: envs.action_space(),
         num_envs: envs.num_envs(),
@@ -49,21 +52,14 @@ fn train(learner: &mut dyn Algorithm, envs: &mut VecEnv, total: u64) -> Vec<Upda
 }
 
 /// Mean return of deterministic episodes, one per sub-env of a fresh vector env.
-fn evaluate(learner: &mut dyn Algorithm, id: &str, episodes: usize) -> f64 {
-    let mut envs = envs(id, episodes, 10_000);
-    let (mut returns, mut done) = (vec![0.0; episodes], vec![false; episodes]);
-    while done.contains(&false) {
-        let obs = envs.last().obs.to_vec();
-        let actions: Vec<Value> = learner.act(&obs, &vec![false; episodes], true).unwrap();
-        let step = envs.step(&actions).unwrap();
-        for i in 0..episodes {
-            if !done[i] {
-                returns[i] += step.rewards[i];
-                done[i] = step.terminated[i] || step.truncated[i];
-            }
-        }
-    }
-    returns.iter().sum::<f64>() / episodes as f64
+fn evaluate(learner: &dyn Algorithm, id: &str, episodes: usize) -> f64 {
+    mean_return(learner.policy().unwrap(), id, episodes, 10_000).unwrap()
+}
+
+/// The actions of a fresh acting session (seeded 3) for every row of `obs`.
+fn act(learner: &dyn Algorithm, obs: &[f32], rows: usize, deterministic: bool) -> Vec<Value> {
+    let mut actor = Actor::new(learner.policy().unwrap(), rows, 3).deterministic(deterministic);
+    actor.actions(obs, &vec![false; rows]).unwrap()
 }
 
 fn scratch_dir(name: &str) -> PathBuf {
@@ -96,7 +92,7 @@ fn dqn_learns_cartpole_well_beyond_random() {
     let last = &updates.last().unwrap().metrics;
     assert_eq!(last["epsilon"], 0.04);
     assert!(last["loss/q"].is_finite() && last["grad_norm"] > 0.0, "{last:?}");
-    let score = evaluate(dqn.as_mut(), "CartPole-v1", 10);
+    let score = evaluate(dqn.as_ref(), "CartPole-v1", 10);
     assert!(score > 150.0, "mean return {score}");
 }
 
@@ -109,7 +105,7 @@ fn sac_improves_pendulum_returns() {
     let updates = train(sac.as_mut(), &mut envs, total);
     let last = &updates.last().unwrap().metrics;
     assert!(last["alpha"] < 1.0, "the entropy coefficient was tuned down: {last:?}");
-    let score = evaluate(sac.as_mut(), "Pendulum-v1", 5);
+    let score = evaluate(sac.as_ref(), "Pendulum-v1", 5);
     assert!(score > -700.0, "mean return {score}");
 }
 
@@ -129,11 +125,10 @@ fn assert_exact_continuation(algo: &str, id: &str, params: serde_json::Value, k:
     original.save(&dir).unwrap();
     let mut resumed = learner(algo, &env_b, &params, 99, total);
     let obs = env_a.last().obs.to_vec();
-    let starts = vec![false; num_envs];
     resumed.load(&dir).unwrap();
     for deterministic in [true, false] {
-        let actions = resumed.act(&obs, &starts, deterministic).unwrap();
-        assert_eq!(actions, original.act(&obs, &starts, deterministic).unwrap());
+        let actions = act(resumed.as_ref(), &obs, num_envs, deterministic);
+        assert_eq!(actions, act(original.as_ref(), &obs, num_envs, deterministic));
     }
     for _ in 0..3 {
         let (expected, got) = (original.update(&mut env_a).unwrap(), resumed.update(&mut env_b).unwrap());
@@ -177,7 +172,7 @@ fn unknown_config_keys_name_the_valid_ones() {
     assert!(matches!(try_learner("dqn", &pendulum, &json!({}), 0, 1000), Err(AgentError::Unsupported(_))));
     // The defaults build.
     for (algo, envs) in [("dqn", &cartpole), ("sac", &pendulum)] {
-        let defaults = limbic_agents::algorithm::default_params(algo).unwrap();
+        let defaults = (Algorithms::builtins().get(algo).unwrap().defaults)();
         assert!(try_learner(algo, envs, &defaults, 0, 1000).is_ok());
     }
 }

@@ -486,3 +486,33 @@ fn gridworld_rows_hold_the_flat_observation_also_on_reset_with_options() {
     let again = envs.reset_with(Some(3), &limbic_environments::Options::new(), None).unwrap().to_vec();
     assert_eq!(plain, again);
 }
+
+#[test]
+fn episode_starts_follow_resets_in_every_autoreset_mode() {
+    for mode in [Autoreset::NextStep, Autoreset::SameStep, Autoreset::Disabled] {
+        let mut envs = VecEnv::make("CartPole-v1", 2, &Kwargs::new()).unwrap().with_autoreset(mode);
+        envs.reset(Some(0)).unwrap();
+        assert_eq!(envs.episode_starts(), [true, true], "{mode:?}: after reset");
+        // Pushing right topples the pole within a few dozen steps.
+        let mut pending_reset = [false; 2];
+        for _ in 0..200 {
+            let step = envs.step_discrete(&[1, 1]).unwrap();
+            let done: Vec<bool> = step.terminated.iter().zip(step.truncated).map(|(&t, &u)| t || u).collect();
+            let starts = envs.episode_starts();
+            for i in 0..2 {
+                let expected = match mode {
+                    // The done step leaves the row pending; the next step resets it.
+                    Autoreset::NextStep => pending_reset[i],
+                    Autoreset::SameStep => done[i],
+                    Autoreset::Disabled => false,
+                };
+                assert_eq!(starts[i], expected, "{mode:?} row {i}");
+                pending_reset[i] = mode == Autoreset::NextStep && done[i];
+            }
+            if mode == Autoreset::Disabled && done.iter().any(|&d| d) {
+                envs.reset_with(None, &Options::new(), Some(&done)).unwrap();
+                assert_eq!(envs.episode_starts(), done, "{mode:?}: after a masked reset");
+            }
+        }
+    }
+}

@@ -9,8 +9,10 @@
 //! warm-up rollout; each figure is the median over the rollouts. The reference is one PPO update with limbic's DoorKey preset (n_steps 128,
 //! 16 envs, batch 256, 4 epochs; collection included), on the same env.
 
-use limbic_agents::algorithm::{build, AlgorithmSpec};
+use limbic_agents::core::algorithm::build;
+use limbic_agents::policies::FEED_FORWARD;
 use limbic_agents::shaping::Transitions;
+use limbic_agents::AlgorithmSpec;
 use limbic_environments::rng::Generator;
 use limbic_environments::vector::VecEnv;
 use limbic_environments::Kwargs;
@@ -130,6 +132,7 @@ fn main() {
     let spec = AlgorithmSpec {
         algo: "ppo",
         params: &params,
+        policy: &FEED_FORWARD,
         observation_space: envs.observation_space(),
         action_space: envs.action_space(),
         num_envs: ENVS,

@@ -13,7 +13,7 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, OptimizerRecord}
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
-use limbic_agents::checkpoint::checksum;
+use limbic_agents::core::checkpoint::checksum;
 use limbic_agents::nets::{download, linear, Activation, Encoder, EncoderKind, Init, Mlp, MlpConfig};
 use limbic_agents::shaping::Transitions;
 use limbic_agents::{AgentError, Result};

@@ -12,7 +12,7 @@
 
 use crate::signal::SignalEntry;
 use crate::signals;
-use limbic_agents::offpolicy::invalid;
+use limbic_agents::core::config::invalid;
 use limbic_agents::Result;
 
 /// The built-in entries, in the order `limbic rewards` lists them.

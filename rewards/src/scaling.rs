@@ -4,8 +4,8 @@
 //! Signals produce raw bonuses only; everything that changes their scale lives here, so a
 //! weight is never applied twice (RLeXplore's NGU scales each factor before multiplying them).
 
-use limbic_agents::normalize::{ObsNormalizer, RmsState, EPSILON};
-use limbic_agents::offpolicy::invalid;
+use limbic_agents::buffers::normalize::{ObsNormalizer, RmsState, EPSILON};
+use limbic_agents::core::config::invalid;
 use limbic_agents::{AgentError, Result};
 use limbic_environments::wrappers::{Precision, RunningMeanStd};
 use serde::{Deserialize, Serialize};

@@ -1,8 +1,10 @@
 //! Reward sets inside the learners: PPO (per-stream value heads and GAE), DQN (summed streams),
 //! identical training with only the env's reward, metrics, and exact resume.
 
-use limbic_agents::algorithm::{build, build_with, AlgorithmSpec};
+use limbic_agents::core::algorithm::{build, build_with};
+use limbic_agents::policies::FEED_FORWARD;
 use limbic_agents::Algorithm;
+use limbic_agents::AlgorithmSpec;
 use limbic_environments::vector::VecEnv;
 use limbic_environments::Kwargs;
 use limbic_rewards::{Registry, RewardSet, RewardSpec, SignalContext};
@@ -18,6 +20,7 @@ fn spec<'a>(algo: &'a str, envs: &'a VecEnv, params: &'a serde_json::Value) -> A
     AlgorithmSpec {
         algo,
         params,
+        policy: &FEED_FORWARD,
         observation_space: envs.envs()[0].flat_space(),
         action_space: envs.action_space(),
         num_envs: envs.num_envs(),

@@ -97,11 +97,11 @@ fn record(args: RecordArgs) -> Result<()> {
         bail!("{} already exists; pass --force to replace it", args.out.display());
     }
     let kwargs = super::parse_kwargs(args.kwargs.as_deref())?;
-    let mut policy = policy(&args.policy, &args.env)?;
+    let policy = policy(&args.policy, &args.env)?;
     let dataset_id = args.dataset_id.clone().unwrap_or_else(|| default_id(&args.env, &args.policy));
     let progress = Progress::episodes(args.episodes as u64, args.quiet);
     let mut dataset =
-        demos::record(&args.env, &kwargs, &mut policy, args.episodes, args.seed, &dataset_id, Some(&progress))?;
+        demos::record(&args.env, &kwargs, &policy, args.episodes, args.seed, &dataset_id, Some(&progress))?;
     progress.finish();
     if args.ref_scores {
         let expert = match policy {
@@ -109,7 +109,7 @@ fn record(args: RecordArgs) -> Result<()> {
                 bail!("--ref-scores needs an expert for ref_max_score: `{}` has no scripted expert; record with a trained run's policy", args.env)
             }
             DemoPolicy::Random => None,
-            ref mut own => Some(own),
+            ref own => Some(own),
         };
         let (min, max) = demos::reference_scores(&args.env, &kwargs, expert)?;
         let meta = &mut dataset.metadata;

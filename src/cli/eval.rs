@@ -1,10 +1,10 @@
 //! `limbic eval`: evaluate a run's checkpoint over N episodes, with a confidence interval.
 
 use anyhow::{bail, Result};
-use limbic::evaluate::{evaluate_with, record_episode, EvalSummary};
+use limbic::evaluate::{evaluate_with, record_episode, trace_episode, EvalSummary};
 use limbic::run_dir::RunDir;
 use limbic::runner::{build_algorithm, load_algorithm};
-use limbic_environments::render::save_frames;
+use limbic_environments::render::{save_frames, write_atomically};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -31,6 +31,11 @@ pub struct Args {
     /// Which checkpoint: `best` (falling back to the latest), `latest`, or a checkpoint folder.
     #[arg(long, default_value = "best")]
     checkpoint: String,
+    /// Also trace the episode with the first seed: JSON lines of step, action, reward and the
+    /// policy's inner values (a slot memory's write gates and read weights), and a heatmap of
+    /// them beside it (FILE with `.png`).
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -44,17 +49,28 @@ pub fn run(args: Args) -> Result<()> {
     let Some(checkpoint) = checkpoint else {
         bail!("{} has no checkpoint yet", args.run.display());
     };
-    let mut algo = load_algorithm(&config, &checkpoint, &build_algorithm)?;
+    let algo = load_algorithm(&config, &checkpoint, &build_algorithm)?;
     let episodes = args.episodes.unwrap_or(config.eval_episodes);
     if episodes == 0 {
         bail!("--episodes must be at least 1");
     }
     let seed = args.seed.unwrap_or(config.eval_seed());
     let (env, kwargs, threads) = (&config.env, &config.env_kwargs, config.threads);
-    let summary = evaluate_with(&mut *algo, env, kwargs, episodes, seed, threads, !args.stochastic)?;
+    let summary = evaluate_with(algo.as_ref(), env, kwargs, episodes, seed, threads, !args.stochastic)?;
     if let Some(path) = &args.gif {
-        let episode = record_episode(&mut *algo, &config.env, &config.env_kwargs, seed)?;
+        let episode = record_episode(algo.as_ref(), &config.env, &config.env_kwargs, seed)?;
         save_frames(&episode.frames, episode.fps, path)?;
+    }
+    let plot = args.trace.as_ref().map(|path| path.with_extension("png"));
+    if let (Some(path), Some(plot)) = (&args.trace, &plot) {
+        let steps = trace_episode(algo.as_ref(), &config.env, &config.env_kwargs, seed)?;
+        let lines: Vec<String> = steps.iter().map(serde_json::to_string).collect::<Result<_, _>>()?;
+        write_atomically(path, (lines.join("\n") + "\n").as_bytes())?;
+        let title = format!("{} on {}: episode seed {seed}", config.algo, config.env);
+        match limbic::plot::trace(&title, &steps) {
+            Ok(png) => write_atomically(plot, &png)?,
+            Err(e) => eprintln!("no trace plot: {e}"),
+        }
     }
     if args.json {
         let mut object = serde_json::to_value(&summary)?;
@@ -66,8 +82,10 @@ pub fn run(args: Args) -> Result<()> {
         let actions = if args.stochastic { "sampled" } else { "deterministic" };
         println!("{} on {}, checkpoint {}, {actions} actions", config.algo, config.env, checkpoint.display());
         println!("{}", describe(&summary));
-        if let Some(path) = &args.gif {
-            println!("wrote {}", path.display());
+        for path in [&args.gif, &args.trace, &plot].into_iter().flatten() {
+            if path.exists() {
+                println!("wrote {}", path.display());
+            }
         }
     }
     Ok(())

@@ -1,5 +1,6 @@
 //! Subcommands of `limbic`, one module each.
 
+mod algorithms;
 mod bench;
 mod compare;
 mod demo;
@@ -55,6 +56,8 @@ enum Command {
     Play(play::Args),
     /// List the reward signals `--reward` and configs can attach, with parameters and defaults.
     Rewards(rewards::Args),
+    /// List the learners `--algo` names, with parameters and defaults.
+    Algorithms(algorithms::Args),
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -69,6 +72,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Compare(args)) => compare::run(args),
         Some(Command::Play(args)) => play::run(args),
         Some(Command::Rewards(args)) => rewards::run(args),
+        Some(Command::Algorithms(args)) => algorithms::run(args),
         Some(Command::Demos(args)) => demos::run(args),
         Some(Command::Imitate(args)) => imitate::run(args),
     }

@@ -56,7 +56,7 @@ pub fn run(args: Args) -> Result<()> {
         Some(dir) => runner::resume(dir, args.steps, &build_algorithm, &options)?,
         None => {
             let config = resolve_args(&args)?;
-            if limbic::agents::algorithm::IMITATION_ALGORITHMS.contains(&config.algo.as_str()) {
+            if limbic::config::algorithms().get(&config.algo)?.needs_demonstrations {
                 anyhow::bail!(
                     "`{}` learns from demonstrations: train it with `limbic imitate --algo {} --demos DATASET`",
                     config.algo,

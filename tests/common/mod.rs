@@ -5,10 +5,9 @@
 use limbic::config::RunConfig;
 use limbic::random_agent::RandomAgent;
 use limbic::runner::Options;
-use limbic_agents::algorithm::AlgorithmSpec;
+use limbic_agents::AlgorithmSpec;
 use limbic_agents::{AgentError, Algorithm, Update};
 use limbic_environments::vector::VecEnv;
-use limbic_environments::Value;
 use serde_json::{json, Map, Value as Json};
 use std::path::Path;
 
@@ -106,8 +105,8 @@ impl Algorithm for Failing {
         Ok(update)
     }
 
-    fn act(&mut self, obs: &[f32], starts: &[bool], deterministic: bool) -> limbic_agents::Result<Vec<Value>> {
-        self.inner.act(obs, starts, deterministic)
+    fn policy(&self) -> limbic_agents::Result<Box<dyn limbic_agents::policies::Acting>> {
+        self.inner.policy()
     }
 
     fn save(&self, dir: &Path) -> limbic_agents::Result<()> {

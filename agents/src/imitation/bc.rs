@@ -1,6 +1,7 @@
 //! Behavioural cloning: supervised learning of the demonstrator's actions with the same
-//! [`ActorCritic`] policy PPO trains, so a BC policy acts, saves and loads like any learner
-//! (`limbic eval` loads it through [`crate::algorithm::build`]).
+//! policies PPO trains (feed-forward [`ActorCritic`], or [`MemoryActorCritic`] with
+//! `policy.memory`), so a BC policy acts, saves and loads like any learner (`limbic eval` loads
+//! it through the algorithm registry).
 //!
 //! The loss is the `imitation` library's (`imitation.algorithms.bc.BehaviorCloningLossCalculator`):
 //! `-mean log pi(a|s) - ent_weight * mean H(pi(.|s)) + l2_weight * sum(theta^2) / 2`, over
@@ -11,6 +12,12 @@
 //!   likelihood objective as the discrete case and leaves a calibrated std for stochastic
 //!   acting. `mse` fits only the mean (the squared error, summed over action dimensions; the
 //!   entropy term is left out there, since it would only grow the untrained std).
+//!
+//! **Memory.** A recurrent policy learns from sequences: every epoch first unrolls the current
+//! policy over each demonstration episode (from the zero state at its start) to get the state
+//! before every step; the episodes are then cut into chunks of `seq_len` steps that start from
+//! those states, shuffled, and trained with the loss masked to the chunks' real steps.
+//! Validation unrolls the held-out episodes the same way.
 //!
 //! **Epochs and early stopping.** [`Algorithm::update`] is one epoch over the training
 //! demonstrations (no env steps: the `VecEnv` is not touched). [`Bc::fit`] runs epochs until
@@ -25,26 +32,30 @@
 //! The demonstrations are not part of a checkpoint: they are the input, given again.
 
 use super::Demonstrations;
-use crate::algorithm::{Algorithm, AlgorithmSpec, Update};
-use crate::checkpoint::{
+use crate::buffers::normalize::{ObsNormalizer, RmsState};
+use crate::buffers::rollout::Chunk;
+use crate::core::algorithm::{defaults_json, Algorithm, AlgorithmEntry, AlgorithmSpec, Update};
+use crate::core::checkpoint::{
     check_same_config, checkpoint_error, CheckpointReader, CheckpointWriter, RngState, STATE_FILE,
 };
+use crate::core::config::{at_least_one, invalid, layer_widths, parse_config, positive};
 use crate::distributions;
 use crate::error::{AgentError, Result};
 use crate::nets::{download, Activation, EncoderKind};
-use crate::normalize::{ObsNormalizer, RmsState};
-use crate::offpolicy::{check_obs_rows, invalid, parse_config};
-use crate::policy::{ActionKind, ActorCritic, DistParams, PolicyConfig};
-use burn::module::{Module, ModuleVisitor, Param};
+use crate::policies::{
+    Acting, ActingRows, ActionKind, ActorCritic, BuildPolicy, DistParams, MemoryActorCritic, Policy, PolicyActing,
+    PolicyConfig, PolicyInput, SequenceInput,
+};
+use burn::module::{ModuleVisitor, Param};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
 use limbic_environments::rng::Generator;
 use limbic_environments::vector::VecEnv;
-use limbic_environments::Value;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::Path;
 
 /// How continuous actions are fitted.
@@ -90,6 +101,8 @@ pub struct BcConfig {
     pub ortho_init: bool,
     /// Initial log-std of continuous actions.
     pub log_std_init: f64,
+    /// Recurrent policies: steps per training sequence.
+    pub seq_len: usize,
 }
 
 impl Default for BcConfig {
@@ -108,6 +121,7 @@ impl Default for BcConfig {
             activation: Activation::Tanh,
             ortho_init: true,
             log_std_init: 0.0,
+            seq_len: 32,
         }
     }
 }
@@ -122,9 +136,7 @@ impl BcConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return Err(invalid("learning_rate", format!("{} must be a positive number", self.learning_rate)));
-        }
+        positive("learning_rate", self.learning_rate)?;
         for (field, value) in [("ent_weight", self.ent_weight), ("l2_weight", self.l2_weight)] {
             if !(value >= 0.0 && value.is_finite()) {
                 return Err(invalid(field, format!("{value} must be a finite number >= 0")));
@@ -133,13 +145,9 @@ impl BcConfig {
         if !(0.0..1.0).contains(&self.validation_fraction) {
             return Err(invalid("validation_fraction", format!("{} is not in [0, 1)", self.validation_fraction)));
         }
-        if self.batch_size == 0 {
-            return Err(invalid("batch_size", "must be at least 1"));
-        }
-        if self.net_arch.contains(&0) {
-            return Err(invalid("net_arch", "a layer of width 0"));
-        }
-        Ok(())
+        at_least_one("batch_size", self.batch_size as u64)?;
+        at_least_one("seq_len", self.seq_len as u64)?;
+        layer_widths("net_arch", &self.net_arch)
     }
 
     fn policy(&self) -> PolicyConfig {
@@ -195,28 +203,57 @@ impl EpochMetrics {
     }
 }
 
-/// Demonstrations packed for training: rows of `obs | encoded action` (one-hot for discrete).
+/// The registry's entry (built without demonstrations, BC can only load a checkpoint and act;
+/// `limbic imitate` trains it).
+pub const ENTRY: AlgorithmEntry = AlgorithmEntry {
+    name: "bc",
+    summary: "behavioural cloning (the imitation library's loss); recurrent with policy.memory",
+    params: &[
+        ("learning_rate", "Adam step size"),
+        ("batch_size", "transitions per minibatch"),
+        ("max_epochs", "epochs fit runs at most"),
+        ("ent_weight", "weight of the entropy bonus"),
+        ("l2_weight", "weight of the L2 penalty sum(theta^2)/2"),
+        ("validation_fraction", "share of the episodes held out for validation"),
+        ("patience", "epochs without a better validation loss before stopping (0: never)"),
+        ("continuous_loss", "log_likelihood or mse"),
+        ("normalize_obs", "standardize observations with the demonstrations' statistics"),
+        ("net_arch", "hidden layers of the policy torso"),
+        ("activation", "tanh or relu"),
+        ("ortho_init", "orthogonal initialization with CleanRL's gains"),
+        ("log_std_init", "initial log-std of continuous actions"),
+        ("seq_len", "recurrent policies: steps per training sequence"),
+    ],
+    defaults: || defaults_json(&BcConfig::default()),
+    needs_demonstrations: true,
+    memory: true,
+    build: |spec, _| match spec.policy.memory.as_ref() {
+        None => Ok(Box::new(Bc::<ActorCritic>::new(spec)?)),
+        Some(_) => Ok(Box::new(Bc::<MemoryActorCritic>::new(spec)?)),
+    },
+};
+
+/// Demonstrations packed for training: rows of `obs | encoded action` (one-hot for discrete),
+/// and the rows of each episode.
 #[derive(Clone, Debug, Default)]
 struct Packed {
     rows: Vec<f32>,
     count: usize,
+    episodes: Vec<Range<usize>>,
 }
 
 /// A behavioural-cloning learner; see the [module docs](self).
-pub struct Bc {
+pub struct Bc<P: Policy = ActorCritic> {
     config: BcConfig,
     kind: ActionKind,
     obs_dim: usize,
     seed: u64,
     device: Device,
     base: Device,
-    model: ActorCritic,
-    inference: Option<ActorCritic>,
+    model: P,
     optimizer: ModuleOptimizer,
     /// Minibatch order.
     rng: Generator,
-    /// Actions for [`Algorithm::act`].
-    act_rng: Generator,
     /// Statistics of the training observations (`normalize_obs`).
     obs_norm: Option<ObsNormalizer>,
     train: Packed,
@@ -234,12 +271,14 @@ pub struct Bc {
 const OBS_CLIP: f64 = 10.0;
 
 /// `state.json`'s format tag.
-const FORMAT: &str = "limbic-bc-v1";
+const FORMAT: &str = "limbic-bc-v2";
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BcState {
     config: BcConfig,
+    /// The policy's architecture ([`Policy::describe`]).
+    policy: String,
     obs_dim: usize,
     param_dim: usize,
     epochs: u64,
@@ -248,10 +287,9 @@ struct BcState {
     has_best_model: bool,
     obs_rms: Option<RmsState>,
     rng: RngState,
-    act_rng: RngState,
 }
 
-impl Bc {
+impl<P: BuildPolicy> Bc<P> {
     /// An untrained policy for `spec`'s spaces; give it data with [`Bc::set_demonstrations`]
     /// (or only [`Algorithm::load`] it, to act).
     pub fn new(spec: &AlgorithmSpec) -> Result<Self> {
@@ -261,17 +299,17 @@ impl Bc {
         let base = Device::flex();
         let device = base.clone().autodiff();
         let mut rng = Generator::from_seed(spec.seed);
-        let model = ActorCritic::new(&config.policy(), encoder, &kind, &mut rng, &device)?;
+        let model = P::build(spec, &config.policy(), &mut rng, &device)?;
+        // The draw that seeded the acting generator before acting moved to sessions.
+        rng.next_u64();
         Ok(Bc {
-            optimizer: AdamConfig::new().with_epsilon(crate::dqn::ADAM_EPSILON).init(),
+            optimizer: AdamConfig::new().with_epsilon(crate::learners::dqn::ADAM_EPSILON).init(),
             obs_dim: encoder.obs_dim(),
             seed: spec.seed,
             kind,
             device,
             base,
             model,
-            inference: None,
-            act_rng: Generator::from_seed(rng.next_u64()),
             rng,
             obs_norm: None,
             train: Packed::default(),
@@ -290,7 +328,9 @@ impl Bc {
         bc.set_demonstrations(demos)?;
         Ok(bc)
     }
+}
 
+impl<P: Policy> Bc<P> {
     pub fn config(&self) -> &BcConfig {
         &self.config
     }
@@ -329,21 +369,22 @@ impl Bc {
         Ok(())
     }
 
+    fn width(&self) -> usize {
+        self.obs_dim + self.kind.encoded_dim()
+    }
+
     fn pack(&self, demos: &Demonstrations) -> Packed {
-        let (d, e) = (self.obs_dim, self.kind.encoded_dim());
-        let mut rows = vec![0.0; demos.len() * (d + e)];
-        for (i, row) in rows.chunks_exact_mut(d + e).enumerate() {
+        let (d, w) = (self.obs_dim, self.width());
+        let mut rows = vec![0.0; demos.len() * w];
+        for (i, row) in rows.chunks_exact_mut(w).enumerate() {
             match &self.obs_norm {
                 Some(norm) => norm.normalize(demos.obs_row(i), &mut row[..d]),
                 None => row[..d].copy_from_slice(demos.obs_row(i)),
             }
-            let action = demos.action_row(i);
-            match self.kind {
-                ActionKind::Discrete { .. } => row[d + action[0] as usize] = 1.0,
-                ActionKind::Continuous { .. } => row[d..].copy_from_slice(action),
-            }
+            self.kind.encode(demos.action_row(i), &mut row[d..]);
         }
-        Packed { rows, count: demos.len() }
+        let episodes = (0..demos.num_episodes()).map(|e| demos.episode(e)).collect();
+        Packed { rows, count: demos.len(), episodes }
     }
 
     /// Trains until `max_epochs` or early stopping, then keeps the best validation epoch's
@@ -371,7 +412,6 @@ impl Bc {
     pub fn restore_best(&mut self) -> Result<()> {
         if let Some(best) = self.best_model.take() {
             self.model = self.model_from_bytes(best, "the best epoch's weights")?;
-            self.inference = None;
         }
         Ok(())
     }
@@ -381,34 +421,25 @@ impl Bc {
         Ok(bytes.map_err(|e| AgentError::Io(format!("cannot encode the policy: {e:?}")))?.to_vec())
     }
 
-    fn model_from_bytes(&self, bytes: Vec<u8>, what: &str) -> Result<ActorCritic> {
+    fn model_from_bytes(&self, bytes: Vec<u8>, what: &str) -> Result<P> {
         let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes))
             .map_err(|e| AgentError::Io(format!("{what}: not a model record: {e:?}")))?;
         self.model.clone().try_load_record(record).map_err(|e| AgentError::Io(format!("{what}: {e:?}")))
     }
 
-    /// One pass over the training demonstrations in shuffled minibatches, then validation.
+    /// One pass over the training demonstrations in shuffled minibatches (of transitions, or
+    /// of sequences for a recurrent policy), then validation.
     pub fn epoch(&mut self) -> Result<EpochMetrics> {
         if self.train.count == 0 {
             return Err(AgentError::Unsupported(
                 "bc learns from demonstrations: give them with Bc::set_demonstrations first".into(),
             ));
         }
-        self.inference = None;
         let epoch = self.epochs + 1;
-        let width = self.obs_dim + self.kind.encoded_dim();
-        let mut order: Vec<usize> = (0..self.train.count).collect();
-        self.rng.shuffle(&mut order);
+        let batches = if self.model.is_recurrent() { self.sequence_batches()? } else { self.transition_batches() };
         let mut sums = [0.0f64; 4];
-        let mut batches = 0;
-        let mut block = Vec::new();
-        for chunk in order.chunks(self.config.batch_size) {
-            block.clear();
-            for &i in chunk {
-                block.extend_from_slice(&self.train.rows[i * width..(i + 1) * width]);
-            }
-            let x = Tensor::<2>::from_data(TensorData::new(block.clone(), [chunk.len(), width]), &self.device);
-            let (loss, parts) = self.loss(x);
+        for batch in &batches {
+            let (loss, parts) = self.loss(batch);
             let values = download(Tensor::cat(vec![loss.clone().detach(), parts.detach()], 0))?;
             if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
                 return Err(AgentError::NonFinite { update: epoch, quantity: "loss/train".into(), value: *bad as f64 });
@@ -416,12 +447,11 @@ impl Bc {
             for (sum, v) in sums.iter_mut().zip(&values) {
                 *sum += *v as f64;
             }
-            batches += 1;
             let grads = GradientsParams::from_grads(loss.backward(), &self.model);
             self.model = self.optimizer.step(self.config.learning_rate, self.model.clone(), grads);
         }
         self.epochs = epoch;
-        let [train_loss, neglogp, entropy, l2] = sums.map(|s| s / batches as f64);
+        let [train_loss, neglogp, entropy, l2] = sums.map(|s| s / batches.len().max(1) as f64);
         let mut metrics = EpochMetrics {
             epoch,
             train_loss,
@@ -439,21 +469,147 @@ impl Bc {
         Ok(metrics)
     }
 
-    /// The loss of one `[B, obs | action]` block and its parts `[neglogp, entropy, l2]`.
-    fn loss(&self, x: Tensor<2>) -> (Tensor<1>, Tensor<1>) {
+    /// Shuffled minibatches of transitions.
+    fn transition_batches(&mut self) -> Vec<Batch> {
+        let width = self.width();
+        let mut order: Vec<usize> = (0..self.train.count).collect();
+        self.rng.shuffle(&mut order);
+        let mut block = Vec::new();
+        order
+            .chunks(self.config.batch_size)
+            .map(|chunk| {
+                block.clear();
+                for &i in chunk {
+                    block.extend_from_slice(&self.train.rows[i * width..(i + 1) * width]);
+                }
+                let x = Tensor::<2>::from_data(TensorData::new(block.clone(), [chunk.len(), width]), &self.device);
+                Batch { x, sequence: None }
+            })
+            .collect()
+    }
+
+    /// Shuffled minibatches of `seq_len`-step chunks of the training episodes, each starting
+    /// from the state the current policy reaches there.
+    fn sequence_batches(&mut self) -> Result<Vec<Batch>> {
+        let (width, s, length) = (self.width(), self.model.state_size(), self.config.seq_len);
+        let unrolled = self.unroll(&self.train)?;
+        let mut chunks: Vec<Chunk> = Vec::new();
+        for (e, episode) in self.train.episodes.iter().enumerate() {
+            for start in (0..episode.len()).step_by(length) {
+                chunks.push(Chunk { env: e, start, len: length.min(episode.len() - start) });
+            }
+        }
+        self.rng.shuffle(&mut chunks);
+        let per_batch = (self.config.batch_size / length).max(1);
+        let device = &self.device;
+        let upload = |values: Vec<f32>, w: usize| {
+            let shape = [values.len() / w.max(1), w];
+            Tensor::<2>::from_data(TensorData::new(values, shape), device)
+        };
+        let mut batches = Vec::new();
+        for group in chunks.chunks(per_batch) {
+            let rows = group.len() * length;
+            let (mut block, mut mask, mut starts, mut states) =
+                (vec![0.0f32; rows * width], vec![0.0f32; rows], vec![0.0f32; rows], Vec::new());
+            for (c, chunk) in group.iter().enumerate() {
+                let first = self.train.episodes[chunk.env].start + chunk.start;
+                states.extend_from_slice(&unrolled.states[first * s..(first + 1) * s]);
+                for t in 0..chunk.len {
+                    let (row, at) = (c * length + t, first + t);
+                    block[row * width..(row + 1) * width]
+                        .copy_from_slice(&self.train.rows[at * width..(at + 1) * width]);
+                    mask[row] = 1.0;
+                    starts[row] = (chunk.start + t == 0) as u8 as f32;
+                }
+            }
+            let count = mask.iter().filter(|&&m| m > 0.0).count();
+            batches.push(Batch {
+                x: upload(block, width),
+                sequence: Some(SequenceBatch {
+                    length,
+                    state: upload(states, s),
+                    starts: upload(starts, 1),
+                    mask: Tensor::from_data(TensorData::new(mask, [rows]), device),
+                    count,
+                }),
+            });
+        }
+        Ok(batches)
+    }
+
+    /// The policy's inference copy unrolled over every episode of `packed` at once, from the
+    /// zero state at each episode's start: the state before each row, and each row's
+    /// distribution parameters (and the shared log-std).
+    fn unroll(&self, packed: &Packed) -> Result<Unrolled> {
+        let model = self.model.valid();
+        let (d, width, s) = (self.obs_dim, self.width(), model.state_size());
+        let longest = packed.episodes.iter().map(|e| e.len()).max().unwrap_or(0);
+        let mut state = vec![0.0f32; packed.episodes.len() * s];
+        let mut unrolled = Unrolled { states: vec![0.0; packed.count * s], ..Unrolled::default() };
+        unrolled.params = vec![0.0; packed.count * self.kind.param_dim()];
+        for t in 0..longest {
+            let active: Vec<usize> = (0..packed.episodes.len()).filter(|&e| packed.episodes[e].len() > t).collect();
+            let rows: Vec<usize> = active.iter().map(|&e| packed.episodes[e].start + t).collect();
+            let obs: Vec<f32> = rows.iter().flat_map(|&r| packed.rows[r * width..r * width + d].to_vec()).collect();
+            let mut before: Vec<f32> = active.iter().flat_map(|&e| state[e * s..(e + 1) * s].to_vec()).collect();
+            if t == 0 {
+                before.fill(0.0);
+            }
+            let starts = vec![t == 0; active.len()];
+            let out = model.act_rows(
+                &ActingRows { obs: &obs, state: &before, starts: &starts, goal: None, trace: false },
+                &self.base,
+            )?;
+            let p = self.kind.param_dim();
+            for (k, (&e, &row)) in active.iter().zip(&rows).enumerate() {
+                unrolled.states[row * s..(row + 1) * s].copy_from_slice(&before[k * s..(k + 1) * s]);
+                unrolled.params[row * p..(row + 1) * p].copy_from_slice(out.params(k));
+                state[e * s..(e + 1) * s].copy_from_slice(out.state(k));
+            }
+            if t == 0 {
+                unrolled.log_std = out.log_std().to_vec();
+            }
+        }
+        Ok(unrolled)
+    }
+
+    /// The loss of one minibatch and its parts `[neglogp, entropy, l2]`, over the rows that
+    /// count (all of a transition batch; a sequence batch's real steps).
+    fn loss(&self, batch: &Batch) -> (Tensor<1>, Tensor<1>) {
         let (d, e) = (self.obs_dim, self.kind.encoded_dim());
-        let obs = x.clone().narrow(1, 0, d);
-        let actions = x.narrow(1, d, e);
-        let dist = actor_forward(&self.model, obs);
+        let obs = batch.x.clone().narrow(1, 0, d);
+        let actions = batch.x.clone().narrow(1, d, e);
+        // No value heads: BC does not train them, and on burn's autodiff backend every forward
+        // pass through parameters that never get a gradient leaves graph nodes behind.
+        let dist = match &batch.sequence {
+            Some(seq) => {
+                self.model
+                    .forward_sequences(SequenceInput {
+                        obs,
+                        length: seq.length,
+                        state: Some(seq.state.clone()),
+                        episode_starts: Some(seq.starts.clone()),
+                        goal: None,
+                        cut: None,
+                        values: false,
+                    })
+                    .dist
+            }
+            None => self.model.forward(PolicyInput { values: false, ..PolicyInput::obs(obs) }).dist,
+        };
+        let mean_of = |x: Tensor<1>| match &batch.sequence {
+            Some(seq) => (x * seq.mask.clone()).sum().div_scalar(seq.count.max(1) as f64),
+            None => x.mean(),
+        };
         let (neglogp, entropy) = match (&dist, self.config.continuous_loss) {
             (DistParams::Gaussian { mean, .. }, ContinuousLoss::Mse) => {
                 let [b, _] = mean.dims();
-                let squared = (mean.clone() - actions).square().sum_dim(1).reshape([b]).mean();
-                (squared, Tensor::zeros([1], &self.device))
+                let squared = (mean.clone() - actions).square().sum_dim(1).reshape([b]);
+                (mean_of(squared), Tensor::zeros([1], &self.device))
             }
             (dist, _) => {
                 let (log_prob, entropy) = dist.log_prob_entropy(actions);
-                (log_prob.mean().neg(), entropy.mean())
+                (mean_of(log_prob).neg(), mean_of(entropy))
             }
         };
         let l2 = if self.config.l2_weight > 0.0 {
@@ -468,34 +624,45 @@ impl Bc {
         (loss, Tensor::cat(vec![neglogp, entropy, l2], 0))
     }
 
+    /// The distribution parameters of every validation row (and the shared log-std).
+    fn validation_params(&self) -> Result<Unrolled> {
+        if self.model.is_recurrent() {
+            return self.unroll(&self.validation);
+        }
+        let (d, width) = (self.obs_dim, self.width());
+        let model = self.model.valid();
+        let mut unrolled = Unrolled::default();
+        for rows in self.validation.rows.chunks(4096 * width) {
+            let count = rows.len() / width;
+            let x = Tensor::<2>::from_data(TensorData::new(rows.to_vec(), [count, width]), &self.base);
+            let out = model.forward(PolicyInput { values: false, ..PolicyInput::obs(x.narrow(1, 0, d)) });
+            let (params, log_std) = out.dist.into_parts();
+            unrolled.params.extend(download(params)?);
+            unrolled.log_std = log_std.map(download).transpose()?.unwrap_or_default();
+        }
+        Ok(unrolled)
+    }
+
     /// Validation loss, accuracy or MSE into `metrics`; early-stopping bookkeeping.
     fn validate(&mut self, metrics: &mut EpochMetrics) -> Result<()> {
         let (d, e) = (self.obs_dim, self.kind.encoded_dim());
         let width = d + e;
-        let model = self.model.valid();
+        let unrolled = self.validation_params()?;
         let (mut nll, mut hits, mut squared) = (0.0f64, 0usize, 0.0f64);
         let mut scratch = vec![0.0f64; e];
-        for rows in self.validation.rows.chunks(4096 * width) {
-            let count = rows.len() / width;
-            let x = Tensor::<2>::from_data(TensorData::new(rows.to_vec(), [count, width]), &self.base);
-            let (params, log_std) = match actor_forward(&model, x.narrow(1, 0, d)) {
-                DistParams::Categorical { logits } => (download(logits)?, Vec::new()),
-                DistParams::Gaussian { mean, log_std } => (download(mean)?, download(log_std)?),
-            };
-            for (row, p) in rows.chunks_exact(width).zip(params.chunks_exact(e)) {
-                let action = &row[d..];
-                match self.kind {
-                    ActionKind::Discrete { .. } => {
-                        distributions::log_softmax_row(p, &mut scratch);
-                        let taken = action.iter().position(|&x| x == 1.0).unwrap_or(0);
-                        nll -= scratch[taken];
-                        let (best, _) = distributions::categorical_mode(p, &mut scratch);
-                        hits += (best == taken) as usize;
-                    }
-                    ActionKind::Continuous { .. } => {
-                        nll -= distributions::gaussian_log_prob(action, p, &log_std) as f64;
-                        squared += action.iter().zip(p).map(|(a, m)| ((a - m) as f64).powi(2)).sum::<f64>();
-                    }
+        for (row, p) in self.validation.rows.chunks_exact(width).zip(unrolled.params.chunks_exact(e)) {
+            let action = &row[d..];
+            match self.kind {
+                ActionKind::Discrete { .. } => {
+                    distributions::log_softmax_row(p, &mut scratch);
+                    let taken = action.iter().position(|&x| x == 1.0).unwrap_or(0);
+                    nll -= scratch[taken];
+                    let (best, _) = distributions::categorical_mode(p, &mut scratch);
+                    hits += (best == taken) as usize;
+                }
+                ActionKind::Continuous { .. } => {
+                    nll -= distributions::gaussian_log_prob(action, p, &unrolled.log_std) as f64;
+                    squared += action.iter().zip(p).map(|(a, m)| ((a - m) as f64).powi(2)).sum::<f64>();
                 }
             }
         }
@@ -524,21 +691,31 @@ impl Bc {
         metrics.stop = self.config.patience > 0 && self.epochs_since_best >= self.config.patience;
         Ok(())
     }
-
-    fn inference(&mut self) -> &ActorCritic {
-        self.inference.get_or_insert_with(|| self.model.valid())
-    }
 }
 
-/// The action distribution alone. The critic is left out: BC does not train it, and on
-/// burn's autodiff backend every forward pass through parameters that never get a gradient
-/// left graph nodes behind (each epoch slower than the last).
-fn actor_forward(model: &ActorCritic, obs: Tensor<2>) -> DistParams {
-    let params = model.policy_head.forward(model.actor.forward(model.encoder.forward(obs)));
-    match &model.log_std {
-        Some(log_std) => DistParams::Gaussian { mean: params, log_std: log_std.val() },
-        None => DistParams::Categorical { logits: params },
-    }
+/// One minibatch: `[B, obs | action]` rows, and for sequences their layout.
+struct Batch {
+    x: Tensor<2>,
+    sequence: Option<SequenceBatch>,
+}
+
+/// Chunks of `length` rows: the state before each, episode starts, the mask of real steps.
+struct SequenceBatch {
+    length: usize,
+    state: Tensor<2>,
+    starts: Tensor<2>,
+    mask: Tensor<1>,
+    count: usize,
+}
+
+/// What an unrolled policy gives per demonstration row.
+#[derive(Default)]
+struct Unrolled {
+    /// `[M, S]` the state before the row.
+    states: Vec<f32>,
+    /// `[M, P]` logits or means.
+    params: Vec<f32>,
+    log_std: Vec<f32>,
 }
 
 /// `sum(theta^2)` of every parameter, one `[1]` tensor each (inside the autodiff graph).
@@ -552,19 +729,7 @@ impl ModuleVisitor for SquaredSums {
     }
 }
 
-/// Actions `[N, A]` from [`crate::policy::ActingOutput::sample`] as env values (continuous
-/// ones clipped to the Box).
-fn to_values(kind: &ActionKind, actions: &[f32]) -> Vec<Value> {
-    match kind {
-        ActionKind::Discrete { start, .. } => actions.iter().map(|&x| Value::Int(x as i64 + start)).collect(),
-        ActionKind::Continuous { low, high, dim } => actions
-            .chunks_exact(*dim)
-            .map(|row| Value::F32(row.iter().enumerate().map(|(j, &x)| x.clamp(low[j], high[j])).collect()))
-            .collect(),
-    }
-}
-
-impl Algorithm for Bc {
+impl<P: Policy> Algorithm for Bc<P> {
     fn name(&self) -> &'static str {
         "bc"
     }
@@ -575,19 +740,14 @@ impl Algorithm for Bc {
         Ok(Update { env_steps: 0, metrics: metrics.to_map() })
     }
 
-    /// The most likely action (`deterministic`: argmax or the mean), or a sample.
-    fn act(&mut self, obs: &[f32], _episode_starts: &[bool], deterministic: bool) -> Result<Vec<Value>> {
-        check_obs_rows(obs, self.obs_dim)?;
-        let rows = obs.len() / self.obs_dim;
-        let mut normalized = obs.to_vec();
-        if let Some(norm) = &self.obs_norm {
-            norm.normalize(obs, &mut normalized);
-        }
-        let base = self.base.clone();
-        let acting = self.inference().evaluate_rows(&normalized, rows, &base)?;
-        let (mut actions, mut log_probs) = (vec![0.0f32; rows * self.kind.action_dim()], vec![0.0f32; rows]);
-        acting.sample(&self.kind, deterministic, &mut self.act_rng, &mut actions, &mut log_probs);
-        Ok(to_values(&self.kind, &actions))
+    fn policy(&self) -> Result<Box<dyn Acting>> {
+        Ok(Box::new(PolicyActing {
+            model: self.model.valid(),
+            kind: self.kind.clone(),
+            obs_norm: self.obs_norm.clone(),
+            obs_dim: self.obs_dim,
+            device: self.base.clone(),
+        }))
     }
 
     fn save(&self, dir: &Path) -> Result<()> {
@@ -599,6 +759,7 @@ impl Algorithm for Bc {
         }
         let state = BcState {
             config: self.config.clone(),
+            policy: self.model.describe(),
             obs_dim: self.obs_dim,
             param_dim: self.kind.param_dim(),
             epochs: self.epochs,
@@ -607,7 +768,6 @@ impl Algorithm for Bc {
             has_best_model: self.best_model.is_some(),
             obs_rms: self.obs_norm.as_ref().map(ObsNormalizer::state),
             rng: RngState::of(&self.rng),
-            act_rng: RngState::of(&self.act_rng),
         };
         writer.finish(FORMAT, &state)
     }
@@ -615,6 +775,11 @@ impl Algorithm for Bc {
     fn load(&mut self, dir: &Path) -> Result<()> {
         let (reader, state) = CheckpointReader::open::<BcState>(dir, FORMAT)?;
         let state_path = reader.path(STATE_FILE);
+        let policy = self.model.describe();
+        if state.policy != policy {
+            let message = format!("saved with a {} policy, this one is {policy}", state.policy);
+            return Err(checkpoint_error(&state_path, message));
+        }
         let (saved, this) = ((state.obs_dim, state.param_dim), (self.obs_dim, self.kind.param_dim()));
         if saved != this {
             let message = format!("saved for (obs_dim, action params) = {saved:?}, this policy has {this:?}");
@@ -638,10 +803,9 @@ impl Algorithm for Bc {
             None => None,
         };
         let rng = state.rng.restore(&state_path)?;
-        let act_rng = state.act_rng.restore(&state_path)?;
         self.obs_norm = obs_norm;
-        (self.model, self.optimizer, self.best_model, self.inference) = (model, optimizer, best_model, None);
-        (self.rng, self.act_rng, self.epochs) = (rng, act_rng, state.epochs);
+        (self.model, self.optimizer, self.best_model) = (model, optimizer, best_model);
+        (self.rng, self.epochs) = (rng, state.epochs);
         (self.best_val, self.epochs_since_best) = (state.best_val, state.epochs_since_best);
         Ok(())
     }
@@ -651,6 +815,8 @@ impl Algorithm for Bc {
 mod tests {
     use super::*;
     use crate::imitation::fixtures::{cartpole_expert, mean_return, mountain_car_expert, record};
+    use crate::policies::acting::act_once;
+    use limbic_environments::Value;
     use limbic_environments::{Env, Kwargs, Space};
 
     fn spaces(id: &str) -> (Space, Space) {
@@ -662,6 +828,7 @@ mod tests {
         AlgorithmSpec {
             algo: "bc",
             params,
+            policy: &crate::policies::FEED_FORWARD,
             observation_space: &spaces.0,
             action_space: &spaces.1,
             num_envs: 1,
@@ -672,8 +839,8 @@ mod tests {
 
     /// Share of `demos`' states where the policy's deterministic action is the demonstrated one
     /// (continuous: of the same sign).
-    fn agreement(bc: &mut Bc, demos: &Demonstrations) -> f64 {
-        let actions = bc.act(demos.observations(), &vec![false; demos.len()], true).unwrap();
+    fn agreement(bc: &Bc, demos: &Demonstrations) -> f64 {
+        let actions = act_once(bc, demos.observations(), true);
         let same = actions.iter().enumerate().filter(|(i, a)| match a {
             Value::Int(a) => *a as f32 == demos.action_row(*i)[0],
             Value::F32(v) => v[0].signum() == demos.action_row(*i)[0].signum(),
@@ -688,8 +855,8 @@ mod tests {
         let (demos, _) = record("CartPole-v1", 4, 0, cartpole_expert);
         let (held_out, _) = record("CartPole-v1", 2, 100, cartpole_expert);
         let params = serde_json::json!({"max_epochs": 60, "validation_fraction": 0.25, "patience": 10});
-        let mut bc = Bc::with_demonstrations(&spec(&params, &spaces, 0), &demos).unwrap();
-        let before = agreement(&mut bc, &held_out);
+        let mut bc: Bc = Bc::with_demonstrations(&spec(&params, &spaces, 0), &demos).unwrap();
+        let before = agreement(&bc, &held_out);
         let t0 = std::time::Instant::now();
         let history = bc.fit().unwrap();
         eprintln!("fit took {:?}", t0.elapsed());
@@ -698,10 +865,10 @@ mod tests {
         eprintln!("BC CartPole: {first:?}\n -> {last:?}\n best {best:?}");
         assert!(last.train_loss < 0.5 * first.train_loss, "{first:?} -> {last:?}");
         assert!(best.val_accuracy.unwrap() > 0.95, "{best:?}");
-        let after = agreement(&mut bc, &held_out);
+        let after = agreement(&bc, &held_out);
         eprintln!("held-out agreement {before:.3} -> {after:.3}");
         assert!(after > 0.95, "{after}");
-        assert!(mean_return(&mut bc, "CartPole-v1", 2, 1000) > 400.0);
+        assert!(mean_return(&bc, "CartPole-v1", 2, 1000) > 400.0);
     }
 
     #[test]
@@ -711,14 +878,14 @@ mod tests {
         let (held_out, _) = record("MountainCarContinuous-v0", 2, 100, mountain_car_expert);
         for loss in ["log_likelihood", "mse"] {
             let params = serde_json::json!({"max_epochs": 40, "continuous_loss": loss});
-            let mut bc = Bc::with_demonstrations(&spec(&params, &spaces, 0), &demos).unwrap();
+            let mut bc: Bc = Bc::with_demonstrations(&spec(&params, &spaces, 0), &demos).unwrap();
             let history = bc.fit().unwrap();
             let (first, last) = (&history[0], history.last().unwrap());
             let best = history.iter().min_by(|a, b| a.val_loss.partial_cmp(&b.val_loss).unwrap()).unwrap();
             eprintln!("BC MountainCarContinuous ({loss}): {first:?}\n -> {last:?}\n best {best:?}");
             assert!(last.train_loss < first.train_loss - 0.5, "{loss}: {first:?} -> {last:?}");
             assert!(best.val_mse.unwrap() < 0.3, "{loss}: {best:?}");
-            let after = agreement(&mut bc, &held_out);
+            let after = agreement(&bc, &held_out);
             assert!(after > 0.9, "{loss}: {after}");
         }
     }
@@ -731,7 +898,7 @@ mod tests {
         let mut flipped = demos.clone();
         flipped.actions.iter_mut().for_each(|a| *a = 1.0 - *a);
         let params = serde_json::json!({"max_epochs": 50, "validation_fraction": 0.0, "patience": 2});
-        let mut bc = Bc::with_demonstrations(&spec(&params, &spaces, 0), &demos).unwrap();
+        let mut bc: Bc = Bc::with_demonstrations(&spec(&params, &spaces, 0), &demos).unwrap();
         bc.validation = bc.pack(&flipped);
         let history = bc.fit().unwrap();
         let losses: Vec<f64> = history.iter().map(|m| m.val_loss.unwrap()).collect();
@@ -750,17 +917,16 @@ mod tests {
         let spaces = spaces("CartPole-v1");
         let (demos, _) = record("CartPole-v1", 3, 0, cartpole_expert);
         let params = serde_json::json!({"l2_weight": 1e-4, "validation_fraction": 0.34});
-        let mut a = Bc::with_demonstrations(&spec(&params, &spaces, 5), &demos).unwrap();
+        let mut a: Bc = Bc::with_demonstrations(&spec(&params, &spaces, 5), &demos).unwrap();
         a.train_epochs(2).unwrap();
-        let dir = crate::checkpoint::tests::scratch_dir("bc");
+        let dir = crate::core::checkpoint::tests::scratch_dir("bc");
         a.save(&dir).unwrap();
-        let mut b = Bc::with_demonstrations(&spec(&params, &spaces, 99), &demos).unwrap();
+        let mut b: Bc = Bc::with_demonstrations(&spec(&params, &spaces, 99), &demos).unwrap();
         b.set_demonstrations(&demos).unwrap();
         b.load(&dir).unwrap();
         assert_eq!(b.epochs(), 2);
         let obs = demos.observations()[..40].to_vec();
-        let starts = [false; 10];
-        assert_eq!(a.act(&obs, &starts, false).unwrap(), b.act(&obs, &starts, false).unwrap());
+        assert_eq!(act_once(&a, &obs, false), act_once(&b, &obs, false));
         // Training goes on identically (same minibatch order, Adam moments, weights). The
         // split of `b` used another seed, so give both the same data again.
         let (train, _) = demos.split(0.34, 5).unwrap();
@@ -768,16 +934,16 @@ mod tests {
         b.train = b.pack(&train);
         b.validation = a.validation.clone();
         assert_eq!(a.epoch().unwrap(), b.epoch().unwrap());
-        assert_eq!(a.act(&obs, &starts, true).unwrap(), b.act(&obs, &starts, true).unwrap());
+        assert_eq!(act_once(&a, &obs, true), act_once(&b, &obs, true));
         // What `limbic eval` does: build by name, load, act.
         a.save(&dir).unwrap();
-        let mut built = crate::algorithm::build(&spec(&params, &spaces, 1)).unwrap();
+        let mut built = crate::core::algorithm::build(&spec(&params, &spaces, 1)).unwrap();
         built.load(&dir).unwrap();
         assert_eq!(built.name(), "bc");
-        assert_eq!(a.act(&obs, &starts, true).unwrap(), built.act(&obs, &starts, true).unwrap());
+        assert_eq!(act_once(&a, &obs, true), act_once(built.as_ref(), &obs, true));
         // Loading into another architecture or from a damaged file is an error naming it.
         let other = serde_json::json!({"net_arch": [8]});
-        let mut c = Bc::new(&spec(&other, &spaces, 0)).unwrap();
+        let mut c: Bc = Bc::<ActorCritic>::new(&spec(&other, &spaces, 0)).unwrap();
         assert!(c.load(&dir).unwrap_err().to_string().contains("net_arch"));
         std::fs::write(dir.join("bc_model.bpk"), b"oops").unwrap();
         assert!(b.load(&dir).unwrap_err().to_string().contains("bc_model.bpk"));
@@ -810,12 +976,12 @@ mod tests {
             }
         }
         let params = serde_json::json!({"max_epochs": 60, "learning_rate": 3e-3, "validation_fraction": 0.0});
-        let mut bc = Bc::with_demonstrations(&spec(&params, &spaces, 0), &demos).unwrap();
+        let mut bc: Bc = Bc::with_demonstrations(&spec(&params, &spaces, 0), &demos).unwrap();
         assert_eq!(EncoderKind::for_space(&spaces.0).unwrap(), EncoderKind::MiniGrid { view: 7 });
         let history = bc.fit().unwrap();
         let (first, last) = (&history[0], history.last().unwrap());
         assert!(last.train_loss < 0.3 * first.train_loss, "{first:?} -> {last:?}");
-        let fitted = agreement(&mut bc, &demos);
+        let fitted = agreement(&bc, &demos);
         eprintln!(
             "DoorKey-5x5: {} transitions, loss {:.3} -> {:.3}, agreement {fitted:.3}",
             demos.len(),
@@ -828,11 +994,17 @@ mod tests {
     #[test]
     fn config_and_data_errors() {
         let spaces = spaces("CartPole-v1");
-        let error = Bc::new(&spec(&serde_json::json!({"ent_weigth": 0.1}), &spaces, 0)).err().unwrap().to_string();
+        let error = Bc::<ActorCritic>::new(&spec(&serde_json::json!({"ent_weigth": 0.1}), &spaces, 0))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(error.contains("ent_weigth") && error.contains("ent_weight"), "{error}");
-        let error = Bc::new(&spec(&serde_json::json!({"l2_weight": -1.0}), &spaces, 0)).err().unwrap().to_string();
+        let error = Bc::<ActorCritic>::new(&spec(&serde_json::json!({"l2_weight": -1.0}), &spaces, 0))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(error.contains("l2_weight"), "{error}");
-        let mut bc = Bc::new(&spec(&serde_json::json!({}), &spaces, 0)).unwrap();
+        let mut bc = Bc::<ActorCritic>::new(&spec(&serde_json::json!({}), &spaces, 0)).unwrap();
         assert!(bc.epoch().unwrap_err().to_string().contains("demonstrations"));
         let (demos, _) = record("MountainCarContinuous-v0", 1, 0, mountain_car_expert);
         let error = bc.set_demonstrations(&demos).unwrap_err().to_string();

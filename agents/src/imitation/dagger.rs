@@ -14,40 +14,35 @@
 //! `linear` (`imitation`'s `LinearBetaSchedule`: `beta_i = clamp((R - i) / R, 0, 1)`, default
 //! `R = 15`) or `exponential` (Ross et al.'s `beta_i = p^i`).
 //!
-//! The learner never touches an env: it drives a [`Demonstrator`], which the platform
-//! implements for an env with a scripted or trained expert.
+//! Collection goes through the env runner over a vector env of [`Expert`]s (an env that can
+//! label its own current state: the scripted experts of `limbic-environments` are one); the
+//! learner acts in its own acting session, so recurrent policies work too.
 
 use super::bc::{Bc, BcConfig, EpochMetrics};
 use super::Demonstrations;
-use crate::algorithm::AlgorithmSpec;
+use crate::core::algorithm::{Algorithm, AlgorithmSpec};
+use crate::core::config::{invalid, parse_config};
 use crate::error::{AgentError, Result};
 use crate::nets::EncoderKind;
-use crate::offpolicy::{invalid, parse_config};
-use crate::policy::ActionKind;
-use crate::Algorithm;
+use crate::policies::{Acted, ActionKind, Actor, ActorCritic, BuildPolicy, Policy};
+use crate::runner::{ActionSource, EnvRunner};
+use limbic_environments::experts::ExpertEnv;
 use limbic_environments::rng::Generator;
-use limbic_environments::Value;
+use limbic_environments::vector::VecEnv;
+use limbic_environments::{Env, Value};
 use serde::{Deserialize, Serialize};
 
-/// What a [`Demonstrator`] step returns.
-#[derive(Clone, Debug, PartialEq)]
-pub struct DemoStep {
-    /// The flat observation row after the step (the true final one when the episode ended).
-    pub obs: Vec<f32>,
-    pub reward: f64,
-    pub terminated: bool,
-    pub truncated: bool,
-}
-
-/// An env with an expert that can label any state it reaches: DAgger's interactive oracle.
+/// An env that can say what its expert would do in its current state: DAgger's oracle.
 /// Episodes must end (the env's time limit), or a round never finishes.
-pub trait Demonstrator {
-    /// Starts an episode with `seed`; returns the first flat observation row.
-    fn reset(&mut self, seed: u64) -> Result<Vec<f32>>;
+pub trait Expert: Env {
     /// The expert's action in the current state (an env action: `Value::Int` or `Value::F32`).
     fn expert_action(&mut self) -> Result<Value>;
-    /// Takes `action` (the expert's or the learner's).
-    fn step(&mut self, action: &Value) -> Result<DemoStep>;
+}
+
+impl Expert for ExpertEnv {
+    fn expert_action(&mut self) -> Result<Value> {
+        Ok(ExpertEnv::expert_action(self)?)
+    }
 }
 
 /// How `beta`, the probability of acting with the expert, falls over rounds.
@@ -142,9 +137,9 @@ pub struct RoundMetrics {
 }
 
 /// A DAgger learner; see the [module docs](self).
-pub struct Dagger {
+pub struct Dagger<P: Policy = ActorCritic> {
     config: DaggerConfig,
-    bc: Bc,
+    bc: Bc<P>,
     data: Demonstrations,
     round: usize,
     /// Reset seeds: `seed + episodes so far`.
@@ -154,7 +149,7 @@ pub struct Dagger {
     rng: Generator,
 }
 
-impl Dagger {
+impl<P: BuildPolicy> Dagger<P> {
     /// A learner for `spec` (params: [`DaggerConfig`]); `initial` demonstrations, if any, are
     /// part of the aggregate from the first round on.
     pub fn new(spec: &AlgorithmSpec, initial: Option<&Demonstrations>) -> Result<Self> {
@@ -169,21 +164,48 @@ impl Dagger {
         let rng = Generator::from_seed(spec.seed.wrapping_add(0xda66e4));
         Ok(Dagger { config, bc, data, round: 0, seed: spec.seed, episodes: 0, rng })
     }
+}
 
+/// The round's actions: the expert's with probability `beta` (a coin per step), otherwise the
+/// learner's; every state labelled with the expert's action.
+struct Mixture<'a> {
+    learner: Actor,
+    beta: f64,
+    coin: &'a mut Generator,
+    /// The last step's labels, and whether the expert acted.
+    labels: Vec<Value>,
+    expert_acted: Vec<bool>,
+}
+
+impl<E: Expert> ActionSource<E> for Mixture<'_> {
+    fn choose(&mut self, envs: &mut VecEnv<E>, obs: &[f32], starts: &[bool]) -> Result<Acted> {
+        let mut acted = self.learner.act(obs, starts)?;
+        self.labels.clear();
+        self.expert_acted.clear();
+        for (i, env) in envs.envs_mut().iter_mut().enumerate() {
+            let label = env.expert_action()?;
+            let expert_acts = self.coin.random() < self.beta;
+            if expert_acts {
+                acted.env_actions.set(i, &label)?;
+            }
+            self.labels.push(label);
+            self.expert_acted.push(expert_acts);
+        }
+        Ok(acted)
+    }
+}
+
+impl<P: Policy> Dagger<P> {
     pub fn config(&self) -> &DaggerConfig {
         &self.config
     }
 
     /// The policy trained so far (an [`Algorithm`]: act, save, load).
-    pub fn policy(&self) -> &Bc {
+    pub fn policy(&self) -> &Bc<P> {
         &self.bc
     }
 
-    pub fn policy_mut(&mut self) -> &mut Bc {
-        &mut self.bc
-    }
-
-    pub fn into_policy(self) -> Bc {
+    pub fn into_policy(self) -> Bc<P> {
         self.bc
     }
 
@@ -197,32 +219,36 @@ impl Dagger {
         self.round
     }
 
-    /// Runs the configured number of rounds.
-    pub fn train(&mut self, demonstrator: &mut dyn Demonstrator) -> Result<Vec<RoundMetrics>> {
-        (0..self.config.rounds).map(|_| self.round(demonstrator)).collect()
+    /// Runs the configured number of rounds on `envs` (one sub-env).
+    pub fn train<E: Expert>(&mut self, envs: &mut VecEnv<E>) -> Result<Vec<RoundMetrics>> {
+        (0..self.config.rounds).map(|_| self.round(envs)).collect()
     }
 
-    /// One round: collect with the mixed policy, aggregate, retrain BC.
-    pub fn round(&mut self, demonstrator: &mut dyn Demonstrator) -> Result<RoundMetrics> {
+    /// One round on `envs` (one sub-env): collect with the mixed policy, aggregate, retrain BC.
+    pub fn round<E: Expert>(&mut self, envs: &mut VecEnv<E>) -> Result<RoundMetrics> {
+        if envs.num_envs() != 1 {
+            return Err(invalid("envs", format!("DAgger steps one env at a time, got {}", envs.num_envs())));
+        }
         let beta = self.config.beta.beta(self.round);
+        let learner = Actor::new(self.bc.policy()?, 1, self.seed.wrapping_add(self.round as u64)).deterministic(true);
+        let mut mixture = Mixture { learner, beta, coin: &mut self.rng, labels: Vec::new(), expert_acted: Vec::new() };
+        let mut runner = EnvRunner::default();
         let (mut steps, mut expert_steps, mut returns) = (0usize, 0usize, Vec::new());
         while returns.len() < self.config.min_episodes_per_round || steps < self.config.min_steps_per_round {
-            let mut obs = demonstrator.reset(self.seed.wrapping_add(self.episodes))?;
+            envs.reset(Some(self.seed.wrapping_add(self.episodes)))?;
             self.episodes += 1;
-            let (mut first, mut episode_return) = (true, 0.0);
+            let mut episode_return = 0.0;
             loop {
-                let label = demonstrator.expert_action()?;
-                let expert_acts = self.rng.random() < beta;
-                let action = if expert_acts { label.clone() } else { self.learner_action(&obs, first)? };
-                let step = demonstrator.step(&action)?;
-                self.data.push(first, &obs, &label, step.reward, &step.obs, step.terminated, step.truncated)?;
+                let batch = runner.step(envs, &mut mixture)?;
+                let (label, first) = (&mixture.labels[0], batch.starts[0]);
+                let (terminated, truncated) = (batch.terminated[0], batch.truncated[0]);
+                self.data.push(first, &batch.obs, label, batch.rewards[0], &batch.next_obs, terminated, truncated)?;
                 steps += 1;
-                expert_steps += expert_acts as usize;
-                episode_return += step.reward;
-                if step.terminated || step.truncated {
+                expert_steps += mixture.expert_acted[0] as usize;
+                episode_return += batch.rewards[0];
+                if batch.done(0) {
                     break;
                 }
-                (first, obs) = (false, step.obs);
             }
             returns.push(episode_return);
         }
@@ -241,11 +267,6 @@ impl Dagger {
         };
         self.round += 1;
         Ok(metrics)
-    }
-
-    fn learner_action(&mut self, obs: &[f32], first: bool) -> Result<Value> {
-        let actions = self.bc.act(obs, &[first], true)?;
-        actions.into_iter().next().ok_or_else(|| AgentError::Unsupported("the policy returned no action".into()))
     }
 }
 
@@ -273,41 +294,71 @@ mod tests {
     struct Chain {
         pos: i64,
         t: usize,
+        spaces: (Space, Space),
     }
 
     const GOAL: i64 = 10;
 
     impl Chain {
-        fn obs(&self) -> Vec<f32> {
-            vec![self.pos as f32 / 20.0]
+        fn new() -> Chain {
+            Chain { pos: 0, t: 0, spaces: (Space::vector_box(&[0.0], &[1.0], DType::Float32), Space::discrete(2)) }
+        }
+
+        fn obs(&self) -> Value {
+            Value::F32(vec![self.pos as f32 / 20.0])
         }
     }
 
-    impl Demonstrator for Chain {
-        fn reset(&mut self, seed: u64) -> Result<Vec<f32>> {
-            (self.pos, self.t) = ((seed % 21) as i64, 0);
-            Ok(self.obs())
+    impl Env for Chain {
+        fn observation_space(&self) -> &Space {
+            &self.spaces.0
         }
-        fn expert_action(&mut self) -> Result<Value> {
-            Ok(Value::Int((self.pos < GOAL) as i64))
+        fn action_space(&self) -> &Space {
+            &self.spaces.1
         }
-        fn step(&mut self, action: &Value) -> Result<DemoStep> {
+        fn reset(
+            &mut self,
+            seed: Option<u64>,
+            _: &limbic_environments::Options,
+        ) -> limbic_environments::Result<(Value, limbic_environments::Info)> {
+            (self.pos, self.t) = ((seed.unwrap_or(0) % 21) as i64, 0);
+            Ok((self.obs(), Default::default()))
+        }
+        fn step(&mut self, action: &Value) -> limbic_environments::Result<limbic_environments::Step> {
             self.pos = (self.pos + if action.as_int() == Some(1) { 1 } else { -1 }).clamp(0, 20);
             self.t += 1;
             let terminated = self.pos == GOAL;
-            Ok(DemoStep { obs: self.obs(), reward: terminated as u8 as f64, terminated, truncated: self.t >= 30 })
+            Ok(limbic_environments::Step {
+                obs: self.obs(),
+                reward: terminated as u8 as f64,
+                terminated,
+                truncated: self.t >= 30,
+                info: Default::default(),
+            })
         }
     }
 
+    impl Expert for Chain {
+        fn expert_action(&mut self) -> Result<Value> {
+            Ok(Value::Int((self.pos < GOAL) as i64))
+        }
+    }
+
+    fn chain_envs() -> VecEnv<Chain> {
+        VecEnv::new(vec![Chain::new()]).unwrap()
+    }
+
     /// Share of the 21 start positions (other than the goal) from which `policy` reaches it.
-    fn success_rate(policy: &mut Bc) -> f64 {
-        let mut chain = Chain { pos: 0, t: 0 };
+    fn success_rate(policy: &Bc) -> f64 {
+        let mut chain = Chain::new();
         let starts: Vec<u64> = (0..21).filter(|&s| s != GOAL as u64).collect();
+        let mut actor = Actor::new(policy.policy().unwrap(), 1, 0).deterministic(true);
         let mut successes = 0;
         for &s in &starts {
-            let mut obs = chain.reset(s).unwrap();
+            let (mut obs, _) = chain.reset(Some(s), &Default::default()).unwrap();
             loop {
-                let action = policy.act(&obs, &[false], true).unwrap().remove(0);
+                let row = obs.as_f32().unwrap().to_vec();
+                let action = actor.actions(&row, &[false]).unwrap().remove(0);
                 let step = chain.step(&action).unwrap();
                 if step.terminated || step.truncated {
                     successes += step.terminated as usize;
@@ -323,6 +374,7 @@ mod tests {
         AlgorithmSpec {
             algo: "dagger",
             params,
+            policy: &crate::policies::FEED_FORWARD,
             observation_space: obs,
             action_space: act,
             num_envs: 1,
@@ -336,13 +388,14 @@ mod tests {
         let obs_space = Space::vector_box(&[0.0], &[1.0], DType::Float32);
         let act_space = Space::discrete(2);
         // One expert demonstration from position 0: every label says "right".
-        let mut chain = Chain { pos: 0, t: 0 };
+        let mut chain = Chain::new();
         let mut demo = Demonstrations::empty(1, ActionKind::Discrete { n: 2, start: 0 }).unwrap();
-        let mut obs = chain.reset(0).unwrap();
+        let (mut obs, _) = chain.reset(Some(0), &Default::default()).unwrap();
         for t in 0.. {
             let label = chain.expert_action().unwrap();
             let step = chain.step(&label).unwrap();
-            demo.push(t == 0, &obs, &label, step.reward, &step.obs, step.terminated, step.truncated).unwrap();
+            let (row, next) = (obs.as_f32().unwrap().to_vec(), step.obs.as_f32().unwrap().to_vec());
+            demo.push(t == 0, &row, &label, step.reward, &next, step.terminated, step.truncated).unwrap();
             if step.terminated {
                 break;
             }
@@ -354,7 +407,7 @@ mod tests {
         let mut bc = Bc::with_demonstrations(&spec(&bc_params, &obs_space, &act_space), &demo).unwrap();
         let history = bc.fit().unwrap();
         assert!(history.last().unwrap().neglogp < 0.05, "BC fits its demonstration: {:?}", history.last());
-        let bc_success = success_rate(&mut bc);
+        let bc_success = success_rate(&bc);
 
         // DAgger from the same demonstration: the states right of the goal get labelled.
         let params = serde_json::json!({
@@ -362,13 +415,13 @@ mod tests {
             "beta": {"kind": "exponential", "decay": 0.0},
             "bc": {"learning_rate": 0.01, "validation_fraction": 0.0, "patience": 0},
         });
-        let mut dagger = Dagger::new(&spec(&params, &obs_space, &act_space), Some(&demo)).unwrap();
-        let rounds = dagger.train(&mut Chain { pos: 0, t: 0 }).unwrap();
+        let mut dagger: Dagger = Dagger::new(&spec(&params, &obs_space, &act_space), Some(&demo)).unwrap();
+        let rounds = dagger.train(&mut chain_envs()).unwrap();
         assert_eq!(rounds[0].beta, 1.0);
         assert_eq!(rounds[0].expert_share, 1.0);
         assert!(rounds[1..].iter().all(|r| r.beta == 0.0 && r.expert_share == 0.0));
         assert!(rounds.windows(2).all(|w| w[1].transitions > w[0].transitions), "the data aggregates");
-        let dagger_success = success_rate(dagger.policy_mut());
+        let dagger_success = success_rate(dagger.policy());
         eprintln!("chain: BC success {bc_success:.2}, DAgger success {dagger_success:.2}");
         assert!(bc_success <= 0.6, "BC only saw states left of the goal: {bc_success}");
         assert_eq!(dagger_success, 1.0);

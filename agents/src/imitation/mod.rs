@@ -1,7 +1,7 @@
 //! Learning from demonstrations: the in-memory [`Demonstrations`] every imitation learner
 //! reads, and the learners themselves:
 //! - [`bc`]: behavioural cloning (discrete and continuous actions), an [`crate::Algorithm`];
-//! - [`dagger`]: DAgger (Ross et al. 2011) on top of BC, with an interactive [`Demonstrator`];
+//! - [`dagger`]: DAgger (Ross et al. 2011) on top of BC, with an interactive [`Expert`];
 //! - [`sqil`]: SQIL (Reddy et al. 2019) on DQN, an [`crate::Algorithm`] the runner trains.
 //!
 //! Datasets on disk (Minari's layout) are read elsewhere and arrive here as [`Episode`]s:
@@ -14,11 +14,11 @@ pub mod dagger;
 pub mod sqil;
 
 pub use bc::{Bc, BcConfig, ContinuousLoss, EpochMetrics};
-pub use dagger::{BetaSchedule, Dagger, DaggerConfig, DemoStep, Demonstrator, RoundMetrics};
+pub use dagger::{BetaSchedule, Dagger, DaggerConfig, Expert, RoundMetrics};
 pub use sqil::Sqil;
 
 use crate::error::{AgentError, Result};
-use crate::policy::ActionKind;
+use crate::policies::ActionKind;
 use limbic_environments::rng::Generator;
 use limbic_environments::Value;
 use std::ops::Range;
@@ -557,21 +557,7 @@ pub(crate) mod fixtures {
     }
 
     /// The mean return of `algo` acting deterministically for `n` episodes (seeds from `seed`).
-    pub fn mean_return(algo: &mut dyn crate::Algorithm, id: &str, n: usize, seed: u64) -> f64 {
-        let mut env = limbic_environments::make(id, &Kwargs::new()).unwrap();
-        let mut obs = vec![0.0; env.flat_space().flat_dim().unwrap()];
-        let mut total = 0.0;
-        for s in 0..n as u64 {
-            env.reset_into(Some(seed + s), &mut obs).unwrap();
-            loop {
-                let action = algo.act(&obs, &[false], true).unwrap().remove(0);
-                let step = env.step_into(&action, &mut obs).unwrap();
-                total += step.reward;
-                if step.done() {
-                    break;
-                }
-            }
-        }
-        total / n as f64
+    pub fn mean_return(algo: &dyn crate::Algorithm, id: &str, n: usize, seed: u64) -> f64 {
+        crate::runner::mean_return(algo.policy().unwrap(), id, n, seed).unwrap()
     }
 }

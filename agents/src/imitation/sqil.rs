@@ -6,7 +6,7 @@
 //! (whatever the env paid). Each gradient step's batch is half demonstrations
 //! (`batch_size / 2`, rounded down) and half the agent's transitions, as in the paper and in
 //! `imitation`'s `SQILReplayBuffer`; everything else is DQN as configured
-//! ([`DqnConfig`](crate::dqn::DqnConfig)'s params: exploration, targets, n-step returns; a demonstration episode's last step counts as
+//! ([`DqnConfig`](crate::learners::dqn::DqnConfig)'s params: exploration, targets, n-step returns; a demonstration episode's last step counts as
 //! a truncation when it has neither flag, so n-step sums close there).
 //!
 //! The paper's agent is soft Q-learning; like `imitation` we use DQN's hard max. Terminal
@@ -17,15 +17,29 @@
 //! checksum), then DQN's files with `state.json` last.
 
 use super::Demonstrations;
-use crate::algorithm::{Algorithm, AlgorithmSpec, Update};
-use crate::dqn::Dqn;
+use crate::buffers::replay::{BatchLayout, ReplayBuffer, ReplayConfig};
+use crate::core::algorithm::{defaults_json, Algorithm, AlgorithmEntry, AlgorithmSpec, Update};
+use crate::core::checkpoint::{checkpoint_error, read_file};
+use crate::core::config::invalid;
 use crate::error::{AgentError, Result};
-use crate::offpolicy::invalid;
-use crate::replay::{ReplayBuffer, ReplayConfig};
+use crate::learners::dqn::{BatchSampler, Dqn, DqnConfig};
+use crate::policies::{Acting, ActionKind};
 use limbic_environments::rng::Generator;
 use limbic_environments::vector::VecEnv;
-use limbic_environments::Value;
 use std::path::Path;
+use std::sync::Arc;
+
+/// The registry's entry (built without demonstrations, SQIL can only load a checkpoint and
+/// act; `limbic imitate` trains it).
+pub const ENTRY: AlgorithmEntry = AlgorithmEntry {
+    name: "sqil",
+    summary: "SQIL (Reddy et al. 2019) on DQN: demonstrations rewarded 1, the agent's transitions 0",
+    params: crate::learners::dqn::ENTRY.params,
+    defaults: || defaults_json(&DqnConfig::default()),
+    needs_demonstrations: true,
+    memory: false,
+    build: |spec, _| Ok(Box::new(Sqil::without_demonstrations(spec)?)),
+};
 
 /// Stem of the demonstration buffer's files in a checkpoint.
 const DEMOS_STEM: &str = "sqil_demos";
@@ -33,20 +47,37 @@ const DEMOS_STEM: &str = "sqil_demos";
 /// A SQIL learner; see the [module docs](self).
 pub struct Sqil {
     dqn: Dqn,
+    /// The demonstrations (reward 1), shared with DQN's batch sampler.
+    demos: Option<Arc<ReplayBuffer>>,
+}
+
+/// DQN's batches half from the demonstrations, half from the agent's replay.
+struct SqilSampler(Arc<ReplayBuffer>);
+
+impl BatchSampler for SqilSampler {
+    fn sample(&self, replay: &ReplayBuffer, batch: usize, rng: &mut Generator, rows: &mut Vec<f32>) -> BatchLayout {
+        sample_batch(&self.0, replay, batch, rng, rows)
+    }
 }
 
 impl Sqil {
-    /// A learner for `spec` (params: [`crate::dqn::DqnConfig`]) imitating `demos`.
+    /// A learner for `spec` (params: [`DqnConfig`]) imitating `demos`.
     pub fn new(spec: &AlgorithmSpec, demos: &Demonstrations) -> Result<Self> {
         let mut sqil = Sqil::without_demonstrations(spec)?;
         let buffer = demo_buffer(sqil.dqn.replay_config(), demos)?;
-        sqil.dqn.set_sqil_demonstrations(buffer);
+        sqil.set_demonstrations(buffer);
         Ok(sqil)
     }
 
     /// A learner whose demonstrations come with [`Algorithm::load`] (to act, or resume).
     pub fn without_demonstrations(spec: &AlgorithmSpec) -> Result<Self> {
-        Ok(Sqil { dqn: Dqn::new(spec)? })
+        Ok(Sqil { dqn: Dqn::new(spec)?, demos: None })
+    }
+
+    fn set_demonstrations(&mut self, buffer: ReplayBuffer) {
+        let demos = Arc::new(buffer);
+        self.dqn.set_sampler(Box::new(SqilSampler(demos.clone())));
+        self.demos = Some(demos);
     }
 
     pub fn dqn(&self) -> &Dqn {
@@ -67,7 +98,7 @@ fn demo_buffer(agent: &ReplayConfig, demos: &Demonstrations) -> Result<ReplayBuf
     }
     let n = agent.action.sampled_width();
     match demos.action_kind() {
-        crate::policy::ActionKind::Discrete { n: m, .. } if *m == n => {}
+        ActionKind::Discrete { n: m, .. } if *m == n => {}
         other => return Err(invalid("demonstrations", format!("actions {other:?}, DQN has Discrete({n})"))),
     }
     let config = ReplayConfig { capacity: demos.len(), num_envs: 1, ..agent.clone() };
@@ -86,13 +117,13 @@ fn demo_buffer(agent: &ReplayConfig, demos: &Demonstrations) -> Result<ReplayBuf
 
 /// A SQIL batch into `rows` (DQN's row layout): `batch / 2` demonstration rows (reward 1),
 /// then the agent's rows with their reward set to 0.
-pub(crate) fn sample_batch(
+fn sample_batch(
     demos: &ReplayBuffer,
     agent: &ReplayBuffer,
     batch: usize,
     rng: &mut Generator,
     rows: &mut Vec<f32>,
-) -> crate::replay::BatchLayout {
+) -> BatchLayout {
     let expert = batch / 2;
     let mut agent_rows = Vec::new();
     let layout = agent.sample(batch - expert, rng, &mut agent_rows);
@@ -106,7 +137,7 @@ pub(crate) fn sample_batch(
         rows.clear();
     }
     rows.extend_from_slice(&agent_rows);
-    crate::replay::BatchLayout { batch, ..layout }
+    BatchLayout { batch, ..layout }
 }
 
 impl Algorithm for Sqil {
@@ -115,33 +146,33 @@ impl Algorithm for Sqil {
     }
 
     fn update(&mut self, envs: &mut VecEnv) -> Result<Update> {
-        if self.dqn.sqil_demonstrations().is_none() {
+        if self.demos.is_none() {
             return Err(AgentError::Unsupported("sqil needs demonstrations: build it with Sqil::new".into()));
         }
         self.dqn.update(envs)
     }
 
-    fn act(&mut self, obs: &[f32], episode_starts: &[bool], deterministic: bool) -> Result<Vec<Value>> {
-        self.dqn.act(obs, episode_starts, deterministic)
+    fn policy(&self) -> Result<Box<dyn Acting>> {
+        self.dqn.policy()
     }
 
     fn save(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|e| AgentError::Io(format!("cannot create {}: {e}", dir.display())))?;
-        if let Some(demos) = self.dqn.sqil_demonstrations() {
+        if let Some(demos) = &self.demos {
             demos.save(dir, DEMOS_STEM)?;
         }
         self.dqn.save(dir)
     }
 
     fn load(&mut self, dir: &Path) -> Result<()> {
-        let header = crate::checkpoint::read_file(&dir.join(format!("{DEMOS_STEM}.json")))?;
+        let header = read_file(&dir.join(format!("{DEMOS_STEM}.json")))?;
         let config: serde_json::Value = serde_json::from_slice(&header)
-            .map_err(|e| crate::checkpoint::checkpoint_error(&dir.join(format!("{DEMOS_STEM}.json")), e.to_string()))?;
+            .map_err(|e| checkpoint_error(&dir.join(format!("{DEMOS_STEM}.json")), e.to_string()))?;
         let capacity = config["config"]["capacity"].as_u64().unwrap_or(0) as usize;
         let expected = ReplayConfig { capacity, num_envs: 1, ..self.dqn.replay_config().clone() };
         let demos = ReplayBuffer::load(dir, DEMOS_STEM, &expected)?;
         self.dqn.load(dir)?;
-        self.dqn.set_sqil_demonstrations(demos);
+        self.set_demonstrations(demos);
         Ok(())
     }
 }
@@ -170,6 +201,7 @@ mod tests {
         AlgorithmSpec {
             algo: "sqil",
             params,
+            policy: &crate::policies::FEED_FORWARD,
             observation_space: envs.observation_space(),
             action_space: envs.action_space(),
             num_envs: 1,
@@ -184,7 +216,7 @@ mod tests {
         let envs = cartpole();
         let params = params();
         let sqil = Sqil::new(&spec(&envs, &params, 1000), &demos).unwrap();
-        let demo_buffer = sqil.dqn.sqil_demonstrations().unwrap();
+        let demo_buffer = sqil.demos.as_deref().unwrap();
         assert_eq!(demo_buffer.len(), demos.len());
         let mut agent = ReplayBuffer::new(sqil.dqn.replay_config().clone()).unwrap();
         agent.add(0, &[9.0; 4], &[1.0], 5.0, &[9.0; 4], false, false);
@@ -211,10 +243,10 @@ mod tests {
         while steps < total {
             steps += sqil.update(&mut envs).unwrap().env_steps;
         }
-        let actions = sqil.act(held_out.observations(), &vec![false; held_out.len()], true).unwrap();
+        let actions = crate::policies::acting::act_once(&sqil, held_out.observations(), true);
         let agree = actions.iter().enumerate().filter(|(i, a)| a.as_int() == Some(held_out.action_row(*i)[0] as i64));
         let agreement = agree.count() as f64 / held_out.len() as f64;
-        let score = mean_return(&mut sqil, "CartPole-v1", 3, 1000);
+        let score = mean_return(&sqil, "CartPole-v1", 3, 1000);
         eprintln!("SQIL after {steps} steps: agreement with the expert {agreement:.3}, mean return {score}");
         assert!(agreement > 0.7, "{agreement}");
         // A uniformly random policy averages about 22.
@@ -231,7 +263,7 @@ mod tests {
         for _ in 0..300 {
             assert_eq!(a.update(&mut envs_a).unwrap(), b.update(&mut envs_b).unwrap());
         }
-        let dir = crate::checkpoint::tests::scratch_dir("sqil");
+        let dir = crate::core::checkpoint::tests::scratch_dir("sqil");
         a.save(&dir).unwrap();
         let mut resumed = Sqil::without_demonstrations(&spec(&envs_b, &params, 2000)).unwrap();
         assert!(resumed.update(&mut cartpole()).unwrap_err().to_string().contains("demonstrations"));

@@ -268,6 +268,13 @@ impl<E: Env> VecEnv<E> {
         }
     }
 
+    /// Which rows' current observation begins an episode (no step taken in it yet): after a
+    /// reset, a NEXT_STEP autoreset or a SAME_STEP reset. A recurrent policy starts its memory
+    /// afresh there. A row whose episode has ended and awaits its NEXT_STEP reset is not a start.
+    pub fn episode_starts(&self) -> Vec<bool> {
+        self.buf.lengths.iter().zip(&self.buf.done).map(|(&length, &done)| length == 0 && !done).collect()
+    }
+
     /// The episodes finished since the last call, in the order they ended (sub-env index order
     /// within one step).
     pub fn take_episodes(&mut self) -> Vec<Episode> {

@@ -18,7 +18,7 @@
 //! `compute`.
 
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
-use limbic_agents::offpolicy::{invalid, parse_config};
+use limbic_agents::core::config::{invalid, parse_config};
 use limbic_agents::shaping::Transitions;
 use limbic_agents::{AgentError, Result};
 use limbic_environments::rng::Generator;

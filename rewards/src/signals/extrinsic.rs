@@ -3,7 +3,7 @@
 //! with weight 1 and no normalization when a run does not list it; it always feeds stream 0.
 
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
-use limbic_agents::offpolicy::parse_config;
+use limbic_agents::core::config::parse_config;
 use limbic_agents::shaping::Transitions;
 use limbic_agents::Result;
 use serde::{Deserialize, Serialize};

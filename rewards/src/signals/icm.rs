@@ -15,9 +15,9 @@ use crate::models::{
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use burn::prelude::*;
-use limbic_agents::checkpoint::RngState;
+use limbic_agents::core::checkpoint::RngState;
+use limbic_agents::core::config::parse_config;
 use limbic_agents::nets::download;
-use limbic_agents::offpolicy::parse_config;
 use limbic_agents::shaping::Transitions;
 use limbic_agents::{AgentError, Result};
 use limbic_environments::rng::Generator;

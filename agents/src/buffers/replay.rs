@@ -15,7 +15,7 @@
 //! from it is right. With `n_step = 1` this is the usual one-step buffer.
 //!
 //! ```
-//! use limbic_agents::replay::{ActionLayout, ReplayBuffer, ReplayConfig};
+//! use limbic_agents::buffers::replay::{ActionLayout, ReplayBuffer, ReplayConfig};
 //! use limbic_environments::rng::Generator;
 //! let config = ReplayConfig { capacity: 100, obs_dim: 2, action: ActionLayout::Discrete { n: 3 }, num_envs: 1, n_step: 1, gamma: 0.99 };
 //! let mut buffer = ReplayBuffer::new(config).unwrap();
@@ -27,7 +27,7 @@
 //! assert_eq!(rows[..layout.width], [0.0, 1.0, 0.5, 1.0, 0.0, 0.0, 1.0, 1.5, 0.99]);
 //! ```
 
-use crate::checkpoint::{self, checkpoint_error};
+use crate::core::checkpoint::{self, checkpoint_error};
 use crate::error::{AgentError, Result};
 use burn::prelude::*;
 use limbic_environments::rng::Generator;
@@ -446,7 +446,7 @@ struct Header {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checkpoint::tests::scratch_dir;
+    use crate::core::checkpoint::tests::scratch_dir;
 
     fn config(capacity: usize, n_step: usize, num_envs: usize) -> ReplayConfig {
         ReplayConfig { capacity, obs_dim: 1, action: ActionLayout::Discrete { n: 2 }, num_envs, n_step, gamma: 0.5 }

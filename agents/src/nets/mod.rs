@@ -17,6 +17,9 @@
 //! assert_eq!(features.dims(), [8, 64]);
 //! ```
 
+pub mod distributions;
+pub mod memory;
+
 use crate::error::{AgentError, Result};
 use burn::module::Param;
 use burn::nn::conv::Conv2d;

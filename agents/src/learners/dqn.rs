@@ -20,22 +20,25 @@
 //! The exploration schedule is a fraction of the run's length, so DQN needs
 //! [`AlgorithmSpec::total_steps`].
 
-use crate::algorithm::{Algorithm, AlgorithmSpec, Update};
-use crate::checkpoint::{CheckpointReader, CheckpointWriter, RngState, STATE_FILE};
-use crate::error::{AgentError, Result};
-use crate::nets::{download, linear, Activation, Encoder, EncoderKind, Init, Mlp, MlpConfig};
-use crate::offpolicy::{
-    check_envs, check_finite, check_obs_rows, clip_grad_norm, gradient_steps, invalid, parameter_magnitude,
-    parse_config, polyak_update, step_and_store, Counters, EnvActions, Means, Shaping,
+use crate::buffers::replay::{ActionLayout, BatchLayout, ReplayBuffer, ReplayConfig};
+use crate::core::algorithm::{defaults_json, Algorithm, AlgorithmEntry, AlgorithmSpec, Update};
+use crate::core::checkpoint::{
+    check_same_config, checkpoint_error, CheckpointReader, CheckpointWriter, RngState, STATE_FILE,
 };
-use crate::replay::{ActionLayout, ReplayBuffer, ReplayConfig};
-use crate::shaping::RewardShaper;
+use crate::core::config::{at_least_one, invalid, layer_widths, parse_config, positive, unit};
+use crate::core::optim::{check_finite, check_parameters, clip_grad_norm, polyak_update, Means};
+use crate::error::{AgentError, Result};
+use crate::learners::offpolicy::{check_envs, gradient_steps, store_step, Counters, Shaping};
+use crate::nets::{download, linear, Activation, Encoder, EncoderKind, Init, Mlp, MlpConfig};
+use crate::policies::{Acted, Acting, ActingRows, Actor, EnvActions, SessionState};
+use crate::runner::EnvRunner;
+use crate::shaping::{RewardShaper, SHAPER_DIR};
 use burn::nn::Linear;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use limbic_environments::rng::Generator;
 use limbic_environments::vector::VecEnv;
-use limbic_environments::{Space, Value};
+use limbic_environments::Space;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -111,22 +114,37 @@ impl Default for DqnConfig {
 /// Adam's epsilon: PyTorch's default, which SB3 uses (burn's default is 1e-5).
 pub const ADAM_EPSILON: f32 = 1e-8;
 
+/// The registry's entry.
+pub const ENTRY: AlgorithmEntry = AlgorithmEntry {
+    name: "dqn",
+    summary: "DQN (Mnih et al. 2015), SB3's schedule and names; double Q and n-step returns as options",
+    params: &[
+        ("learning_rate", "Adam step size (the initial one with anneal_lr)"),
+        ("anneal_lr", "anneal the learning rate linearly to 0 over the run"),
+        ("buffer_size", "transitions the replay buffer keeps"),
+        ("learning_starts", "env steps of uniformly random actions before learning"),
+        ("batch_size", "transitions per gradient step"),
+        ("tau", "target update coefficient (1: hard copy)"),
+        ("gamma", "discount factor"),
+        ("train_freq", "vector steps between rounds of gradient steps"),
+        ("gradient_steps", "gradient steps per round (-1: as many as env steps collected)"),
+        ("target_update_interval", "env steps between target updates"),
+        ("exploration_fraction", "fraction of the run over which epsilon falls"),
+        ("exploration_initial_eps", "epsilon at the start"),
+        ("exploration_final_eps", "epsilon after exploration_fraction of the run"),
+        ("n_step", "steps in each return"),
+        ("double_q", "double DQN"),
+        ("net_arch", "hidden layers of the Q-network"),
+        ("max_grad_norm", "limit on the global norm of the gradients"),
+    ],
+    defaults: || defaults_json(&DqnConfig::default()),
+    needs_demonstrations: false,
+    memory: false,
+    build: |spec, shaper| Ok(Box::new(Dqn::with_shaper(spec, shaper)?)),
+};
+
 impl DqnConfig {
     fn validate(&self) -> Result<()> {
-        let positive = |field: &str, value: f64| {
-            if value > 0.0 && value.is_finite() {
-                Ok(())
-            } else {
-                Err(invalid(field, format!("{value} must be a positive number")))
-            }
-        };
-        let unit = |field: &str, value: f64| {
-            if (0.0..=1.0).contains(&value) {
-                Ok(())
-            } else {
-                Err(invalid(field, format!("{value} is not in [0, 1]")))
-            }
-        };
         positive("learning_rate", self.learning_rate)?;
         positive("max_grad_norm", self.max_grad_norm)?;
         positive("tau", self.tau)?;
@@ -146,17 +164,12 @@ impl DqnConfig {
             ("target_update_interval", self.target_update_interval),
             ("n_step", self.n_step as u64),
         ] {
-            if value == 0 {
-                return Err(invalid(field, "must be at least 1"));
-            }
+            at_least_one(field, value)?;
         }
         if self.gradient_steps < -1 {
             return Err(invalid("gradient_steps", "must be -1 (as many as env steps collected) or at least 0"));
         }
-        if self.net_arch.contains(&0) {
-            return Err(invalid("net_arch", "a layer of width 0"));
-        }
-        Ok(())
+        layer_widths("net_arch", &self.net_arch)
     }
 
     /// The learning rate after `num_timesteps` of `total_timesteps` env steps: constant, or with
@@ -228,6 +241,63 @@ fn argmax_rows(values: &[f32], n: usize) -> Vec<usize> {
     values.chunks_exact(n).map(|row| (0..n).fold(0, |best, a| if row[a] > row[best] { a } else { best })).collect()
 }
 
+/// Where DQN's training batches come from: by default the agent's replay alone; SQIL mixes
+/// in demonstrations ([`crate::imitation::sqil`]).
+pub trait BatchSampler: Send {
+    /// `batch` rows of the replay's layout into `rows`.
+    fn sample(&self, replay: &ReplayBuffer, batch: usize, rng: &mut Generator, rows: &mut Vec<f32>) -> BatchLayout;
+}
+
+/// Greedy or epsilon-greedy actions of a frozen Q-network: DQN's acting policy.
+pub struct QActing {
+    q: QNetwork,
+    device: Device,
+    obs_dim: usize,
+    n_actions: usize,
+    action_start: i64,
+    /// Probability of a uniformly random action when acting stochastically.
+    epsilon: f64,
+}
+
+impl QActing {
+    fn new(q: &QNetwork, device: &Device, obs_dim: usize, n_actions: usize, action_start: i64, epsilon: f64) -> Self {
+        QActing { q: q.valid(), device: device.clone(), obs_dim, n_actions, action_start, epsilon }
+    }
+}
+
+impl Acting for QActing {
+    fn obs_dim(&self) -> usize {
+        self.obs_dim
+    }
+
+    fn act(&self, rows: ActingRows, deterministic: bool, rng: &mut Generator) -> Result<Acted> {
+        let n = rows.starts.len();
+        let epsilon = if deterministic { 0.0 } else { self.epsilon };
+        let mut picks: Vec<Option<usize>> = Vec::with_capacity(n);
+        for _ in 0..n {
+            let random = epsilon > 0.0 && rng.random() < epsilon;
+            picks.push(random.then(|| rng.integers(0, self.n_actions as i64) as usize));
+        }
+        let greedy = if picks.contains(&None) {
+            let obs = Tensor::<2>::from_data(TensorData::new(rows.obs.to_vec(), [n, self.obs_dim]), &self.device);
+            argmax_rows(&download(self.q.forward(obs))?, self.n_actions)
+        } else {
+            Vec::new()
+        };
+        let actions: Vec<usize> = picks.iter().enumerate().map(|(i, a)| a.unwrap_or_else(|| greedy[i])).collect();
+        Ok(Acted {
+            actions: actions.iter().map(|&a| a as f32).collect(),
+            env_actions: EnvActions::Discrete(actions.iter().map(|&a| self.action_start + a as i64).collect()),
+            log_probs: vec![0.0; n],
+            values: Vec::new(),
+            value_streams: 0,
+            state_in: Vec::new(),
+            state: Vec::new(),
+            trace: Vec::new(),
+        })
+    }
+}
+
 /// A DQN learner; see the [module docs](self).
 pub struct Dqn {
     config: DqnConfig,
@@ -244,22 +314,22 @@ pub struct Dqn {
     q_target: QNetwork,
     optimizer: ModuleOptimizer,
     buffer: ReplayBuffer,
-    /// Exploration and batch sampling.
+    /// Batch sampling.
     rng: Generator,
-    /// `act` only, so evaluating never changes the course of training.
-    act_rng: Generator,
+    /// The training collection's acting session (exploration draws).
+    collector: Actor,
+    runner: EnvRunner,
     counters: Counters,
     /// Reused sampled rows.
     rows: Vec<f32>,
-    /// SQIL's demonstrations ([`crate::imitation::sqil`]): when present, each batch is half
-    /// demonstrations (reward 1) and half the agent's transitions (reward 0).
-    sqil_demos: Option<ReplayBuffer>,
+    /// Where batches come from, when not from the replay alone.
+    sampler: Option<Box<dyn BatchSampler>>,
     /// Intrinsic rewards, if any (stored as the sum of the streams).
     shaping: Option<Shaping>,
 }
 
 /// `state.json`'s format tag.
-const FORMAT: &str = "limbic-dqn-v1";
+const FORMAT: &str = "limbic-dqn-v2";
 
 /// What `state.json` holds besides the manifest.
 #[derive(Serialize, Deserialize)]
@@ -272,7 +342,7 @@ struct DqnState {
     n_actions: usize,
     counters: Counters,
     rng: RngState,
-    act_rng: RngState,
+    collector: SessionState,
 }
 
 impl Dqn {
@@ -305,7 +375,7 @@ impl Dqn {
         device.seed(spec.seed);
         let mut rng = Generator::from_seed(spec.seed);
         let q = QNetwork::new(kind, &config.net_arch, n_actions, &mut rng, &device.clone().autodiff())?;
-        let act_rng = Generator::from_seed(rng.next_u64());
+        let collector_seed = rng.next_u64();
         let buffer = ReplayBuffer::new(ReplayConfig {
             capacity: config.buffer_size,
             obs_dim: kind.obs_dim(),
@@ -314,13 +384,15 @@ impl Dqn {
             n_step: config.n_step,
             gamma: config.gamma,
         })?;
+        let acting = QActing::new(&q, &device, kind.obs_dim(), n_actions, action_start, 1.0);
         Ok(Dqn {
             optimizer: AdamConfig::new().with_epsilon(ADAM_EPSILON).init(),
             q_target: q.valid(),
+            collector: Actor::new(Box::new(acting), spec.num_envs, collector_seed),
+            runner: EnvRunner::default(),
             q,
             buffer,
             rng,
-            act_rng,
             total_timesteps,
             obs_dim: kind.obs_dim(),
             num_envs: spec.num_envs,
@@ -329,7 +401,7 @@ impl Dqn {
             device,
             counters: Counters::default(),
             rows: Vec::new(),
-            sqil_demos: None,
+            sampler: None,
             shaping: shaper.map(Shaping::new),
             config,
         })
@@ -344,12 +416,13 @@ impl Dqn {
         self.buffer.config()
     }
 
-    pub(crate) fn set_sqil_demonstrations(&mut self, demos: ReplayBuffer) {
-        self.sqil_demos = Some(demos);
+    /// Takes training batches from `sampler` instead of the replay alone.
+    pub fn set_sampler(&mut self, sampler: Box<dyn BatchSampler>) {
+        self.sampler = Some(sampler);
     }
 
-    pub(crate) fn sqil_demonstrations(&self) -> Option<&ReplayBuffer> {
-        self.sqil_demos.as_ref()
+    pub fn has_sampler(&self) -> bool {
+        self.sampler.is_some()
     }
 
     /// The learning rate at the current step count (SB3 sets it from the progress after the
@@ -363,39 +436,25 @@ impl Dqn {
         self.config.epsilon(self.counters.num_timesteps, self.total_timesteps)
     }
 
-    /// Greedy action indices for `[rows, D]` observations.
-    fn greedy(&self, obs: &[f32]) -> Result<Vec<usize>> {
-        let rows = obs.len() / self.obs_dim;
-        let obs = Tensor::<2>::from_data(TensorData::new(obs.to_vec(), [rows, self.obs_dim]), &self.device);
-        let q_values = download(self.q.valid().forward(obs))?;
-        Ok(argmax_rows(&q_values, self.n_actions))
+    /// The online network frozen for acting, with `epsilon` for stochastic acting.
+    fn acting(&self, epsilon: f64) -> Box<dyn Acting> {
+        Box::new(QActing::new(&self.q, &self.device, self.obs_dim, self.n_actions, self.action_start, epsilon))
     }
 
-    /// Epsilon-greedy action indices for the training envs' `[N, D]` observations (uniformly
-    /// random ones before `learning_starts`).
-    fn explore(&mut self, obs: &[f32]) -> Result<Vec<usize>> {
-        let n = self.n_actions as i64;
-        let epsilon = if self.counters.num_timesteps < self.config.learning_starts { 1.0 } else { self.epsilon() };
-        let mut actions: Vec<Option<usize>> = Vec::with_capacity(self.num_envs);
-        for _ in 0..self.num_envs {
-            let random = self.rng.random() < epsilon;
-            actions.push(random.then(|| self.rng.integers(0, n) as usize));
+    /// Epsilon for the next training step (uniformly random actions before `learning_starts`).
+    fn exploration(&self) -> f64 {
+        if self.counters.num_timesteps < self.config.learning_starts {
+            1.0
+        } else {
+            self.epsilon()
         }
-        let greedy = if actions.contains(&None) { self.greedy(obs)? } else { Vec::new() };
-        Ok(actions.iter().enumerate().map(|(i, a)| a.unwrap_or_else(|| greedy[i])).collect())
     }
 
     /// One gradient step on a sampled batch; adds its diagnostics to `means`.
     fn gradient_step(&mut self, learning_rate: f64, means: &mut Means) -> Result<()> {
         let update = self.counters.updates;
-        let layout = match &self.sqil_demos {
-            Some(demos) => crate::imitation::sqil::sample_batch(
-                demos,
-                &self.buffer,
-                self.config.batch_size,
-                &mut self.rng,
-                &mut self.rows,
-            ),
+        let layout = match &self.sampler {
+            Some(sampler) => sampler.sample(&self.buffer, self.config.batch_size, &mut self.rng, &mut self.rows),
             None => self.buffer.sample(self.config.batch_size, &mut self.rng, &mut self.rows),
         };
         let batch = layout.upload(&self.rows, &self.device);
@@ -444,20 +503,9 @@ impl Algorithm for Dqn {
 
         // 1. Collect `train_freq` vector steps.
         for _ in 0..self.config.train_freq {
-            let obs = envs.last().obs.to_vec();
-            let actions = self.explore(&obs)?;
-            let env_actions: Vec<i64> = actions.iter().map(|&a| self.action_start + a as i64).collect();
-            let stored: Vec<f32> = actions.iter().map(|&a| a as f32).collect();
-            let env_steps = self.counters.num_timesteps;
-            step_and_store(
-                envs,
-                &obs,
-                EnvActions::Discrete(&env_actions),
-                &stored,
-                &mut self.buffer,
-                self.shaping.as_mut(),
-                env_steps,
-            )?;
+            self.collector.set_policy(self.acting(self.exploration()))?;
+            let batch = self.runner.step(envs, &mut self.collector)?;
+            store_step(&batch, &mut self.buffer, self.shaping.as_mut(), self.counters.num_timesteps)?;
             self.counters.num_timesteps += n;
             self.counters.vector_steps += 1;
             if self.counters.vector_steps.is_multiple_of(target_every) {
@@ -473,7 +521,7 @@ impl Algorithm for Dqn {
             for _ in 0..gradient_steps(self.config.gradient_steps, collected) {
                 self.gradient_step(learning_rate, &mut means)?;
             }
-            check_finite(parameter_magnitude(&self.q)?, "parameters of the Q-network", self.counters.updates)?;
+            check_parameters(&self.q, self.counters.updates)?;
         }
 
         let mut metrics = BTreeMap::new();
@@ -486,18 +534,9 @@ impl Algorithm for Dqn {
         Ok(Update { env_steps: collected, metrics })
     }
 
-    /// Greedy actions (`deterministic`) or epsilon-greedy ones with the current epsilon.
-    fn act(&mut self, obs: &[f32], _episode_starts: &[bool], deterministic: bool) -> Result<Vec<Value>> {
-        check_obs_rows(obs, self.obs_dim)?;
-        let greedy = self.greedy(obs)?;
-        let epsilon = if deterministic { 0.0 } else { self.epsilon() };
-        let n = self.n_actions as i64;
-        let actions = greedy.into_iter().map(|a| {
-            let a =
-                if epsilon > 0.0 && self.act_rng.random() < epsilon { self.act_rng.integers(0, n) } else { a as i64 };
-            Value::Int(self.action_start + a)
-        });
-        Ok(actions.collect())
+    /// Greedy actions (deterministic) or epsilon-greedy ones with the current epsilon.
+    fn policy(&self) -> Result<Box<dyn Acting>> {
+        Ok(self.acting(self.epsilon()))
     }
 
     /// Writes `q.bpk`, `q_target.bpk`, `optimizer.bpk` (Adam's moments), `replay.json` +
@@ -518,10 +557,10 @@ impl Algorithm for Dqn {
             n_actions: self.n_actions,
             counters: self.counters,
             rng: RngState::of(&self.rng),
-            act_rng: RngState::of(&self.act_rng),
+            collector: self.collector.save(),
         };
         if let Some(shaping) = &self.shaping {
-            shaping.shaper.save(&dir.join(crate::ppo::SHAPER_DIR))?;
+            shaping.shaper.save(&dir.join(SHAPER_DIR))?;
         }
         writer.finish(FORMAT, &state)
     }
@@ -535,12 +574,12 @@ impl Algorithm for Dqn {
         let saved = (state.obs_dim, state.num_envs, state.n_actions);
         let this = (self.obs_dim, self.num_envs, self.n_actions);
         if saved != this {
-            return Err(crate::checkpoint::checkpoint_error(
+            return Err(checkpoint_error(
                 &state_path,
                 format!("saved for (obs_dim, num_envs, actions) = {saved:?}, this learner has {this:?}"),
             ));
         }
-        crate::checkpoint::check_same_config(&state_path, &state.config, &self.config)?;
+        check_same_config(&state_path, &state.config, &self.config)?;
         let q = reader.module("q.bpk", self.q.clone())?;
         let q_target = reader.module("q_target.bpk", self.q_target.clone())?;
         let optimizer = reader.optimizer("optimizer.bpk", self.optimizer.clone())?;
@@ -552,12 +591,13 @@ impl Algorithm for Dqn {
             self.buffer.config(),
         )?;
         let rng = state.rng.restore(&state_path)?;
-        let act_rng = state.act_rng.restore(&state_path)?;
+        let mut collector = Actor::new(self.acting(1.0), self.num_envs, 0);
+        collector.restore(&state.collector, &state_path)?;
         if let Some(shaping) = self.shaping.as_mut() {
-            shaping.shaper.load(&dir.join(crate::ppo::SHAPER_DIR))?;
+            shaping.shaper.load(&dir.join(SHAPER_DIR))?;
         }
         (self.q, self.q_target, self.optimizer, self.buffer) = (q, q_target, optimizer, buffer);
-        (self.rng, self.act_rng, self.counters) = (rng, act_rng, state.counters);
+        (self.rng, self.collector, self.counters) = (rng, collector, state.counters);
         Ok(())
     }
 }

@@ -1,9 +1,16 @@
-//! On-policy rollouts: the buffer, its collection from a vector env, and GAE, written once for
-//! every on-policy learner (PPO now; A2C and recurrent PPO reuse it).
+//! On-policy rollouts: the buffer, its collection through the env runner, GAE, and the
+//! sequence chunks recurrent policies train on, written once for every on-policy learner.
 //!
-//! Layout: plain `Vec`s indexed `[t, env]` (`[t, env, k]` for per-stream numbers), `t` the step
-//! within the rollout. K reward streams share the buffer: stream 0 is the environment's reward,
-//! the others belong to intrinsic signals that fill `rewards` before [`RolloutBuffer::compute_gae`].
+//! Layout: plain `Vec`s indexed `[t, env]` (`[t, env, k]` for per-stream numbers, `[t, env, s]`
+//! for recurrent states), `t` the step within the rollout. K reward streams share the buffer:
+//! stream 0 is the environment's reward, the others belong to intrinsic signals that fill
+//! `rewards` before [`RolloutBuffer::compute_gae`].
+//!
+//! **Recurrent state.** Each slot keeps the state the policy read at that step (`states`, zero
+//! where an episode started) and whether an episode started there (`starts`). A recurrent
+//! learner cuts each env's steps into chunks ([`RolloutBuffer::chunks`]), starts each chunk
+//! from its first slot's stored state, and resets the state inside the chunk where `starts`
+//! says so: the same states the acting session had.
 //!
 //! **Episode boundaries under NEXT_STEP autoreset.** After a step that ends an episode
 //! (terminated or truncated), the vector env returns that episode's final observation; the next
@@ -21,11 +28,11 @@
 //! observes every vector step as it happens; its rewards for the whole rollout replace
 //! `rewards` before GAE.
 
+use crate::buffers::normalize::RewardNormalizer;
 use crate::error::{AgentError, Result};
-use crate::normalize::{ObsNormalizer, RewardNormalizer};
-use crate::policy::{ActingOutput, ActionKind};
+use crate::policies::{Actor, EnvActions};
+use crate::runner::{EnvRunner, StepBatch};
 use crate::shaping::{RewardShaper, Transitions};
-use limbic_environments::rng::Generator;
 use limbic_environments::vector::{Autoreset, VecEnv};
 use limbic_environments::Env;
 
@@ -55,6 +62,12 @@ pub struct RolloutBuffer {
     pub truncated: Vec<bool>,
     /// `[T, N]` the slot is a transition (false for the reset step after a done step).
     pub valid: Vec<bool>,
+    /// `[T, N]` the slot's observation begins an episode.
+    pub starts: Vec<bool>,
+    /// Numbers per recurrent state (0: feed-forward).
+    pub state_size: usize,
+    /// `[T, N, S]` the state the policy read at the slot.
+    pub states: Vec<f32>,
     /// `[N, K]` values of the observations after the last step.
     pub last_values: Vec<f32>,
     /// `[T, N, K]` GAE advantages (0 for non-transitions).
@@ -126,11 +139,21 @@ impl RolloutBuffer {
             terminated: vec![false; slots],
             truncated: vec![false; slots],
             valid: vec![false; slots],
+            starts: vec![false; slots],
+            state_size: 0,
+            states: Vec::new(),
             last_values: vec![0.0; n_envs * streams],
             advantages: vec![0.0; slots * streams],
             returns: vec![0.0; slots * streams],
             raw: None,
         }
+    }
+
+    /// Keeps the recurrent state (`state_size` numbers per slot) of every slot.
+    pub fn with_states(mut self, state_size: usize) -> Self {
+        self.state_size = state_size;
+        self.states = vec![0.0; self.n_steps * self.n_envs * state_size];
+        self
     }
 
     /// Keeps [`RawSteps`] for a reward shaper.
@@ -183,106 +206,113 @@ impl RolloutBuffer {
     }
 }
 
-/// The normalizers a collection applies (each optional).
-pub struct Normalizers<'a> {
-    pub obs: Option<&'a mut ObsNormalizer>,
-    pub reward: Option<&'a mut RewardNormalizer>,
+/// Cuts each env's `T` steps into chunks of `length` consecutive slots (the last chunk of an
+/// env may be shorter), in env order. A chunk with no transition (only reset slots) is left out.
+pub fn chunks(n_steps: usize, n_envs: usize, length: usize, valid: &[bool]) -> Vec<Chunk> {
+    let length = length.max(1);
+    let mut out = Vec::new();
+    for env in 0..n_envs {
+        for start in (0..n_steps).step_by(length) {
+            let len = length.min(n_steps - start);
+            if (start..start + len).any(|t| valid[t * n_envs + env]) {
+                out.push(Chunk { env, start, len });
+            }
+        }
+    }
+    out
 }
 
-/// Fills `buffer` with `buffer.n_steps` vector steps of `envs`, continuing from where `envs`
-/// is. `policy` maps observation rows `[N, D]` (normalized) to the batch's distribution
-/// parameters and values; actions are drawn from them with `rng`. Stream 0 gets the env's
-/// (normalized) reward, the other streams 0. With a `shaper` (the buffer then keeps
-/// [`RawSteps`]), the shaper observes each vector step right after it. Returns the env steps
-/// taken.
-pub fn collect<E: Env>(
-    envs: &mut VecEnv<E>,
-    buffer: &mut RolloutBuffer,
-    kind: &ActionKind,
-    rng: &mut Generator,
-    mut normalizers: Normalizers<'_>,
-    mut shaper: Option<&mut (dyn RewardShaper + '_)>,
-    mut policy: impl FnMut(&[f32]) -> Result<ActingOutput>,
-) -> Result<u64> {
-    check_envs(envs, buffer)?;
-    let (n, d, a, k) = (buffer.n_envs, buffer.obs_dim, buffer.action_dim, buffer.streams);
-    let mut discrete = vec![0i64; n];
-    let mut continuous = vec![0.0f32; n * a];
-    let mut done = vec![false; n];
-    let mut env_rewards = vec![0.0f32; n];
-    for t in 0..buffer.n_steps {
+/// `len` consecutive steps of one env, from step `start`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Chunk {
+    pub env: usize,
+    pub start: usize,
+    pub len: usize,
+}
+
+impl Chunk {
+    /// The rollout slot of the chunk's step `t` (`t < len`).
+    pub fn slot(&self, t: usize, n_envs: usize) -> usize {
+        (self.start + t) * n_envs + self.env
+    }
+}
+
+impl RolloutBuffer {
+    /// [`chunks`] of this rollout.
+    pub fn chunks(&self, length: usize) -> Vec<Chunk> {
+        chunks(self.n_steps, self.n_envs, length, &self.valid)
+    }
+
+    /// Stores one vector step at step `t`: the observations as the policy saw them, the choice,
+    /// the flags and, in stream 0, the env's reward (`env_rewards`, normalized when normalizing)
+    /// on transitions; the other streams 0.
+    fn store(&mut self, t: usize, batch: &StepBatch, env_rewards: &[f32]) {
+        let (n, d, a, k, s) = (self.n_envs, self.obs_dim, self.action_dim, self.streams, self.state_size);
         let rows = t * n..(t + 1) * n;
-        let last = envs.last();
-        for (i, valid) in buffer.valid[rows.clone()].iter_mut().enumerate() {
-            *valid = !(last.terminated[i] || last.truncated[i]);
+        self.obs[rows.start * d..rows.end * d].copy_from_slice(&batch.obs);
+        self.actions[rows.start * a..rows.end * a].copy_from_slice(&batch.acted.actions);
+        self.log_probs[rows.clone()].copy_from_slice(&batch.acted.log_probs);
+        self.values[rows.start * k..rows.end * k].copy_from_slice(&batch.acted.values);
+        self.terminated[rows.clone()].copy_from_slice(&batch.terminated);
+        self.truncated[rows.clone()].copy_from_slice(&batch.truncated);
+        self.starts[rows.clone()].copy_from_slice(&batch.starts);
+        if s > 0 {
+            self.states[rows.start * s..rows.end * s].copy_from_slice(&batch.acted.state_in);
         }
-        if let Some(raw) = buffer.raw.as_mut() {
-            raw.obs[rows.start * d..rows.end * d].copy_from_slice(last.obs);
+        for (i, &reward) in env_rewards.iter().enumerate().take(n) {
+            let slot = rows.start + i;
+            self.valid[slot] = batch.is_transition(i);
+            self.rewards[slot * k..(slot + 1) * k].fill(0.0);
+            self.rewards[slot * k] = if self.valid[slot] { reward } else { 0.0 };
         }
-        let obs = &mut buffer.obs[rows.start * d..rows.end * d];
-        match normalizers.obs.as_deref() {
-            Some(norm) => norm.normalize(last.obs, obs),
-            None => obs.copy_from_slice(last.obs),
-        }
-        let acting = policy(obs)?;
-        let actions = &mut buffer.actions[rows.start * a..rows.end * a];
-        acting.sample(kind, false, rng, actions, &mut buffer.log_probs[rows.clone()]);
-        for i in 0..n {
-            buffer.values[(rows.start + i) * k..(rows.start + i + 1) * k].copy_from_slice(acting.values(i));
-        }
-        let step = match kind {
-            ActionKind::Discrete { start, .. } => {
-                discrete.iter_mut().zip(actions.iter()).for_each(|(d, &x)| *d = x as i64 + start);
-                envs.step_discrete(&discrete)?
-            }
-            ActionKind::Continuous { low, high, .. } => {
-                for (j, (c, &x)) in continuous.iter_mut().zip(actions.iter()).enumerate() {
-                    *c = x.clamp(low[j % a], high[j % a]);
-                }
-                envs.step_continuous(&continuous)?
-            }
-        };
-        for ((done, &terminated), &truncated) in done.iter_mut().zip(step.terminated).zip(step.truncated) {
-            *done = terminated || truncated;
-        }
-        buffer.terminated[rows.clone()].copy_from_slice(step.terminated);
-        buffer.truncated[rows.clone()].copy_from_slice(step.truncated);
-        let valid = &buffer.valid[rows.clone()];
-        match normalizers.reward.as_deref_mut() {
-            Some(norm) => norm.normalize(step.rewards, &done, valid, &mut env_rewards)?,
-            None => env_rewards.iter_mut().zip(step.rewards).for_each(|(r, &x)| *r = x as f32),
-        }
-        for i in 0..n {
-            let at = (rows.start + i) * k;
-            buffer.rewards[at..at + k].fill(0.0);
-            buffer.rewards[at] = if valid[i] { env_rewards[i] } else { 0.0 };
-        }
-        if let Some(raw) = buffer.raw.as_mut() {
-            raw.next_obs[rows.start * d..rows.end * d].copy_from_slice(step.obs);
+        if let Some(raw) = self.raw.as_mut() {
+            raw.obs[rows.start * d..rows.end * d].copy_from_slice(&batch.raw_obs);
+            raw.next_obs[rows.start * d..rows.end * d].copy_from_slice(&batch.next_obs);
             let received = &mut raw.actions[rows.start * a..rows.end * a];
-            match kind {
-                ActionKind::Discrete { .. } => received.copy_from_slice(&buffer.actions[rows.start * a..rows.end * a]),
-                ActionKind::Continuous { .. } => received.copy_from_slice(&continuous),
+            match &batch.acted.env_actions {
+                EnvActions::Continuous { values, .. } => received.copy_from_slice(values),
+                EnvActions::Discrete(_) | EnvActions::Values(_) => received.copy_from_slice(&batch.acted.actions),
             }
             for i in 0..n {
-                raw.rewards[rows.start + i] = buffer.rewards[(rows.start + i) * k];
+                raw.rewards[rows.start + i] = self.rewards[(rows.start + i) * k];
             }
         }
-        if let Some(norm) = normalizers.obs.as_deref_mut() {
-            norm.observe(step.obs)?;
+    }
+}
+
+/// Fills `buffer` with `buffer.n_steps` vector steps of `envs` through `runner`, acting with
+/// `actor`, continuing from where `envs` is. With `reward_norm`, stream 0 holds the normalized
+/// reward; with a `shaper` (the buffer then keeps [`RawSteps`]), the shaper observes each
+/// vector step right after it. The values of the observations after the last step (what
+/// truncated episodes and the rollout's end bootstrap from) are taken without moving the
+/// actor's states on. Returns the env steps taken.
+pub fn collect_rollout<E: Env>(
+    runner: &mut EnvRunner,
+    envs: &mut VecEnv<E>,
+    actor: &mut Actor,
+    buffer: &mut RolloutBuffer,
+    mut reward_norm: Option<&mut RewardNormalizer>,
+    mut shaper: Option<&mut (dyn RewardShaper + '_)>,
+) -> Result<u64> {
+    check_envs(envs, buffer)?;
+    let n = buffer.n_envs;
+    let mut env_rewards = vec![0.0f32; n];
+    for t in 0..buffer.n_steps {
+        let batch = runner.step(envs, actor)?;
+        let done: Vec<bool> = (0..n).map(|i| batch.done(i)).collect();
+        let valid: Vec<bool> = (0..n).map(|i| batch.is_transition(i)).collect();
+        match reward_norm.as_deref_mut() {
+            Some(norm) => norm.normalize(&batch.rewards, &done, &valid, &mut env_rewards)?,
+            None => env_rewards.iter_mut().zip(&batch.rewards).for_each(|(r, &x)| *r = x as f32),
         }
+        buffer.store(t, &batch, &env_rewards);
         if let (Some(shaper), Some(raw)) = (shaper.as_deref_mut(), buffer.raw.as_ref()) {
             shaper.observe(&raw.view(buffer, t..t + 1))?;
         }
     }
-    let mut last_obs = envs.last().obs.to_vec();
-    if let Some(norm) = normalizers.obs.as_deref() {
-        norm.normalize(envs.last().obs, &mut last_obs);
-    }
-    let acting = policy(&last_obs)?;
-    for i in 0..n {
-        buffer.last_values[i * k..(i + 1) * k].copy_from_slice(acting.values(i));
-    }
+    let obs = runner.observe(envs);
+    let last = actor.peek(&obs, &envs.episode_starts())?;
+    buffer.last_values.copy_from_slice(&last.values);
     Ok((buffer.n_steps * n) as u64)
 }
 
@@ -378,5 +408,19 @@ mod tests {
         // Stream 0, gamma 0.5: a1 = 1 + 0.5 - 1 = 0.5, a0 = 1 + 0.5 - 1 + 0.5 * 0.5 = 0.75.
         // Stream 1, gamma 1: a1 = 2, a0 = 2 + 2 = 4.
         assert_eq!(b.advantages, [0.75, 4.0, 0.5, 2.0]);
+    }
+
+    #[test]
+    fn chunks_cut_each_env_and_skip_empty_ones() {
+        // 5 steps x 2 envs; env 1's steps 3 and 4 are reset slots.
+        let mut valid = vec![true; 10];
+        valid[3 * 2 + 1] = false;
+        valid[4 * 2 + 1] = false;
+        let got = chunks(5, 2, 2, &valid);
+        let expected = [(0, 0, 2), (0, 2, 2), (0, 4, 1), (1, 0, 2), (1, 2, 2)];
+        assert_eq!(got, expected.map(|(env, start, len)| Chunk { env, start, len }));
+        // Env 1's last chunk (step 4 only) holds no transition and is left out.
+        assert_eq!(got[4].slot(1, 2), 3 * 2 + 1);
+        assert_eq!(chunks(5, 1, 8, &[true; 5]), [Chunk { env: 0, start: 0, len: 5 }]);
     }
 }

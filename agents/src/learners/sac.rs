@@ -20,25 +20,26 @@
 //! Counting as SB3 does: `train_freq` counts vector steps, `learning_starts` env steps of all
 //! sub-envs together.
 
-use crate::algorithm::{Algorithm, AlgorithmSpec, Update};
-use crate::checkpoint::{
+use crate::buffers::replay::{ActionLayout, ReplayBuffer, ReplayConfig};
+use crate::core::algorithm::{defaults_json, Algorithm, AlgorithmEntry, AlgorithmSpec, Update};
+use crate::core::checkpoint::{
     check_same_config, checkpoint_error, CheckpointReader, CheckpointWriter, RngState, STATE_FILE,
 };
+use crate::core::config::{invalid, layer_widths, parse_config};
+use crate::core::optim::{check_finite, check_parameters, polyak_update, Means};
 use crate::distributions::TanhGaussian;
 use crate::error::{AgentError, Result};
+use crate::learners::offpolicy::{check_envs, gradient_steps, store_step, Counters, Shaping};
 use crate::nets::{download, linear, Activation, Encoder, EncoderKind, Init, Mlp, MlpConfig};
-use crate::offpolicy::{
-    check_envs, check_finite, check_obs_rows, gradient_steps, invalid, parameter_magnitude, parse_config,
-    polyak_update, step_and_store, Counters, EnvActions, Means, Shaping,
-};
-use crate::replay::{ActionLayout, ReplayBuffer, ReplayConfig};
-use crate::shaping::RewardShaper;
+use crate::policies::{Acted, Acting, ActingRows, Actor, EnvActions, SessionState};
+use crate::runner::EnvRunner;
+use crate::shaping::{RewardShaper, SHAPER_DIR};
 use burn::nn::Linear;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use limbic_environments::rng::Generator;
 use limbic_environments::vector::VecEnv;
-use limbic_environments::{DType, Space, Value};
+use limbic_environments::{DType, Space};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -197,12 +198,34 @@ impl SacConfig {
         if self.gradient_steps < -1 {
             return Err(invalid("gradient_steps", "must be -1 (as many as env steps collected) or at least 0"));
         }
-        if self.net_arch.contains(&0) {
-            return Err(invalid("net_arch", "a layer of width 0"));
-        }
-        Ok(())
+        layer_widths("net_arch", &self.net_arch)
     }
 }
+
+/// The registry's entry.
+pub const ENTRY: AlgorithmEntry = AlgorithmEntry {
+    name: "sac",
+    summary: "Soft Actor-Critic (Haarnoja et al. 2018), SB3's names and defaults; twin critics, learned alpha",
+    params: &[
+        ("learning_rate", "Adam step size of the actor, the critics and alpha"),
+        ("buffer_size", "transitions the replay buffer keeps"),
+        ("learning_starts", "env steps of uniformly random actions before learning"),
+        ("batch_size", "transitions per gradient step"),
+        ("tau", "Polyak coefficient of the target critics"),
+        ("gamma", "discount factor"),
+        ("train_freq", "vector steps between rounds of gradient steps"),
+        ("gradient_steps", "gradient steps per round (-1: as many as env steps collected)"),
+        ("ent_coef", "\"auto\", \"auto_<start>\" (learned alpha) or a number (fixed)"),
+        ("target_entropy", "\"auto\" (-dim(A)) or a number"),
+        ("target_update_interval", "gradient steps between target critic updates"),
+        ("net_arch", "hidden layers of the actor and of each critic"),
+        ("n_step", "steps in each return"),
+    ],
+    defaults: || defaults_json(&SacConfig::default()),
+    needs_demonstrations: false,
+    memory: false,
+    build: |spec, shaper| Ok(Box::new(Sac::with_shaper(spec, shaper)?)),
+};
 
 /// SB3's clamp of the actor's log standard deviation.
 pub const LOG_STD_MIN: f64 = -20.0;
@@ -213,7 +236,7 @@ pub const ADAM_EPSILON: f32 = 1e-8;
 /// The policy: observations to a tanh-squashed Gaussian over `[-1, 1]^A`. One linear head
 /// gives the means and the log standard deviations (SB3 has two heads of the same shape).
 #[derive(Module, Debug)]
-pub struct Actor {
+pub struct GaussianActor {
     pub encoder: Encoder,
     pub torso: Mlp,
     pub head: Linear,
@@ -221,7 +244,7 @@ pub struct Actor {
     pub action_dim: usize,
 }
 
-impl Actor {
+impl GaussianActor {
     pub fn new(
         kind: EncoderKind,
         hidden: &[usize],
@@ -238,7 +261,7 @@ impl Actor {
             device,
         );
         let head = linear(torso.out_dim(), 2 * action_dim, init, rng, device);
-        Ok(Actor { encoder, torso, head, action_dim })
+        Ok(GaussianActor { encoder, torso, head, action_dim })
     }
 
     /// `(mean [B, A], log_std [B, A])`, the log-std clamped to `[LOG_STD_MIN, LOG_STD_MAX]`.
@@ -346,6 +369,77 @@ fn sample_squashed(mean: &[f32], log_std: &[f32], rng: &mut Generator) -> Vec<f3
     mean.iter().zip(log_std).map(draw).collect()
 }
 
+/// SAC's acting policy: the actor frozen, its tanh-squashed actions rescaled to the bounds.
+pub struct SquashedActing {
+    actor: GaussianActor,
+    device: Device,
+    obs_dim: usize,
+    low: Vec<f32>,
+    high: Vec<f32>,
+    /// Uniformly random squashed actions instead of the actor's (before learning starts).
+    random: bool,
+}
+
+impl SquashedActing {
+    fn new(actor: &GaussianActor, device: &Device, obs_dim: usize, low: &[f32], high: &[f32], random: bool) -> Self {
+        SquashedActing {
+            actor: actor.valid(),
+            device: device.clone(),
+            obs_dim,
+            low: low.to_vec(),
+            high: high.to_vec(),
+            random,
+        }
+    }
+}
+
+impl Acting for SquashedActing {
+    fn obs_dim(&self) -> usize {
+        self.obs_dim
+    }
+
+    fn act(&self, rows: ActingRows, deterministic: bool, rng: &mut Generator) -> Result<Acted> {
+        let (n, a) = (rows.starts.len(), self.low.len());
+        let squashed: Vec<f32> = if self.random {
+            (0..n * a).map(|_| rng.uniform(-1.0, 1.0) as f32).collect()
+        } else {
+            let obs = Tensor::<2>::from_data(TensorData::new(rows.obs.to_vec(), [n, self.obs_dim]), &self.device);
+            let (mean, log_std) = self.actor.forward(obs);
+            let (mean, log_std) = (download(mean)?, download(log_std)?);
+            if deterministic {
+                mean.iter().map(|m| m.tanh()).collect()
+            } else {
+                sample_squashed(&mean, &log_std, rng)
+            }
+        };
+        let values = unscale(&squashed, &self.low, &self.high);
+        Ok(Acted {
+            actions: squashed,
+            env_actions: EnvActions::Continuous { values, dim: a },
+            log_probs: vec![0.0; n],
+            values: Vec::new(),
+            value_streams: 0,
+            state_in: Vec::new(),
+            state: Vec::new(),
+            trace: Vec::new(),
+        })
+    }
+}
+
+/// `[-1, 1]` actions (rows of `low.len()`) to the action space's bounds (SB3's
+/// `unscale_action`).
+fn unscale(squashed: &[f32], low: &[f32], high: &[f32]) -> Vec<f32> {
+    let a = low.len();
+    squashed
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| {
+            let (low, high) = (low[i % a], high[i % a]);
+            (low + 0.5 * (x + 1.0) * (high - low)).clamp(low, high)
+        })
+        .collect()
+}
+
 /// A SAC learner; see the [module docs](self).
 pub struct Sac {
     config: SacConfig,
@@ -359,7 +453,7 @@ pub struct Sac {
     /// Where batches are uploaded and the target critics live.
     device: Device,
     /// On the autodiff device.
-    actor: Actor,
+    actor: GaussianActor,
     critic: Critic,
     critic_target: Critic,
     actor_optimizer: ModuleOptimizer,
@@ -368,10 +462,11 @@ pub struct Sac {
     /// Adam's state for `log_alpha`; `None` when alpha is fixed.
     alpha_optimizer: Option<ScalarAdam>,
     buffer: ReplayBuffer,
-    /// Exploration, batch sampling and the reparameterization noise.
+    /// Batch sampling and the reparameterization noise.
     rng: Generator,
-    /// `act` only, so evaluating never changes the course of training.
-    act_rng: Generator,
+    /// The training collection's acting session (exploration draws).
+    collector: Actor,
+    runner: EnvRunner,
     counters: Counters,
     /// Reused sampled rows.
     rows: Vec<f32>,
@@ -394,7 +489,7 @@ struct SacState {
     log_alpha: f64,
     alpha_optimizer: Option<ScalarAdam>,
     rng: RngState,
-    act_rng: RngState,
+    collector: SessionState,
 }
 
 impl Sac {
@@ -424,9 +519,9 @@ impl Sac {
         device.seed(spec.seed);
         let autodiff = device.clone().autodiff();
         let mut rng = Generator::from_seed(spec.seed);
-        let actor = Actor::new(kind, &config.net_arch, action_dim, &mut rng, &autodiff)?;
+        let actor = GaussianActor::new(kind, &config.net_arch, action_dim, &mut rng, &autodiff)?;
         let critic = Critic::new(kind, &config.net_arch, action_dim, &mut rng, &autodiff)?;
-        let act_rng = Generator::from_seed(rng.next_u64());
+        let collector_seed = rng.next_u64();
         let buffer = ReplayBuffer::new(ReplayConfig {
             capacity: config.buffer_size,
             obs_dim: kind.obs_dim(),
@@ -444,12 +539,17 @@ impl Sac {
             TargetEntropy::Value(value) => value,
         };
         let adam = || AdamConfig::new().with_epsilon(ADAM_EPSILON).init();
+        let (low, high): (Vec<f32>, Vec<f32>) =
+            (bounds.low.iter().map(|&x| x as f32).collect(), bounds.high.iter().map(|&x| x as f32).collect());
+        let acting = SquashedActing::new(&actor, &device, kind.obs_dim(), &low, &high, true);
         Ok(Sac {
+            collector: Actor::new(Box::new(acting), spec.num_envs, collector_seed),
+            runner: EnvRunner::default(),
             obs_dim: kind.obs_dim(),
             num_envs: spec.num_envs,
             action_dim,
-            low: bounds.low.iter().map(|&x| x as f32).collect(),
-            high: bounds.high.iter().map(|&x| x as f32).collect(),
+            low,
+            high,
             target_entropy,
             device,
             critic_target: critic.valid(),
@@ -461,7 +561,6 @@ impl Sac {
             alpha_optimizer,
             buffer,
             rng,
-            act_rng,
             counters: Counters::default(),
             rows: Vec::new(),
             shaping: shaper.map(Shaping::new),
@@ -478,25 +577,9 @@ impl Sac {
         self.log_alpha.exp()
     }
 
-    /// The policy's `(mean, log_std)` rows for `[rows, D]` observations.
-    fn policy(&self, obs: &[f32]) -> Result<(Vec<f32>, Vec<f32>)> {
-        let rows = obs.len() / self.obs_dim;
-        let obs = Tensor::<2>::from_data(TensorData::new(obs.to_vec(), [rows, self.obs_dim]), &self.device);
-        let (mean, log_std) = self.actor.valid().forward(obs);
-        Ok((download(mean)?, download(log_std)?))
-    }
-
-    /// `[-1, 1]` actions to the action space's bounds (SB3's `unscale_action`).
-    fn to_env_actions(&self, squashed: &[f32]) -> Vec<f32> {
-        let a = self.action_dim;
-        squashed
-            .iter()
-            .enumerate()
-            .map(|(i, &x)| {
-                let (low, high) = (self.low[i % a], self.high[i % a]);
-                (low + 0.5 * (x + 1.0) * (high - low)).clamp(low, high)
-            })
-            .collect()
+    /// The actor frozen for acting (`random`: uniformly random actions instead).
+    fn acting(&self, random: bool) -> SquashedActing {
+        SquashedActing::new(&self.actor, &self.device, self.obs_dim, &self.low, &self.high, random)
     }
 
     /// `count` standard normal numbers from the training RNG.
@@ -573,26 +656,12 @@ impl Algorithm for Sac {
         self.counters.updates += 1;
         let n = self.num_envs as u64;
 
-        // 1. Collect `train_freq` vector steps.
+        // 1. Collect `train_freq` vector steps (uniformly random actions before `learning_starts`).
         for _ in 0..self.config.train_freq {
-            let obs = envs.last().obs.to_vec();
-            let squashed = if self.counters.num_timesteps < self.config.learning_starts {
-                (0..obs.len() / self.obs_dim * self.action_dim).map(|_| self.rng.uniform(-1.0, 1.0) as f32).collect()
-            } else {
-                let (mean, log_std) = self.policy(&obs)?;
-                sample_squashed(&mean, &log_std, &mut self.rng)
-            };
-            let env_actions = self.to_env_actions(&squashed);
-            let env_steps = self.counters.num_timesteps;
-            step_and_store(
-                envs,
-                &obs,
-                EnvActions::Continuous(&env_actions),
-                &squashed,
-                &mut self.buffer,
-                self.shaping.as_mut(),
-                env_steps,
-            )?;
+            let random = self.counters.num_timesteps < self.config.learning_starts;
+            self.collector.set_policy(Box::new(self.acting(random)))?;
+            let batch = self.runner.step(envs, &mut self.collector)?;
+            store_step(&batch, &mut self.buffer, self.shaping.as_mut(), self.counters.num_timesteps)?;
             self.counters.num_timesteps += n;
             self.counters.vector_steps += 1;
         }
@@ -604,8 +673,8 @@ impl Algorithm for Sac {
             for _ in 0..gradient_steps(self.config.gradient_steps, collected) {
                 self.gradient_step(&mut means)?;
             }
-            check_finite(parameter_magnitude(&self.actor)?, "parameters of the actor", self.counters.updates)?;
-            check_finite(parameter_magnitude(&self.critic)?, "parameters of the critics", self.counters.updates)?;
+            check_parameters(&self.actor, self.counters.updates)?;
+            check_parameters(&self.critic, self.counters.updates)?;
         }
 
         let mut metrics = BTreeMap::new();
@@ -618,17 +687,9 @@ impl Algorithm for Sac {
         Ok(Update { env_steps: collected, metrics })
     }
 
-    /// `tanh(mean)` (`deterministic`) or a sampled action, rescaled to the action bounds.
-    fn act(&mut self, obs: &[f32], _episode_starts: &[bool], deterministic: bool) -> Result<Vec<Value>> {
-        check_obs_rows(obs, self.obs_dim)?;
-        let (mean, log_std) = self.policy(obs)?;
-        let squashed = if deterministic {
-            mean.iter().map(|m| m.tanh()).collect()
-        } else {
-            sample_squashed(&mean, &log_std, &mut self.act_rng)
-        };
-        let actions = self.to_env_actions(&squashed);
-        Ok(actions.chunks_exact(self.action_dim).map(|row| Value::F32(row.to_vec())).collect())
+    /// `tanh(mean)` (deterministic) or a sampled action, rescaled to the action bounds.
+    fn policy(&self) -> Result<Box<dyn Acting>> {
+        Ok(Box::new(self.acting(false)))
     }
 
     /// Writes `actor.bpk`, `critic.bpk`, `critic_target.bpk`, `actor_optimizer.bpk`,
@@ -653,10 +714,10 @@ impl Algorithm for Sac {
             log_alpha: self.log_alpha,
             alpha_optimizer: self.alpha_optimizer,
             rng: RngState::of(&self.rng),
-            act_rng: RngState::of(&self.act_rng),
+            collector: self.collector.save(),
         };
         if let Some(shaping) = &self.shaping {
-            shaping.shaper.save(&dir.join(crate::ppo::SHAPER_DIR))?;
+            shaping.shaper.save(&dir.join(SHAPER_DIR))?;
         }
         writer.finish(FORMAT, &state)
     }
@@ -689,14 +750,15 @@ impl Algorithm for Sac {
             self.buffer.config(),
         )?;
         let rng = state.rng.restore(&state_path)?;
-        let act_rng = state.act_rng.restore(&state_path)?;
+        let mut collector = Actor::new(Box::new(self.acting(false)), self.num_envs, 0);
+        collector.restore(&state.collector, &state_path)?;
         if let Some(shaping) = self.shaping.as_mut() {
-            shaping.shaper.load(&dir.join(crate::ppo::SHAPER_DIR))?;
+            shaping.shaper.load(&dir.join(SHAPER_DIR))?;
         }
         (self.actor, self.critic, self.critic_target) = (actor, critic, critic_target);
         (self.actor_optimizer, self.critic_optimizer, self.buffer) = (actor_optimizer, critic_optimizer, buffer);
         (self.log_alpha, self.alpha_optimizer) = (state.log_alpha, state.alpha_optimizer);
-        (self.rng, self.act_rng, self.counters) = (rng, act_rng, state.counters);
+        (self.rng, self.collector, self.counters) = (rng, collector, state.counters);
         Ok(())
     }
 }
@@ -771,6 +833,7 @@ mod tests {
         let spec = AlgorithmSpec {
             algo: "sac",
             params: &params,
+            policy: &crate::policies::FEED_FORWARD,
             observation_space: &obs,
             action_space: &space,
             num_envs: 1,
@@ -778,7 +841,8 @@ mod tests {
             total_steps: 1_000,
         };
         let sac = Sac::new(&spec).unwrap();
-        assert_eq!(sac.to_env_actions(&[-1.0, -1.0, 0.0, 0.5, 1.0, 1.0]), [-2.0, 0.0, 0.0, 7.5, 2.0, 10.0]);
+        let squashed = [-1.0, -1.0, 0.0, 0.5, 1.0, 1.0];
+        assert_eq!(unscale(&squashed, &sac.low, &sac.high), [-2.0, 0.0, 0.0, 7.5, 2.0, 10.0]);
         assert_eq!(sac.target_entropy, -2.0);
         assert_eq!(sac.alpha(), 1.0);
     }

@@ -1,0 +1,7 @@
+//! The learners: [`ppo`] (on-policy, any policy, recurrent on sequences), [`dqn`] and [`sac`]
+//! (off-policy, sharing [`offpolicy`]). Each update reads top to bottom in its own file.
+
+pub mod dqn;
+pub mod offpolicy;
+pub mod ppo;
+pub mod sac;

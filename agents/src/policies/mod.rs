@@ -1,0 +1,340 @@
+//! The policy contract every learner and every structured agent shares, and its
+//! implementations.
+//!
+//! A policy is a burn module from [`PolicyInput`] (observations, the recurrent state, where
+//! episodes start, an optional goal/option vector) to [`PolicyOutput`] (the action
+//! distribution's parameters, one value per reward stream, the next state, named auxiliary
+//! outputs). Learners are generic over [`Policy`]; none knows which network it trains.
+//! - **several reward streams**: `values` is `[B, K]`, stream 0 the extrinsic reward and the
+//!   others intrinsic signals, each with its own value head;
+//! - **working memory**: a recurrent policy reads `state` and returns the next one, reset to
+//!   zero where `episode_starts` is 1; [`Policy::forward_sequences`] unrolls chunks of
+//!   consecutive steps for training (truncated backpropagation through time);
+//! - **hierarchical control**: a goal or option vector comes in `goal`;
+//! - **auxiliary losses**: a policy names its own (the slot memory's write cost) in
+//!   [`Policy::aux_losses`]; the learner adds them to its loss.
+//!
+//! Implementations: [`ActorCritic`] (feed-forward), [`MemoryActorCritic`] (a GRU, an LSTM or
+//! the gated slot buffer between the encoder and the heads). Acting on host rows goes through
+//! [`Policy::act_rows`] (one upload, one forward pass on the `valid()` model, one download), and
+//! the acting sessions of [`acting`] on top of it.
+
+pub mod acting;
+pub mod actor_critic;
+pub mod memory_actor_critic;
+
+pub use acting::{
+    Acted, Acting, ActingOutput, ActingRows, Actor, EnvActions, PolicyActing, RandomActing, SessionState,
+};
+pub use actor_critic::{ActorCritic, ActorCriticHeads, PolicyConfig};
+pub use memory_actor_critic::MemoryActorCritic;
+
+use crate::distributions::{Categorical, DiagGaussian};
+use crate::error::{AgentError, Result};
+use crate::nets;
+use crate::nets::memory::MemoryConfig;
+use burn::prelude::*;
+use limbic_environments::{DType, Space};
+use serde::{Deserialize, Serialize};
+
+/// The action space as a policy head sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ActionKind {
+    /// `Discrete(n, start)`: `n` logits; env actions are `start + index`.
+    Discrete { n: usize, start: i64 },
+    /// A float32 `Box` of `dim` elements: a diagonal Gaussian whose samples are clipped to
+    /// `[low, high]` before they reach the env (SB3's behaviour; the unclipped sample is what
+    /// the learner scores).
+    Continuous { dim: usize, low: Vec<f32>, high: Vec<f32> },
+}
+
+impl ActionKind {
+    pub fn for_space(space: &Space) -> Result<ActionKind> {
+        match space {
+            Space::Discrete { n, start } if *n > 0 => Ok(ActionKind::Discrete { n: *n as usize, start: *start }),
+            Space::Box(b) if b.dtype == DType::Float32 && !b.low.is_empty() => Ok(ActionKind::Continuous {
+                dim: b.low.len(),
+                low: b.low.iter().map(|&x| x as f32).collect(),
+                high: b.high.iter().map(|&x| x as f32).collect(),
+            }),
+            other => Err(AgentError::Unsupported(format!(
+                "action space {}: policies handle Discrete and float32 Box actions",
+                other.describe()
+            ))),
+        }
+    }
+
+    /// Width of the distribution parameters (logits or means).
+    pub fn param_dim(&self) -> usize {
+        match self {
+            ActionKind::Discrete { n, .. } => *n,
+            ActionKind::Continuous { dim, .. } => *dim,
+        }
+    }
+
+    /// Numbers per stored action: 1 (the index) or `dim`.
+    pub fn action_dim(&self) -> usize {
+        match self {
+            ActionKind::Discrete { .. } => 1,
+            ActionKind::Continuous { dim, .. } => *dim,
+        }
+    }
+
+    /// Width of the actions in a training minibatch: one-hot rows for discrete actions.
+    pub fn encoded_dim(&self) -> usize {
+        self.param_dim()
+    }
+
+    /// Writes the minibatch encoding of a stored action (`action_dim` numbers) into `out`
+    /// (`encoded_dim` numbers, zero on entry).
+    pub fn encode(&self, action: &[f32], out: &mut [f32]) {
+        match self {
+            ActionKind::Discrete { .. } => out[action[0] as usize] = 1.0,
+            ActionKind::Continuous { .. } => out.copy_from_slice(action),
+        }
+    }
+}
+
+/// The policy part of a run's config: `"policy": {"memory": {"kind": "gru", "size": 128}}`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicySpec {
+    /// Working memory: `gru`, `lstm`, `slots` or `frame_stack` (none: a feed-forward policy).
+    pub memory: Option<MemoryConfig>,
+}
+
+/// A feed-forward policy (no memory).
+pub const FEED_FORWARD: PolicySpec = PolicySpec { memory: None };
+
+impl PolicySpec {
+    /// Refuses a memory on a learner that cannot train one, naming both.
+    pub fn refuse_memory(&self, algo: &str) -> Result<()> {
+        match &self.memory {
+            Some(memory) => Err(AgentError::Config {
+                field: "policy.memory".into(),
+                message: format!(
+                    "{algo} cannot train a policy with memory ({}); policies with memory train with ppo and bc",
+                    memory.kind()
+                ),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What a policy reads for one time step of a batch of rows.
+#[derive(Clone, Debug)]
+pub struct PolicyInput {
+    /// `[B, D]` observation rows (normalized when the learner normalizes observations).
+    pub obs: Tensor<2>,
+    /// `[B, S]` the recurrent state from the previous step; `None` = the initial (zero) state.
+    pub state: Option<Tensor<2>>,
+    /// `[B, 1]`, 1.0 where a row begins an episode (a recurrent policy resets its state there).
+    pub episode_starts: Option<Tensor<2>>,
+    /// `[B, G]` goal or option vector of a hierarchical controller.
+    pub goal: Option<Tensor<2>>,
+    /// Compute the value heads (a learner that fits only the policy, as BC, skips them: a
+    /// forward pass through parameters that get no gradient slows burn's autodiff).
+    pub values: bool,
+}
+
+impl PolicyInput {
+    /// Observations only (a feed-forward policy without goals), with values.
+    pub fn obs(obs: Tensor<2>) -> Self {
+        PolicyInput { obs, state: None, episode_starts: None, goal: None, values: true }
+    }
+}
+
+/// Chunks of consecutive steps for training a recurrent policy: `C` chunks of `length` steps,
+/// flattened chunk-major (row `c * length + t` is step `t` of chunk `c`).
+#[derive(Clone, Debug)]
+pub struct SequenceInput {
+    /// `[C * L, D]`.
+    pub obs: Tensor<2>,
+    /// `L`.
+    pub length: usize,
+    /// `[C, S]` the state before each chunk's first step, as the rollout recorded it.
+    pub state: Option<Tensor<2>>,
+    /// `[C * L, 1]`, 1.0 where a step begins an episode (the state is reset before it).
+    pub episode_starts: Option<Tensor<2>>,
+    /// `[C * L, G]`.
+    pub goal: Option<Tensor<2>>,
+    /// `[C * L, 1]`, 1.0 where the state's gradient is cut before the step: the steps before
+    /// it only refresh the state (R2D2's burn-in; the learner masks their outputs out of every
+    /// loss).
+    pub cut: Option<Tensor<2>>,
+    pub values: bool,
+}
+
+/// Parameters of the action distribution.
+// One per forward pass: boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+pub enum DistParams {
+    /// Logits `[B, n]`.
+    Categorical { logits: Tensor<2> },
+    /// Means `[B, A]` and a log-std `[1, A]` (state-independent) or `[B, A]`.
+    Gaussian { mean: Tensor<2>, log_std: Tensor<2> },
+}
+
+impl DistParams {
+    /// Log-probability `[B]` of the actions in their minibatch encoding (one-hot rows for
+    /// discrete actions, the raw vectors for continuous ones) and the entropy `[B]`.
+    pub fn log_prob_entropy(&self, actions: Tensor<2>) -> (Tensor<1>, Tensor<1>) {
+        match self {
+            DistParams::Categorical { logits } => {
+                let dist = Categorical::from_logits(logits.clone());
+                (dist.log_prob_one_hot(actions), dist.entropy())
+            }
+            DistParams::Gaussian { mean, log_std } => {
+                let dist = DiagGaussian::new(mean.clone(), log_std.clone());
+                (dist.log_prob(actions), dist.entropy())
+            }
+        }
+    }
+
+    /// Logits or means, and the log-std of a Gaussian.
+    pub fn into_parts(self) -> (Tensor<2>, Option<Tensor<2>>) {
+        match self {
+            DistParams::Categorical { logits } => (logits, None),
+            DistParams::Gaussian { mean, log_std } => (mean, Some(log_std)),
+        }
+    }
+}
+
+/// What a policy returns.
+#[derive(Clone, Debug)]
+pub struct PolicyOutput {
+    pub dist: DistParams,
+    /// `[B, K]`: one value per reward stream (`None` when the input asked for none).
+    pub values: Option<Tensor<2>>,
+    /// The next recurrent state `[B, S]` (`None` for feed-forward policies; after a sequence,
+    /// the state after each chunk's last step, `[C, S]`).
+    pub state: Option<Tensor<2>>,
+    /// Named auxiliary outputs `[B, *]` (a memory's gates, a world model's predictions).
+    pub aux: Vec<(String, Tensor<2>)>,
+}
+
+impl PolicyOutput {
+    /// The values, which the input asked for.
+    pub fn values(&self) -> Tensor<2> {
+        self.values.clone().expect("the policy input asked for no values")
+    }
+}
+
+/// The contract: a burn module from [`PolicyInput`] to [`PolicyOutput`].
+pub trait Policy: Module + 'static {
+    /// One time step of a batch of rows.
+    fn forward(&self, input: PolicyInput) -> PolicyOutput;
+
+    /// Chunks of consecutive steps (see [`SequenceInput`]). A feed-forward policy evaluates
+    /// every row at once, which is what this default does.
+    fn forward_sequences(&self, input: SequenceInput) -> PolicyOutput {
+        self.forward(PolicyInput {
+            obs: input.obs,
+            state: None,
+            episode_starts: None,
+            goal: input.goal,
+            values: input.values,
+        })
+    }
+
+    /// Numbers per row of the recurrent state (0: feed-forward).
+    fn state_size(&self) -> usize {
+        0
+    }
+
+    /// Number of value heads K.
+    fn value_streams(&self) -> usize;
+
+    /// Whether `forward` reads and returns a recurrent state.
+    fn is_recurrent(&self) -> bool {
+        self.state_size() > 0
+    }
+
+    /// The policy's own auxiliary losses, from the output of a training forward pass: each is
+    /// added (already weighted) to the learner's loss and logged as `loss/<name>`.
+    fn aux_losses(&self, _out: &PolicyOutput) -> Vec<(String, Tensor<1>)> {
+        Vec::new()
+    }
+
+    /// The architecture in words (`feed-forward`, `gru 128`, ...): a checkpoint made with
+    /// another one is refused with both names.
+    fn describe(&self) -> String;
+
+    /// Acts on host rows (call it on the `valid()` model): one upload of the observations (and
+    /// state, starts, goal), one forward pass, one download of everything a caller needs.
+    fn act_rows(&self, rows: &ActingRows, device: &Device) -> Result<ActingOutput> {
+        let n = rows.starts.len();
+        let upload =
+            |values: &[f32], width: usize| Tensor::<2>::from_data(TensorData::new(values.to_vec(), [n, width]), device);
+        let s = self.state_size();
+        let recurrent = s > 0;
+        let input = PolicyInput {
+            obs: upload(rows.obs, rows.obs.len() / n.max(1)),
+            state: recurrent.then(|| upload(rows.state, s)),
+            episode_starts: recurrent
+                .then(|| upload(&rows.starts.iter().map(|&b| b as u8 as f32).collect::<Vec<_>>(), 1)),
+            goal: rows.goal.map(|g| upload(g, g.len() / n.max(1))),
+            values: true,
+        };
+        let out = self.forward(input);
+        let values = out.values.expect("acting asks for values");
+        let (params, log_std) = out.dist.into_parts();
+        let mut parts = vec![params, values];
+        let mut widths = vec![parts[0].dims()[1], parts[1].dims()[1]];
+        if let Some(state) = out.state {
+            widths.push(state.dims()[1]);
+            parts.push(state);
+        }
+        let mut trace_names = Vec::new();
+        if rows.trace {
+            for (name, tensor) in out.aux {
+                widths.push(tensor.dims()[1]);
+                trace_names.push(name);
+                parts.push(tensor);
+            }
+        }
+        let joined = nets::download(Tensor::cat(parts, 1))?;
+        let log_std = log_std.map(nets::download).transpose()?.unwrap_or_default();
+        Ok(ActingOutput::split(&joined, n, &widths, recurrent, trace_names, log_std))
+    }
+}
+
+/// A policy network a learner can build for a run's spaces and policy spec.
+pub trait BuildPolicy: Policy + Sized {
+    fn build(
+        spec: &crate::AlgorithmSpec,
+        config: &PolicyConfig,
+        rng: &mut limbic_environments::rng::Generator,
+        device: &Device,
+    ) -> Result<Self>;
+}
+
+impl BuildPolicy for ActorCritic {
+    fn build(
+        spec: &crate::AlgorithmSpec,
+        config: &PolicyConfig,
+        rng: &mut limbic_environments::rng::Generator,
+        device: &Device,
+    ) -> Result<Self> {
+        let encoder = crate::nets::EncoderKind::for_space(spec.observation_space)?;
+        ActorCritic::new(config, encoder, &ActionKind::for_space(spec.action_space)?, rng, device)
+    }
+}
+
+impl BuildPolicy for MemoryActorCritic {
+    fn build(
+        spec: &crate::AlgorithmSpec,
+        config: &PolicyConfig,
+        rng: &mut limbic_environments::rng::Generator,
+        device: &Device,
+    ) -> Result<Self> {
+        let memory = spec.policy.memory.as_ref().ok_or_else(|| AgentError::Config {
+            field: "policy.memory".into(),
+            message: "a memory policy needs a memory (gru, lstm, slots or frame_stack)".into(),
+        })?;
+        let encoder = crate::nets::EncoderKind::for_space(spec.observation_space)?;
+        MemoryActorCritic::new(config, memory, encoder, &ActionKind::for_space(spec.action_space)?, rng, device)
+    }
+}
