@@ -8,6 +8,10 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use std::collections::BTreeMap;
 
+/// Adam's epsilon in PyTorch (1e-8), which SB3's DQN and SAC and the reference intrinsic-reward
+/// implementations use; burn's default is 1e-5 (PPO's, SB3 and CleanRL alike).
+pub const TORCH_ADAM_EPSILON: f32 = 1e-8;
+
 /// Fails with [`AgentError::NonFinite`] when `value` is NaN or infinite.
 pub fn check_finite(value: f64, quantity: &str, update: u64) -> Result<f64> {
     if value.is_finite() {

@@ -39,6 +39,7 @@ use crate::core::checkpoint::{
     check_same_config, checkpoint_error, CheckpointReader, CheckpointWriter, RngState, STATE_FILE,
 };
 use crate::core::config::{at_least_one, invalid, layer_widths, parse_config, positive};
+use crate::core::optim::TORCH_ADAM_EPSILON;
 use crate::distributions;
 use crate::error::{AgentError, Result};
 use crate::nets::{download, Activation, EncoderKind};
@@ -303,7 +304,7 @@ impl<P: BuildPolicy> Bc<P> {
         // The draw that seeded the acting generator before acting moved to sessions.
         rng.next_u64();
         Ok(Bc {
-            optimizer: AdamConfig::new().with_epsilon(crate::learners::dqn::ADAM_EPSILON).init(),
+            optimizer: AdamConfig::new().with_epsilon(TORCH_ADAM_EPSILON).init(),
             obs_dim: encoder.obs_dim(),
             seed: spec.seed,
             kind,

@@ -26,7 +26,7 @@ use crate::core::checkpoint::{
     check_same_config, checkpoint_error, CheckpointReader, CheckpointWriter, RngState, STATE_FILE,
 };
 use crate::core::config::{at_least_one, invalid, layer_widths, parse_config, positive, unit};
-use crate::core::optim::{check_finite, check_parameters, clip_grad_norm, polyak_update, Means};
+use crate::core::optim::{check_finite, check_parameters, clip_grad_norm, polyak_update, Means, TORCH_ADAM_EPSILON};
 use crate::error::{AgentError, Result};
 use crate::learners::offpolicy::{check_envs, gradient_steps, store_step, Counters, Shaping};
 use crate::nets::{download, linear, Activation, Encoder, EncoderKind, Init, Mlp, MlpConfig};
@@ -110,9 +110,6 @@ impl Default for DqnConfig {
         }
     }
 }
-
-/// Adam's epsilon: PyTorch's default, which SB3 uses (burn's default is 1e-5).
-pub const ADAM_EPSILON: f32 = 1e-8;
 
 /// The registry's entry.
 pub const ENTRY: AlgorithmEntry = AlgorithmEntry {
@@ -386,7 +383,7 @@ impl Dqn {
         })?;
         let acting = QActing::new(&q, &device, kind.obs_dim(), n_actions, action_start, 1.0);
         Ok(Dqn {
-            optimizer: AdamConfig::new().with_epsilon(ADAM_EPSILON).init(),
+            optimizer: AdamConfig::new().with_epsilon(TORCH_ADAM_EPSILON).init(),
             q_target: q.valid(),
             collector: Actor::new(Box::new(acting), spec.num_envs, collector_seed),
             runner: EnvRunner::default(),

@@ -26,7 +26,7 @@ use crate::core::checkpoint::{
     check_same_config, checkpoint_error, CheckpointReader, CheckpointWriter, RngState, STATE_FILE,
 };
 use crate::core::config::{invalid, layer_widths, parse_config};
-use crate::core::optim::{check_finite, check_parameters, polyak_update, Means};
+use crate::core::optim::{check_finite, check_parameters, polyak_update, Means, TORCH_ADAM_EPSILON};
 use crate::distributions::TanhGaussian;
 use crate::error::{AgentError, Result};
 use crate::learners::offpolicy::{check_envs, gradient_steps, store_step, Counters, Shaping};
@@ -230,9 +230,6 @@ pub const ENTRY: AlgorithmEntry = AlgorithmEntry {
 /// SB3's clamp of the actor's log standard deviation.
 pub const LOG_STD_MIN: f64 = -20.0;
 pub const LOG_STD_MAX: f64 = 2.0;
-/// Adam's epsilon: PyTorch's default, which SB3 uses.
-pub const ADAM_EPSILON: f32 = 1e-8;
-
 /// The policy: observations to a tanh-squashed Gaussian over `[-1, 1]^A`. One linear head
 /// gives the means and the log standard deviations (SB3 has two heads of the same shape).
 #[derive(Module, Debug)]
@@ -359,7 +356,7 @@ impl ScalarAdam {
         self.v = beta2 * self.v + (1.0 - beta2) * grad * grad;
         let m_hat = self.m / (1.0 - beta1.powi(self.t as i32));
         let v_hat = self.v / (1.0 - beta2.powi(self.t as i32));
-        x - lr * m_hat / (v_hat.sqrt() + ADAM_EPSILON as f64)
+        x - lr * m_hat / (v_hat.sqrt() + TORCH_ADAM_EPSILON as f64)
     }
 }
 
@@ -538,7 +535,7 @@ impl Sac {
             TargetEntropy::Auto => -(action_dim as f64),
             TargetEntropy::Value(value) => value,
         };
-        let adam = || AdamConfig::new().with_epsilon(ADAM_EPSILON).init();
+        let adam = || AdamConfig::new().with_epsilon(TORCH_ADAM_EPSILON).init();
         let (low, high): (Vec<f32>, Vec<f32>) =
             (bounds.low.iter().map(|&x| x as f32).collect(), bounds.high.iter().map(|&x| x as f32).collect());
         let acting = SquashedActing::new(&actor, &device, kind.obs_dim(), &low, &high, true);

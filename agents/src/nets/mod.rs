@@ -17,6 +17,7 @@
 //! assert_eq!(features.dims(), [8, 64]);
 //! ```
 
+pub mod blocks;
 pub mod distributions;
 pub mod memory;
 

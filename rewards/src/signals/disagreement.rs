@@ -10,7 +10,7 @@
 
 use crate::models::{
     at_least_one, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, obs_then_next_obs, positive,
-    to_json, upload, valid_slots, ActionCoding, Archive, Embedding, Head, LossMeans, NetShape, Trainer, SCORE_CHUNK,
+    to_json, upload, valid_slots, ActionCoding, Archive, Embedding, Head, Means, NetShape, Trainer, SCORE_CHUNK,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use burn::prelude::*;
@@ -173,7 +173,7 @@ impl IntrinsicReward for Disagreement {
         let (k, b) = (self.params.ensemble_size, self.params.batch_size);
         let steps = self.params.epochs * slots.len().div_ceil(b);
         let device = Device::flex().autodiff();
-        let mut losses = LossMeans::default();
+        let mut losses = Means::default();
         for _ in 0..steps {
             // Every model draws its own bootstrap sample: rows [k * b, (k + 1) * b).
             let picks: Vec<usize> = (0..k * b).map(|_| self.rng.interval(slots.len() as u64 - 1) as usize).collect();
@@ -189,7 +189,7 @@ impl IntrinsicReward for Disagreement {
             let loss = (predicted - wanted).square().mean().mul_scalar(k as f64);
             losses.add("loss", self.ensemble.step(loss, "disagreement ensemble loss")?);
         }
-        Ok(losses.finish())
+        Ok(losses.into_map())
     }
 
     fn save(&self) -> Result<Vec<u8>> {

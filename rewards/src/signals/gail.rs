@@ -17,7 +17,7 @@
 
 use crate::models::{
     at_least_one, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, minibatches, positive, to_json,
-    upload, valid_slots, ActionCoding, Archive, Embedding, Head, LossMeans, NetShape, Trainer, SCORE_CHUNK,
+    upload, valid_slots, ActionCoding, Archive, Embedding, Head, Means, NetShape, Trainer, SCORE_CHUNK,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use burn::prelude::*;
@@ -271,7 +271,7 @@ impl IntrinsicReward for Gail {
     fn update(&mut self, batch: &Transitions) -> Result<BTreeMap<String, f64>> {
         check_batch(NAME, batch, self.obs_dim, Some(self.coding))?;
         let device = self.trainer.model.head.out.weight.val().device();
-        let mut means = LossMeans::default();
+        let mut means = Means::default();
         let (epochs, batch_size) = (self.params.epochs, self.params.batch_size);
         for chunk in minibatches(&valid_slots(batch), epochs, batch_size, &mut self.rng) {
             let n = chunk.len();
@@ -295,7 +295,7 @@ impl IntrinsicReward for Gail {
             means.add("accuracy", accuracy.iter().filter(|&&x| x > 0.0).count() as f64 / accuracy.len() as f64);
             means.add("loss", self.trainer.step(expert_loss + learner_loss, "gail discriminator loss")?);
         }
-        Ok(means.finish())
+        Ok(means.into_map())
     }
 
     fn save(&self) -> Result<Vec<u8>> {

@@ -16,7 +16,7 @@
 
 use crate::models::{
     at_least_one, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, minibatches, positive,
-    squared_distance, to_json, upload_next_obs, valid_slots, within, Archive, Embedding, LossMeans, NetShape, Trainer,
+    squared_distance, to_json, upload_next_obs, valid_slots, within, Archive, Embedding, Means, NetShape, Trainer,
     SCORE_CHUNK,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
@@ -130,7 +130,7 @@ impl RndModel {
     /// Trains the predictor on `batch`'s valid next observations; returns the mean loss.
     pub fn train(&mut self, batch: &Transitions, rng: &mut Generator) -> Result<f64> {
         let (p, train_device) = (&self.params, self.train_device.clone());
-        let mut losses = LossMeans::default();
+        let mut losses = Means::default();
         for chunk in minibatches(&valid_slots(batch), p.epochs, p.batch_size, rng) {
             let mask: Vec<f32> = chunk.iter().map(|_| (rng.random() < p.update_proportion) as u8 as f32).collect();
             let kept = mask.iter().sum::<f32>().max(1.0);
@@ -143,7 +143,7 @@ impl RndModel {
             let loss = (per_row * mask).sum().div_scalar(kept);
             losses.add("loss", self.predictor.step(loss, "rnd predictor loss")?);
         }
-        Ok(losses.finish().get("loss").copied().unwrap_or(0.0))
+        Ok(losses.mean("loss"))
     }
 
     pub fn save(&self, name: &str, archive: &mut Archive) -> Result<()> {
