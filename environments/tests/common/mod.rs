@@ -7,7 +7,12 @@ use std::path::PathBuf;
 
 /// A file under the workspace's `tests/fixtures/gridworld/`.
 pub fn fixture(name: &str) -> Json {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/gridworld").join(name);
+    fixture_in("gridworld", name)
+}
+
+/// A file under the workspace's `tests/fixtures/<dir>/`.
+pub fn fixture_in(dir: &str, name: &str) -> Json {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(dir).join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
