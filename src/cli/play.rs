@@ -267,7 +267,7 @@ impl Session {
         };
         [
             format!("{}  episode {}  seed {}", self.id, self.episode, self.seed()),
-            format!("mission: {}", world.mission),
+            format!("mission: {}", crate::plot::wrap_words(&world.mission, MISSION_COLUMNS).join("\n         ")),
             String::new(),
             grid_text(self.env.as_ref()),
             String::new(),
@@ -281,6 +281,9 @@ impl Session {
         .join("\n")
     }
 }
+
+/// Where the screen wraps a long mission (BabyAI's run to 300 characters).
+const MISSION_COLUMNS: usize = 70;
 
 /// The grid as the screen shows it. The one place to switch to a coloured renderer.
 fn grid_text(env: &dyn GridEnv) -> String {
