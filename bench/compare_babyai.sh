@@ -18,8 +18,10 @@ echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$PYTHON" - "$MODE" "$out/limbic.jsonl" "$out/python.jsonl" <<'PY'
 import json, sys
 mode, rust_path, py_path = sys.argv[1:4]
-rust = {r["id"]: r for r in map(json.loads, open(rust_path))}
-py = {r["id"]: r for r in map(json.loads, open(py_path))}
+# MiniGrid prints its rejections ("Sampling rejected: ...") to stdout: keep the JSON lines.
+rows = lambda path: [json.loads(line) for line in open(path) if line.startswith("{")]
+rust = {r["id"]: r for r in rows(rust_path)}
+py = {r["id"]: r for r in rows(py_path)}
 if mode == "env":
     print("| level | limbic step/s | limbic step_into/s | Python step/s | step ratio |")
     print("| --- | ---: | ---: | ---: | ---: |")

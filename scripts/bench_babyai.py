@@ -18,7 +18,7 @@ import minigrid  # noqa: F401  (registers the ids)
 import numpy as np
 from minigrid.utils.baby_ai_bot import BabyAIBot
 
-REPLAN_SECONDS = 2.0
+REPLAN_SECONDS = 1.0
 
 
 class Stuck(Exception):
