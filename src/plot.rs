@@ -409,7 +409,10 @@ mod tests {
 
     #[test]
     fn captions_wrap_between_words_below_the_picture() {
-        assert_eq!(wrap_words("go to the red ball, then open a door", 16), ["go to the red", "ball, then open", "a door"]);
+        assert_eq!(
+            wrap_words("go to the red ball, then open a door", 16),
+            ["go to the red", "ball, then open", "a door"]
+        );
         let frame = Frame::filled(200, 100, [0, 0, 0]);
         let captioned = caption(&frame, "pick up the grey key, then go to a purple box on your left").unwrap();
         assert_eq!(captioned.width, 200);

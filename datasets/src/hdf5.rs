@@ -35,7 +35,11 @@ pub fn read_episodes(file: &Path, metadata: &Metadata) -> Result<Vec<Episode>> {
     (0..metadata.total_episodes as u64)
         .map(|id| {
             let group = root.group(&format!("episode_{id}")).map_err(|e| {
-                corrupt(file, Some(id), format!("no group episode_{id} ({e}); metadata.json lists {} episodes", metadata.total_episodes))
+                corrupt(
+                    file,
+                    Some(id),
+                    format!("no group episode_{id} ({e}); metadata.json lists {} episodes", metadata.total_episodes),
+                )
             })?;
             read_episode(&group, metadata, id).map_err(|m| corrupt(file, Some(id), m))
         })
@@ -184,7 +188,11 @@ fn episode_group(file: &mut FileBuilder, metadata: &Metadata, episode: &Episode)
             Json::String(s) => group.set_attr(key, AttrValue::String(s.clone())),
             Json::Number(n) if n.is_i64() => group.set_attr(key, AttrValue::I64(n.as_i64().unwrap_or_default())),
             Json::Number(n) => group.set_attr(key, AttrValue::F64(n.as_f64().unwrap_or_default())),
-            _ => return Err(format!("the episode key `{key}` holds {value}, which limbic stores only in arrow datasets")),
+            _ => {
+                return Err(format!(
+                    "the episode key `{key}` holds {value}, which limbic stores only in arrow datasets"
+                ))
+            }
         }
     }
     let observations: Vec<&Value> = episode.observations.iter().collect();
@@ -211,7 +219,8 @@ fn encode(group: &mut GroupBuilder, name: &str, space: &Space, values: &[&Value]
         Space::Dict(items) => {
             let mut sub = group.create_group(name);
             for (key, item) in items {
-                let column = values.iter().map(|v| v.get(key).ok_or_else(|| mismatch(v))).collect::<H5Result<Vec<_>>>()?;
+                let column =
+                    values.iter().map(|v| v.get(key).ok_or_else(|| mismatch(v))).collect::<H5Result<Vec<_>>>()?;
                 encode(&mut sub, key, item, &column)?;
             }
             group.add_group(sub.finish());
@@ -240,7 +249,7 @@ fn encode(group: &mut GroupBuilder, name: &str, space: &Space, values: &[&Value]
                 })
                 .collect();
             let data = group.create_dataset(name);
-            match concat(values, size).map_err(|v| mismatch(v))? {
+            match concat(values, size).map_err(mismatch)? {
                 Value::F32(v) => data.with_f32_data(&v),
                 Value::F64(v) => data.with_f64_data(&v),
                 Value::U8(v) => data.with_u8_data(&v),

@@ -231,7 +231,8 @@ fn bad_metadata_names_the_file() {
 
 #[test]
 fn hdf5_round_trip_keeps_every_field() {
-    for (env_id, n) in [("CartPole-v1", 3), ("Pendulum-v1", 1), ("MiniGrid-DoorKey-5x5-v0", 2), ("BabyAI-GoToLocal-v0", 2)]
+    for (env_id, n) in
+        [("CartPole-v1", 3), ("Pendulum-v1", 1), ("MiniGrid-DoorKey-5x5-v0", 2), ("BabyAI-GoToLocal-v0", 2)]
     {
         let mut dataset = random_dataset(env_id, n);
         dataset.metadata.data_format = "hdf5".into();

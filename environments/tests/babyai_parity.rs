@@ -45,7 +45,8 @@ fn every_layout_matches_minigrid() {
         }
         env.reset(Some(0), &Options::new()).unwrap();
         let (mission, text) = (env.world().mission.clone(), env.to_text());
-        if wrong > 0 || mission != rec["mission_seed0"].as_str().unwrap() || text != rec["text_seed0"].as_str().unwrap() {
+        if wrong > 0 || mission != rec["mission_seed0"].as_str().unwrap() || text != rec["text_seed0"].as_str().unwrap()
+        {
             failures.push(format!(
                 "{id}: {wrong}/{seeds} layouts differ; seed 0: {mission:?} vs {:?}\n{text}\nvs\n{}",
                 rec["mission_seed0"],

@@ -494,6 +494,20 @@ mod tests {
     }
 
     #[test]
+    fn babyai_levels_play_with_their_mission_wrapped() {
+        let id = "BabyAI-BossLevel-v0";
+        let instr = r#"{"instr": "put a ball next to a key and pick up a box, then open a door and go to a key"}"#;
+        let session = Session::new(make_gridworld(id, Some(instr)).unwrap(), id.into(), 7, None).unwrap();
+        let screen = session.screen();
+        let mission = session.env.world().mission.clone();
+        let shown: Vec<&str> = screen.lines().skip(1).take_while(|l| !l.is_empty()).collect();
+        assert!(shown.len() >= 2 && shown[0].starts_with("mission: "), "{screen}");
+        assert!(shown.iter().all(|l| l.len() <= MISSION_COLUMNS + 9), "{screen}");
+        let words: Vec<&str> = shown.iter().flat_map(|l| l.split_whitespace()).skip(1).collect();
+        assert_eq!(words.join(" "), mission);
+    }
+
+    #[test]
     fn a_keyed_episode_is_played_shown_and_recorded() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("play.jsonl");

@@ -127,4 +127,3 @@ pub fn replay(rec: &Json) -> usize {
     }
     steps
 }
-

@@ -241,7 +241,8 @@ impl Bot {
         if action_taken == Some(Action::Toggle) && self.prev_fwd_kind == Some(ObjType::Box) {
             return Err(BotError::DisappearedBox);
         }
-        let s = State { world, instr: env.task().instr(), env, pose: pose(world), carried: env.task().objects().carried() };
+        let s =
+            State { world, instr: env.task().instr(), env, pose: pose(world), carried: env.task().objects().carried() };
         if let Some(&top) = self.stack.last() {
             self.replan_after_action(&s, top, action_taken)?;
         }
@@ -368,11 +369,7 @@ impl Bot {
     fn plan_undo_action(&mut self, s: &State, taken: Action) -> BotResult<()> {
         let p = &s.pose;
         match taken {
-            Action::Forward => {
-                if self.prev_agent_pos != p.pos {
-                    self.stack.push(Subgoal::to(Some(p.pos)));
-                }
-            }
+            Action::Forward if self.prev_agent_pos != p.pos => self.stack.push(Subgoal::to(Some(p.pos))),
             Action::Left => self.stack.push(Subgoal::to(Some(add(p.pos, p.right)))),
             Action::Right => self.stack.push(Subgoal::to(Some(sub(p.pos, p.right)))),
             Action::Drop if self.prev_carrying != s.carried => {
@@ -722,12 +719,9 @@ impl Bot {
         let free = |pos: Pos| pos != agent && Some(pos) != except && self.seen(pos) && grid.get(pos).is_empty();
         let unblocking = |pos: Pos, _: Obj| free(pos) && self.blocks_nothing(s, pos, except);
         let empty = |pos: Pos, _: Obj| free(pos);
-        for (accept, with_blockers) in [
-            (&unblocking as &dyn Fn(Pos, Obj) -> bool, false),
-            (&empty, false),
-            (&unblocking, true),
-            (&empty, true),
-        ] {
+        for (accept, with_blockers) in
+            [(&unblocking as &dyn Fn(Pos, Obj) -> bool, false), (&empty, false), (&unblocking, true), (&empty, true)]
+        {
             if let (_, Some(pos), _) = self.shortest_path(s, accept, with_blockers) {
                 return Some(pos);
             }
@@ -794,7 +788,14 @@ fn right_of((dx, dy): Pos) -> Pos {
 fn pose(world: &World) -> Pose {
     let dir = DIR_TO_VEC[world.agent_dir % 4];
     let fwd_pos = add(world.agent_pos, dir);
-    Pose { pos: world.agent_pos, dir, right: right_of(dir), fwd_pos, fwd_cell: world.grid.get(fwd_pos), carrying: world.carrying }
+    Pose {
+        pos: world.agent_pos,
+        dir,
+        right: right_of(dir),
+        fwd_pos,
+        fwd_cell: world.grid.get(fwd_pos),
+        carrying: world.carrying,
+    }
 }
 
 /// `in_view`: `pos` lies in the agent's view square (seen or not).

@@ -422,10 +422,9 @@ impl Clause {
     /// `PutNextInstr.objs_next()`: some object to move already stands next to a fixed one.
     pub fn objs_next(&self, objects: &Objects) -> bool {
         match self {
-            Clause::PutNext(moved, fixed) => moved
-                .obj_set
-                .iter()
-                .any(|&a| fixed.obj_poss.iter().any(|&b| next_to(objects.position(a), b))),
+            Clause::PutNext(moved, fixed) => {
+                moved.obj_set.iter().any(|&a| fixed.obj_poss.iter().any(|&b| next_to(objects.position(a), b)))
+            }
             _ => false,
         }
     }
@@ -530,7 +529,8 @@ impl<'a> Parser<'a> {
             Some(w) => return Err(format!("expected \"a\" or \"the\", found {w:?} at word {}", self.at + 1)),
             None => return Err("expected \"a\" or \"the\" at the end".into()),
         }
-        let color = COLOR_NAMES.iter().copied().find(|c| self.peek().map(|w| w.trim_end_matches(',')) == Some(c.name()));
+        let color =
+            COLOR_NAMES.iter().copied().find(|c| self.peek().map(|w| w.trim_end_matches(',')) == Some(c.name()));
         if color.is_some() {
             self.at += 1;
         }

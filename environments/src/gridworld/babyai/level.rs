@@ -51,7 +51,14 @@ pub struct Level {
 impl Level {
     pub fn new(mission: impl Mission, rooms: Rooms, fixed_max_steps: Option<u32>, given: Option<Instr>) -> Level {
         let placeholder = Instr::clause(Clause::GoTo(super::instr::ObjDesc::new(None, None, None)));
-        Level { mission: Box::new(mission), rooms, fixed_max_steps, given, instr: placeholder, objects: Objects::default() }
+        Level {
+            mission: Box::new(mission),
+            rooms,
+            fixed_max_steps,
+            given,
+            instr: placeholder,
+            objects: Objects::default(),
+        }
     }
 
     /// The instruction, with its verifier state.
@@ -105,7 +112,9 @@ impl Level {
                 }
                 let locked_colors: Vec<_> = self.door_cells(w).filter(|d| d.is_locked()).map(|d| d.color).collect();
                 let descs: Vec<_> = instr.descs();
-                if descs.iter().any(|d| d.kind == Some(ObjType::Key) && d.color.is_some_and(|c| locked_colors.contains(&c)))
+                if descs
+                    .iter()
+                    .any(|d| d.kind == Some(ObjType::Key) && d.color.is_some_and(|c| locked_colors.contains(&c)))
                 {
                     return reject("cannot do anything with/to a key that can be used to open a door");
                 }
@@ -146,7 +155,9 @@ impl Task for Level {
                 Err(e) => return Err(e),
             }
         }
-        Err(EnvError::LayoutFailed(format!("every one of {MAX_ATTEMPTS} layouts was rejected; the last because: {last}")))
+        Err(EnvError::LayoutFailed(format!(
+            "every one of {MAX_ATTEMPTS} layouts was rejected; the last because: {last}"
+        )))
     }
 
     fn start(&mut self, w: &mut World) {

@@ -13,9 +13,12 @@ use serde_json::{json, Value as Json};
 /// A BabyAI env: MiniGrid's world and view with a level as its task.
 pub type BabyAiEnv = MiniGrid<Level>;
 
+/// An id, its family and the kwargs MiniGrid registers it with.
+pub(crate) type Registered = (String, fn() -> Family, Json);
+
 /// Every BabyAI id with its family and MiniGrid's registered kwargs, in MiniGrid's order.
-pub(crate) fn entries() -> Vec<(String, fn() -> Family, Json)> {
-    let mut out: Vec<(String, fn() -> Family, Json)> = Vec::new();
+pub(crate) fn entries() -> Vec<Registered> {
+    let mut out: Vec<Registered> = Vec::new();
     let mut add = |name: &str, family: fn() -> Family, preset: Json| {
         out.push((format!("BabyAI-{name}"), family, preset));
     };
@@ -26,7 +29,9 @@ pub(crate) fn entries() -> Vec<(String, fn() -> Family, Json)> {
     add("GoToObjS4-v0", go_to_obj, json!({"room_size": 4}));
     add("GoToObjS6-v1", go_to_obj, json!({"room_size": 6}));
     add("GoToLocal-v0", go_to_local, json!({}));
-    for (size, dists) in [(5, 2), (6, 2), (6, 3), (6, 4), (7, 4), (7, 5), (8, 2), (8, 3), (8, 4), (8, 5), (8, 6), (8, 7)] {
+    for (size, dists) in
+        [(5, 2), (6, 2), (6, 3), (6, 4), (7, 4), (7, 5), (8, 2), (8, 3), (8, 4), (8, 5), (8, 6), (8, 7)]
+    {
         add(&format!("GoToLocalS{size}N{dists}-v0"), go_to_local, json!({"room_size": size, "num_dists": dists}));
     }
     add("GoTo-v0", go_to, json!({}));
@@ -69,9 +74,16 @@ pub(crate) fn entries() -> Vec<(String, fn() -> Family, Json)> {
     add("PutNextLocal-v0", put_next_local, json!({}));
     add("PutNextLocalS5N3-v0", put_next_local, json!({"room_size": 5, "num_objs": 3}));
     add("PutNextLocalS6N4-v0", put_next_local, json!({"room_size": 6, "num_objs": 4}));
-    for (size, n, carrying) in
-        [(4, 1, false), (5, 2, false), (5, 1, false), (6, 3, false), (7, 4, false), (5, 2, true), (6, 3, true), (7, 4, true)]
-    {
+    for (size, n, carrying) in [
+        (4, 1, false),
+        (5, 2, false),
+        (5, 1, false),
+        (6, 3, false),
+        (7, 4, false),
+        (5, 2, true),
+        (6, 3, true),
+        (7, 4, true),
+    ] {
         let name = format!("PutNextS{size}N{n}{}-v0", if carrying { "Carrying" } else { "" });
         let mut preset = json!({"room_size": size, "objs_per_room": n});
         if carrying {
@@ -214,12 +226,19 @@ fn go_to_red_ball() -> Family {
 
 fn go_to_red_ball_no_dists() -> Family {
     level_family(vec![], |args| {
-        build_level(args, goto::GoToRedBall { num_dists: 0, grey: false }, rooms(args, Some(8), Some(1), Some(1))?, None)
+        build_level(
+            args,
+            goto::GoToRedBall { num_dists: 0, grey: false },
+            rooms(args, Some(8), Some(1), Some(1))?,
+            None,
+        )
     })
 }
 
 fn go_to_obj() -> Family {
-    level_family(vec![room_size(8)], |args| build_level(args, goto::GoToObj, rooms(args, None, Some(1), Some(1))?, None))
+    level_family(vec![room_size(8)], |args| {
+        build_level(args, goto::GoToObj, rooms(args, None, Some(1), Some(1))?, None)
+    })
 }
 
 fn go_to_local() -> Family {
@@ -241,7 +260,9 @@ fn go_to() -> Family {
 }
 
 fn go_to_imp_unlock() -> Family {
-    level_family(maze_kwargs(8, 3, 3), |args| build_level(args, goto::GoToImpUnlock, rooms(args, None, None, None)?, None))
+    level_family(maze_kwargs(8, 3, 3), |args| {
+        build_level(args, goto::GoToImpUnlock, rooms(args, None, None, None)?, None)
+    })
 }
 
 fn go_to_red_blue_ball() -> Family {
@@ -312,7 +333,8 @@ fn open_doors_order() -> Family {
         kwarg("debug", json!(false), "opening a wrong door fails the episode"),
     ];
     level_family(kwargs, |args| {
-        let mission = open::OpenDoorsOrder { num_doors: args.int("num_doors", 2..=4)? as usize, debug: args.flag("debug")? };
+        let mission =
+            open::OpenDoorsOrder { num_doors: args.int("num_doors", 2..=4)? as usize, debug: args.flag("debug")? };
         build_level(args, mission, rooms(args, Some(6), Some(3), Some(3))?, Some(20 * 36))
     })
 }
@@ -338,7 +360,9 @@ fn pickup_dist() -> Family {
 }
 
 fn pickup_above() -> Family {
-    level_family(vec![], |args| build_level(args, pickup::PickupAbove, rooms(args, Some(6), Some(3), Some(3))?, Some(8 * 36)))
+    level_family(vec![], |args| {
+        build_level(args, pickup::PickupAbove, rooms(args, Some(6), Some(3), Some(3))?, Some(8 * 36))
+    })
 }
 
 fn put_next_local() -> Family {
@@ -451,7 +475,9 @@ fn key_corridor() -> Family {
 }
 
 fn one_room() -> Family {
-    level_family(vec![room_size(8)], |args| build_level(args, other::OneRoom, rooms(args, None, Some(1), Some(1))?, None))
+    level_family(vec![room_size(8)], |args| {
+        build_level(args, other::OneRoom, rooms(args, None, Some(1), Some(1))?, None)
+    })
 }
 
 fn move_two_across() -> Family {
@@ -533,9 +559,18 @@ fn build_level_gen(args: &Args) -> Result<Box<BabyAiEnv>> {
         action_kinds: kinds(
             args,
             "action_kinds",
-            &[("goto", ActionKind::GoTo), ("pickup", ActionKind::Pickup), ("open", ActionKind::Open), ("putnext", ActionKind::PutNext)],
+            &[
+                ("goto", ActionKind::GoTo),
+                ("pickup", ActionKind::Pickup),
+                ("open", ActionKind::Open),
+                ("putnext", ActionKind::PutNext),
+            ],
         )?,
-        instr_kinds: kinds(args, "instr_kinds", &[("action", InstrKind::Action), ("and", InstrKind::And), ("seq", InstrKind::Seq)])?,
+        instr_kinds: kinds(
+            args,
+            "instr_kinds",
+            &[("action", InstrKind::Action), ("and", InstrKind::And), ("seq", InstrKind::Seq)],
+        )?,
     };
     build_level(args, gen, rooms(args, None, None, None)?, None)
 }
@@ -569,7 +604,12 @@ fn pickup_loc() -> Family {
 }
 
 fn synth() -> Family {
-    let gen = LevelGen { instr_kinds: vec![InstrKind::Action], locations: false, implicit_unlock: false, ..LevelGen::default() };
+    let gen = LevelGen {
+        instr_kinds: vec![InstrKind::Action],
+        locations: false,
+        implicit_unlock: false,
+        ..LevelGen::default()
+    };
     level_gen_family(gen, 8, 3, 3)
 }
 

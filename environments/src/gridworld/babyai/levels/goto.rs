@@ -126,7 +126,8 @@ pub struct GoToObjDoor;
 impl Mission for GoToObjDoor {
     fn generate(&mut self, w: &mut World, rooms: &mut Rooms) -> Result<Instr> {
         rooms.place_agent(w, Some(1), Some(1))?;
-        let mut objs: Vec<Obj> = rooms.add_distractors(w, Some((1, 1)), 8, false)?.into_iter().map(|(o, _)| o).collect();
+        let mut objs: Vec<Obj> =
+            rooms.add_distractors(w, Some((1, 1)), 8, false)?.into_iter().map(|(o, _)| o).collect();
         for _ in 0..4 {
             objs.push(rooms.add_door_on_random_wall(w, (1, 1), None, None)?.0);
         }
