@@ -67,7 +67,7 @@ struct RecordArgs {
     #[arg(long)]
     kwargs: Option<String>,
     /// Minari's storage backend: `arrow` (episode folders) or `hdf5` (one main_data.hdf5).
-    #[arg(long, default_value = "arrow", value_parser = clap::builder::PossibleValuesParser::new(limbic_datasets::DATA_FORMATS))]
+    #[arg(long, default_value = "arrow", value_parser = clap::builder::PossibleValuesParser::new(limbic::datasets::DATA_FORMATS))]
     data_format: String,
     /// No progress bar.
     #[arg(long)]

@@ -267,7 +267,7 @@ impl Session {
         };
         [
             format!("{}  episode {}  seed {}", self.id, self.episode, self.seed()),
-            format!("mission: {}", crate::plot::wrap_words(&world.mission, MISSION_COLUMNS).join("\n         ")),
+            format!("mission: {}", limbic::plot::wrap_words(&world.mission, MISSION_COLUMNS).join("\n         ")),
             String::new(),
             grid_text(self.env.as_ref()),
             String::new(),

@@ -51,7 +51,7 @@ pub fn run(args: Args) -> Result<()> {
 /// The frame with the observation's mission under it, if it has one.
 fn captioned(frame: Frame, obs: &Value) -> Result<Frame> {
     match obs.get("mission") {
-        Some(Value::Text(mission)) if !mission.is_empty() => crate::plot::caption(&frame, mission),
+        Some(Value::Text(mission)) if !mission.is_empty() => limbic::plot::caption(&frame, mission),
         _ => Ok(frame),
     }
 }
