@@ -2,8 +2,9 @@
 # Proves that limbic's datasets and Python Minari's are one format, both ways:
 #   1. limbic records datasets -> Python `minari.load_dataset` reads them and compares every
 #      field with `limbic demos dump`;
-#   2. Python Minari writes datasets (arrow backend) -> `limbic demos info` / `dump` read them and
-#      the fields equal what Python wrote.
+#   2. Python Minari writes datasets -> `limbic demos info` / `dump` read them and the fields equal
+#      what Python wrote.
+# Both with Minari's arrow and hdf5 backends.
 # Makes its own venv (pinned minari) under ${LIMBIC_CACHE:-~/.cache/limbic}; needs python3 and
 # network access the first time. Usage: scripts/minari_interop.sh  (LIMBIC_BIN=path skips the build)
 set -euo pipefail
@@ -42,11 +43,16 @@ record CartPole-v1 scripted 3 limbic/cartpole/scripted-v0 --ref-scores
 record Pendulum-v1 random 2 limbic/pendulum/random-v0
 record MountainCarContinuous-v0 scripted 2 limbic/mountaincarcontinuous/scripted-v0
 record MiniGrid-DoorKey-5x5-v0 scripted 3 limbic/doorkey-5x5/scripted-v0
+record CartPole-v1 scripted 3 limbic/cartpole/scripted-hdf5-v0 --ref-scores --data-format hdf5
+record Pendulum-v1 random 2 limbic/pendulum/random-hdf5-v0 --data-format hdf5
+record MiniGrid-DoorKey-5x5-v0 scripted 3 limbic/doorkey-5x5/scripted-hdf5-v0 --data-format hdf5
+record BabyAI-SynthSeq-v0 scripted 3 limbic/babyai-synthseq/bot-hdf5-v0 --data-format hdf5
 "$PY" scripts/minari/check_limbic_datasets.py "${ARGS[@]}" 2> >(grep -v -i warn >&2)
 
 echo "== 2. Python Minari writes, limbic reads"
-"$PY" scripts/minari/write_datasets.py "$ROOT/py" 2> /dev/null
-for name in cartpole-v1-v0 minigrid-empty-5x5-v0; do
+"$PY" scripts/minari/write_datasets.py "$ROOT/py" arrow > /dev/null 2>&1
+"$PY" scripts/minari/write_datasets.py "$ROOT/py" hdf5 > /dev/null 2>&1
+for name in cartpole-v1-v0 minigrid-empty-5x5-v0 cartpole-v1-hdf5-v0 minigrid-empty-5x5-hdf5-v0 babyai-gotolocal-hdf5-v0; do
   "$LIMBIC" demos info "$ROOT/py/$name" | sed 's/^/  /'
   "$LIMBIC" demos dump "$ROOT/py/$name" > "$ROOT/$name.jsonl"
   "$PY" scripts/minari/compare_dump.py "$ROOT/py/$name/expected.json" "$ROOT/$name.jsonl"

@@ -1,4 +1,5 @@
-//! Plots as PNG bytes: a run's learning curve, and several runs compared.
+//! Plots as PNG bytes: a run's learning curve, and several runs compared; captions under
+//! rendered frames (a gridworld's mission).
 //!
 //! Drawn with plotters into an RGB buffer, with DejaVu Sans embedded in the binary (no system
 //! fonts needed; licence in `assets/fonts/`), and encoded by the environment layer's PNG writer.
@@ -389,6 +390,49 @@ fn format_steps(x: f64) -> String {
     format!("{}{suffix}", text.trim_end_matches(".0"))
 }
 
+/// Size of caption text in pixels, and the height of one of its lines.
+const CAPTION_FONT: u32 = 16;
+const CAPTION_LINE: usize = 22;
+
+/// `frame` with `text` below it on a white strip, wrapped to the frame's width, as MiniGrid's
+/// human-mode window shows the mission.
+pub fn caption(frame: &Frame, text: &str) -> Result<Frame> {
+    register_embedded_font();
+    // DejaVu Sans averages about 0.55 em a character.
+    let columns = (frame.width as f64 / (0.55 * CAPTION_FONT as f64)).floor().max(8.0) as usize;
+    let lines = wrap_words(text, columns);
+    let strip = CAPTION_LINE * lines.len() + CAPTION_LINE / 2;
+    let (width, height) = (frame.width, frame.height + strip);
+    let mut pixels = vec![255u8; width * height * 3];
+    pixels[..frame.pixels.len()].copy_from_slice(&frame.pixels);
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, (width as u32, height as u32)).into_drawing_area();
+        let style = TextStyle::from((FONT, CAPTION_FONT).into_font()).color(&BLACK);
+        for (i, line) in lines.iter().enumerate() {
+            let y = frame.height + CAPTION_LINE / 4 + i * CAPTION_LINE;
+            root.draw_text(line, &style, (CAPTION_LINE as i32 / 2, y as i32)).map_err(plot_error)?;
+        }
+        root.present().map_err(plot_error)?;
+    }
+    Ok(Frame { width, height, pixels })
+}
+
+/// `text` in lines of at most `columns` characters, broken between words (a longer word gets
+/// a line of its own).
+pub fn wrap_words(text: &str, columns: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(line) if line.len() + 1 + word.len() <= columns => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
+}
+
 fn register_embedded_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -406,6 +450,21 @@ fn plot_error(e: impl std::fmt::Display) -> anyhow::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn captions_wrap_between_words_below_the_picture() {
+        assert_eq!(
+            wrap_words("go to the red ball, then open a door", 16),
+            ["go to the red", "ball, then open", "a door"]
+        );
+        let frame = Frame::filled(200, 100, [0, 0, 0]);
+        let captioned = caption(&frame, "pick up the grey key, then go to a purple box on your left").unwrap();
+        assert_eq!(captioned.width, 200);
+        assert!(captioned.height > 100 + 2 * CAPTION_LINE, "three lines or more: {}", captioned.height);
+        assert_eq!(&captioned.pixels[..frame.pixels.len()], &frame.pixels[..]);
+        let strip = &captioned.pixels[frame.pixels.len()..];
+        assert!(strip.iter().any(|&v| v < 128), "text is drawn");
+    }
 
     #[test]
     fn interpolation_stays_inside_each_run() {

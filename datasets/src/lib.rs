@@ -6,17 +6,18 @@
 //! observations for T+1 states (the reset observation first), and T actions, rewards,
 //! terminations and truncations ([`Episode`]).
 //!
-//! ## Why the `arrow` backend
+//! ## Backends: `arrow` and `hdf5`
 //!
-//! Minari 0.5 stores episodes with one of three backends: `hdf5` (its default), `arrow` and
-//! `parquet`. HDF5 needs the C library libhdf5 on the machine (the `hdf5` crate links it; no
-//! pure-Rust HDF5 writer is mature), which breaks "a fresh machine needs no manual install
-//! step". Arrow and parquet share Minari's column layout ([`columns`]); Minari writes arrow
-//! uncompressed, so reading and writing it takes only the pure-Rust `arrow-ipc` crate (default
-//! features off: no compression codecs), while parquet would add the `parquet` crate and its
-//! codecs (pyarrow compresses parquet with snappy) for no gain at demonstration sizes. limbic
-//! therefore reads and writes `data_format = "arrow"` and names the backend in its error when
-//! handed an `hdf5` or `parquet` dataset.
+//! Minari 0.5 stores episodes with one of three backends: `hdf5` (its default, and that of most
+//! published datasets), `arrow` and `parquet`. limbic reads and writes `arrow` (its default:
+//! Minari writes it uncompressed, so the pure-Rust `arrow-ipc` crate without codecs does it) and
+//! `hdf5` ([`hdf5`]). HDF5 goes through `hdf5-pure`, a maintained pure-Rust implementation of
+//! the format, rather than the `hdf5` crates that link HDF5's C library: with the C library a
+//! fresh machine would need `apt-get install libhdf5-dev` before `cargo build`, or a cargo
+//! feature that `cargo test` and `cargo run` would have to agree on; in pure Rust hdf5 is simply
+//! there in every build. Which backend a dataset is written in is its metadata's `data_format`.
+//! `parquet` is named in an error (pyarrow compresses it with snappy: a codec for no gain at
+//! demonstration sizes).
 //!
 //! ## Use
 //!
@@ -42,12 +43,13 @@
 pub mod columns;
 pub mod episode;
 pub mod error;
+pub mod hdf5;
 pub mod metadata;
 pub mod store;
 
 pub use episode::{flat_observation_space, Actions, Episode, FlatEpisode};
 pub use error::{DatasetError, Result};
-pub use metadata::{Metadata, DATA_FORMAT, MINARI_VERSION};
+pub use metadata::{Metadata, DATA_FORMAT, DATA_FORMATS, MINARI_VERSION};
 
 use limbic_environments::Space;
 use serde_json::{json, Value as Json};

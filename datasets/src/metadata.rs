@@ -8,8 +8,11 @@ use std::path::Path;
 /// The Minari version whose layout limbic writes (and claims in `minari_version`).
 pub const MINARI_VERSION: &str = "0.5.4";
 
-/// The storage backend limbic writes and reads (see the crate docs for why).
+/// The storage backend limbic writes unless told otherwise (see the crate docs for why).
 pub const DATA_FORMAT: &str = "arrow";
+
+/// The storage backends limbic reads and writes.
+pub const DATA_FORMATS: [&str; 2] = ["arrow", "hdf5"];
 
 /// The dataset's `metadata.json`. Keys limbic does not interpret stay in `extra` and are written
 /// back unchanged.
@@ -23,7 +26,8 @@ pub struct Metadata {
     pub env_spec: Option<Json>,
     pub total_episodes: usize,
     pub total_steps: usize,
-    /// `arrow`, `parquet` or `hdf5`; limbic reads and writes `arrow`.
+    /// `arrow`, `parquet` or `hdf5`; limbic reads and writes `arrow` and `hdf5`, and writes in
+    /// the one named here.
     pub data_format: String,
     /// Whether Minari JPEG-encoded image spaces (its default is true; limbic writes false).
     pub jpeg_encoding: bool,

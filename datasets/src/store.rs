@@ -1,4 +1,5 @@
-//! Reading and writing the arrow backend's files:
+//! Reading and writing a dataset's folder: `metadata.json` and the episodes in the backend it
+//! names, `arrow` (below) or `hdf5` ([`crate::hdf5`]). The arrow backend's files:
 //!
 //! ```text
 //! <dataset>/data/metadata.json          the dataset's metadata (written last)
@@ -14,7 +15,7 @@
 use crate::columns::{decode, decode_bools, decode_numbers, encode, has_image_space};
 use crate::episode::Episode;
 use crate::error::{corrupt, io, DatasetError, Result};
-use crate::metadata::{Metadata, DATA_FORMAT};
+use crate::metadata::{Metadata, DATA_FORMATS};
 use arrow_array::{ArrayRef, BooleanArray, Float64Array, RecordBatch};
 use arrow_schema::{Field, Schema};
 use serde_json::{json, Map, Value as Json};
@@ -28,7 +29,7 @@ const EPISODE_FILE: &str = "part-0.arrow";
 const CHECKSUM_KEY: &str = "limbic_checksum";
 
 /// Writes `metadata` and `episodes` as a Minari dataset at `path` (its `data/` folder inside),
-/// atomically: everything goes into a hidden sibling folder that is renamed to `path` at the
+/// in the backend `metadata.data_format` names (`arrow` or `hdf5`), atomically: everything goes into a hidden sibling folder that is renamed to `path` at the
 /// end, so `path` never holds half a dataset. An existing `path` is an error unless `overwrite`.
 pub fn write(path: &Path, metadata: &Metadata, episodes: &[Episode], overwrite: bool) -> Result<()> {
     if path.exists() && !overwrite {
@@ -52,17 +53,24 @@ fn write_into(dir: &Path, metadata: &Metadata, episodes: &[Episode]) -> Result<(
     if dir.exists() {
         fs::remove_dir_all(dir).map_err(io(dir))?;
     }
+    check_format(metadata, &dir.join("data").join(METADATA_FILE))?;
     let data = dir.join("data");
     fs::create_dir_all(&data).map_err(io(&data))?;
     let mut bytes_written = 0u64;
     for episode in episodes {
         episode.validate(&metadata.observation_space, &metadata.action_space)?;
-        bytes_written += write_episode(&data, metadata, episode)?;
+        if metadata.data_format == "arrow" {
+            bytes_written += write_episode(&data, metadata, episode)?;
+        }
+    }
+    if metadata.data_format == "hdf5" {
+        let bytes = crate::hdf5::file_bytes(metadata, episodes)?;
+        write_file(&data.join(crate::hdf5::FILE_NAME), &bytes)?;
+        bytes_written += bytes.len() as u64;
     }
     let mut metadata = metadata.clone();
     metadata.total_episodes = episodes.len();
     metadata.total_steps = episodes.iter().map(Episode::len).sum();
-    metadata.data_format = DATA_FORMAT.into();
     metadata.jpeg_encoding = false;
     // Minari's `dataset_size`: megabytes, one decimal.
     metadata.extra.insert("dataset_size".into(), json!((bytes_written as f64 / 1e5).round() / 10.0));
@@ -154,14 +162,7 @@ pub fn read_metadata(path: &Path) -> Result<Metadata> {
     let file = data_dir(path)?.join(METADATA_FILE);
     let text = fs::read_to_string(&file).map_err(io(&file))?;
     let metadata = Metadata::from_json_text(&text, &file)?;
-    if metadata.data_format != DATA_FORMAT {
-        return Err(DatasetError::Unsupported(format!(
-            "{} uses Minari's `{}` backend; limbic reads and writes `{DATA_FORMAT}` datasets \
-             (convert it in Python: minari.create_dataset_from_buffers(..., data_format=\"arrow\"))",
-            file.display(),
-            metadata.data_format
-        )));
-    }
+    check_format(&metadata, &file)?;
     if metadata.jpeg_encoding
         && (has_image_space(&metadata.observation_space) || has_image_space(&metadata.action_space))
     {
@@ -174,13 +175,29 @@ pub fn read_metadata(path: &Path) -> Result<Metadata> {
     Ok(metadata)
 }
 
+/// A backend limbic reads and writes, or an error naming the one it does not.
+fn check_format(metadata: &Metadata, file: &Path) -> Result<()> {
+    if DATA_FORMATS.contains(&metadata.data_format.as_str()) {
+        return Ok(());
+    }
+    Err(DatasetError::Unsupported(format!(
+        "{} uses Minari's `{}` backend; limbic reads and writes `arrow` and `hdf5` datasets \
+         (convert it in Python: minari.create_dataset_from_buffers(..., data_format=\"arrow\"))",
+        file.display(),
+        metadata.data_format
+    )))
+}
+
 /// Reads a whole dataset; any missing, truncated or altered file is an error naming it and the
 /// episode.
 pub fn read(path: &Path) -> Result<(Metadata, Vec<Episode>)> {
     let metadata = read_metadata(path)?;
     let data = data_dir(path)?;
-    let episodes =
-        (0..metadata.total_episodes as u64).map(|id| read_episode(&data, &metadata, id)).collect::<Result<Vec<_>>>()?;
+    let episodes = if metadata.data_format == "hdf5" {
+        crate::hdf5::read_episodes(&data.join(crate::hdf5::FILE_NAME), &metadata)?
+    } else {
+        (0..metadata.total_episodes as u64).map(|id| read_episode(&data, &metadata, id)).collect::<Result<Vec<_>>>()?
+    };
     let steps: usize = episodes.iter().map(Episode::len).sum();
     if steps != metadata.total_steps {
         let file = data.join(METADATA_FILE);

@@ -215,13 +215,68 @@ fn bad_metadata_names_the_file() {
     let err = read_error(&path);
     assert!(err.contains("total_steps"), "{err}");
 
+    json["data_format"] = Json::from("parquet");
+    fs::write(path.join("data/metadata.json"), json.to_string()).unwrap();
+    let err = read_error(&path);
+    assert!(err.contains("`parquet` backend") && err.contains("`arrow` and `hdf5`"), "{err}");
+    // An arrow dataset that claims to be hdf5 has no main_data.hdf5: the file is named.
     json["data_format"] = Json::from("hdf5");
     fs::write(path.join("data/metadata.json"), json.to_string()).unwrap();
     let err = read_error(&path);
-    assert!(err.contains("`hdf5` backend"), "{err}");
+    assert!(err.contains("main_data.hdf5"), "{err}");
 
     let err = read_error(&path.join("nowhere"));
     assert!(err.contains("nowhere") && err.contains("does not exist"), "{err}");
+}
+
+#[test]
+fn hdf5_round_trip_keeps_every_field() {
+    for (env_id, n) in
+        [("CartPole-v1", 3), ("Pendulum-v1", 1), ("MiniGrid-DoorKey-5x5-v0", 2), ("BabyAI-GoToLocal-v0", 2)]
+    {
+        let mut dataset = random_dataset(env_id, n);
+        dataset.metadata.data_format = "hdf5".into();
+        dataset.episodes[0].extra.insert("note".into(), Json::from("kept"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ds");
+        dataset.write(&path, false).unwrap();
+        assert!(path.join("data/main_data.hdf5").is_file() && !path.join("data/0").exists());
+        let back = Dataset::read(&path).unwrap();
+        assert_eq!(back.episodes, dataset.episodes, "{env_id}");
+        assert_eq!(back.metadata.data_format, "hdf5");
+        assert_eq!(back.metadata.total_steps, dataset.episodes.iter().map(Episode::len).sum::<usize>());
+    }
+}
+
+#[test]
+fn minari_written_hdf5_datasets_load() {
+    check_fixture("cartpole-v1-hdf5-v0", "CartPole-v1", 3);
+    check_fixture("minigrid-empty-5x5-hdf5-v0", "MiniGrid-Empty-5x5-v0", 1);
+    check_fixture("babyai-gotolocal-hdf5-v0", "BabyAI-GoToLocal-v0", 2);
+    let dataset = Dataset::read(&fixture("babyai-gotolocal-hdf5-v0")).unwrap();
+    assert_eq!(dataset.metadata.data_format, "hdf5");
+    let Some(Value::Text(mission)) = dataset.episodes[0].observations[0].get("mission") else { panic!("no mission") };
+    assert!(mission.starts_with("go to the "), "{mission}");
+}
+
+#[test]
+fn damaged_hdf5_names_the_file_and_episode() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixture("cartpole-v1-hdf5-v0"), dir.path());
+    let file = dir.path().join("data/main_data.hdf5");
+    let bytes = fs::read(&file).unwrap();
+    fs::write(&file, &bytes[..bytes.len() / 3]).unwrap();
+    let err = read_error(dir.path());
+    assert!(err.contains("data/main_data.hdf5"), "{err}");
+    // More episodes listed than the file holds.
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixture("cartpole-v1-hdf5-v0"), dir.path());
+    let meta = dir.path().join("data/metadata.json");
+    let mut json: Json = serde_json::from_str(&fs::read_to_string(&meta).unwrap()).unwrap();
+    json["total_episodes"] = Json::from(4);
+    fs::write(&meta, json.to_string()).unwrap();
+    let err = read_error(dir.path());
+    assert!(err.contains("main_data.hdf5") && err.contains("episode 3") && err.contains("episode_3"), "{err}");
 }
 
 #[test]

@@ -4,7 +4,11 @@
 //!
 //! - classic control: the rule of [`crate::classic::experts`] applied to the latest observation;
 //! - MiniGrid: the planner of [`crate::gridworld::experts::expert_for`] reading the full state
-//!   (`GridEnv::world`), so it answers in any state, including ones the learner steered into.
+//!   (`GridEnv::world`), so it answers in any state, including ones the learner steered into;
+//! - BabyAI: MiniGrid's BabyAI bot ([`crate::gridworld::babyai::Bot`]), told after every step
+//!   which action was taken when it was not the bot's (it then plans to undo it, as MiniGrid's
+//!   bot does for DAgger). Where the bot gives up (a box was opened, see its docs), the expert's
+//!   action is an error.
 //!
 //! ```
 //! use limbic_environments::experts::ExpertEnv;
@@ -24,7 +28,8 @@
 use crate::classic::experts::{self as classic, ClassicExpert};
 use crate::env::{Env, Info, Options, Step, Transition};
 use crate::error::{EnvError, Result};
-use crate::gridworld::{self, experts::Expert, GridEnv};
+use crate::gridworld::babyai::{BabyAiEnv, Bot, BotError};
+use crate::gridworld::{self, experts::Expert, Action, GridEnv};
 use crate::registry::{make, Kwargs};
 use crate::render::Frame;
 use crate::space::Space;
@@ -40,13 +45,57 @@ pub struct ExpertEnv {
 enum Inner {
     Classic { env: Box<dyn Env>, expert: ClassicExpert, obs: Option<Vec<f32>> },
     Grid { env: Box<dyn GridEnv>, expert: Box<dyn Expert>, started: bool },
+    BabyAi(Box<Teacher>),
+}
+
+/// A BabyAI level with its bot, which replans after every step.
+struct Teacher {
+    env: Box<BabyAiEnv>,
+    bot: Option<Bot>,
+    /// The bot's suggestion for the current state.
+    suggestion: Option<Result<Action, BotError>>,
+    /// The episode ended: the bot has nothing more to say.
+    over: bool,
+}
+
+impl Teacher {
+    /// A new episode started: a new bot, and its first suggestion.
+    fn start(&mut self) {
+        let mut bot = Bot::new(&self.env);
+        self.suggestion = Some(bot.replan(&self.env, None));
+        self.bot = Some(bot);
+        self.over = false;
+    }
+
+    /// `action` was taken and the episode went on (or ended: `done`).
+    fn stepped(&mut self, action: &Value, done: bool) {
+        self.over = done;
+        let (Some(bot), false) = (self.bot.as_mut(), done) else { return };
+        // After a failure the bot's state is not to be trusted: it stays failed.
+        let Some(Ok(suggested)) = self.suggestion else { return };
+        let taken = action.as_int().and_then(Action::from_index);
+        let back = taken.filter(|&a| a != suggested);
+        self.suggestion = Some(bot.replan(&self.env, back));
+    }
+
+    fn action(&self) -> Result<Value> {
+        match &self.suggestion {
+            _ if self.over => Err(EnvError::EpisodeOver),
+            Some(Ok(action)) => Ok(Value::Int(*action as i64)),
+            Some(Err(e)) => Err(EnvError::Unsupported(e.to_string())),
+            None => Err(EnvError::NotReset),
+        }
+    }
 }
 
 impl ExpertEnv {
     /// Makes `id` (as [`make`] does) with its expert; an id without an expert is an error that
     /// lists the ids with one.
     pub fn make(id: &str, kwargs: &Kwargs) -> Result<ExpertEnv> {
-        let inner = if id.starts_with("MiniGrid-") || id.starts_with("BabyAI-") {
+        let inner = if id.starts_with("BabyAI-") {
+            let env = gridworld::make_level(id, kwargs)?;
+            Inner::BabyAi(Box::new(Teacher { env, bot: None, suggestion: None, over: false }))
+        } else if id.starts_with("MiniGrid-") {
             let expert = gridworld::experts::expert_for(id)?;
             Inner::Grid { env: gridworld::make(id, kwargs)?, expert, started: false }
         } else {
@@ -58,7 +107,9 @@ impl ExpertEnv {
 
     /// Whether `id` has a scripted expert.
     pub fn has_expert(id: &str) -> bool {
-        classic::EXPERT_IDS.contains(&id) || gridworld::experts::supported_ids().contains(&id)
+        classic::EXPERT_IDS.contains(&id)
+            || gridworld::experts::supported_ids().contains(&id)
+            || (id.starts_with("BabyAI-") && gridworld::ids().contains(&id))
     }
 
     pub fn id(&self) -> &str {
@@ -70,6 +121,7 @@ impl ExpertEnv {
         match &mut self.inner {
             Inner::Classic { expert, obs: Some(obs), .. } => Ok(expert(obs)),
             Inner::Grid { env, expert, started: true } => Ok(Value::Int(expert.act(env.world()) as i64)),
+            Inner::BabyAi(teacher) => teacher.action(),
             _ => Err(EnvError::NotReset),
         }
     }
@@ -78,6 +130,7 @@ impl ExpertEnv {
         match &self.inner {
             Inner::Classic { env, .. } => env.as_ref(),
             Inner::Grid { env, .. } => env.as_ref(),
+            Inner::BabyAi(teacher) => teacher.env.as_ref(),
         }
     }
 
@@ -100,6 +153,11 @@ impl ExpertEnv {
                     *started = true;
                 }
             }
+            Inner::BabyAi(teacher) => {
+                if teacher.bot.is_none() {
+                    teacher.start();
+                }
+            }
         }
         Ok(())
     }
@@ -108,6 +166,10 @@ impl ExpertEnv {
         match &mut self.inner {
             Inner::Classic { obs, .. } => *obs = None,
             Inner::Grid { started, .. } => *started = false,
+            Inner::BabyAi(teacher) => {
+                teacher.bot = None;
+                teacher.suggestion = None;
+            }
         }
     }
 
@@ -115,6 +177,7 @@ impl ExpertEnv {
         match &mut self.inner {
             Inner::Classic { env, .. } => env.as_mut(),
             Inner::Grid { env, .. } => env.as_mut(),
+            Inner::BabyAi(teacher) => teacher.env.as_mut(),
         }
     }
 
@@ -122,7 +185,17 @@ impl ExpertEnv {
     pub fn grid_env(&self) -> Option<&dyn GridEnv> {
         match &self.inner {
             Inner::Grid { env, .. } => Some(env.as_ref()),
+            Inner::BabyAi(teacher) => Some(teacher.env.as_ref()),
             Inner::Classic { .. } => None,
+        }
+    }
+}
+
+impl ExpertEnv {
+    /// Tells a BabyAI bot which action was taken.
+    fn stepped(&mut self, action: &Value, done: bool) {
+        if let Inner::BabyAi(teacher) = &mut self.inner {
+            teacher.stepped(action, done);
         }
     }
 }
@@ -168,6 +241,7 @@ impl Env for ExpertEnv {
     fn step(&mut self, action: &Value) -> Result<Step> {
         let step = self.env_mut().step(action)?;
         self.observed(Seen::Value(&step.obs))?;
+        self.stepped(action, step.terminated || step.truncated);
         Ok(step)
     }
 
@@ -180,6 +254,7 @@ impl Env for ExpertEnv {
     fn step_into(&mut self, action: &Value, obs: &mut [f32]) -> Result<Transition> {
         let t = self.env_mut().step_into(action, obs)?;
         self.observed(Seen::Row(obs))?;
+        self.stepped(action, t.done());
         Ok(t)
     }
 }

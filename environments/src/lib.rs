@@ -4,7 +4,8 @@
 //! - [`Space`] and [`Value`]: Gymnasium's spaces and their elements, with Minari's JSON form;
 //! - [`rng`]: numpy's `SeedSequence`/`PCG64`, so seeds give Gymnasium's initial states;
 //! - [`classic`]: CartPole, MountainCar, MountainCarContinuous, Acrobot, Pendulum;
-//! - [`gridworld`]: MiniGrid's gridworlds (`MiniGrid-*` ids), bit-exact with MiniGrid 3.2.0;
+//! - [`gridworld`]: MiniGrid's gridworlds (`MiniGrid-*` ids) and BabyAI levels (`BabyAI-*`), bit-exact
+//!   with MiniGrid 3.2.0, with scripted experts (planners, the BabyAI bot);
 //! - [`wrappers`], [`registry`] (`make`, `register`), [`render`] (frames, PNG, GIF);
 //! - [`vector`]: [`VecEnv`], N envs stepped together into contiguous buffers, optionally threaded.
 //!

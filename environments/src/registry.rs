@@ -107,12 +107,14 @@ pub fn register(spec: EnvSpec) -> Result<()> {
     Ok(())
 }
 
-/// The spec registered under `id`, or an error that suggests the nearest ids.
+/// The spec registered under `id`, or an error that suggests the nearest ids (or says why an id
+/// Gymnasium's packages register is left out).
 pub fn spec(id: &str) -> Result<EnvSpec> {
     let map = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
-    map.get(id)
-        .cloned()
-        .ok_or_else(|| EnvError::UnknownEnv { id: id.to_string(), suggestions: nearest(id, map.keys()) })
+    map.get(id).cloned().ok_or_else(|| {
+        crate::gridworld::registry::not_made(id)
+            .unwrap_or_else(|| EnvError::UnknownEnv { id: id.to_string(), suggestions: nearest(id, map.keys()) })
+    })
 }
 
 /// Every registered spec, sorted by id.

@@ -7,95 +7,10 @@
 
 mod common;
 
-use common::{digits, fixture, fnv1a64};
-use limbic_environments::gridworld::{self, GridEnv};
+use common::{direction, fixture, image, replay};
+use limbic_environments::gridworld;
 use limbic_environments::{Env, EnvError, Kwargs, Options, Value};
 use serde_json::Value as Json;
-
-fn image(obs: &Value) -> &[u8] {
-    match obs.get("image") {
-        Some(Value::U8(v)) => v,
-        other => panic!("no image in {other:?}"),
-    }
-}
-
-fn direction(obs: &Value) -> i64 {
-    obs.get("direction").and_then(Value::as_int).expect("direction")
-}
-
-fn carried(env: &dyn GridEnv) -> String {
-    env.world()
-        .carrying
-        .map(|o| o.encode().iter().map(|v| char::from_digit(*v as u32, 36).unwrap()).collect())
-        .unwrap_or_default()
-}
-
-/// The flat row the fast path must write for `obs`: direction one-hot, then the image.
-fn flat(obs: &Value) -> Vec<f32> {
-    let mut row = vec![0.0; 4];
-    row[direction(obs) as usize] = 1.0;
-    row.extend(image(obs).iter().map(|&v| v as f32));
-    row
-}
-
-/// Checks an episode's start against its record.
-fn check_init(what: &str, env: &dyn GridEnv, obs: &Value, init: &Json) {
-    let w = env.world();
-    assert_eq!(w.grid.encode(), digits(init["grid"].as_str().unwrap()), "{what}: grid");
-    let agent: Vec<i64> = init["agent"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
-    assert_eq!([w.agent_pos.0 as i64, w.agent_pos.1 as i64, w.agent_dir as i64], agent[..], "{what}: agent");
-    assert_eq!(obs.get("mission"), Some(&Value::Text(init["mission"].as_str().unwrap().into())), "{what}: mission");
-    assert_eq!(direction(obs), init["direction"].as_i64().unwrap(), "{what}: direction");
-    assert_eq!(image(obs), &digits(init["image"].as_str().unwrap())[..], "{what}: image");
-    assert!(env.observation_space().contains(obs), "{what}: the observation is outside its space");
-}
-
-fn replay(rec: &Json) -> usize {
-    let id = rec["id"].as_str().unwrap();
-    let seed = rec["seed"].as_u64().unwrap();
-    let kwargs: Kwargs = rec["kwargs"].as_object().cloned().unwrap_or_default();
-    let label = format!("{id} {} seed {seed}", rec["kwargs"]);
-    let mut env = gridworld::make(id, &kwargs).unwrap_or_else(|e| panic!("{label}: {e}"));
-    // A twin on the fast path, built by the crate's `make` (wrappers included), must write the
-    // same numbers.
-    let mut fast = limbic_environments::make(id, &kwargs).unwrap();
-    let mut row = vec![0.0f32; fast.flat_space().flat_dim().unwrap()];
-    let mut steps = 0;
-    for (k, ep) in rec["episodes"].as_array().unwrap().iter().enumerate() {
-        let reset_seed = if k == 0 { Some(seed) } else { None };
-        let (obs, _) = env.reset(reset_seed, &Options::new()).unwrap();
-        fast.reset_into(reset_seed, &mut row).unwrap();
-        check_init(&format!("{label} episode {k}"), env.as_ref(), &obs, &ep["init"]);
-        assert_eq!(row, flat(&obs), "{label} episode {k}: fast reset");
-        for (i, s) in ep["steps"].as_array().unwrap().iter().enumerate() {
-            let what = format!("{label} episode {k} step {i}");
-            let s = s.as_array().unwrap();
-            let action = Value::Int(s[0].as_i64().unwrap());
-            let step = env.step(&action).unwrap_or_else(|e| panic!("{what}: {e}"));
-            let t = fast.step_into(&action, &mut row).unwrap();
-            let reward: f64 = s[1].as_str().unwrap().parse().unwrap();
-            assert_eq!(step.reward, reward, "{what}: reward");
-            assert_eq!((step.terminated, step.truncated), (s[2] == 1, s[3] == 1), "{what}: flags");
-            let w = env.world();
-            let agent = [w.agent_pos.0 as i64, w.agent_pos.1 as i64, w.agent_dir as i64];
-            assert_eq!(
-                agent,
-                [s[4].as_i64().unwrap(), s[5].as_i64().unwrap(), s[6].as_i64().unwrap()],
-                "{what}: agent"
-            );
-            assert_eq!(direction(&step.obs), agent[2], "{what}: direction");
-            assert_eq!(carried(env.as_ref()), s[7].as_str().unwrap(), "{what}: carrying");
-            assert_eq!(fnv1a64(image(&step.obs)), s[8].as_str().unwrap(), "{what}: image hash");
-            if let Some(full) = ep["images"].get(i.to_string()) {
-                assert_eq!(image(&step.obs), &digits(full.as_str().unwrap())[..], "{what}: image");
-            }
-            assert_eq!((t.reward, t.terminated, t.truncated), (step.reward, step.terminated, step.truncated), "{what}");
-            assert_eq!(row, flat(&step.obs), "{what}: fast step");
-            steps += 1;
-        }
-    }
-    steps
-}
 
 #[test]
 fn trajectories_match_minigrid() {
@@ -210,7 +125,8 @@ fn bad_input_is_a_clear_error() {
 #[test]
 fn registry_lists_every_id_with_minigrid_defaults() {
     let ids = gridworld::ids();
-    assert_eq!(ids.len(), 75);
+    let count = |prefix: &str| ids.iter().filter(|id| id.starts_with(prefix)).count();
+    assert_eq!((count("MiniGrid-"), count("BabyAI-"), ids.len()), (76, 96, 172));
     let env = limbic_environments::make("MiniGrid-DoorKey-5x5-v0", &Kwargs::new()).unwrap();
     assert_eq!(env.flat_space().flat_dim().unwrap(), 4 + 7 * 7 * 3, "direction one-hot + image");
     assert!(env.observation_space().flat_dim().is_err(), "the mission has no flat encoding");

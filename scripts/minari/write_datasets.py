@@ -1,12 +1,14 @@
-"""Writes small Minari datasets (arrow backend) with Python Minari, for limbic to read.
+"""Writes small Minari datasets with Python Minari, for limbic to read.
 
-    python write_datasets.py OUT_ROOT
+    python write_datasets.py OUT_ROOT [arrow|hdf5]
 
-OUT_ROOT/cartpole-v1/data: 3 episodes of CartPole-v1, uniform random actions (episode i: reset
-seed i, action_space.seed(i)). OUT_ROOT/minigrid-empty-5x5/data: 1 episode of
-MiniGrid-Empty-5x5-v0 the same way (seed 0). Each dataset's folder also gets `expected.json`:
-every field as Python saw it, for the comparison on limbic's side. MiniGrid's mission space has
-no serialization in Minari, so the Dict space is given with the Text space limbic uses.
+With arrow (the default): OUT_ROOT/cartpole-v1-v0: 3 episodes of CartPole-v1, uniform random
+actions (episode i: reset seed i, action_space.seed(i)); OUT_ROOT/minigrid-empty-5x5-v0: 1
+episode of MiniGrid-Empty-5x5-v0 the same way (seed 0). With hdf5 (Minari's default backend),
+the same as cartpole-v1-hdf5-v0 and minigrid-empty-5x5-hdf5-v0, and babyai-gotolocal-hdf5-v0:
+2 episodes of BabyAI-GoToLocal-v0. Each dataset's folder also gets `expected.json`: every field
+as Python saw it, for the comparison on limbic's side. MiniGrid's mission space has no
+serialization in Minari, so the Dict space is given with the Text space limbic uses.
 """
 import json, os, sys
 import numpy as np, gymnasium as gym, minigrid  # noqa: F401  (registers MiniGrid ids)
@@ -14,6 +16,8 @@ from minari import create_dataset_from_buffers
 from minari.data_collector.episode_buffer import EpisodeBuffer
 
 MISSION = gym.spaces.Text(max_length=96, min_length=1, charset="abcdefghijklmnopqrstuvwxyz ,")
+# BabyAI missions run longer (limbic's bound: the longest sentence of the Baby Language).
+BABYAI_MISSION = gym.spaces.Text(max_length=321, min_length=1, charset="abcdefghijklmnopqrstuvwxyz ,")
 
 
 def record(env, n):
@@ -31,7 +35,9 @@ def record(env, n):
         if isinstance(O[0], dict):
             obs_cols = {k: [o[k] for o in O] for k in O[0]}
             obs_cols = {k: (v if k == "mission" else np.stack(v)) for k, v in obs_cols.items()}
-            obs_json = [{k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in o.items()} for o in O]
+            # .tolist() turns arrays and numpy scalars (BabyAI's direction) into plain JSON.
+            obs_json = [{k: (v.tolist() if isinstance(v, (np.ndarray, np.generic)) else v) for k, v in o.items()}
+                        for o in O]
         else:
             obs_cols = np.stack(O)
             obs_json = [o.tolist() for o in O]
@@ -42,19 +48,23 @@ def record(env, n):
     return buffers, expected
 
 
-def main(root):
+def main(root, data_format):
     os.environ["MINARI_DATASETS_PATH"] = root
-    for name, env_id, n in [("cartpole-v1", "CartPole-v1", 3), ("minigrid-empty-5x5", "MiniGrid-Empty-5x5-v0", 1)]:
+    sets = [("cartpole-v1", "CartPole-v1", 3), ("minigrid-empty-5x5", "MiniGrid-Empty-5x5-v0", 1)]
+    if data_format == "hdf5":
+        sets = [(f"{name}-hdf5", env_id, n) for name, env_id, n in sets] + [("babyai-gotolocal-hdf5", "BabyAI-GoToLocal-v0", 2)]
+    for name, env_id, n in sets:
         env = gym.make(env_id)
         buffers, expected = record(env, n)
         space = env.observation_space
         if isinstance(space, gym.spaces.Dict):
-            space = gym.spaces.Dict({"direction": space["direction"], "image": space["image"], "mission": MISSION})
-        create_dataset_from_buffers(f"{name}-v0", buffers, env=env, data_format="arrow", observation_space=space,
+            mission = BABYAI_MISSION if env_id.startswith("BabyAI-") else MISSION
+            space = gym.spaces.Dict({"direction": space["direction"], "image": space["image"], "mission": mission})
+        create_dataset_from_buffers(f"{name}-v0", buffers, env=env, data_format=data_format, observation_space=space,
                                     algorithm_name="uniform random", description=f"{env_id}, random actions")
         with open(os.path.join(root, f"{name}-v0", "expected.json"), "w") as f:
             json.dump(expected, f)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "arrow")

@@ -29,7 +29,7 @@ pub struct Args {
 
 #[derive(clap::Subcommand, Debug)]
 enum Command {
-    /// Record episodes of a policy into a Minari dataset (arrow backend).
+    /// Record episodes of a policy into a Minari dataset (arrow or hdf5 backend).
     Record(RecordArgs),
     /// Describe a dataset: episodes, steps, returns, spaces, env, backend.
     Info(InfoArgs),
@@ -66,6 +66,9 @@ struct RecordArgs {
     /// Keyword arguments for `make`, as a JSON object.
     #[arg(long)]
     kwargs: Option<String>,
+    /// Minari's storage backend: `arrow` (episode folders) or `hdf5` (one main_data.hdf5).
+    #[arg(long, default_value = "arrow", value_parser = clap::builder::PossibleValuesParser::new(limbic::datasets::DATA_FORMATS))]
+    data_format: String,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -116,6 +119,7 @@ fn record(args: RecordArgs) -> Result<()> {
         (meta.ref_min_score, meta.ref_max_score) = (Some(min), Some(max));
         meta.num_episodes_average_score = Some(demos::REFERENCE_EPISODES);
     }
+    dataset.metadata.data_format = args.data_format.clone();
     dataset.write(&args.out, args.force)?;
     println!("wrote {}", args.out.display());
     info(&args.out, false)

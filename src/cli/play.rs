@@ -267,7 +267,7 @@ impl Session {
         };
         [
             format!("{}  episode {}  seed {}", self.id, self.episode, self.seed()),
-            format!("mission: {}", world.mission),
+            format!("mission: {}", limbic::plot::wrap_words(&world.mission, MISSION_COLUMNS).join("\n         ")),
             String::new(),
             grid_text(self.env.as_ref()),
             String::new(),
@@ -281,6 +281,9 @@ impl Session {
         .join("\n")
     }
 }
+
+/// Where the screen wraps a long mission (BabyAI's run to 300 characters).
+const MISSION_COLUMNS: usize = 70;
 
 /// The grid as the screen shows it. The one place to switch to a coloured renderer.
 fn grid_text(env: &dyn GridEnv) -> String {
@@ -488,6 +491,20 @@ mod tests {
     fn read_lines(path: &std::path::Path) -> Vec<Json> {
         let text = std::fs::read_to_string(path).unwrap();
         text.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect()
+    }
+
+    #[test]
+    fn babyai_levels_play_with_their_mission_wrapped() {
+        let id = "BabyAI-BossLevel-v0";
+        let instr = r#"{"instr": "put a ball next to a key and pick up a box, then open a door and go to a key"}"#;
+        let session = Session::new(make_gridworld(id, Some(instr)).unwrap(), id.into(), 7, None).unwrap();
+        let screen = session.screen();
+        let mission = session.env.world().mission.clone();
+        let shown: Vec<&str> = screen.lines().skip(1).take_while(|l| !l.is_empty()).collect();
+        assert!(shown.len() >= 2 && shown[0].starts_with("mission: "), "{screen}");
+        assert!(shown.iter().all(|l| l.len() <= MISSION_COLUMNS + 9), "{screen}");
+        let words: Vec<&str> = shown.iter().flat_map(|l| l.split_whitespace()).skip(1).collect();
+        assert_eq!(words.join(" "), mission);
     }
 
     #[test]

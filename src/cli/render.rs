@@ -1,8 +1,9 @@
-//! `limbic render`: an episode as an animated GIF (or a PNG picture).
+//! `limbic render`: an episode as an animated GIF (or a PNG picture). Where the observation has
+//! a mission (MiniGrid, BabyAI), it is written under every frame, as MiniGrid's window shows it.
 
 use anyhow::{Context, Result};
 use limbic_environments::render::save_frames;
-use limbic_environments::{make, Env, Options};
+use limbic_environments::{make, Env, Frame, Options, Value};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -30,14 +31,14 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let mut env = make(&args.env, &super::parse_kwargs(args.kwargs.as_deref())?)?;
     let mut actions = super::ActionSource::new(args.actions.as_deref(), args.seed, args.steps)?;
-    env.reset(args.seed, &Options::new())?;
-    let mut frames = vec![env.render()?];
+    let (obs, _) = env.reset(args.seed, &Options::new())?;
+    let mut frames = vec![captioned(env.render()?, &obs)?];
     let mut total = 0.0;
     for i in 0..actions.len() {
         let action = actions.get(i, env.action_space())?;
         let step = env.step(&action).with_context(|| format!("step {i}"))?;
         total += step.reward;
-        frames.push(env.render()?);
+        frames.push(captioned(env.render()?, &step.obs)?);
         if step.terminated || step.truncated {
             break;
         }
@@ -45,4 +46,12 @@ pub fn run(args: Args) -> Result<()> {
     save_frames(&frames, env.render_fps(), &args.out)?;
     println!("wrote {} ({} frames, return {total})", args.out.display(), frames.len());
     Ok(())
+}
+
+/// The frame with the observation's mission under it, if it has one.
+fn captioned(frame: Frame, obs: &Value) -> Result<Frame> {
+    match obs.get("mission") {
+        Some(Value::Text(mission)) if !mission.is_empty() => limbic::plot::caption(&frame, mission),
+        _ => Ok(frame),
+    }
 }

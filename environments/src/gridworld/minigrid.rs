@@ -42,9 +42,19 @@ pub trait Task: Send + 'static {
         world.step(action)
     }
 
+    /// What the env changes after the first observation of an episode was made (MiniGrid envs
+    /// whose `reset` alters the state after `super().reset()` returned its observation, which
+    /// then shows the state before the change).
+    fn start(&mut self, _world: &mut World) {}
+
     /// The size of the action space (Dynamic-Obstacles uses only the first 3 actions).
     fn num_actions(&self) -> usize {
         7
+    }
+
+    /// The shortest and longest mission text (the observation space's `Text` bounds).
+    fn mission_length(&self) -> (usize, usize) {
+        (1, MISSION_MAX_LEN)
     }
 }
 
@@ -130,7 +140,8 @@ impl<T: Task> MiniGrid<T> {
         let size = config.agent_view_size;
         let direction = ("direction".to_string(), Space::discrete(4));
         let image = ("image".to_string(), Space::uniform_box(0.0, 255.0, &[size, size, 3], DType::UInt8));
-        let mission = Space::Text { min_length: 1, max_length: MISSION_MAX_LEN, charset: MISSION_CHARSET.into() };
+        let (min_length, max_length) = task.mission_length();
+        let mission = Space::Text { min_length, max_length, charset: MISSION_CHARSET.into() };
         let act_space = Space::discrete(task.num_actions() as i64);
         Ok(MiniGrid {
             task,
@@ -171,6 +182,7 @@ impl<T: Task> MiniGrid<T> {
             return Err(EnvError::LayoutFailed(format!("the agent was not placed on a free cell (at {start:?})")));
         }
         self.view.observe(&self.world, self.config.see_through_walls);
+        self.task.start(&mut self.world);
         self.ready = true;
         Ok(())
     }

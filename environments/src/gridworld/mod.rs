@@ -8,7 +8,9 @@
 //! - [`view`]: the agent's egocentric, occluded view;
 //! - [`minigrid`]: [`MiniGrid`], the [`Env`](crate::Env) over a layout family ([`Task`]);
 //! - [`roomgrid`]: rooms joined by doors, the base of several families;
-//! - [`envs`]: the families; [`registry`]: the `MiniGrid-*` ids;
+//! - [`envs`]: the families; [`registry`]: the `MiniGrid-*` and `BabyAI-*` ids;
+//! - [`babyai`]: the BabyAI levels (instructions in the Baby Language, their verifier, the
+//!   levels' generators) and the BabyAI bot;
 //! - [`render`]: MiniGrid's pictures (full grid, agent's view) and a terminal rendering;
 //! - [`wrappers`]: MiniGrid's wrappers (image only, full grid, view size, one-hot, flat, bonuses, ...).
 //! - [`experts`]: scripted experts, planners over the full state, for every family.
@@ -29,6 +31,7 @@
 //! assert_eq!(last.reward, 1.0 - 0.9 * (7.0 / 250.0));
 //! ```
 
+pub mod babyai;
 pub mod envs;
 pub mod experts;
 pub mod grid;
@@ -44,7 +47,7 @@ pub mod wrappers;
 pub use grid::{Grid, Pos};
 pub use minigrid::{GridConfig, GridEnv, MiniGrid, Task};
 pub use object::{Color, Obj, ObjType, COLOR_NAMES, PICKABLE_TYPES};
-pub use registry::{ids, make};
+pub use registry::{ids, make, make_level};
 pub use roomgrid::Rooms;
 pub use world::{Action, Tries, World, DIR_TO_VEC};
 

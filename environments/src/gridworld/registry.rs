@@ -1,5 +1,7 @@
-//! The MiniGrid ids, each a family with MiniGrid's registered kwargs, and the kwargs reader.
+//! The MiniGrid and BabyAI ids, each a family with MiniGrid's registered kwargs, and the kwargs
+//! reader.
 
+use super::babyai::BabyAiEnv;
 use super::envs;
 use super::grid::Pos;
 use super::minigrid::{GridConfig, GridEnv, MiniGrid, Task};
@@ -27,7 +29,14 @@ pub(crate) fn kwarg(name: &'static str, default: Json, doc: &'static str) -> Kwa
 pub(crate) struct Family {
     pub kwargs: Vec<Kwarg>,
     pub see_through: SeeThrough,
-    pub build: fn(&Args) -> Result<Box<dyn GridEnv>>,
+    pub build: Build,
+}
+
+/// How a family is built: any gridworld, or a BabyAI level (whose concrete type the bot reads).
+#[derive(Clone, Copy)]
+pub(crate) enum Build {
+    Grid(fn(&Args) -> Result<Box<dyn GridEnv>>),
+    Level(fn(&Args) -> Result<Box<BabyAiEnv>>),
 }
 
 /// Whether a family lets `see_through_walls` be set (MiniGrid's constructors that do not pass
@@ -40,6 +49,15 @@ pub(crate) enum SeeThrough {
 
 impl Family {
     pub fn new(kwargs: Vec<Kwarg>, see_through: SeeThrough, build: fn(&Args) -> Result<Box<dyn GridEnv>>) -> Family {
+        Family::with(kwargs, see_through, Build::Grid(build))
+    }
+
+    /// A BabyAI level class.
+    pub fn level(kwargs: Vec<Kwarg>, see_through: SeeThrough, build: fn(&Args) -> Result<Box<BabyAiEnv>>) -> Family {
+        Family::with(kwargs, see_through, Build::Level(build))
+    }
+
+    fn with(kwargs: Vec<Kwarg>, see_through: SeeThrough, build: Build) -> Family {
         let mut all = kwargs;
         all.push(kwarg("max_steps", Json::Null, "episode length before truncation (null: the family's default)"));
         all.push(kwarg("agent_view_size", json!(7), "side of the agent's square view (odd, 3 to 63)"));
@@ -61,8 +79,17 @@ fn bad(key: &str, message: String) -> EnvError {
 }
 
 impl Args {
-    fn get(&self, key: &str) -> &Json {
+    /// The kwarg's value (null if absent).
+    pub fn get(&self, key: &str) -> &Json {
         self.map.get(key).unwrap_or(&Json::Null)
+    }
+
+    /// An integer kwarg within `range`, or `None` for null.
+    pub fn optional_int(&self, key: &str, range: RangeInclusive<i64>) -> Result<Option<i64>> {
+        match self.get(key) {
+            Json::Null => Ok(None),
+            _ => self.int(key, range).map(Some),
+        }
     }
 
     /// An integer kwarg within `range`.
@@ -243,14 +270,52 @@ static TABLE: LazyLock<Vec<Entry>> = LazyLock::new(|| {
     for (name, preset) in mazes.iter().filter(|(n, _)| !n.starts_with("2Dl") || *n == "2Dlhb") {
         add(&format!("MiniGrid-ObstructedMaze-{name}-v1"), obstructed_maze::full_v1_family, preset.clone());
     }
+    add("MiniGrid-Playground-v0", playground::family, json!({}));
+    for (id, family, preset) in super::babyai::registry::entries() {
+        add(&id, family, preset);
+    }
     ids
 });
+
+/// The ids MiniGrid 3.2.0 registers that cannot be made, with the reason.
+const NOT_MADE: [&str; 6] = [
+    "MiniGrid-WFC-MazeSimple-v0",
+    "MiniGrid-WFC-DungeonMazeScaled-v0",
+    "MiniGrid-WFC-RoomsFabric-v0",
+    "MiniGrid-WFC-ObstaclesBlackdots-v0",
+    "MiniGrid-WFC-ObstaclesAngular-v0",
+    "MiniGrid-WFC-ObstaclesHogs3-v0",
+];
+
+/// Why `id` is registered by MiniGrid but not here, if it is one of those.
+pub(crate) fn not_made(id: &str) -> Option<EnvError> {
+    NOT_MADE.contains(&id).then(|| {
+        EnvError::Unsupported(format!(
+            "`{id}` is registered by MiniGrid 3.2.0 but cannot be made there either: its wave function \
+             collapse pattern images (minigrid/envs/wfc/patterns/*.png) are missing from the minigrid 3.2.0 \
+             package, so limbic leaves the six MiniGrid-WFC-* ids out"
+        ))
+    })
+}
 
 /// Builds the MiniGrid env registered as `id` with the caller's `kwargs` over its own, with typed
 /// access to its state (what `make` does, without the wrappers).
 pub fn make(id: &str, kwargs: &Kwargs) -> Result<Box<dyn GridEnv>> {
+    entry(id)?.build(kwargs)
+}
+
+/// Builds the BabyAI level registered as `id` (what [`make`] does, with the level's type).
+pub fn make_level(id: &str, kwargs: &Kwargs) -> Result<Box<BabyAiEnv>> {
+    let entry = entry(id)?;
+    match entry.family.build {
+        Build::Level(build) => build(&entry.args(kwargs)?),
+        Build::Grid(_) => Err(EnvError::Unsupported(format!("`{id}` is not a BabyAI level"))),
+    }
+}
+
+fn entry(id: &str) -> Result<&'static Entry> {
     match TABLE.iter().find(|e| e.id == id) {
-        Some(entry) => entry.build(kwargs),
+        Some(entry) => Ok(entry),
         // The crate registry's error names the nearest ids.
         None => Err(crate::registry::spec(id)
             .err()
@@ -258,20 +323,29 @@ pub fn make(id: &str, kwargs: &Kwargs) -> Result<Box<dyn GridEnv>> {
     }
 }
 
-/// Every implemented MiniGrid id.
+/// Every implemented MiniGrid and BabyAI id.
 pub fn ids() -> Vec<&'static str> {
     TABLE.iter().map(|e| e.id.as_str()).collect()
 }
 
 impl Entry {
     fn build(&self, kwargs: &Kwargs) -> Result<Box<dyn GridEnv>> {
+        let args = self.args(kwargs)?;
+        match self.family.build {
+            Build::Grid(build) => build(&args),
+            Build::Level(build) => Ok(build(&args)?),
+        }
+    }
+
+    /// The kwargs: the family's defaults, this id's, then the caller's.
+    fn args(&self, kwargs: &Kwargs) -> Result<Args> {
         let valid: Vec<String> = self.family.kwargs.iter().map(|k| k.name.to_string()).collect();
         if let Some(key) = kwargs.keys().find(|k| !valid.contains(k)) {
             return Err(EnvError::UnknownKwarg { id: self.id.clone(), key: key.clone(), valid });
         }
         let mut map: Kwargs = self.family.kwargs.iter().map(|k| (k.name.to_string(), self.default(k))).collect();
         map.extend(kwargs.clone());
-        (self.family.build)(&Args { map, see_through: self.family.see_through })
+        Ok(Args { map, see_through: self.family.see_through })
     }
 
     /// The kwarg's value for this id: MiniGrid's registered value, else the family default.

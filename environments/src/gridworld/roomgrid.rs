@@ -1,5 +1,5 @@
 //! A grid of square rooms joined by doors (MiniGrid's `core/roomgrid.py`), the base of Unlock,
-//! KeyCorridor and ObstructedMaze.
+//! KeyCorridor, ObstructedMaze and the BabyAI levels.
 //!
 //! Rooms overlap by one wall: room `(i, j)` (column `i`, row `j`) has its top-left corner at
 //! `(i * (room_size - 1), j * (room_size - 1))`. Wall indices 0..4 are right, down, left, up,
@@ -31,6 +31,17 @@ pub struct Room {
     /// Whether each wall has a door or was removed (MiniGrid's truthy `doors[k]`).
     pub passages: [bool; 4],
     pub locked: bool,
+    /// The type and colour of each object placed in the room (`Room.objs`), which
+    /// [`Rooms::add_distractors`] keeps unique when asked to.
+    pub objs: Vec<(ObjType, Color)>,
+}
+
+impl Room {
+    /// `pos_inside`: the room's rectangle, walls included.
+    pub fn contains(&self, (x, y): Pos) -> bool {
+        let ((tx, ty), (w, h)) = (self.top, self.size);
+        tx <= x && ty <= y && x < tx + w && y < ty + h
+    }
 }
 
 /// The rooms of a `num_cols` x `num_rows` room grid.
@@ -61,10 +72,20 @@ impl Rooms {
         &self.rooms[self.index(i, j)]
     }
 
-    fn room_index_at(&self, (x, y): Pos) -> usize {
-        let i = (x / (self.room_size - 1)).clamp(0, self.num_cols - 1);
-        let j = (y / (self.room_size - 1)).clamp(0, self.num_rows - 1);
+    fn room_index_at(&self, pos: Pos) -> usize {
+        let (i, j) = self.room_at(pos);
         self.index(i, j)
+    }
+
+    /// `room_from_pos`: the `(column, row)` of the room holding `pos` (a shared wall belongs to
+    /// the room right or below it; the last column and row keep their far walls).
+    pub fn room_at(&self, (x, y): Pos) -> Pos {
+        ((x / (self.room_size - 1)).clamp(0, self.num_cols - 1), (y / (self.room_size - 1)).clamp(0, self.num_rows - 1))
+    }
+
+    /// Every room, row by row.
+    pub fn rooms(&self) -> &[Room] {
+        &self.rooms
     }
 
     /// `RoomGrid._gen_grid`: walls around every room, a random door position on each inner wall
@@ -83,6 +104,7 @@ impl Rooms {
                     neighbors: [None; 4],
                     passages: [false; 4],
                     locked: false,
+                    objs: Vec::new(),
                 });
                 w.grid.wall_rect(top, self.room_size, self.room_size);
             }
@@ -149,6 +171,28 @@ impl Rooms {
         Ok((door, pos))
     }
 
+    /// `add_door(i, j, door_idx=None, ...)`: the wall is drawn until it has a neighbour and no
+    /// passage yet, then the door is added as by [`Rooms::add_door`].
+    pub fn add_door_on_random_wall(
+        &mut self,
+        w: &mut World,
+        (i, j): Pos,
+        color: Option<Color>,
+        locked: Option<bool>,
+    ) -> Result<(Obj, Pos)> {
+        let room = self.room(i, j);
+        if !(0..4).any(|k| room.neighbors[k].is_some() && !room.passages[k]) {
+            return Err(EnvError::LayoutFailed(format!("room ({i}, {j}) has no wall left for a door")));
+        }
+        let wall = loop {
+            let k = w.rand_int(0, 4)? as usize;
+            if self.room(i, j).neighbors[k].is_some() && !self.room(i, j).passages[k] {
+                break k;
+            }
+        };
+        self.add_door(w, (i, j), wall, color, locked)
+    }
+
     /// `remove_wall(i, j, wall_idx)`: opens the whole wall between room `(i, j)` and its neighbour
     /// (corners stay).
     pub fn remove_wall(&mut self, w: &mut World, (i, j): Pos, wall_idx: usize) -> Result<()> {
@@ -172,15 +216,18 @@ impl Rooms {
     }
 
     /// `place_in_room(i, j, obj)`: a free cell of the room not next to the agent, 1000 tries.
-    pub fn place_in_room(&self, w: &mut World, (i, j): Pos, obj: Obj) -> Result<Pos> {
-        let room = self.room(i, j);
-        w.place_obj(obj, room.top, room.size, reject_next_to_agent, ROOM_TRIES)
+    pub fn place_in_room(&mut self, w: &mut World, (i, j): Pos, obj: Obj) -> Result<Pos> {
+        let k = self.index(i, j);
+        let room = &mut self.rooms[k];
+        let pos = w.place_obj(obj, room.top, room.size, reject_next_to_agent, ROOM_TRIES)?;
+        room.objs.push((obj.kind, obj.color));
+        Ok(pos)
     }
 
     /// `add_object(i, j, kind, color)`: a missing type is drawn from key/ball/box, then a missing
     /// colour; the object is placed in the room.
     pub fn add_object(
-        &self,
+        &mut self,
         w: &mut World,
         room: Pos,
         kind: Option<ObjType>,
@@ -225,9 +272,54 @@ impl Rooms {
         Ok(w.agent_pos)
     }
 
+    /// `add_distractors(i, j, num_distractors, all_unique)`: random keys, balls and boxes, each in
+    /// room `room` or a random room (column, then row, drawn per object); with `all_unique`, no
+    /// two objects in the rooms share type and colour. Returns the objects and where they went.
+    pub fn add_distractors(
+        &mut self,
+        w: &mut World,
+        room: Option<Pos>,
+        count: usize,
+        all_unique: bool,
+    ) -> Result<Vec<(Obj, Pos)>> {
+        let mut existing: Vec<(ObjType, Color)> = self.rooms.iter().flat_map(|r| r.objs.iter().copied()).collect();
+        if all_unique {
+            // MiniGrid would draw forever once no unused kind is left.
+            let mut kinds = existing.clone();
+            kinds.sort_by_key(|&(kind, color)| (kind as u8, color as u8));
+            kinds.dedup();
+            let unused = PICKABLE_TYPES.len() * COLOR_NAMES.len() - kinds.len();
+            if count > unused {
+                return Err(EnvError::LayoutFailed(format!(
+                    "{count} objects of distinct kinds asked for; only {unused} kinds are unused"
+                )));
+            }
+        }
+        let mut added = Vec::with_capacity(count);
+        while added.len() < count {
+            let color = w.rand_elem(&COLOR_NAMES)?;
+            let kind = w.rand_elem(&PICKABLE_TYPES)?;
+            if all_unique && existing.contains(&(kind, color)) {
+                continue;
+            }
+            let room = match room {
+                Some(room) => room,
+                None => (w.rand_int(0, self.num_cols)?, w.rand_int(0, self.num_rows)?),
+            };
+            added.push(self.add_object(w, room, Some(kind), Some(color))?);
+            existing.push((kind, color));
+        }
+        Ok(added)
+    }
+
     /// `connect_all()`: adds unlocked doors of random colours between random unlocked rooms until
     /// every room is reachable from the agent's.
     pub fn connect_all(&mut self, w: &mut World) -> Result<()> {
+        self.connect_all_with(w, &COLOR_NAMES)
+    }
+
+    /// `connect_all(door_colors)`: [`Rooms::connect_all`] with doors of the given colours.
+    pub fn connect_all_with(&mut self, w: &mut World, colors: &[Color]) -> Result<()> {
         let start = self.room_index_at(w.agent_pos);
         for _ in 0..=CONNECT_MAX_ITERATIONS {
             if self.reachable_from(start) == self.rooms.len() {
@@ -241,7 +333,7 @@ impl Rooms {
             if room.passages[k] || room.locked || self.rooms[neighbor].locked {
                 continue;
             }
-            let color = w.rand_elem(&COLOR_NAMES)?;
+            let color = w.rand_elem(colors)?;
             self.add_door(w, (i, j), k, Some(color), Some(false))?;
         }
         Err(EnvError::LayoutFailed(format!("connect_all did not connect the rooms in {CONNECT_MAX_ITERATIONS} tries")))

@@ -15,6 +15,7 @@ pub mod lockedroom;
 pub mod memory;
 pub mod multiroom;
 pub mod obstructed_maze;
+pub mod playground;
 pub mod putnear;
 pub mod redbluedoors;
 pub mod unlock;

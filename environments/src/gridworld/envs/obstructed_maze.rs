@@ -60,7 +60,8 @@ impl ObstructedMaze {
     /// ObstructedMaze's `add_door(locked=True)`: the locked door, then its key in the room.
     fn add_door_with_key(&mut self, w: &mut World, room: Pos, wall: usize, color: Color) -> Result<()> {
         let door = self.add_locked_door(w, room, wall, color)?;
-        self.rooms.place_in_room(w, room, self.key(door.color))?;
+        let key = self.key(door.color);
+        self.rooms.place_in_room(w, room, key)?;
         Ok(())
     }
 
@@ -83,7 +84,8 @@ impl ObstructedMaze {
             }
             if v1 {
                 for (_, color) in doors {
-                    self.rooms.place_in_room(w, side, self.key(color))?;
+                    let key = self.key(color);
+                    self.rooms.place_in_room(w, side, key)?;
                 }
             }
         }
