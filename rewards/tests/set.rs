@@ -13,6 +13,14 @@ use std::sync::Mutex;
 static SEEN: Mutex<Vec<(String, Vec<f32>)>> = Mutex::new(Vec::new());
 /// Episode resets a probe received: (probe, env).
 static RESETS: Mutex<Vec<(String, usize)>> = Mutex::new(Vec::new());
+/// Held by every test that builds probes: the records above are shared by the whole binary,
+/// and tests run in parallel threads.
+static PROBES: Mutex<()> = Mutex::new(());
+
+/// Exclusive use of the probes' records for one test.
+fn probes() -> std::sync::MutexGuard<'static, ()> {
+    PROBES.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// Records what it is given; its bonus is the first number of each next-observation row.
 struct Probe {
@@ -185,6 +193,7 @@ fn spec(json: serde_json::Value) -> RewardSpec {
 
 #[test]
 fn a_signal_sees_only_its_keys() {
+    let _probes = probes();
     SEEN.lock().unwrap().clear();
     let specs = [
         spec(serde_json::json!({"name": "probe_b", "normalization": "none"})),
@@ -214,6 +223,7 @@ fn a_signal_sees_only_its_keys() {
 
 #[test]
 fn episodes_reset_on_termination_and_truncation_of_that_sub_env_only() {
+    let _probes = probes();
     RESETS.lock().unwrap().clear();
     let specs = [spec(serde_json::json!({"name": "probe_cfg", "label": "episodic"}))];
     let mut set = RewardSet::new(&registry(), &specs, &context(3)).unwrap();
@@ -242,6 +252,7 @@ fn episodes_reset_on_termination_and_truncation_of_that_sub_env_only() {
 
 #[test]
 fn weights_schedules_streams_and_products() {
+    let _probes = probes();
     let specs = [
         spec(serde_json::json!({"name": "extrinsic", "schedule":
             {"kind": "phases", "phases": [{"until": 100, "weight": 0.0}, {"weight": 1.0}]}, "advantage_coef": 2.0})),
@@ -272,6 +283,7 @@ fn weights_schedules_streams_and_products() {
 
 #[test]
 fn save_and_load_restore_the_set_exactly() {
+    let _probes = probes();
     let specs = [
         spec(
             serde_json::json!({"name": "counts", "weight": 0.1, "obs_norm": true, "params": {"mode": "simhash", "bits": 8}}),
@@ -309,6 +321,7 @@ fn save_and_load_restore_the_set_exactly() {
 
 #[test]
 fn bad_specs_say_what_exists() {
+    let _probes = probes();
     let registry = registry();
     let build = |json: serde_json::Value| {
         let specs: Vec<RewardSpec> = serde_json::from_value(json).map_err(|e| e.to_string())?;
@@ -339,6 +352,7 @@ fn bad_specs_say_what_exists() {
 
 #[test]
 fn nan_bonuses_stop_training_naming_the_signal_and_update() {
+    let _probes = probes();
     let specs = [spec(serde_json::json!({"name": "probe_cfg", "normalization": "none"}))];
     let mut set = RewardSet::new(&registry(), &specs, &context(1)).unwrap();
     let mut batch = Batch::new(2, 1);
