@@ -5,6 +5,7 @@
 //! - [`rng`]: numpy's `SeedSequence`/`PCG64`, so seeds give Gymnasium's initial states;
 //! - [`classic`]: CartPole, MountainCar, MountainCarContinuous, Acrobot, Pendulum;
 //! - [`gridworld`]: MiniGrid's gridworlds (`MiniGrid-*` ids), bit-exact with MiniGrid 3.2.0;
+//! - [`popgym`]: POPGym's memory tasks (`popgym-*` ids), exact to popgym 1.0.7;
 //! - [`wrappers`], [`registry`] (`make`, `register`), [`render`] (frames, PNG, GIF);
 //! - [`vector`]: [`VecEnv`], N envs stepped together into contiguous buffers, optionally threaded.
 //!
@@ -25,6 +26,7 @@ pub mod error;
 pub mod experts;
 pub mod gridworld;
 pub mod json;
+pub mod popgym;
 pub mod registry;
 pub mod render;
 pub mod rng;
