@@ -88,7 +88,13 @@ pub fn value_from_json(space: &Space, json: &Json) -> Result<Value> {
         }
         Space::Tuple(spaces) => {
             let items = json.as_array().filter(|items| items.len() == spaces.len()).ok_or_else(mismatch)?;
-            Ok(Value::Tuple(items.iter().zip(spaces).map(|(j, s)| value_from_json(s, j)).collect::<Result<_>>()?))
+            let element = |(i, (j, s)): (usize, (&Json, &Space))| {
+                value_from_json(s, j).map_err(|e| EnvError::InvalidAction {
+                    action: json.to_string(),
+                    reason: format!("element {i} of {}: {e}", space.describe()),
+                })
+            };
+            Ok(Value::Tuple(items.iter().zip(spaces).enumerate().map(element).collect::<Result<_>>()?))
         }
         Space::Box(b) => Ok(b.dtype.array(numbers(json).ok_or_else(mismatch)?)),
         Space::MultiDiscrete { .. } => Ok(DType::Int64.array(integers(json).ok_or_else(mismatch)?)),

@@ -657,6 +657,36 @@ mod tests {
     }
 
     #[test]
+    fn tuple_json_is_minaris_and_round_trips() {
+        // minari.serialization.serialize_space(Tuple((Discrete(2), MultiDiscrete([3, 3]))))
+        let text = r#"{"type": "Tuple", "subspaces": [{"type": "Discrete", "dtype": "int64", "start": 0, "n": 2}, {"type": "MultiDiscrete", "dtype": "int64", "nvec": [3, 3], "start": [0, 0]}]}"#;
+        let s = Space::from_json_str(text).unwrap();
+        assert_eq!(s, Space::Tuple(vec![Space::discrete(2), Space::MultiDiscrete { nvec: vec![3, 3], start: vec![0, 0] }]));
+        assert_eq!(s.describe(), "Tuple(Discrete(2), MultiDiscrete([3, 3]))");
+        assert_eq!(Space::from_json_str(&s.to_json_string()).unwrap(), s);
+        assert!(Space::from_json_str(r#"{"type": "Tuple", "subspaces": {"a": 1}}"#).is_err());
+    }
+
+    #[test]
+    fn tuples_sample_members_and_flatten_in_order() {
+        let s = Space::Tuple(vec![
+            Space::discrete(3),
+            Space::uniform_box(-1.0, 1.0, &[2], DType::Float32),
+            Space::MultiDiscrete { nvec: vec![2, 2], start: vec![0, 0] },
+        ]);
+        let mut rng = Generator::from_seed(0);
+        for _ in 0..100 {
+            let v = s.sample(&mut rng);
+            assert!(s.contains(&v), "{v}");
+        }
+        let v = Value::Tuple(vec![Value::Int(1), Value::F32(vec![0.5, -0.25]), Value::I64(vec![1, 0])]);
+        let mut out = vec![9.0; s.flat_dim().unwrap()];
+        s.flatten_into(&v, &mut out).unwrap();
+        assert_eq!(out, [0.0, 1.0, 0.0, 0.5, -0.25, 0.0, 1.0, 1.0, 0.0]);
+        assert!(!s.contains(&Value::Tuple(vec![Value::Int(1), Value::F32(vec![0.5, -0.25])])));
+    }
+
+    #[test]
     fn malformed_json_is_an_error() {
         assert!(Space::from_json_str("{").is_err());
         assert!(Space::from_json_str(r#"{"type": "Discrete"}"#).unwrap_err().to_string().contains("`n`"));

@@ -110,3 +110,56 @@ impl<E: Env> Env for PreviousAction<E> {
         self.appender.step_into(&mut self.env, action, action, obs)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::space::DType;
+    use crate::wrappers::Antialias;
+    use crate::{make, Kwargs};
+
+    #[test]
+    fn null_action_is_zero_or_the_lowest_action() {
+        assert_eq!(null_action(&Space::Discrete { n: 3, start: 2 }).unwrap(), Value::Int(2));
+        assert_eq!(null_action(&Space::Discrete { n: 3, start: -1 }).unwrap(), Value::Int(0));
+        assert_eq!(null_action(&Space::uniform_box(1.0, 2.0, &[2], DType::Float32)).unwrap(), Value::F32(vec![1.0, 1.0]));
+        assert_eq!(null_action(&Space::uniform_box(-2.0, 2.0, &[1], DType::Float32)).unwrap(), Value::F32(vec![0.0]));
+        let md = Space::MultiDiscrete { nvec: vec![3, 3], start: vec![0, 1] };
+        assert_eq!(null_action(&md).unwrap(), Value::I64(vec![0, 1]));
+        let tuple = Space::Tuple(vec![Space::discrete(2), Space::MultiBinary { shape: vec![2] }]);
+        assert_eq!(null_action(&tuple).unwrap(), Value::Tuple(vec![Value::Int(0), Value::I8(vec![0, 0])]));
+        assert!(null_action(&Space::Text { min_length: 0, max_length: 2, charset: "a".into() }).is_err());
+    }
+
+    #[test]
+    fn dict_observations_get_a_sorted_key_and_the_same_flat_row_both_ways() {
+        let inner = make("MiniGrid-Empty-5x5-v0", &Kwargs::new()).unwrap();
+        let mut env = Antialias::new(PreviousAction::new(inner).unwrap()).unwrap();
+        let Space::Dict(items) = env.observation_space() else { panic!("not a Dict") };
+        let keys: Vec<&str> = items.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["direction", "image", "is_t0", "mission", "prev_action"]);
+        let (obs, _) = env.reset(Some(3), &Options::new()).unwrap();
+        assert_eq!(obs.get("prev_action"), Some(&Value::Int(0)));
+        assert_eq!(obs.get("is_t0"), Some(&Value::Int(1)));
+        let dim = env.flat_space().flat_dim().unwrap();
+        let mut fast = Antialias::new(PreviousAction::new(make("MiniGrid-Empty-5x5-v0", &Kwargs::new()).unwrap()).unwrap()).unwrap();
+        let (mut row, mut expected) = (vec![0.0; dim], vec![0.0; dim]);
+        fast.reset_into(Some(3), &mut row).unwrap();
+        env.flat_space().flatten_into(&obs, &mut expected).unwrap();
+        assert_eq!(row, expected);
+        let step = env.step(&Value::Int(2)).unwrap();
+        assert_eq!((step.obs.get("prev_action"), step.obs.get("is_t0")), (Some(&Value::Int(2)), Some(&Value::Int(0))));
+        fast.step_into(&Value::Int(2), &mut row).unwrap();
+        env.flat_space().flatten_into(&step.obs, &mut expected).unwrap();
+        assert_eq!(row, expected);
+    }
+
+    #[test]
+    fn tuple_observations_get_the_action_last() {
+        let mut env = PreviousAction::new(make("popgym-AutoencodeEasy-v0", &Kwargs::new()).unwrap()).unwrap();
+        assert_eq!(env.observation_space().describe(), "Tuple(Discrete(2), Discrete(4), Discrete(4))");
+        env.reset(Some(0), &Options::new()).unwrap();
+        let Value::Tuple(parts) = env.step(&Value::Int(3)).unwrap().obs else { panic!("not a Tuple") };
+        assert_eq!((parts.len(), &parts[2]), (3, &Value::Int(3)));
+    }
+}
