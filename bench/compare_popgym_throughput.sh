@@ -46,23 +46,25 @@ limbic, peer = (json.load(open(p)) for p in sys.argv[1:3])
 print(f"limbic: load before/after {limbic['load_before']} / {limbic['load_after']}; {limbic['cores']} cores")
 print(f"popgym 1.0.7 ({peer['library']}, numpy {peer['numpy']}): load before/after "
       f"{peer['load_before']} / {peer['load_after']}")
-print("env steps per second (median of repeats, wall clock); x = limbic / popgym")
-print(f"{'id':<42} {'popgym':>10} {'step':>12} {'x':>6} {'step_into':>12} {'x':>6} "
-      f"{'VecEnv':>12} {'x':>6}")
-python = {r["id"]: r["steps_per_s"] for r in peer["rows"]}
+print("env steps per CPU-second of each process (median of repeats; robust to other load), and per")
+print("wall-clock second for the VecEnv; x = limbic / popgym (per CPU-second; wall for 'VecEnv wall')")
+print(f"{'id':<42} {'popgym':>10} {'step':>12} {'x':>5} {'step_into':>12} {'x':>5} "
+      f"{'VecEnv':>12} {'x':>5} {'VecEnv wall':>12} {'x':>5}")
+python = {r["id"]: r for r in peer["rows"]}
 ratios = {}
 for env_id in dict.fromkeys(r["id"] for r in limbic["rows"]):
-    rows = {r["mode"]: r["steps_per_s"] for r in limbic["rows"] if r["id"] == env_id}
-    single, fast = rows["single: make, step"], rows["single: make, step_into"]
-    vector = next(v for m, v in rows.items() if m.startswith("vector"))
-    base = python[env_id]
+    rows = {r["mode"]: r for r in limbic["rows"] if r["id"] == env_id}
+    vector = next(m for m in rows if m.startswith("vector"))
+    single, fast = rows["single: make, step"]["steps_per_cpu_s"], rows["single: make, step_into"]["steps_per_cpu_s"]
+    vec, vec_wall = rows[vector]["steps_per_cpu_s"], rows[vector]["steps_per_s"]
+    base, base_wall = python[env_id]["steps_per_cpu_s"], python[env_id]["steps_per_s"]
     family = re.sub(r"(Easy|Medium|Hard)-v0$", "", env_id.removeprefix("popgym-"))
-    ratios.setdefault(family, []).append((single / base, fast / base, vector / base))
-    print(f"{env_id:<42} {base:>10,.0f} {single:>12,.0f} {single / base:>6.0f} {fast:>12,.0f} "
-          f"{fast / base:>6.0f} {vector:>12,.0f} {vector / base:>6.0f}")
+    ratios.setdefault(family, []).append((single / base, fast / base, vec / base, vec_wall / base_wall))
+    print(f"{env_id:<42} {base:>10,.0f} {single:>12,.0f} {single / base:>5.0f} {fast:>12,.0f} {fast / base:>5.0f} "
+          f"{vec:>12,.0f} {vec / base:>5.0f} {vec_wall:>12,.0f} {vec_wall / base_wall:>5.0f}")
 print()
-print("per family, the smallest ratio over its levels (step / step_into / VecEnv):")
+print("per family, the smallest ratio over its levels (step / step_into / VecEnv per CPU-s / VecEnv wall):")
 for family, rs in ratios.items():
-    lows = [min(r[i] for r in rs) for i in range(3)]
-    print(f"  {family:<28} {lows[0]:>6.0f}x {lows[1]:>6.0f}x {lows[2]:>6.0f}x")
+    lows = [min(r[i] for r in rs) for i in range(4)]
+    print(f"  {family:<28} " + " ".join(f"{x:>6.0f}x" for x in lows))
 EOF

@@ -162,7 +162,8 @@ mod tests {
 
     #[test]
     fn tuples_are_lists() {
-        let space = Space::Tuple(vec![Space::discrete(2), Space::MultiDiscrete { nvec: vec![3, 3], start: vec![0, 0] }]);
+        let space =
+            Space::Tuple(vec![Space::discrete(2), Space::MultiDiscrete { nvec: vec![3, 3], start: vec![0, 0] }]);
         let v = Value::Tuple(vec![Value::Int(1), Value::I64(vec![2, 0])]);
         let json = value_to_json(&space, &v);
         assert_eq!(json, json!([1, [2, 0]]));

@@ -310,7 +310,9 @@ impl Space {
                 let sub: serde_json::Map<String, Json> = spaces.iter().map(|(k, s)| (k.clone(), s.to_json())).collect();
                 json!({"type": "Dict", "subspaces": sub})
             }
-            Space::Tuple(spaces) => json!({"type": "Tuple", "subspaces": spaces.iter().map(Space::to_json).collect::<Vec<_>>()}),
+            Space::Tuple(spaces) => {
+                json!({"type": "Tuple", "subspaces": spaces.iter().map(Space::to_json).collect::<Vec<_>>()})
+            }
             Space::Text { min_length, max_length, charset } => {
                 json!({"type": "Text", "max_length": max_length, "min_length": min_length, "charset": charset})
             }
@@ -661,7 +663,10 @@ mod tests {
         // minari.serialization.serialize_space(Tuple((Discrete(2), MultiDiscrete([3, 3]))))
         let text = r#"{"type": "Tuple", "subspaces": [{"type": "Discrete", "dtype": "int64", "start": 0, "n": 2}, {"type": "MultiDiscrete", "dtype": "int64", "nvec": [3, 3], "start": [0, 0]}]}"#;
         let s = Space::from_json_str(text).unwrap();
-        assert_eq!(s, Space::Tuple(vec![Space::discrete(2), Space::MultiDiscrete { nvec: vec![3, 3], start: vec![0, 0] }]));
+        assert_eq!(
+            s,
+            Space::Tuple(vec![Space::discrete(2), Space::MultiDiscrete { nvec: vec![3, 3], start: vec![0, 0] }])
+        );
         assert_eq!(s.describe(), "Tuple(Discrete(2), MultiDiscrete([3, 3]))");
         assert_eq!(Space::from_json_str(&s.to_json_string()).unwrap(), s);
         assert!(Space::from_json_str(r#"{"type": "Tuple", "subspaces": {"a": 1}}"#).is_err());

@@ -25,7 +25,9 @@ fn step_error(env: &mut dyn Env, action: Value) -> String {
 #[test]
 fn multidiscrete_actions_outside_the_space_name_it() {
     let mut env = reset("popgym-BattleshipEasy-v0");
-    for action in [Value::I64(vec![8, 0]), Value::I64(vec![0, -1]), Value::I64(vec![1]), Value::I64(vec![1, 2, 3]), Value::Int(3)] {
+    for action in
+        [Value::I64(vec![8, 0]), Value::I64(vec![0, -1]), Value::I64(vec![1]), Value::I64(vec![1, 2, 3]), Value::Int(3)]
+    {
         let msg = step_error(env.as_mut(), action.clone());
         assert!(msg.contains("MultiDiscrete([8, 8])") && msg.contains("invalid action"), "{action}: {msg}");
     }
@@ -137,7 +139,10 @@ fn wrappers_refuse_what_they_cannot_do() {
     let env = make("popgym-BattleshipEasy-v0", &Kwargs::new()).unwrap();
     let msg = PreviousAction::with_null_action(env, Value::I64(vec![9, 9])).err().unwrap().to_string();
     assert!(msg.contains("null action") && msg.contains("MultiDiscrete([8, 8])"), "{msg}");
-    let msg = MaskObservation::new(make("popgym-HigherLowerEasy-v0", &Kwargs::new()).unwrap(), &[0]).err().unwrap().to_string();
+    let msg = MaskObservation::new(make("popgym-HigherLowerEasy-v0", &Kwargs::new()).unwrap(), &[0])
+        .err()
+        .unwrap()
+        .to_string();
     assert!(msg.contains("Box") && msg.contains("Discrete(13)"), "{msg}");
     let msg = MaskObservation::new(make("CartPole-v1", &Kwargs::new()).unwrap(), &[4]).err().unwrap().to_string();
     assert!(msg.contains("index 4") && msg.contains("4 numbers"), "{msg}");

@@ -62,8 +62,11 @@ fn flagged(episode: &Json, key: &str, step: usize) -> bool {
 #[test]
 fn every_popgym_id_and_wrapper_matches_popgym() {
     let fixtures = fixtures();
-    let ids: Vec<&str> =
-        fixtures.iter().filter(|(n, _)| n.starts_with("popgym-") && !n.ends_with("_kwargs")).map(|(n, _)| n.as_str()).collect();
+    let ids: Vec<&str> = fixtures
+        .iter()
+        .filter(|(n, _)| n.starts_with("popgym-") && !n.ends_with("_kwargs"))
+        .map(|(n, _)| n.as_str())
+        .collect();
     assert_eq!(ids.len(), 42, "one fixture per id of popgym.envs.ALL");
     let mut steps = 0;
     for (name, fixture) in &fixtures {

@@ -10,7 +10,8 @@ use crate::wrappers::MaskObservation;
 /// The NoVel ids: CartPole [1, 3], MountainCar and MountainCarContinuous [1], Pendulum [2].
 pub(crate) fn specs() -> Vec<EnvSpec> {
     fn masked<E: Env + 'static>(id: &str, steps: usize, env: fn() -> E, indices: &'static [usize]) -> EnvSpec {
-        EnvSpec::new(id, move |_| Ok(Box::new(MaskObservation::new(env(), indices)?) as Box<dyn Env>)).max_episode_steps(steps)
+        EnvSpec::new(id, move |_| Ok(Box::new(MaskObservation::new(env(), indices)?) as Box<dyn Env>))
+            .max_episode_steps(steps)
     }
     vec![
         masked("CartPoleNoVel-v1", 500, CartPole::default, &[1, 3]),

@@ -37,19 +37,36 @@ pub struct MaskedCartPole {
 }
 
 impl MaskedCartPole {
-    pub fn new(view: CartPoleView, noise_sigma: Option<f64>, max_episode_length: usize, sutton_barto_reward: bool) -> Result<Self> {
+    pub fn new(
+        view: CartPoleView,
+        noise_sigma: Option<f64>,
+        max_episode_length: usize,
+        sutton_barto_reward: bool,
+    ) -> Result<Self> {
         if max_episode_length == 0 {
             return Err(EnvError::BadKwarg { key: "max_episode_length".into(), message: "must be at least 1".into() });
         }
         let cartpole = CartPole::new(sutton_barto_reward);
-        let full = cartpole.observation_space().as_box().cloned().ok_or_else(|| EnvError::BadSpace("CartPole".into()))?;
+        let full =
+            cartpole.observation_space().as_box().cloned().ok_or_else(|| EnvError::BadSpace("CartPole".into()))?;
         let obs_space = match view {
             // popgym's bounds: twice the termination thresholds, as CartPole's own for x and theta.
-            CartPoleView::Position => Space::vector_box(&[full.low[0], full.low[2]], &[full.high[0], full.high[2]], DType::Float32),
+            CartPoleView::Position => {
+                Space::vector_box(&[full.low[0], full.low[2]], &[full.high[0], full.high[2]], DType::Float32)
+            }
             CartPoleView::Velocity => Space::uniform_box(f64::NEG_INFINITY, f64::INFINITY, &[2], DType::Float32),
         };
         let bounds = [[full.low[0] as f32, full.low[2] as f32], [full.high[0] as f32, full.high[2] as f32]];
-        Ok(MaskedCartPole { cartpole, view, noise_sigma, max_episode_length, num_steps: 0, shown: [0.0; 2], obs_space, bounds })
+        Ok(MaskedCartPole {
+            cartpole,
+            view,
+            noise_sigma,
+            max_episode_length,
+            num_steps: 0,
+            shown: [0.0; 2],
+            obs_space,
+            bounds,
+        })
     }
 
     /// Shows `[a, b]` of the full observation, with noise if this env has any.

@@ -32,8 +32,9 @@ impl Concentration {
         if num_decks == 0 || deck_type == DeckType::Suits {
             return Err(EnvError::BadKwarg {
                 key: "deck_type".into(),
-                message: "Concentration matches colors or ranks (13 cards per suit cannot pair up) of at least one deck"
-                    .into(),
+                message:
+                    "Concentration matches colors or ranks (13 cards per suit cannot pair up) of at least one deck"
+                        .into(),
             });
         }
         let deck = Deck::new(num_decks);

@@ -87,6 +87,7 @@ pub struct PopGym<G> {
     act_space: Space,
     /// Where each part's one-hot block starts in the flat encoding (discrete observations).
     offsets: Vec<usize>,
+    flat_dim: usize,
     started: bool,
 }
 
@@ -94,7 +95,9 @@ impl<G: Game> PopGym<G> {
     pub fn new(game: G) -> Self {
         let obs_space = game.observation_space();
         let offsets = one_hot_offsets(&obs_space);
-        PopGym { act_space: game.action_space(), obs_space, offsets, started: false, game }
+        // Every POPGym observation space has a flat form (no Text).
+        let flat_dim = obs_space.flat_dim().unwrap_or(0);
+        PopGym { act_space: game.action_space(), obs_space, offsets, flat_dim, started: false, game }
     }
 
     pub fn game(&self) -> &G {
@@ -111,7 +114,9 @@ impl<G: Game> PopGym<G> {
     }
 
     fn write_obs(&self, out: &mut [f32]) -> Result<()> {
-        crate::wrappers::check_buffer(out, &self.obs_space)?;
+        if out.len() != self.flat_dim {
+            crate::wrappers::check_buffer(out, &self.obs_space)?;
+        }
         match self.game.obs() {
             Obs::Floats(x) => out.copy_from_slice(x),
             Obs::Index(i) => {
@@ -160,7 +165,13 @@ impl<G: Game> Env for PopGym<G> {
     }
     fn step(&mut self, action: &Value) -> Result<Step> {
         let t = self.advance(action)?;
-        Ok(Step { obs: self.obs_value(), reward: t.reward, terminated: t.terminated, truncated: t.truncated, info: Info::new() })
+        Ok(Step {
+            obs: self.obs_value(),
+            reward: t.reward,
+            terminated: t.terminated,
+            truncated: t.truncated,
+            info: Info::new(),
+        })
     }
     fn reset_into(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Result<()> {
         self.game.reset(seed, &Options::new())?;
@@ -209,5 +220,8 @@ fn refused(space: &Space, action: &Value) -> EnvError {
         EnvError::InvalidAction { reason, .. } => format!("{reason}; "),
         other => format!("{other}; "),
     });
-    EnvError::InvalidAction { action: action.to_string(), reason: format!("{why}the action space is {}", space.describe()) }
+    EnvError::InvalidAction {
+        action: action.to_string(),
+        reason: format!("{why}the action space is {}", space.describe()),
+    }
 }

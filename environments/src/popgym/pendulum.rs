@@ -31,13 +31,7 @@ impl MaskedPendulum {
             return Err(EnvError::BadKwarg { key: "max_episode_length".into(), message: "must be at least 1".into() });
         }
         let pendulum = Pendulum::new(g);
-        Ok(MaskedPendulum {
-            pendulum,
-            noise_sigma,
-            max_episode_length,
-            num_steps: 0,
-            shown: [0.0; 2],
-        })
+        Ok(MaskedPendulum { pendulum, noise_sigma, max_episode_length, num_steps: 0, shown: [0.0; 2] })
     }
 
     fn show(&mut self, full: &[f32]) -> Result<()> {

@@ -33,7 +33,10 @@ pub(crate) fn specs() -> Vec<EnvSpec> {
                 boxed(RepeatPrevious::new(count(kw, "num_decks", decks)?, count(kw, "k", k)?)?)
             }),
             easy,
-            &[("num_decks", json!(1), "decks dealt (the episode length)"), ("k", json!(4), "name the suit of k cards ago")],
+            &[
+                ("num_decks", json!(1), "decks dealt (the episode length)"),
+                ("k", json!(4), "name the suit of k cards ago"),
+            ],
         ));
         let decks = [1, 8, 16][level];
         specs.push(EnvSpec::new(&id("RepeatFirst"), move |_| boxed(RepeatFirst::new(decks))));
@@ -51,7 +54,9 @@ pub(crate) fn specs() -> Vec<EnvSpec> {
             ],
         ));
         let length = [200, 400, 600][level];
-        for (family, view) in [("PositionOnlyCartPole", CartPoleView::Position), ("VelocityOnlyCartpole", CartPoleView::Velocity)] {
+        for (family, view) in
+            [("PositionOnlyCartPole", CartPoleView::Position), ("VelocityOnlyCartpole", CartPoleView::Velocity)]
+        {
             specs.push(with_kwargs(
                 EnvSpec::new(&id(family), move |kw| {
                     let steps = count(kw, "max_episode_length", length)?;
@@ -74,9 +79,14 @@ pub(crate) fn specs() -> Vec<EnvSpec> {
                 boxed(MaskedPendulum::new(None, count(kw, "max_episode_length", length)?, kwarg_f64(kw, "g", 10.0)?)?)
             }),
             easy,
-            &[("max_episode_length", json!(200), "steps until truncation"), ("g", json!(10.0), "gravitational acceleration")],
+            &[
+                ("max_episode_length", json!(200), "steps until truncation"),
+                ("g", json!(10.0), "gravitational acceleration"),
+            ],
         ));
-        specs.push(EnvSpec::new(&id("NoisyPositionOnlyPendulum"), move |_| boxed(MaskedPendulum::new(Some(sigma), 200, 10.0)?)));
+        specs.push(EnvSpec::new(&id("NoisyPositionOnlyPendulum"), move |_| {
+            boxed(MaskedPendulum::new(Some(sigma), 200, 10.0)?)
+        }));
         let (arms, length) = [(10, 200), (20, 400), (30, 600)][level];
         specs.push(EnvSpec::new(&id("MultiarmedBandit"), move |_| boxed(MultiarmedBandit::new(arms, length)?)));
         specs.push(EnvSpec::new(&id("HigherLower"), move |_| boxed(HigherLower::new(decks_of(level)))));

@@ -76,12 +76,16 @@ mod tests {
         // g = np.random.default_rng(0); [g.standard_normal() for _ in range(5)]
         let mut g = Generator::from_seed(0);
         let draws: Vec<f64> = (0..5).map(|_| g.standard_normal_ziggurat()).collect();
-        assert_eq!(draws, [0.1257302210933933, -0.1321048632913019, 0.6404226504432821, 0.10490011715303971, -0.535669373161111]);
+        assert_eq!(
+            draws,
+            [0.1257302210933933, -0.1321048632913019, 0.6404226504432821, 0.10490011715303971, -0.535669373161111]
+        );
         // a = default_rng(0).standard_normal(200000): its largest |a| (index 36758) comes from the
         // tail, the wedges are taken thousands of times, and the stream stays aligned after.
         let mut g = Generator::from_seed(0);
         let draws: Vec<f64> = (0..200_000).map(|_| g.standard_normal_ziggurat()).collect();
-        let (at, _) = draws.iter().enumerate().fold((0, 0.0f64), |m, (i, x)| if x.abs() > m.1 { (i, x.abs()) } else { m });
+        let (at, _) =
+            draws.iter().enumerate().fold((0, 0.0f64), |m, (i, x)| if x.abs() > m.1 { (i, x.abs()) } else { m });
         assert_eq!((at, draws[at]), (36758, 4.731957688635529));
         assert_eq!(g.integers(0, 1000), 689);
         // default_rng(2**64 - 1).normal(0, np.full((2,), 0.3))
@@ -93,8 +97,12 @@ mod tests {
     fn float32_random_matches_numpy() {
         // g = default_rng(3); g.random(5, dtype=np.float32); g.integers(0, 100)
         let mut g = Generator::from_seed(3);
-        let draws: Vec<f32> = (0..5).map(|_| g.random_f32()).collect();
-        assert_eq!(draws, [0.8115044832229614, 0.08564913272857666, 0.1794406771659851, 0.23681050539016724, 0.1813647747039795]);
+        // float32 values, printed as Python floats (exact in f64).
+        let draws: Vec<f64> = (0..5).map(|_| f64::from(g.random_f32())).collect();
+        assert_eq!(
+            draws,
+            [0.8115044832229614, 0.08564913272857666, 0.1794406771659851, 0.23681050539016724, 0.1813647747039795]
+        );
         assert_eq!(g.integers(0, 100), 80);
     }
 

@@ -34,7 +34,9 @@ fn appended_space(space: &Space, extra: &Space, key: &str, wrapper: &str) -> Res
         Space::Dict(items) if is_obs_state(items) => Space::dict(
             items
                 .iter()
-                .map(|(k, s)| Ok((k.clone(), if k == "obs" { appended_space(s, extra, key, wrapper)? } else { s.clone() })))
+                .map(|(k, s)| {
+                    Ok((k.clone(), if k == "obs" { appended_space(s, extra, key, wrapper)? } else { s.clone() }))
+                })
                 .collect::<Result<_>>()?,
         ),
         Space::Dict(items) => {
@@ -103,7 +105,13 @@ impl Appender {
     }
 
     /// `reset_into` of the wrapped env, then the extra part's flat block.
-    pub(crate) fn reset_into(&self, env: &mut impl Env, seed: Option<u64>, extra: &Value, out: &mut [f32]) -> Result<()> {
+    pub(crate) fn reset_into(
+        &self,
+        env: &mut impl Env,
+        seed: Option<u64>,
+        extra: &Value,
+        out: &mut [f32],
+    ) -> Result<()> {
         check_buffer(out, &self.flat_space)?;
         match self.inner_flat_dim {
             Some(dim) => {
@@ -118,7 +126,13 @@ impl Appender {
     }
 
     /// `step_into` of the wrapped env, then the extra part's flat block.
-    pub(crate) fn step_into(&self, env: &mut impl Env, action: &Value, extra: &Value, out: &mut [f32]) -> Result<Transition> {
+    pub(crate) fn step_into(
+        &self,
+        env: &mut impl Env,
+        action: &Value,
+        extra: &Value,
+        out: &mut [f32],
+    ) -> Result<Transition> {
         check_buffer(out, &self.flat_space)?;
         match self.inner_flat_dim {
             Some(dim) => {

@@ -42,7 +42,10 @@ impl<E: Env> PreviousAction<E> {
         check_action(env.action_space(), &null_action).map_err(|e| match e {
             EnvError::InvalidAction { action, reason } => EnvError::InvalidAction {
                 action,
-                reason: format!("the null action must be in the action space {}: {reason}", env.action_space().describe()),
+                reason: format!(
+                    "the null action must be in the action space {}: {reason}",
+                    env.action_space().describe()
+                ),
             },
             other => other,
         })?;
@@ -75,7 +78,9 @@ pub fn null_action(space: &Space) -> Result<Value> {
         Space::Dict(items) => {
             Value::Dict(items.iter().map(|(k, s)| Ok((k.clone(), null_action(s)?))).collect::<Result<_>>()?)
         }
-        Space::Text { .. } => return Err(EnvError::Unsupported("PreviousAction: a Text action space has no null action".into())),
+        Space::Text { .. } => {
+            return Err(EnvError::Unsupported("PreviousAction: a Text action space has no null action".into()))
+        }
     })
 }
 
@@ -122,7 +127,10 @@ mod tests {
     fn null_action_is_zero_or_the_lowest_action() {
         assert_eq!(null_action(&Space::Discrete { n: 3, start: 2 }).unwrap(), Value::Int(2));
         assert_eq!(null_action(&Space::Discrete { n: 3, start: -1 }).unwrap(), Value::Int(0));
-        assert_eq!(null_action(&Space::uniform_box(1.0, 2.0, &[2], DType::Float32)).unwrap(), Value::F32(vec![1.0, 1.0]));
+        assert_eq!(
+            null_action(&Space::uniform_box(1.0, 2.0, &[2], DType::Float32)).unwrap(),
+            Value::F32(vec![1.0, 1.0])
+        );
         assert_eq!(null_action(&Space::uniform_box(-2.0, 2.0, &[1], DType::Float32)).unwrap(), Value::F32(vec![0.0]));
         let md = Space::MultiDiscrete { nvec: vec![3, 3], start: vec![0, 1] };
         assert_eq!(null_action(&md).unwrap(), Value::I64(vec![0, 1]));
@@ -142,7 +150,9 @@ mod tests {
         assert_eq!(obs.get("prev_action"), Some(&Value::Int(0)));
         assert_eq!(obs.get("is_t0"), Some(&Value::Int(1)));
         let dim = env.flat_space().flat_dim().unwrap();
-        let mut fast = Antialias::new(PreviousAction::new(make("MiniGrid-Empty-5x5-v0", &Kwargs::new()).unwrap()).unwrap()).unwrap();
+        let mut fast =
+            Antialias::new(PreviousAction::new(make("MiniGrid-Empty-5x5-v0", &Kwargs::new()).unwrap()).unwrap())
+                .unwrap();
         let (mut row, mut expected) = (vec![0.0; dim], vec![0.0; dim]);
         fast.reset_into(Some(3), &mut row).unwrap();
         env.flat_space().flatten_into(&obs, &mut expected).unwrap();
