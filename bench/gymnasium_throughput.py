@@ -8,11 +8,16 @@ median of several timed repeats after a warm-up, in env steps per wall-clock sec
 CPU-second of this process (the second does not drop when other processes share the cores).
 
     /work/venv/py/bin/python bench/gymnasium_throughput.py [--ids CartPole-v1] [--json]
+        [--import popgym] [--modes single,sync,vector_entry_point]
+
+`--import MODULE` imports a package that registers more ids first (popgym registers its
+`popgym-*` ids on import).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import statistics
@@ -77,15 +82,23 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=200_000, help="env steps per timed repeat")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--import", dest="imports", action="append", default=[],
+                        help="a module to import first (it registers more ids), e.g. popgym")
+    parser.add_argument("--modes", default="single,sync,vector_entry_point",
+                        help="comma-separated: single, sync, vector_entry_point")
     args = parser.parse_args()
+    for module in args.imports:
+        importlib.import_module(module)
+    modes = args.modes.split(",")
 
     load_before = os.getloadavg()
     rows = []
     for env_id in args.ids:
-        wall, cpu = single(env_id, args.steps // 4, args.repeats)
-        rows.append({"id": env_id, "mode": "single (gym.make)", "num_envs": 1, "steps_per_s": wall,
-                     "steps_per_cpu_s": cpu})
-        for mode in ["sync", "vector_entry_point"]:
+        if "single" in modes:
+            wall, cpu = single(env_id, args.steps // 4, args.repeats)
+            rows.append({"id": env_id, "mode": "single (gym.make)", "num_envs": 1, "steps_per_s": wall,
+                         "steps_per_cpu_s": cpu})
+        for mode in [m for m in ["sync", "vector_entry_point"] if m in modes]:
             for n in args.sizes:
                 rates = vectorized(env_id, n, mode, args.steps, args.repeats)
                 if rates is not None:

@@ -1,7 +1,10 @@
-"""Checks `limbic rollout` against gymnasium 1.4.0 / minigrid 3.2.0 on fresh seeds and actions.
+"""Checks `limbic rollout` against gymnasium 1.4.0 / minigrid 3.2.0 / popgym 1.0.7 on fresh seeds
+and actions.
 
 Usage: python scripts/check_rollout_parity.py [--limbic PATH] [--episodes N] [--ids ID ...]
-Needs a venv with gymnasium==1.4.0 and minigrid==3.2.0 (not a dependency of limbic itself).
+Needs a venv with gymnasium==1.4.0 and minigrid==3.2.0, and popgym==1.0.7 for the popgym-* ids
+(none is a dependency of limbic itself). The NoVel ids are rl-zoo's: the Gymnasium env with its
+velocity entries multiplied by 0 (rl_zoo3's MaskVelocityWrapper, rebuilt here).
 For every id (default: all that `limbic envs --json` lists) it draws seeds and action sequences
 no fixture holds, runs both, and compares the reset observation and every step's observation,
 reward and flags exactly (observations as float32 values, rewards as Python floats).
@@ -11,10 +14,34 @@ import numpy as np
 import gymnasium as gym
 import minigrid  # noqa: F401  (registers the MiniGrid ids)
 
+try:
+    import popgym  # noqa: F401  (registers the popgym-* ids)
+except ImportError:
+    popgym = None
+
+NO_VELOCITY = {"CartPoleNoVel-v1": ("CartPole-v1", [1, 3]), "MountainCarNoVel-v0": ("MountainCar-v0", [1]),
+               "MountainCarContinuousNoVel-v0": ("MountainCarContinuous-v0", [1]), "PendulumNoVel-v1": ("Pendulum-v1", [2])}
+
+
+class MaskVelocity(gym.ObservationWrapper):
+    def __init__(self, env, indices):
+        super().__init__(env)
+        self.mask = np.ones_like(env.observation_space.sample())
+        self.mask[indices] = 0.0
+
+    def observation(self, observation):
+        return observation * self.mask
+
+
+for _id, (_base, _indices) in NO_VELOCITY.items():
+    gym.register(_id, entry_point=lambda base=_base, indices=_indices: MaskVelocity(gym.make(base), indices))
+
 
 def plain(x):
     if isinstance(x, dict):
         return {k: plain(v) for k, v in sorted(x.items())}
+    if isinstance(x, tuple):
+        return [plain(v) for v in x]
     if isinstance(x, np.ndarray):
         return x.tolist()
     if isinstance(x, (np.integer,)):
@@ -40,6 +67,8 @@ def python_rollout(env_id, seed, actions):
 def draw_actions(space, rng, n):
     if isinstance(space, gym.spaces.Discrete):
         return [int(space.start + rng.integers(space.n)) for _ in range(n)]
+    if isinstance(space, gym.spaces.MultiDiscrete):
+        return [[int(s + rng.integers(k)) for k, s in zip(space.nvec, space.start)] for _ in range(n)]
     lo, hi = space.low * 1.5, space.high * 1.5  # beyond the bounds, to exercise clipping
     return [[float(v) for v in rng.uniform(lo, hi).astype(np.float32)] for _ in range(n)]
 

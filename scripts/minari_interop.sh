@@ -12,10 +12,10 @@ cd "$(dirname "$0")/.."
 MINARI_VERSION=0.5.4
 CACHE="${LIMBIC_CACHE:-$HOME/.cache/limbic}"
 VENV="$CACHE/minari-$MINARI_VERSION"
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import minari, pyarrow, minigrid" 2>/dev/null; then
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import minari, pyarrow, minigrid, popgym" 2>/dev/null; then
   echo "== creating $VENV"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q "minari==$MINARI_VERSION" pyarrow pillow h5py "gymnasium==1.4.0" "minigrid==3.2.0"
+  "$VENV/bin/pip" install -q "minari==$MINARI_VERSION" pyarrow pillow h5py "gymnasium==1.4.0" "minigrid==3.2.0" "popgym==1.0.7"
 fi
 PY="$VENV/bin/python"
 echo "== python: $("$PY" -c 'import minari, pyarrow, gymnasium; print("minari", minari.__version__, "pyarrow", pyarrow.__version__, "gymnasium", gymnasium.__version__)')"
@@ -47,12 +47,15 @@ record CartPole-v1 scripted 3 limbic/cartpole/scripted-hdf5-v0 --ref-scores --da
 record Pendulum-v1 random 2 limbic/pendulum/random-hdf5-v0 --data-format hdf5
 record MiniGrid-DoorKey-5x5-v0 scripted 3 limbic/doorkey-5x5/scripted-hdf5-v0 --data-format hdf5
 record BabyAI-SynthSeq-v0 scripted 3 limbic/babyai-synthseq/bot-hdf5-v0 --data-format hdf5
+record popgym-AutoencodeEasy-v0 random 2 limbic/popgym-autoencode/random-v0
+record popgym-BattleshipEasy-v0 random 2 limbic/popgym-battleship/random-v0
 "$PY" scripts/minari/check_limbic_datasets.py "${ARGS[@]}" 2> >(grep -v -i warn >&2)
 
 echo "== 2. Python Minari writes, limbic reads"
 "$PY" scripts/minari/write_datasets.py "$ROOT/py" arrow > /dev/null 2>&1
 "$PY" scripts/minari/write_datasets.py "$ROOT/py" hdf5 > /dev/null 2>&1
-for name in cartpole-v1-v0 minigrid-empty-5x5-v0 cartpole-v1-hdf5-v0 minigrid-empty-5x5-hdf5-v0 babyai-gotolocal-hdf5-v0; do
+for name in cartpole-v1-v0 minigrid-empty-5x5-v0 cartpole-v1-hdf5-v0 minigrid-empty-5x5-hdf5-v0 babyai-gotolocal-hdf5-v0 \
+  popgym-autoencode-easy-v0 popgym-battleship-easy-v0 popgym-concentration-easy-v0; do
   "$LIMBIC" demos info "$ROOT/py/$name" | sed 's/^/  /'
   "$LIMBIC" demos dump "$ROOT/py/$name" > "$ROOT/$name.jsonl"
   "$PY" scripts/minari/compare_dump.py "$ROOT/py/$name/expected.json" "$ROOT/$name.jsonl"

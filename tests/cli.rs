@@ -110,3 +110,35 @@ fn render_writes_a_gif_and_refuses_unknown_formats() {
     let _ = std::fs::remove_file(&gif);
     assert_fails_with(&limbic(&["render", "--env", "CartPole-v1", "--out", "x.bmp"]), ".gif");
 }
+
+#[test]
+fn popgym_ids_are_listed_rolled_out_and_benched() {
+    let listed = stdout_lines(&limbic(&["envs", "--json"]));
+    let popgym: Vec<&Json> = listed.iter().filter(|l| l["id"].as_str().unwrap().starts_with("popgym-")).collect();
+    assert_eq!(popgym.len(), 42);
+    let autoencode = popgym.iter().find(|l| l["id"] == "popgym-AutoencodeEasy-v0").unwrap();
+    assert_eq!(autoencode["observation_space"]["type"], "Tuple");
+    assert!(listed.iter().any(|l| l["id"] == "CartPoleNoVel-v1"));
+    // Tuple observations print as lists, exactly as popgym's (its recorded episode).
+    let rec = fixture("popgym/popgym-AutoencodeEasy-v0.json");
+    let episode = &rec["episodes"][0];
+    let file = temp_file("autoencode_actions.json", &episode["actions"].to_string());
+    let out =
+        limbic(&["rollout", "--env", "popgym-AutoencodeEasy-v0", "--seed", "0", "--actions", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = stdout_lines(&out);
+    assert_eq!(lines[0]["obs"], episode["obs0"]);
+    assert_eq!(lines.len(), episode["actions"].as_array().unwrap().len() + 1);
+    for (t, line) in lines[1..].iter().enumerate() {
+        assert_eq!((&line["obs"], &line["reward"]), (&episode["obs"][t], &episode["rewards"][t]), "step {}", t + 1);
+    }
+    // A MultiDiscrete action outside the space, or of the wrong length, names the space.
+    for (name, actions) in [("cell.json", "[[8, 0]]"), ("short.json", "[[1]]"), ("fraction.json", "[[1.5, 0]]")] {
+        let file = temp_file(name, actions);
+        let out = limbic(&["rollout", "--env", "popgym-BattleshipEasy-v0", "--actions", file.to_str().unwrap()]);
+        assert_fails_with(&out, "MultiDiscrete([8, 8])");
+    }
+    let out = limbic(&["bench", "env", "--env", "popgym-BattleshipEasy-v0", "--num-envs", "4", "--steps", "2000"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("steps/s"));
+}

@@ -43,6 +43,7 @@ pub fn is_image_space(space: &Space) -> bool {
 pub fn has_image_space(space: &Space) -> bool {
     match space {
         Space::Dict(items) => items.iter().any(|(_, s)| has_image_space(s)),
+        Space::Tuple(items) => items.iter().any(has_image_space),
         s => is_image_space(s),
     }
 }
@@ -72,20 +73,37 @@ pub fn encode(space: &Space, values: &[&Value], pad: usize) -> ColumnResult<Arra
             Arc::new(StringArray::from_iter(texts.into_iter().chain(std::iter::repeat_n(None, pad))))
         }
         Space::Dict(items) => {
-            let mut fields = Vec::with_capacity(items.len());
-            let mut arrays = Vec::with_capacity(items.len());
-            for (key, sub) in items {
+            let parts = items.iter().map(|(key, sub)| {
                 let sub_values = values
                     .iter()
                     .map(|v| v.get(key).ok_or_else(|| format!("a Dict value lacks the key `{key}`: {v}")))
                     .collect::<ColumnResult<Vec<_>>>()?;
-                let array = encode(sub, &sub_values, pad)?;
-                fields.push(Field::new(key, array.data_type().clone(), true));
-                arrays.push(array);
-            }
-            Arc::new(StructArray::try_new(Fields::from(fields), arrays, None).map_err(|e| e.to_string())?)
+                Ok((key.clone(), encode(sub, &sub_values, pad)?))
+            });
+            struct_column(parts.collect::<ColumnResult<Vec<_>>>()?)?
+        }
+        // Minari stores a Tuple as a struct whose fields are named "0", "1", ...
+        Space::Tuple(items) => {
+            let parts = items.iter().enumerate().map(|(i, sub)| {
+                let sub_values = values
+                    .iter()
+                    .map(|v| match v {
+                        Value::Tuple(elements) if elements.len() == items.len() => Ok(&elements[i]),
+                        v => Err(mismatch(space, v)),
+                    })
+                    .collect::<ColumnResult<Vec<_>>>()?;
+                Ok((i.to_string(), encode(sub, &sub_values, pad)?))
+            });
+            struct_column(parts.collect::<ColumnResult<Vec<_>>>()?)?
         }
     })
+}
+
+/// A struct column of named child columns (a Dict's keys, a Tuple's positions).
+fn struct_column(parts: Vec<(String, ArrayRef)>) -> ColumnResult<ArrayRef> {
+    let fields: Vec<Field> = parts.iter().map(|(name, a)| Field::new(name, a.data_type().clone(), true)).collect();
+    let arrays = parts.into_iter().map(|(_, a)| a).collect();
+    Ok(Arc::new(StructArray::try_new(Fields::from(fields), arrays, None).map_err(|e| e.to_string())?))
 }
 
 fn mismatch(space: &Space, value: &Value) -> String {
@@ -131,17 +149,30 @@ pub fn decode(space: &Space, array: &dyn Array, rows: usize) -> ColumnResult<Vec
             (0..rows).map(|i| present(array, i).map(|_| Value::Text(texts.value(i).to_string()))).collect()
         }
         Space::Dict(items) => {
-            let structs = downcast::<StructArray>(array, "struct")?;
-            let mut columns = Vec::with_capacity(items.len());
-            for (key, sub) in items {
-                let column = structs.column_by_name(key).ok_or_else(|| format!("the struct has no field `{key}`"))?;
-                columns.push(decode(sub, column.as_ref(), rows).map_err(|e| format!("field `{key}`: {e}"))?);
-            }
+            let named: Vec<(String, &Space)> = items.iter().map(|(k, s)| (k.clone(), s)).collect();
+            let columns = decode_fields(&named, array, rows)?;
             Ok((0..rows)
                 .map(|i| Value::Dict(items.iter().zip(&columns).map(|((k, _), c)| (k.clone(), c[i].clone())).collect()))
                 .collect())
         }
+        Space::Tuple(items) => {
+            let named: Vec<(String, &Space)> = items.iter().enumerate().map(|(i, s)| (i.to_string(), s)).collect();
+            let columns = decode_fields(&named, array, rows)?;
+            Ok((0..rows).map(|i| Value::Tuple(columns.iter().map(|c| c[i].clone()).collect())).collect())
+        }
     }
+}
+
+/// The child columns of a struct column, decoded by their spaces, in the order given.
+fn decode_fields(fields: &[(String, &Space)], array: &dyn Array, rows: usize) -> ColumnResult<Vec<Vec<Value>>> {
+    let structs = downcast::<StructArray>(array, "struct")?;
+    fields
+        .iter()
+        .map(|(name, sub)| {
+            let column = structs.column_by_name(name).ok_or_else(|| format!("the struct has no field `{name}`"))?;
+            decode(sub, column.as_ref(), rows).map_err(|e| format!("field `{name}`: {e}"))
+        })
+        .collect()
 }
 
 fn present(array: &dyn Array, row: usize) -> ColumnResult<()> {

@@ -1,5 +1,6 @@
 //! Values as JSON, shaped the way Gymnasium users see them: a Box is a (nested) array of numbers,
-//! a Discrete an integer, a Dict an object keyed by its spaces, Text a string.
+//! a Discrete an integer, a Dict an object keyed by its spaces, a Tuple a list of its elements,
+//! Text a string.
 
 use crate::error::{EnvError, Result};
 use crate::space::{DType, Space};
@@ -21,6 +22,9 @@ pub fn value_to_json(space: &Space, value: &Value) -> Json {
                 .collect::<serde_json::Map<_, _>>();
             Json::Object(map)
         }
+        (Space::Tuple(spaces), Value::Tuple(items)) => {
+            items.iter().zip(spaces).map(|(v, s)| value_to_json(s, v)).collect::<Vec<_>>().into()
+        }
         (Space::Box(b), v) if b.shape.len() > 1 => nest(&flat_json(v), &b.shape),
         (_, v) => flat_json(v),
     }
@@ -36,6 +40,7 @@ fn flat_json(value: &Value) -> Json {
         Value::Int(i) => json!(i),
         Value::Text(s) => json!(s),
         Value::Dict(items) => Json::Object(items.iter().map(|(k, v)| (k.clone(), flat_json(v))).collect()),
+        Value::Tuple(items) => items.iter().map(flat_json).collect(),
     }
 }
 
@@ -62,8 +67,9 @@ fn nest(flat: &Json, shape: &[usize]) -> Json {
 }
 
 /// Parses an element of `space` from JSON: an integer for Discrete, a (nested) array of numbers
-/// for Box/MultiDiscrete/MultiBinary, an object for Dict, a string for Text. The result is not
-/// yet range-checked: the environment checks actions itself.
+/// for Box/MultiDiscrete/MultiBinary (integers for the last two), an object for Dict, a list of
+/// its elements for Tuple, a string for Text. The result is not yet range-checked: the
+/// environment checks actions itself.
 pub fn value_from_json(space: &Space, json: &Json) -> Result<Value> {
     let mismatch = || EnvError::InvalidAction {
         action: json.to_string(),
@@ -80,10 +86,26 @@ pub fn value_from_json(space: &Space, json: &Json) -> Result<Value> {
                 .collect::<Result<Vec<_>>>()?;
             Ok(Value::Dict(items))
         }
+        Space::Tuple(spaces) => {
+            let items = json.as_array().filter(|items| items.len() == spaces.len()).ok_or_else(mismatch)?;
+            let element = |(i, (j, s)): (usize, (&Json, &Space))| {
+                value_from_json(s, j).map_err(|e| EnvError::InvalidAction {
+                    action: json.to_string(),
+                    reason: format!("element {i} of {}: {e}", space.describe()),
+                })
+            };
+            Ok(Value::Tuple(items.iter().zip(spaces).enumerate().map(element).collect::<Result<_>>()?))
+        }
         Space::Box(b) => Ok(b.dtype.array(numbers(json).ok_or_else(mismatch)?)),
-        Space::MultiDiscrete { .. } => Ok(DType::Int64.array(numbers(json).ok_or_else(mismatch)?)),
-        Space::MultiBinary { .. } => Ok(DType::Int8.array(numbers(json).ok_or_else(mismatch)?)),
+        Space::MultiDiscrete { .. } => Ok(DType::Int64.array(integers(json).ok_or_else(mismatch)?)),
+        Space::MultiBinary { .. } => Ok(DType::Int8.array(integers(json).ok_or_else(mismatch)?)),
     }
+}
+
+/// Like [`numbers`], but None unless every number is a whole number (so `1.5` is refused, not
+/// rounded).
+fn integers(json: &Json) -> Option<Vec<f64>> {
+    numbers(json).filter(|nums| nums.iter().all(|x| x.fract() == 0.0))
 }
 
 /// The numbers of a (nested) array, or of a lone number; None if anything else is inside.
@@ -136,5 +158,20 @@ mod tests {
         let err = value_from_json(&Space::discrete(2), &json!("left")).unwrap_err().to_string();
         assert!(err.contains("\"left\"") && err.contains("Discrete(2)"), "{err}");
         assert!(value_from_json(&b, &json!([[0.5], "x"])).is_err());
+    }
+
+    #[test]
+    fn tuples_are_lists() {
+        let space =
+            Space::Tuple(vec![Space::discrete(2), Space::MultiDiscrete { nvec: vec![3, 3], start: vec![0, 0] }]);
+        let v = Value::Tuple(vec![Value::Int(1), Value::I64(vec![2, 0])]);
+        let json = value_to_json(&space, &v);
+        assert_eq!(json, json!([1, [2, 0]]));
+        assert_eq!(value_from_json(&space, &json).unwrap(), v);
+        let err = value_from_json(&space, &json!([1])).unwrap_err().to_string();
+        assert!(err.contains("Tuple(Discrete(2), MultiDiscrete([3, 3]))"), "{err}");
+        let md = Space::MultiDiscrete { nvec: vec![4, 4], start: vec![0, 0] };
+        let err = value_from_json(&md, &json!([1.5, 2])).unwrap_err().to_string();
+        assert!(err.contains("MultiDiscrete([4, 4])"), "{err}");
     }
 }

@@ -6,6 +6,7 @@
 //! - [`classic`]: CartPole, MountainCar, MountainCarContinuous, Acrobot, Pendulum;
 //! - [`gridworld`]: MiniGrid's gridworlds (`MiniGrid-*` ids) and BabyAI levels (`BabyAI-*`), bit-exact
 //!   with MiniGrid 3.2.0, with scripted experts (planners, the BabyAI bot);
+//! - [`popgym`]: POPGym's memory tasks (`popgym-*` ids), exact to popgym 1.0.7;
 //! - [`wrappers`], [`registry`] (`make`, `register`), [`render`] (frames, PNG, GIF);
 //! - [`vector`]: [`VecEnv`], N envs stepped together into contiguous buffers, optionally threaded.
 //!
@@ -26,6 +27,7 @@ pub mod error;
 pub mod experts;
 pub mod gridworld;
 pub mod json;
+pub mod popgym;
 pub mod registry;
 pub mod render;
 pub mod rng;

@@ -91,7 +91,7 @@ const MAX_EPISODE_STEPS: &str = "max_episode_steps";
 
 static REGISTRY: LazyLock<RwLock<BTreeMap<String, EnvSpec>>> = LazyLock::new(|| {
     let mut map = BTreeMap::new();
-    for spec in crate::classic::specs().into_iter().chain(crate::gridworld::specs()) {
+    for spec in crate::classic::specs().into_iter().chain(crate::gridworld::specs()).chain(crate::popgym::specs()) {
         map.insert(spec.id.clone(), spec);
     }
     RwLock::new(map)

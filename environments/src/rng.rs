@@ -4,6 +4,9 @@
 //! draws its reset states with `uniform` and `integers`. Reproducing that stream bit for bit is
 //! what makes `reset(seed=s)` here give the same initial state and layout as Gymnasium/MiniGrid.
 
+mod draws;
+mod ziggurat_tables;
+
 const POOL_SIZE: usize = 4;
 const INIT_A: u32 = 0x43b0_d7e5;
 const MULT_A: u32 = 0x931e_8875;
@@ -231,7 +234,8 @@ impl Generator {
     /// A standard normal draw (Box-Muller on two `random()` draws).
     ///
     /// numpy uses a ziggurat here, so this stream differs from numpy's; no Gymnasium or MiniGrid
-    /// environment dynamics use normals, only unbounded `Box.sample()` does.
+    /// environment dynamics use normals, only unbounded `Box.sample()` does. numpy's own stream is
+    /// [`Generator::standard_normal_ziggurat`] (POPGym's noisy envs draw from it).
     pub fn standard_normal(&mut self) -> f64 {
         let u1 = 1.0 - self.random();
         let u2 = self.random();

@@ -81,6 +81,8 @@ pub enum Space {
     },
     /// Keys sorted, as Gymnasium sorts a plain dict's keys.
     Dict(Vec<(String, Space)>),
+    /// A fixed-length sequence of spaces (Gymnasium's `Tuple`); elements are [`Value::Tuple`].
+    Tuple(Vec<Space>),
     Text {
         min_length: usize,
         max_length: usize,
@@ -120,6 +122,7 @@ impl Space {
             Space::MultiDiscrete { .. } => "MultiDiscrete",
             Space::MultiBinary { .. } => "MultiBinary",
             Space::Dict(_) => "Dict",
+            Space::Tuple(_) => "Tuple",
             Space::Text { .. } => "Text",
         }
     }
@@ -174,6 +177,15 @@ impl Space {
                 }
                 Ok(())
             }
+            (Space::Tuple(spaces), Value::Tuple(items)) => {
+                if spaces.len() != items.len() {
+                    return Err(format!("expected a tuple of {} elements, got {}", spaces.len(), items.len()));
+                }
+                for (i, (space, v)) in spaces.iter().zip(items).enumerate() {
+                    space.check(v).map_err(|e| format!("tuple element {i}: {e}"))?;
+                }
+                Ok(())
+            }
             (Space::Text { min_length, max_length, charset }, Value::Text(s)) => {
                 let len = s.chars().count();
                 if len < *min_length || len > *max_length {
@@ -203,6 +215,7 @@ impl Space {
                 Value::I8((0..len).map(|_| rng.integers(0, 2) as i8).collect())
             }
             Space::Dict(spaces) => Value::Dict(spaces.iter().map(|(k, s)| (k.clone(), s.sample(rng))).collect()),
+            Space::Tuple(spaces) => Value::Tuple(spaces.iter().map(|s| s.sample(rng)).collect()),
             Space::Text { min_length, max_length, charset } => {
                 let chars: Vec<char> = charset.chars().collect();
                 let len = rng.integers(*min_length as i64, *max_length as i64 + 1);
@@ -212,7 +225,8 @@ impl Space {
     }
 
     /// Length of the flat f32 encoding (Gymnasium's `flatdim`): Box elements as numbers,
-    /// Discrete and MultiDiscrete one-hot, Dict concatenated in key order. Text has none.
+    /// Discrete and MultiDiscrete one-hot, Dict concatenated in key order, Tuple in element
+    /// order. Text has none.
     pub fn flat_dim(&self) -> Result<usize> {
         Ok(match self {
             Space::Discrete { n, .. } => *n as usize,
@@ -220,6 +234,7 @@ impl Space {
             Space::MultiDiscrete { nvec, .. } => nvec.iter().map(|&n| n as usize).sum(),
             Space::MultiBinary { shape } => shape.iter().product(),
             Space::Dict(spaces) => spaces.iter().map(|(_, s)| s.flat_dim()).sum::<Result<usize>>()?,
+            Space::Tuple(spaces) => spaces.iter().map(Space::flat_dim).sum::<Result<usize>>()?,
             Space::Text { .. } => {
                 return Err(EnvError::Unsupported(
                     "a Text space has no flat numeric encoding; drop it with a wrapper first".into(),
@@ -249,6 +264,14 @@ impl Space {
                 for (key, space) in spaces {
                     let dim = space.flat_dim()?;
                     let v = value.get(key).ok_or_else(|| EnvError::BadSpace(format!("missing key `{key}`")))?;
+                    space.flatten_into(v, &mut out[offset..offset + dim])?;
+                    offset += dim;
+                }
+            }
+            (Space::Tuple(spaces), Value::Tuple(items)) if spaces.len() == items.len() => {
+                let mut offset = 0;
+                for (space, v) in spaces.iter().zip(items) {
+                    let dim = space.flat_dim()?;
                     space.flatten_into(v, &mut out[offset..offset + dim])?;
                     offset += dim;
                 }
@@ -286,6 +309,9 @@ impl Space {
             Space::Dict(spaces) => {
                 let sub: serde_json::Map<String, Json> = spaces.iter().map(|(k, s)| (k.clone(), s.to_json())).collect();
                 json!({"type": "Dict", "subspaces": sub})
+            }
+            Space::Tuple(spaces) => {
+                json!({"type": "Tuple", "subspaces": spaces.iter().map(Space::to_json).collect::<Vec<_>>()})
             }
             Space::Text { min_length, max_length, charset } => {
                 json!({"type": "Text", "max_length": max_length, "min_length": min_length, "charset": charset})
@@ -339,6 +365,10 @@ impl Space {
                     sub.iter().map(|(k, v)| Ok((k.clone(), Space::from_json(v)?))).collect::<Result<Vec<_>>>()?;
                 Space::dict(items)
             }
+            "Tuple" => {
+                let sub = field("subspaces")?.as_array().ok_or_else(|| bad("subspaces", json))?;
+                Space::Tuple(sub.iter().map(Space::from_json).collect::<Result<Vec<_>>>()?)
+            }
             "Text" => Space::Text {
                 min_length: int("min_length")? as usize,
                 max_length: int("max_length")? as usize,
@@ -381,6 +411,10 @@ impl Space {
             Space::Dict(items) => {
                 let parts: Vec<String> = items.iter().map(|(k, s)| format!("'{k}': {}", s.describe())).collect();
                 format!("Dict({})", parts.join(", "))
+            }
+            Space::Tuple(items) => {
+                let parts: Vec<String> = items.iter().map(Space::describe).collect();
+                format!("Tuple({})", parts.join(", "))
             }
             Space::Text { max_length, .. } => format!("Text({max_length})"),
         }
@@ -622,6 +656,39 @@ mod tests {
         let v = Value::Dict(vec![("a".into(), Value::Int(2)), ("b".into(), Value::F32(vec![0.25, 0.5]))]);
         s.flatten_into(&v, &mut out).unwrap();
         assert_eq!(out, [0.0, 0.0, 1.0, 0.25, 0.5]);
+    }
+
+    #[test]
+    fn tuple_json_is_minaris_and_round_trips() {
+        // minari.serialization.serialize_space(Tuple((Discrete(2), MultiDiscrete([3, 3]))))
+        let text = r#"{"type": "Tuple", "subspaces": [{"type": "Discrete", "dtype": "int64", "start": 0, "n": 2}, {"type": "MultiDiscrete", "dtype": "int64", "nvec": [3, 3], "start": [0, 0]}]}"#;
+        let s = Space::from_json_str(text).unwrap();
+        assert_eq!(
+            s,
+            Space::Tuple(vec![Space::discrete(2), Space::MultiDiscrete { nvec: vec![3, 3], start: vec![0, 0] }])
+        );
+        assert_eq!(s.describe(), "Tuple(Discrete(2), MultiDiscrete([3, 3]))");
+        assert_eq!(Space::from_json_str(&s.to_json_string()).unwrap(), s);
+        assert!(Space::from_json_str(r#"{"type": "Tuple", "subspaces": {"a": 1}}"#).is_err());
+    }
+
+    #[test]
+    fn tuples_sample_members_and_flatten_in_order() {
+        let s = Space::Tuple(vec![
+            Space::discrete(3),
+            Space::uniform_box(-1.0, 1.0, &[2], DType::Float32),
+            Space::MultiDiscrete { nvec: vec![2, 2], start: vec![0, 0] },
+        ]);
+        let mut rng = Generator::from_seed(0);
+        for _ in 0..100 {
+            let v = s.sample(&mut rng);
+            assert!(s.contains(&v), "{v}");
+        }
+        let v = Value::Tuple(vec![Value::Int(1), Value::F32(vec![0.5, -0.25]), Value::I64(vec![1, 0])]);
+        let mut out = vec![9.0; s.flat_dim().unwrap()];
+        s.flatten_into(&v, &mut out).unwrap();
+        assert_eq!(out, [0.0, 1.0, 0.0, 0.5, -0.25, 0.0, 1.0, 1.0, 0.0]);
+        assert!(!s.contains(&Value::Tuple(vec![Value::Int(1), Value::F32(vec![0.5, -0.25])])));
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub enum Value {
     Text(String),
     /// An element of `Dict`, keyed in the space's (sorted) key order.
     Dict(Vec<(String, Value)>),
+    /// An element of `Tuple`, one value per subspace.
+    Tuple(Vec<Value>),
 }
 
 impl Value {
@@ -33,7 +35,7 @@ impl Value {
         }
     }
 
-    /// The numbers of an array value as f64 (None for Int, Text and Dict).
+    /// The numbers of an array value as f64 (None for Int, Text, Dict and Tuple).
     pub fn to_f64_vec(&self) -> Option<Vec<f64>> {
         Some(match self {
             Value::F32(v) => v.iter().map(|&x| x as f64).collect(),
@@ -74,6 +76,10 @@ impl fmt::Display for Value {
                     write!(f, "{sep}{k:?}: {v}")?;
                 }
                 write!(f, "}}")
+            }
+            Value::Tuple(items) => {
+                let parts: Vec<String> = items.iter().map(|v| v.to_string()).collect();
+                write!(f, "({})", parts.join(", "))
             }
             other => {
                 let nums = other.to_f64_vec().unwrap_or_default();

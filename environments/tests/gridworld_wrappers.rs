@@ -83,6 +83,7 @@ fn obs_bytes(obs: &Value, out: &mut Vec<u8>) {
         Value::F64(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
         Value::F32(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
         Value::Text(s) => out.extend_from_slice(s.as_bytes()),
+        Value::Tuple(items) => items.iter().for_each(|v| obs_bytes(v, out)),
     }
 }
 

@@ -41,6 +41,7 @@ fn value(space: &Space, j: &Json) -> Value {
         Space::MultiBinary { .. } => Value::I8(nums(j).into_iter().map(|x| x as i8).collect()),
         Space::Dict(items) => Value::Dict(items.iter().map(|(k, s)| (k.clone(), value(s, &j[k.as_str()]))).collect()),
         Space::Text { .. } => Value::Text(j.as_str().unwrap().into()),
+        Space::Tuple(items) => Value::Tuple(items.iter().enumerate().map(|(i, s)| value(s, &j[i])).collect()),
     }
 }
 

@@ -5,16 +5,24 @@ it wrote (`limbic demos dump`), and the spaces with Gymnasium's.
 """
 import json, sys
 import numpy as np, gymnasium as gym, minigrid  # noqa: F401
+import popgym  # noqa: F401  (registers the popgym-* ids)
 import minari
 
 
-def as_columns(obs_list):
-    if isinstance(obs_list[0], dict):
+def as_columns(obs_list, space):
+    """The dumped observations (a Tuple as a list) as the columns Minari returns."""
+    if isinstance(space, gym.spaces.Dict):
         return {k: [o[k] for o in obs_list] for k in obs_list[0]}
+    if isinstance(space, gym.spaces.Tuple):
+        return tuple([o[i] for o in obs_list] for i in range(len(space.spaces)))
     return obs_list
 
 
 def same(a, b, what):
+    if isinstance(b, tuple):
+        for i, (x, y) in enumerate(zip(a, b)):
+            same(x, y, f"{what}[{i}]")
+        return
     if isinstance(b, dict):
         for k in b:
             same(a[k], b[k], f"{what}.{k}")
@@ -45,12 +53,13 @@ def check(dataset_id, dump_path):
     fields = 0
     for ep, want in zip(ds.iterate_episodes(), dumped):
         assert ep.id == want["id"]
-        same(ep.observations, as_columns(want["observations"]), f"episode {ep.id} observations")
+        same(ep.observations, as_columns(want["observations"], ds.observation_space), f"episode {ep.id} observations")
         same(ep.actions, want["actions"], f"episode {ep.id} actions")
         same(ep.rewards, want["rewards"], f"episode {ep.id} rewards")
         same(ep.terminations, want["terminations"], f"episode {ep.id} terminations")
         same(ep.truncations, want["truncations"], f"episode {ep.id} truncations")
-        assert len(ep.observations if not isinstance(ep.observations, dict) else ep.observations["direction"]) == len(ep.actions) + 1
+        first = {dict: lambda o: o["direction"], tuple: lambda o: o[0]}.get(type(ep.observations), lambda o: o)
+        assert len(first(ep.observations)) == len(ep.actions) + 1
         fields += 5
     meta = ds.storage.metadata
     seeds = [m.get("seed") for m in ds.storage.get_episode_metadata(range(ds.total_episodes))]

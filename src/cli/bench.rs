@@ -74,6 +74,8 @@ pub fn run(args: Args) -> Result<()> {
 enum ActionTable {
     Discrete(Vec<i64>, usize),
     Continuous(Vec<f32>, usize),
+    /// Any other action space (MultiDiscrete, Tuple, ...), stepped through `VecEnv::step`.
+    Values(Vec<Value>, usize),
 }
 
 impl ActionTable {
@@ -86,7 +88,8 @@ impl ActionTable {
                 draws.iter().filter_map(Value::as_f32).flatten().copied().collect(),
                 draws.first().and_then(Value::as_f32).map_or(0, <[f32]>::len) * num_envs,
             ),
-            other => bail!("bench env supports Discrete and float32 Box action spaces, not {}", other.describe()),
+            Space::Text { .. } => bail!("bench env cannot draw actions from a Text space"),
+            _ => ActionTable::Values(draws, num_envs),
         })
     }
 
@@ -94,6 +97,7 @@ impl ActionTable {
         match self {
             ActionTable::Discrete(a, width) => envs.step_discrete(&a[row * width..(row + 1) * width])?,
             ActionTable::Continuous(a, width) => envs.step_continuous(&a[row * width..(row + 1) * width])?,
+            ActionTable::Values(a, width) => envs.step(&a[row * width..(row + 1) * width])?,
         };
         Ok(())
     }

@@ -31,10 +31,11 @@ pub fn run(args: Args) -> Result<()> {
         return Ok(());
     }
     let opt = |x: Option<String>| x.unwrap_or_else(|| "-".into());
-    println!("{:<34} {:>9} {:>10}  {:<22} observation space", "id", "max steps", "threshold", "action space");
+    let width = rows.iter().map(|(spec, _, _)| spec.id.len()).max().unwrap_or(2);
+    println!("{:<width$} {:>9} {:>10}  {:<22} observation space", "id", "max steps", "threshold", "action space");
     for (spec, obs, act) in &rows {
         println!(
-            "{:<34} {:>9} {:>10}  {:<22} {}",
+            "{:<width$} {:>9} {:>10}  {:<22} {}",
             spec.id,
             opt(spec.max_episode_steps.map(|s| s.to_string())),
             opt(spec.reward_threshold.map(|t| t.to_string())),

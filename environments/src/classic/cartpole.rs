@@ -53,6 +53,12 @@ impl CartPole {
         }
     }
 
+    /// The env's RNG (numpy's `np_random`), once reset: wrappers that draw from the same
+    /// stream (POPGym's observation noise) continue it.
+    pub(crate) fn rng_mut(&mut self) -> Option<&mut Generator> {
+        self.rng.as_mut()
+    }
+
     /// The internal f64 state, once reset.
     pub fn state(&self) -> Option<[f64; 4]> {
         self.state

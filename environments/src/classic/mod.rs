@@ -5,6 +5,7 @@ mod cartpole;
 mod continuous_mountain_car;
 pub mod experts;
 mod mountain_car;
+mod no_velocity;
 mod numerics;
 mod pendulum;
 
@@ -92,4 +93,7 @@ pub(crate) fn specs() -> Vec<EnvSpec> {
             .max_episode_steps(200)
             .kwarg("g", json!(10.0), "gravitational acceleration"),
     ]
+    .into_iter()
+    .chain(no_velocity::specs())
+    .collect()
 }

@@ -56,6 +56,12 @@ impl Pendulum {
         }
     }
 
+    /// The env's RNG (numpy's `np_random`), once reset: wrappers that draw from the same
+    /// stream (POPGym's observation noise) continue it.
+    pub(crate) fn rng_mut(&mut self) -> Option<&mut Generator> {
+        self.rng.as_mut()
+    }
+
     /// The internal f64 state `[theta, theta_dot]`, once reset.
     pub fn state(&self) -> Option<[f64; 2]> {
         self.state

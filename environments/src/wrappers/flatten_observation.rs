@@ -14,7 +14,7 @@ use crate::value::Value;
 /// | `Box(low, high, shape, dtype)` | `Box(low, high, (n,), dtype)`: the same numbers |
 /// | `Discrete(n)` / `MultiDiscrete(nvec)` | one-hot `Box(0, 1, (n,) / (Σnvec,), int64)` |
 /// | `MultiBinary(shape)` | `Box(0, 1, (n,), int8)` |
-/// | `Dict` | parts concatenated in key order, dtype `np.result_type` of theirs |
+/// | `Dict` / `Tuple` | parts concatenated in key / element order, dtype `np.result_type` of theirs |
 ///
 /// `Text` has no flat form in limbic (Gymnasium's is int32 character indices): an error.
 /// The flat f32 encoding is the inner env's, so the fast paths are forwarded unchanged.
@@ -52,21 +52,26 @@ fn flatten_space(space: &Space) -> Result<BoxSpace> {
         Space::Box(b) => BoxSpace { shape: vec![b.low.len()], ..b.clone() },
         Space::Discrete { .. } | Space::MultiDiscrete { .. } => one_hot(space.flat_dim()?, DType::Int64),
         Space::MultiBinary { .. } => one_hot(space.flat_dim()?, DType::Int8),
-        Space::Dict(items) => {
-            let parts = items.iter().map(|(_, s)| flatten_space(s)).collect::<Result<Vec<_>>>()?;
-            let mut dtypes = parts.iter().map(|p| p.dtype);
-            let first = dtypes.next().ok_or_else(|| EnvError::BadSpace("cannot flatten an empty Dict".into()))?;
-            let dtype = dtypes.try_fold(first, result_type)?;
-            let low: Vec<f64> = parts.iter().flat_map(|p| p.low.iter().copied()).collect();
-            let high: Vec<f64> = parts.iter().flat_map(|p| p.high.iter().copied()).collect();
-            BoxSpace { shape: vec![low.len()], low, high, dtype }
-        }
+        Space::Dict(items) => concatenate(space, items.iter().map(|(_, s)| s))?,
+        Space::Tuple(items) => concatenate(space, items.iter())?,
         Space::Text { .. } => {
             return Err(EnvError::Unsupported(
                 "FlattenObservation: a Text space has no flat numeric form in limbic; drop it first".into(),
             ))
         }
     })
+}
+
+/// The flat Boxes of a Dict's or Tuple's parts, one after the other, in their common dtype.
+fn concatenate<'a>(space: &Space, subspaces: impl Iterator<Item = &'a Space>) -> Result<BoxSpace> {
+    let parts = subspaces.map(flatten_space).collect::<Result<Vec<_>>>()?;
+    let mut dtypes = parts.iter().map(|p| p.dtype);
+    let empty = || EnvError::BadSpace(format!("cannot flatten an empty {}", space.type_name()));
+    let first = dtypes.next().ok_or_else(empty)?;
+    let dtype = dtypes.try_fold(first, result_type)?;
+    let low: Vec<f64> = parts.iter().flat_map(|p| p.low.iter().copied()).collect();
+    let high: Vec<f64> = parts.iter().flat_map(|p| p.high.iter().copied()).collect();
+    Ok(BoxSpace { shape: vec![low.len()], low, high, dtype })
 }
 
 /// numpy's `result_type` for two of limbic's dtypes.
@@ -95,6 +100,11 @@ fn flat_numbers(space: &Space, value: &Value, out: &mut Vec<f64>) -> Result<()> 
         (Space::Dict(items), Value::Dict(_)) => {
             for (key, sub) in items {
                 let v = value.get(key).ok_or_else(|| EnvError::BadSpace(format!("observation lacks key `{key}`")))?;
+                flat_numbers(sub, v, out)?;
+            }
+        }
+        (Space::Tuple(items), Value::Tuple(values)) if items.len() == values.len() => {
+            for (sub, v) in items.iter().zip(values) {
                 flat_numbers(sub, v, out)?;
             }
         }

@@ -168,6 +168,7 @@ fn stacked_space(space: &Space, n: usize) -> Result<Space> {
         Space::Dict(items) => {
             Space::Dict(items.iter().map(|(k, s)| Ok((k.clone(), stacked_space(s, n)?))).collect::<Result<Vec<_>>>()?)
         }
+        Space::Tuple(items) => Space::Tuple(items.iter().map(|s| stacked_space(s, n)).collect::<Result<_>>()?),
         Space::Text { .. } => {
             return Err(EnvError::Unsupported("FrameStackObservation cannot stack a Text space".into()))
         }
@@ -196,6 +197,20 @@ fn stack_values(stacked: &Space, frames: &[&Value]) -> Result<Value> {
             }
             Value::Dict(stacked_items)
         }
+        Space::Tuple(items) => {
+            let mut stacked_items = Vec::with_capacity(items.len());
+            for (i, sub) in items.iter().enumerate() {
+                let parts = frames
+                    .iter()
+                    .map(|v| match v {
+                        Value::Tuple(elements) if elements.len() == items.len() => Ok(&elements[i]),
+                        v => Err(mismatch(v)),
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                stacked_items.push(stack_values(sub, &parts)?);
+            }
+            Value::Tuple(stacked_items)
+        }
         other => return Err(EnvError::BadSpace(format!("cannot stack into {}", other.describe()))),
     })
 }
@@ -218,6 +233,7 @@ fn zero_value(space: &Space) -> Result<Value> {
         Space::Dict(items) => {
             Value::Dict(items.iter().map(|(k, s)| Ok((k.clone(), zero_value(s)?))).collect::<Result<Vec<_>>>()?)
         }
+        Space::Tuple(items) => Value::Tuple(items.iter().map(zero_value).collect::<Result<_>>()?),
         Space::Text { .. } => {
             return Err(EnvError::Unsupported("FrameStackObservation cannot stack a Text space".into()))
         }

@@ -6,12 +6,16 @@
 //! untouched; those that change it work on the buffer where they can do so exactly.
 
 mod absorb_after_done;
+mod antialias;
+mod append_to_obs;
 mod clip_action;
 mod flatten_observation;
 mod frame_stack_observation;
+mod mask_observation;
 mod normalize_observation;
 mod normalize_reward;
 mod order_enforcing;
+mod previous_action;
 mod record_episode_statistics;
 mod rescale_action;
 mod running_mean_std;
@@ -19,12 +23,15 @@ mod time_limit;
 mod transform_reward;
 
 pub use absorb_after_done::AbsorbAfterDone;
+pub use antialias::Antialias;
 pub use clip_action::ClipAction;
 pub use flatten_observation::FlattenObservation;
 pub use frame_stack_observation::{FrameStackObservation, Padding};
+pub use mask_observation::MaskObservation;
 pub use normalize_observation::NormalizeObservation;
 pub use normalize_reward::NormalizeReward;
 pub use order_enforcing::OrderEnforcing;
+pub use previous_action::{null_action, PreviousAction};
 pub use record_episode_statistics::{EpisodeStatistics, RecordEpisodeStatistics};
 pub use rescale_action::RescaleAction;
 pub use running_mean_std::{Precision, RunningMeanStd, INITIAL_COUNT};

@@ -114,6 +114,7 @@ fn is_discrete(space: &Space) -> bool {
         Space::Discrete { .. } | Space::MultiDiscrete { .. } | Space::MultiBinary { .. } => true,
         Space::Box(b) => !matches!(b.dtype, DType::Float32 | DType::Float64),
         Space::Dict(items) => items.iter().all(|(_, s)| matches!(s, Space::Text { .. }) || is_discrete(s)),
+        Space::Tuple(items) => items.iter().all(is_discrete),
         Space::Text { .. } => true,
     }
 }
