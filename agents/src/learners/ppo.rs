@@ -1274,4 +1274,20 @@ mod tests {
         let error = crate::core::algorithm::build(&spec).err().unwrap().to_string();
         assert!(error.contains("dqn") && error.contains("gru") && error.contains("policy.memory"), "{error}");
     }
+
+    #[test]
+    fn multi_discrete_actions_train_and_stay_in_the_space() {
+        // POPGym's Battleship: a MultiDiscrete([8, 8]) action, a Discrete observation.
+        let mut envs = VecEnv::make("popgym-BattleshipEasy-v0", 2, &Kwargs::new()).unwrap();
+        envs.reset(Some(0)).unwrap();
+        let params = serde_json::json!({"n_steps": 16, "batch_size": 16, "n_epochs": 2});
+        let policy = gru(8);
+        let mut ppo = Ppo::<MemoryActorCritic>::new(&gru_spec(&envs, &params, &policy)).unwrap();
+        let update = ppo.update(&mut envs).unwrap();
+        assert!(update.metrics["entropy"] > 0.0 && update.metrics["grad_norm"].is_finite(), "{update:?}");
+        let obs = envs.last().obs.to_vec();
+        for action in act(&ppo, &obs, false) {
+            assert!(envs.action_space().contains(&action), "{action:?}");
+        }
+    }
 }
