@@ -129,6 +129,7 @@ pub fn record(
     dataset_id: &str,
     progress: Option<&Progress>,
 ) -> Result<Dataset> {
+    crate::checks::seed_range("the first seed", seed, episodes as u64)?;
     let mut dataset = Dataset::for_env(dataset_id, env_id)?;
     if !kwargs.is_empty() {
         if let Some(spec) = dataset.metadata.env_spec.as_mut() {
@@ -138,7 +139,7 @@ pub fn record(
     dataset.metadata.algorithm_name = Some(policy.name());
     let mut actor = Actor::new(env_id, kwargs, policy)?;
     for i in 0..episodes {
-        let episode = actor.episode(Some(seed.wrapping_add(i as u64)))?;
+        let episode = actor.episode(Some(seed + i as u64))?;
         dataset.push(episode)?;
         if let Some(bar) = progress {
             bar.episode_done((i + 1) as u64, dataset.episodes.last().map_or(0.0, Episode::total_reward));

@@ -15,7 +15,7 @@
 use crate::config::{self, Layer, RunConfig, EVAL_SEED_OFFSET};
 use crate::demos;
 use crate::evaluate::{evaluate, EvalSummary};
-use crate::run_dir::{self, RunDir};
+use crate::run_dir::{self, CheckpointState, MetricsDigest, RunWriter, Snapshot};
 use crate::runner::{self, Options};
 use anyhow::{bail, Context, Result};
 use limbic_agents::algorithm::AlgorithmSpec;
@@ -49,6 +49,8 @@ pub struct Request {
     pub episodes: usize,
     /// A run directory to write (config, checkpoint, eval.json, imitate.json).
     pub out: Option<PathBuf>,
+    /// Replace a run directory limbic recognises at `out` (`--force`).
+    pub replace: bool,
     /// `key=value` hyperparameters (the algorithm's `params`; a value is JSON, else a string).
     pub sets: Vec<String>,
     pub quiet: bool,
@@ -90,12 +92,21 @@ pub fn imitate(request: &Request) -> Result<Outcome> {
     if request.episodes == 0 {
         bail!("--episodes must be at least 1");
     }
+    if let Some(out) = &request.out {
+        RunWriter::check_destination(out, request.replace)?;
+    }
+    let eval_seed = EVAL_SEED_OFFSET.checked_add(request.seed).unwrap_or(u64::MAX);
+    crate::checks::seed_range("--seed", eval_seed, request.episodes as u64)
+        .with_context(|| format!("evaluation episodes reset with seeds from {EVAL_SEED_OFFSET} + --seed"))?;
     let dataset = Dataset::read(&request.demos)?;
     let env = dataset
         .metadata
         .env_id()
         .with_context(|| format!("{}: metadata.json names no env (env_spec.id)", request.demos.display()))?
         .to_string();
+    if let Some(mismatch) = dataset.env_mismatch() {
+        bail!("{}: the metadata does not fit the env it names: {mismatch}", request.demos.display());
+    }
     let available = dataset.episodes.len();
     let k = request.n_demos.unwrap_or(available);
     if k == 0 {
@@ -122,9 +133,8 @@ pub fn imitate(request: &Request) -> Result<Outcome> {
         total_steps: 0,
         seed: request.seed,
     };
-    let eval_seed = EVAL_SEED_OFFSET.saturating_add(request.seed);
     let start = Instant::now();
-    let (eval, train_time_s, steps) = match request.algo.as_str() {
+    let (eval, train_time_s, steps, run) = match request.algo.as_str() {
         "bc" | "dagger" => {
             let mut policy = if request.algo == "bc" {
                 train_bc(&spec, &demos)?
@@ -133,16 +143,19 @@ pub fn imitate(request: &Request) -> Result<Outcome> {
             };
             let train_time_s = start.elapsed().as_secs_f64();
             let eval = evaluate(&mut policy, &env, &kwargs, request.episodes, eval_seed, 1)?;
-            if let Some(out) = &request.out {
-                write_policy_run(out, &env, &kwargs, request, &policy, &eval)?;
-            }
-            (eval, train_time_s, None)
+            let run = match &request.out {
+                Some(out) => Some(write_policy_run(out, &env, &kwargs, request, &policy, &eval)?),
+                None => None,
+            };
+            (eval, train_time_s, None, run)
         }
         algo => {
             let steps = request.steps.unwrap_or(DEFAULT_STEPS);
             let config = runner_config(algo, &env, &kwargs, params.clone(), request, k, steps)?;
             let eval = train_in_runner(&config, &demos, request)?;
-            (eval, start.elapsed().as_secs_f64(), Some(steps))
+            // The runner let go of the directory: take it again to add the outcome.
+            let run = request.out.as_deref().map(RunWriter::open).transpose()?;
+            (eval, start.elapsed().as_secs_f64(), Some(steps), run)
         }
     };
     let normalized_score = crate::stats::normalized_score(eval.mean_return, ref_min, ref_max)?;
@@ -166,8 +179,8 @@ pub fn imitate(request: &Request) -> Result<Outcome> {
         train_time_s,
         returns: eval.returns,
     };
-    if let Some(out) = &request.out {
-        run_dir::write_json_file(&out.join("imitate.json"), &serde_json::to_value(&outcome)?)?;
+    if let Some(run) = run {
+        run.write_json(run_dir::IMITATE, &serde_json::to_value(&outcome)?)?;
     }
     Ok(outcome)
 }
@@ -304,24 +317,19 @@ fn train_in_runner(config: &RunConfig, demos: &Demonstrations, request: &Request
             _ => runner::build_algorithm(spec),
         }
     };
-    let options = Options { quiet: request.quiet, gif: request.out.is_some() };
+    let options = Options { quiet: request.quiet, gif: request.out.is_some(), replace: request.replace };
     match &request.out {
         Some(out) => Ok(runner::train(config, out, &build, &options)?.eval),
         None => {
-            let dir = std::env::temp_dir().join(format!("limbic-imitate-{}-{}", std::process::id(), nanos()));
-            let result = runner::train(config, &dir, &build, &options).map(|o| o.eval);
-            let _ = std::fs::remove_dir_all(&dir);
-            result
+            // Removed when dropped, on an error too.
+            let tmp = tempfile::Builder::new().prefix("limbic-imitate-").tempdir()?;
+            Ok(runner::train(config, &tmp.path().join("run"), &build, &options)?.eval)
         }
     }
 }
 
-fn nanos() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
-}
-
 /// A run directory for a policy trained in memory (BC, DAgger): config (algo `bc`, which
-/// `limbic eval --run` rebuilds), one checkpoint and `eval.json`.
+/// `limbic eval --run` rebuilds), one checkpoint and `eval.json`; still owned when returned.
 fn write_policy_run(
     out: &Path,
     env: &str,
@@ -329,7 +337,7 @@ fn write_policy_run(
     request: &Request,
     policy: &Bc,
     eval: &EvalSummary,
-) -> Result<()> {
+) -> Result<RunWriter> {
     // DAgger's policy is a BC policy: the config it was built with is what `bc` needs.
     let bc_params = serde_json::to_value(policy.config())?;
     let config = RunConfig {
@@ -343,12 +351,10 @@ fn write_policy_run(
         ..RunConfig::default()
     };
     config.validate()?;
-    let run = RunDir::create(out, &config)?;
-    run.save_checkpoint(policy.epochs(), 1, |dir| {
-        let algorithm = dir.join(runner::ALGORITHM_DIR);
-        std::fs::create_dir_all(&algorithm)?;
-        policy.save(&algorithm)?;
-        Ok(())
-    })?;
-    run.write_json(run_dir::EVAL, &serde_json::to_value(eval)?)
+    let run = RunWriter::create(out, &config, request.replace)?;
+    let save = |dir: &Path| Ok(policy.save(dir)?);
+    let state = CheckpointState { config, metrics: MetricsDigest::default() };
+    run.save_checkpoint(policy.epochs(), 1, &Snapshot { save_algorithm: &save, files: Vec::new(), state })?;
+    run.write_json(run_dir::EVAL, &serde_json::to_value(eval)?)?;
+    Ok(run)
 }

@@ -25,11 +25,12 @@
 //! The shaper's metrics (`reward/<signal>/...`) join the update's, its state the checkpoint
 //! (`rewards/`). Without a shaper nothing of this runs.
 //!
-//! **Checkpoints** ([`Algorithm::save`]): `ppo_model.bpk` (burn's module record),
-//! `ppo_optimizer.bpk` (burn's optimizer record: Adam's moments and step counts, keyed by the
-//! parameter ids the model record restores), `ppo_state.json` (config, counters, both
-//! generators, normalizer statistics), each written atomically; `load` then `update`
-//! continues bit for bit as the saved run would have.
+//! **Checkpoints** ([`Algorithm::save`], through [`crate::checkpoint`]): `ppo_model.bpk`
+//! (burn's module record), `ppo_optimizer.bpk` (burn's optimizer record: Adam's moments and
+//! step counts, keyed by the parameter ids the model record restores), `state.json` (config,
+//! counters, both generators, normalizer statistics, and the length and checksum of each file),
+//! each written atomically; `load` verifies every file, then `update` continues bit for bit as
+//! the saved run would have.
 //!
 //! **Determinism.** Weights are drawn from the seed's [`Generator`], actions and minibatch
 //! order from it too; burn's global RNG is never used. A config and a seed fix the run when
@@ -38,6 +39,7 @@
 //! separate generator, so evaluating does not change training.
 
 use crate::algorithm::{Algorithm, AlgorithmSpec, Update};
+use crate::checkpoint::{checkpoint_error, CheckpointReader, CheckpointWriter, RngState, STATE_FILE};
 use crate::error::{AgentError, Result};
 use crate::nets::{self, Activation, EncoderKind};
 use crate::normalize::{ObsNormalizer, RewardNormState, RewardNormalizer, RmsState};
@@ -47,8 +49,6 @@ use crate::shaping::RewardShaper;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
-use burn::store::ModuleRecord;
-use burn::tensor::Bytes;
 use limbic_environments::rng::Generator;
 use limbic_environments::vector::VecEnv;
 use limbic_environments::Value;
@@ -190,6 +190,9 @@ impl PpoConfig {
         }
         if self.value_streams == 0 {
             return bad("value_streams", "must be at least 1");
+        }
+        if self.net_arch.contains(&0) {
+            return bad("net_arch", "a layer of width 0");
         }
         Ok(())
     }
@@ -459,10 +462,6 @@ impl Ppo {
         let sums = nets::download(Tensor::cat(visitor.sums, 0))?;
         Ok(sums.iter().map(|&s| s as f64).sum())
     }
-
-    fn paths(dir: &Path) -> [std::path::PathBuf; 3] {
-        [dir.join("ppo_model.bpk"), dir.join("ppo_optimizer.bpk"), dir.join("ppo_state.json")]
-    }
 }
 
 impl Algorithm for Ppo {
@@ -529,18 +528,10 @@ impl Algorithm for Ppo {
     }
 
     fn save(&self, dir: &Path) -> Result<()> {
-        std::fs::create_dir_all(dir).map_err(|e| AgentError::Io(format!("cannot create {}: {e}", dir.display())))?;
-        let [model_path, optimizer_path, state_path] = Self::paths(dir);
-        let record_error = |path: &Path, e: burn::store::RecordError| AgentError::Checkpoint {
-            path: path.display().to_string(),
-            message: format!("cannot encode: {e:?}"),
-        };
-        let model = self.model.clone().into_record().into_bytes().map_err(|e| record_error(&model_path, e))?;
-        write(&model_path, &model)?;
-        let optimizer = self.optimizer.into_bytes().map_err(|e| record_error(&optimizer_path, e))?;
-        write(&optimizer_path, &optimizer)?;
+        let mut writer = CheckpointWriter::new(dir)?;
+        writer.module(MODEL_FILE, &self.model)?;
+        writer.optimizer(OPTIMIZER_FILE, &self.optimizer)?;
         let state = SavedState {
-            format: FORMAT.into(),
             config: self.config.clone(),
             n_envs: self.n_envs,
             obs_dim: self.obs_dim,
@@ -554,44 +545,31 @@ impl Algorithm for Ppo {
         if let Some(shaper) = &self.shaper {
             shaper.save(&dir.join(SHAPER_DIR))?;
         }
-        let json = serde_json::to_vec_pretty(&state).map_err(|e| AgentError::Io(e.to_string()))?;
-        write(&state_path, &json)
+        writer.finish(FORMAT, &state)
     }
 
+    /// Restores everything [`Ppo::save`] wrote, each file checked against the manifest; the
+    /// learner must have been built with the same config and spaces. Nothing changes unless
+    /// every file loads.
     fn load(&mut self, dir: &Path) -> Result<()> {
-        let [model_path, optimizer_path, state_path] = Self::paths(dir);
-        let corrupt =
-            |path: &Path, message: String| AgentError::Checkpoint { path: path.display().to_string(), message };
-        let state: SavedState = serde_json::from_slice(&read(&state_path)?)
-            .map_err(|e| corrupt(&state_path, format!("not a PPO state file: {e}")))?;
-        if state.format != FORMAT {
-            return Err(corrupt(&state_path, format!("format `{}`, expected `{FORMAT}`", state.format)));
-        }
+        let (reader, state) = CheckpointReader::open::<SavedState>(dir, FORMAT)?;
+        let state_path = reader.path(STATE_FILE);
+        let corrupt = |message: String| checkpoint_error(&state_path, message);
         if state.config != self.config || state.n_envs != self.n_envs || state.obs_dim != self.obs_dim {
-            return Err(corrupt(&state_path, "saved with another configuration or environment".into()));
+            return Err(corrupt("saved with another configuration or environment".into()));
         }
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(read(&model_path)?))
-            .map_err(|e| corrupt(&model_path, format!("not a model record: {e:?}")))?;
-        let model = self
-            .model
-            .clone()
-            .try_load_record(record)
-            .map_err(|e| corrupt(&model_path, format!("does not fit this model: {e:?}")))?;
-        let optimizer = AdamConfig::new()
-            .with_epsilon(self.config.adam_epsilon as f32)
-            .init()
-            .from_bytes(Bytes::from_bytes_vec(read(&optimizer_path)?))
-            .map_err(|e| corrupt(&optimizer_path, format!("not an optimizer record: {e:?}")))?;
+        let model = reader.module(MODEL_FILE, self.model.clone())?;
+        let optimizer = reader.optimizer(OPTIMIZER_FILE, self.optimizer.clone())?;
         let mut obs_norm = self.obs_norm.clone();
         if let (Some(norm), Some(saved)) = (obs_norm.as_mut(), &state.obs_rms) {
-            norm.load(saved).map_err(|e| corrupt(&state_path, e.to_string()))?;
+            norm.load(saved).map_err(|e| corrupt(e.to_string()))?;
         }
         let mut reward_norm = self.reward_norm.clone();
         if let (Some(norm), Some(saved)) = (reward_norm.as_mut(), &state.reward_norm) {
-            norm.load(saved).map_err(|e| corrupt(&state_path, e.to_string()))?;
+            norm.load(saved).map_err(|e| corrupt(e.to_string()))?;
         }
-        let rng = state.rng.restore().ok_or_else(|| corrupt(&state_path, "invalid rng state".into()))?;
-        let act_rng = state.act_rng.restore().ok_or_else(|| corrupt(&state_path, "invalid act_rng state".into()))?;
+        let rng = state.rng.restore(&state_path)?;
+        let act_rng = state.act_rng.restore(&state_path)?;
         if let Some(shaper) = self.shaper.as_mut() {
             shaper.load(&dir.join(SHAPER_DIR))?;
         }
@@ -611,13 +589,15 @@ fn positive(x: f64) -> bool {
 /// Where a checkpoint keeps the reward shaper's state.
 pub const SHAPER_DIR: &str = "rewards";
 
-/// Tag of the state file's layout.
-const FORMAT: &str = "limbic-ppo-1";
+/// Tag of the checkpoint's layout (`limbic-ppo-1` had no manifest).
+const FORMAT: &str = "limbic-ppo-2";
+const MODEL_FILE: &str = "ppo_model.bpk";
+const OPTIMIZER_FILE: &str = "ppo_optimizer.bpk";
 
-/// `ppo_state.json`: everything but the weights and the optimizer moments.
+/// The learner's own state in `state.json`: everything but the weights and the optimizer moments.
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SavedState {
-    format: String,
     config: PpoConfig,
     n_envs: usize,
     obs_dim: usize,
@@ -627,35 +607,6 @@ struct SavedState {
     act_rng: RngState,
     obs_rms: Option<RmsState>,
     reward_norm: Option<RewardNormState>,
-}
-
-/// A [`Generator`]'s state with its 128-bit words as hex strings (JSON numbers are f64).
-#[derive(Serialize, Deserialize)]
-struct RngState {
-    state: String,
-    inc: String,
-    buffered: Option<u32>,
-}
-
-impl RngState {
-    fn of(rng: &Generator) -> Self {
-        let (state, inc, buffered) = rng.state();
-        RngState { state: format!("{state:032x}"), inc: format!("{inc:032x}"), buffered }
-    }
-
-    fn restore(&self) -> Option<Generator> {
-        let word = |s: &str| u128::from_str_radix(s, 16).ok();
-        Generator::from_state(word(&self.state)?, word(&self.inc)?, self.buffered)
-    }
-}
-
-fn write(path: &Path, bytes: &[u8]) -> Result<()> {
-    limbic_environments::render::write_atomically(path, bytes).map_err(|e| AgentError::Io(e.to_string()))
-}
-
-fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path)
-        .map_err(|e| AgentError::Checkpoint { path: path.display().to_string(), message: format!("cannot read: {e}") })
 }
 
 /// Per-minibatch diagnostics, averaged into the update's metrics as SB3 logs them.
@@ -910,17 +861,25 @@ mod tests {
         let obs = envs_a.last().obs.to_vec();
         assert_eq!(a.act(&obs, &[false; 4], false).unwrap(), resumed.act(&obs, &[false; 4], false).unwrap());
 
-        // A corrupt or missing file is an error that names it, and leaves the learner as it was.
-        std::fs::write(dir.join("ppo_optimizer.bpk"), b"").unwrap();
-        let error = resumed.load(&dir).unwrap_err().to_string();
-        assert!(error.contains("ppo_optimizer.bpk"), "{error}");
-        std::fs::write(dir.join("ppo_model.bpk"), b"not a burnpack").unwrap();
-        let error = resumed.load(&dir).unwrap_err().to_string();
-        assert!(error.contains("ppo_model.bpk"), "{error}");
+        // A damaged or missing file is an error that names it, and leaves the learner as it was;
+        // a single flipped bit in the weights or the optimizer moments is caught too.
+        for file in ["ppo_model.bpk", "ppo_optimizer.bpk"] {
+            let original = std::fs::read(dir.join(file)).unwrap();
+            let mut flipped = original.clone();
+            let middle = flipped.len() / 2;
+            flipped[middle] ^= 0x01;
+            std::fs::write(dir.join(file), &flipped).unwrap();
+            let error = resumed.load(&dir).unwrap_err().to_string();
+            assert!(error.contains(file) && error.contains("checksum"), "{error}");
+            std::fs::write(dir.join(file), b"").unwrap();
+            let error = resumed.load(&dir).unwrap_err().to_string();
+            assert!(error.contains(file) && error.contains("truncated"), "{error}");
+            std::fs::write(dir.join(file), original).unwrap();
+        }
         assert_eq!(resumed.updates(), 4);
-        std::fs::remove_file(dir.join("ppo_state.json")).unwrap();
+        std::fs::remove_file(dir.join("state.json")).unwrap();
         let error = resumed.load(&dir).unwrap_err().to_string();
-        assert!(error.contains("ppo_state.json"), "{error}");
+        assert!(error.contains("state.json"), "{error}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

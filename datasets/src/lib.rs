@@ -43,6 +43,7 @@ pub mod columns;
 pub mod episode;
 pub mod error;
 pub mod metadata;
+pub mod seal;
 pub mod store;
 
 pub use episode::{flat_observation_space, Actions, Episode, FlatEpisode};
@@ -78,6 +79,30 @@ impl Dataset {
             env.action_space().clone(),
             Some(env_spec_json(&spec)),
         ))
+    }
+
+    /// How the dataset's spaces differ from those of the env its metadata names (made with the
+    /// recorded kwargs), if they do: a dataset claiming `Discrete(1)` actions for CartPole is
+    /// damaged or mislabelled. None when they agree, or when the env is not one limbic has.
+    pub fn env_mismatch(&self) -> Option<String> {
+        let id = self.metadata.env_id()?;
+        let kwargs =
+            self.metadata.env_spec.as_ref()?.get("kwargs").and_then(Json::as_object).cloned().unwrap_or_default();
+        let env = limbic_environments::make(id, &kwargs).ok()?;
+        let (meta, mut differences) = (&self.metadata, Vec::new());
+        for (what, recorded, actual) in [
+            ("observation", &meta.observation_space, env.observation_space()),
+            ("action", &meta.action_space, env.action_space()),
+        ] {
+            if recorded != actual {
+                differences.push(format!(
+                    "its {what} space is {}, {id}'s is {}",
+                    recorded.describe(),
+                    actual.describe()
+                ));
+            }
+        }
+        (!differences.is_empty()).then(|| differences.join("; "))
     }
 
     /// Appends an episode after checking it fits the spaces; its id becomes its index.

@@ -35,6 +35,9 @@ pub struct Args {
     /// Run directory to create [default: runs/ENV-ALGO-seedSEED].
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Replace the run directory at --out (only a run directory limbic wrote, nothing else).
+    #[arg(long, requires = "out")]
+    force: bool,
     /// Set a config field by its dotted path; the value is JSON, else a string. Repeatable:
     /// --set params.learning_rate=3e-4 --set params.net_arch=[64,64] --set eval_every=5000
     #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -43,7 +46,7 @@ pub struct Args {
     #[arg(long)]
     print_config: bool,
     /// Continue the run in DIR from its latest checkpoint, exactly as it would have gone on.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "env", "algo", "seed", "num_envs", "rewards", "out", "sets", "print_config"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "env", "algo", "seed", "num_envs", "rewards", "out", "force", "sets", "print_config"])]
     resume: Option<PathBuf>,
     /// No progress bar.
     #[arg(long, short)]
@@ -51,7 +54,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let options = Options { quiet: args.quiet, ..Options::default() };
+    let options = Options { quiet: args.quiet, replace: args.force, ..Options::default() };
     let outcome = match &args.resume {
         Some(dir) => runner::resume(dir, args.steps, &build_algorithm, &options)?,
         None => {
