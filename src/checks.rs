@@ -8,19 +8,18 @@ use anyhow::{bail, Result};
 use serde_json::Value as Json;
 use std::path::Path;
 
-/// Refuses `first` when `count` consecutive seeds from it (`first + i`, as episodes and
-/// sub-envs are seeded) would pass the largest seed, `u64::MAX`. `what` names the argument.
-pub fn seed_range(what: &str, first: u64, count: u64) -> Result<()> {
+/// Refuses `seed` when one of the seeds made from it, `seed + offset + i` for `i < count`
+/// (sub-env i, evaluation episode i above an offset), would pass the largest seed,
+/// `u64::MAX`. `what` names the argument.
+pub fn seed_range(what: &str, seed: u64, offset: u64, count: u64) -> Result<()> {
     let Some(last) = count.checked_sub(1) else { return Ok(()) };
-    if first.checked_add(last).is_none() {
-        bail!(
-            "{what} {first} is too large: {count} seeds from it (seed + 0 .. seed + {last}) would pass the largest \
-             seed, {}; use a seed of at most {}",
-            u64::MAX,
-            u64::MAX - last
-        );
+    let largest = u64::MAX.checked_sub(offset).and_then(|m| m.checked_sub(last));
+    if largest.is_some_and(|largest| seed <= largest) {
+        return Ok(());
     }
-    Ok(())
+    let uses = if offset == 0 { "seed + i".to_string() } else { format!("seed + {offset} + i") };
+    let instead = largest.map_or("no seed fits".into(), |l| format!("use a seed of at most {l}"));
+    bail!("{what} {seed} is too large: {uses} for i < {count} would pass the largest seed, {}; {instead}", u64::MAX)
 }
 
 /// Refuses `path` unless its extension is one of `allowed` (lowercase, without the dot).
@@ -148,11 +147,13 @@ mod tests {
 
     #[test]
     fn seeds_must_fit_every_use() {
-        assert!(seed_range("--seed", u64::MAX, 1).is_ok());
-        assert!(seed_range("--seed", u64::MAX - 9, 10).is_ok());
-        let message = seed_range("--seed", u64::MAX - 8, 10).unwrap_err().to_string();
+        assert!(seed_range("--seed", u64::MAX, 0, 1).is_ok());
+        assert!(seed_range("--seed", u64::MAX - 9, 0, 10).is_ok());
+        let message = seed_range("--seed", u64::MAX - 8, 0, 10).unwrap_err().to_string();
         assert!(message.contains("--seed 18446744073709551607") && message.contains("at most 18446744073709551606"));
-        assert!(seed_range("--seed", u64::MAX, 0).is_ok());
+        assert!(seed_range("--seed", u64::MAX, 0, 0).is_ok());
+        let message = seed_range("--seed", u64::MAX - 1_000_000, 1_000_000, 2).unwrap_err().to_string();
+        assert!(message.contains("seed + 1000000 + i for i < 2") && message.contains("at most 18446744073708551614"));
     }
 
     #[test]

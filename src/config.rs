@@ -154,19 +154,9 @@ impl RunConfig {
         }
         let spec = registry::spec(&self.env).context("config `env`")?;
         spec.time_limit(&self.env_kwargs).context("config `env_kwargs`")?;
-        // Evaluation episode i resets with seed + EVAL_SEED_OFFSET + i (above the training
-        // envs' seed + i): every one must be a seed.
-        let largest = u64::MAX - EVAL_SEED_OFFSET - (self.eval_episodes as u64 - 1);
-        if self.seed > largest {
-            bail!(
-                "config `seed` {} is too large: evaluation episode i resets with seed + {EVAL_SEED_OFFSET} + i \
-                 (i < eval_episodes = {}), which must not pass {}; use a seed of at most {largest}",
-                self.seed,
-                self.eval_episodes,
-                u64::MAX
-            );
-        }
-        Ok(())
+        // Sub-env i first resets with seed + i, evaluation episode i with seed + EVAL_SEED_OFFSET + i.
+        crate::checks::seed_range("config `seed`", self.seed, 0, self.num_envs as u64)?;
+        crate::checks::seed_range("config `seed`", self.seed, EVAL_SEED_OFFSET, self.eval_episodes as u64)
     }
 
     /// The fields in which this config differs from `saved` (a checkpoint's), each with both

@@ -129,7 +129,7 @@ pub fn record(
     dataset_id: &str,
     progress: Option<&Progress>,
 ) -> Result<Dataset> {
-    crate::checks::seed_range("the first seed", seed, episodes as u64)?;
+    crate::checks::seed_range("the first seed", seed, 0, episodes as u64)?;
     let mut dataset = Dataset::for_env(dataset_id, env_id)?;
     if !kwargs.is_empty() {
         if let Some(spec) = dataset.metadata.env_spec.as_mut() {

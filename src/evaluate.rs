@@ -83,7 +83,7 @@ pub fn evaluate_with(
     threads: usize,
     deterministic: bool,
 ) -> Result<EvalSummary> {
-    crate::checks::seed_range("evaluation seed", seed, episodes as u64)?;
+    crate::checks::seed_range("evaluation seed", seed, 0, episodes as u64)?;
     let obs_dim = limbic_environments::make(env, kwargs)?.flat_space().flat_dim()?;
     let each = crate::checks::sub_env_bytes(obs_dim);
     let detail = format!("one sub-env per episode at about {each} bytes each");

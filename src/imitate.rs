@@ -95,9 +95,8 @@ pub fn imitate(request: &Request) -> Result<Outcome> {
     if let Some(out) = &request.out {
         RunWriter::check_destination(out, request.replace)?;
     }
-    let eval_seed = EVAL_SEED_OFFSET.checked_add(request.seed).unwrap_or(u64::MAX);
-    crate::checks::seed_range("--seed", eval_seed, request.episodes as u64)
-        .with_context(|| format!("evaluation episodes reset with seeds from {EVAL_SEED_OFFSET} + --seed"))?;
+    crate::checks::seed_range("--seed", request.seed, EVAL_SEED_OFFSET, request.episodes as u64)?;
+    let eval_seed = EVAL_SEED_OFFSET + request.seed;
     let dataset = Dataset::read(&request.demos)?;
     let env = dataset
         .metadata

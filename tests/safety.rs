@@ -23,7 +23,7 @@ fn record_with(policy: &str, out: &Path, extra: &[&str]) -> std::process::Output
     limbic(&args)
 }
 
-/// 1. `demos record --force` replaces a dataset, never a user's folder, a run or a file.
+/// Problem 1: `demos record --force` replaces a dataset, never a user's folder, a run or a file.
 #[test]
 fn force_replaces_only_what_limbic_wrote() {
     let tmp = temp_dir();
@@ -63,7 +63,7 @@ fn force_replaces_only_what_limbic_wrote() {
     assert!(names.iter().all(|n| !n.starts_with('.')), "nothing hidden left: {names:?}");
 }
 
-/// 2. Readers (`eval`, `compare`, `demos record --policy`) never delete anything, not even a
+/// Problem 2: Readers (`eval`, `compare`, `demos record --policy`) never delete anything, not even a
 /// folder that looks half-built: it may be the checkpoint a trainer is writing.
 #[test]
 fn reading_a_run_changes_nothing_in_it() {
@@ -79,7 +79,7 @@ fn reading_a_run_changes_nothing_in_it() {
     assert_eq!(files(&run), before);
 }
 
-/// 3. PPO checkpoints carry checksums: a flipped bit in the weights stops `eval`, one in the
+/// Problem 3: PPO checkpoints carry checksums: a flipped bit in the weights stops `eval`, one in the
 /// optimizer moments stops `--resume`, each with the file named.
 #[test]
 fn a_flipped_bit_in_a_ppo_checkpoint_is_caught() {
@@ -102,7 +102,7 @@ fn a_flipped_bit_in_a_ppo_checkpoint_is_caught() {
     assert!(message.contains("ppo_optimizer.bpk") && message.contains("checksum"), "{message}");
 }
 
-/// 4. One writer per directory: a second gets an error naming the first one's pid, until the
+/// Problem 4: One writer per directory: a second gets an error naming the first one's pid, until the
 /// first is gone (here the test process holds the lock, as a running `train` would).
 #[test]
 fn a_second_writer_is_refused_with_the_owners_pid() {
@@ -124,7 +124,7 @@ fn a_second_writer_is_refused_with_the_owners_pid() {
     limbic_ok(&["train", "--resume", s(&run), "--steps", "3300", "--quiet"]);
 }
 
-/// 5. Sizes are checked against the memory the machine has before anything is allocated.
+/// Problem 5: Sizes are checked against the memory the machine has before anything is allocated.
 #[test]
 fn impossible_sizes_are_refused_at_once() {
     let out = limbic(&["bench", "env", "--env", "CartPole-v1", "--num-envs", "100000000000"]);

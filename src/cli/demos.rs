@@ -95,7 +95,7 @@ fn record(args: RecordArgs) -> Result<()> {
     if args.episodes == 0 {
         bail!("--episodes must be at least 1");
     }
-    limbic::checks::seed_range("--seed", args.seed, args.episodes as u64)?;
+    limbic::checks::seed_range("--seed", args.seed, 0, args.episodes as u64)?;
     // Owned from here to the end: nobody else writes the dataset meanwhile.
     let _lock = DirLock::acquire(&args.out)?;
     if std::fs::symlink_metadata(&args.out).is_ok() {
