@@ -5,6 +5,8 @@
 
 use crate::config::RunConfig;
 use anyhow::{bail, Result};
+use limbic_environments::vector::VecEnv;
+use limbic_environments::Kwargs;
 use serde_json::Value as Json;
 use std::path::Path;
 
@@ -37,12 +39,41 @@ pub fn extension(what: &str, path: &Path, allowed: &[&str]) -> Result<()> {
     )
 }
 
-/// What one sub-environment of a vector env costs, for the estimate: the env's own state (a
-/// MiniGrid grid is the largest, a few kilobytes), its observation buffers, the seed recorder.
-/// Measured in limbic (`/usr/bin/time -v limbic bench env --num-envs 100000`, 2026-12):
-/// CartPole about 0.4 KB, MiniGrid-DoorKey-8x8 about 5 KB per sub-env; the estimate rounds up.
-pub fn sub_env_bytes(flat_dim: usize) -> u64 {
-    8 * 1024 + 32 * flat_dim as u64
+/// The memory one sub-environment of `env` takes in a vector env of `count`, measured when
+/// `count` is large: this process's resident memory grows by this much per sub-env while
+/// [`SAMPLE_ENVS`] of them are made and reset (Linux). For a small `count`, elsewhere, or if
+/// the measurement shows nothing: the vector env's buffers for the observation. (Measured with
+/// `limbic bench env --num-envs 100000`, 2026-12-07: CartPole-v1 about 1 KB per sub-env,
+/// MiniGrid-DoorKey-8x8 about 12 KB, KeyCorridorS3R3 about 14 KB; this measure says 3, 13
+/// and 15 KB.)
+pub fn sub_env_bytes(env: &str, kwargs: &Kwargs, count: usize) -> Result<u64> {
+    let before = resident_bytes();
+    let sample = count.min(SAMPLE_ENVS);
+    let mut envs = VecEnv::make(env, sample, kwargs)?;
+    envs.reset(Some(0))?;
+    let after = resident_bytes();
+    let floor = 1024 + 32 * envs.obs_dim() as u64;
+    let measured = match (before, after) {
+        (Some(b), Some(a)) if count > SAMPLE_ENVS => a.saturating_sub(b) / sample as u64,
+        _ => 0,
+    };
+    Ok(measured.max(floor))
+}
+
+/// Refuses a vector env of `count` sub-envs of `env` (each needing `extra_each` bytes besides)
+/// that would not fit in memory; `what` names the argument.
+pub fn vec_env_memory(what: &str, env: &str, kwargs: &Kwargs, count: usize, extra_each: u64) -> Result<()> {
+    let each = sub_env_bytes(env, kwargs, count)? + extra_each;
+    memory(what, (count as u64).saturating_mul(each), &format!("{count} sub-envs at about {} each", size(each)))
+}
+
+/// Sub-envs made to measure [`sub_env_bytes`].
+const SAMPLE_ENVS: usize = 1024;
+
+/// This process's resident memory, from /proc/self/statm (pages of 4 KB).
+fn resident_bytes() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/statm").ok()?;
+    Some(text.split_whitespace().nth(1)?.parse::<u64>().ok()? * 4096)
 }
 
 /// Refuses a size whose estimated memory, `bytes`, is above what the machine has available.
@@ -79,10 +110,12 @@ fn size(bytes: u64) -> String {
 
 /// The memory a training run takes at its largest, roughly: its training envs and what its
 /// learner stores (PPO's rollout of `n_steps * num_envs` rows, a replay buffer of
-/// `buffer_size` transitions), for an observation of `obs_dim` numbers.
-pub fn run_memory(config: &RunConfig, obs_dim: usize) -> Result<(u64, String)> {
+/// `buffer_size` transitions), with the text saying so.
+pub fn run_memory(config: &RunConfig) -> Result<(u64, String)> {
+    let each = sub_env_bytes(&config.env, &config.env_kwargs, config.num_envs)?;
+    let obs_dim = limbic_environments::make(&config.env, &config.env_kwargs)?.flat_space().flat_dim()?;
     let n = config.num_envs as u64;
-    let envs = n.saturating_mul(sub_env_bytes(obs_dim));
+    let envs = n.saturating_mul(each);
     let row = 4 * (obs_dim as u64 + 16);
     let (stored, what) = match config.algo.as_str() {
         "ppo" => {
@@ -96,7 +129,7 @@ pub fn run_memory(config: &RunConfig, obs_dim: usize) -> Result<(u64, String)> {
         }
         _ => (0, String::new()),
     };
-    let detail = format!("{n} sub-envs at {} each{}", size(sub_env_bytes(obs_dim)), {
+    let detail = format!("{n} sub-envs at {} each{}", size(each), {
         if what.is_empty() {
             String::new()
         } else {
@@ -166,9 +199,12 @@ mod tests {
 
     #[test]
     fn impossible_sizes_are_refused_with_the_estimate() {
-        let message = memory("--num-envs 100000000000", 100_000_000_000 * sub_env_bytes(4), "x").unwrap_err();
+        let each = sub_env_bytes("CartPole-v1", &Kwargs::new(), 1 << 20).unwrap();
+        assert!((1024..100_000).contains(&each), "{each}");
+        assert_eq!(sub_env_bytes("CartPole-v1", &Kwargs::new(), 8).unwrap(), 1024 + 32 * 4);
+        let message = memory("--num-envs 100000000000", 100_000_000_000 * each, "x").unwrap_err();
         assert!(message.to_string().contains("needs about") && message.to_string().contains("GB"), "{message}");
-        assert!(memory("--num-envs 8", 8 * sub_env_bytes(4), "x").is_ok());
+        assert!(memory("--num-envs 8", 8 * each, "x").is_ok());
     }
 
     #[test]

@@ -84,14 +84,8 @@ pub fn evaluate_with(
     deterministic: bool,
 ) -> Result<EvalSummary> {
     crate::checks::seed_range("evaluation seed", seed, 0, episodes as u64)?;
-    let obs_dim = limbic_environments::make(env, kwargs)?.flat_space().flat_dim()?;
-    let each = crate::checks::sub_env_bytes(obs_dim);
-    let detail = format!("one sub-env per episode at about {each} bytes each");
-    crate::checks::memory(
-        &format!("an evaluation of {episodes} episodes"),
-        (episodes as u64).saturating_mul(each),
-        &detail,
-    )?;
+    // One sub-env per episode.
+    crate::checks::vec_env_memory(&format!("an evaluation of {episodes} episodes"), env, kwargs, episodes, 0)?;
     let mut envs = VecEnv::make(env, episodes, kwargs)?.with_threads(Some(threads))?;
     let mut obs = envs.reset(Some(seed))?.to_vec();
     let rule = success_rule(env);

@@ -155,8 +155,7 @@ pub fn agree(config: &RunConfig, checkpoint: &Checkpoint) -> Result<()> {
 /// Checks done before any work: memory for the envs and the learner's storage, and warnings
 /// for values that are almost surely mistakes.
 fn preflight(config: &RunConfig) -> Result<()> {
-    let obs_dim = limbic_environments::make(&config.env, &config.env_kwargs)?.flat_space().flat_dim()?;
-    let (bytes, detail) = crate::checks::run_memory(config, obs_dim)?;
+    let (bytes, detail) = crate::checks::run_memory(config)?;
     crate::checks::memory(&format!("this run (num_envs = {})", config.num_envs), bytes, &detail)?;
     for warning in crate::checks::run_warnings(config) {
         tracing::warn!("{warning}");

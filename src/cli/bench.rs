@@ -52,13 +52,13 @@ pub fn run(args: Args) -> Result<()> {
         bail!("--num-envs and --steps must be at least 1");
     }
     let kwargs = super::parse_kwargs(args.kwargs.as_deref())?;
-    let obs_dim = limbic_environments::make(&args.env, &kwargs)?.flat_space().flat_dim()?;
-    let each = limbic::checks::sub_env_bytes(obs_dim) + ActionTable::bytes_per_env(args.num_envs);
-    let detail = format!("{} sub-envs at about {each} bytes each, with their actions", args.num_envs);
-    limbic::checks::memory(
-        &format!("--num-envs {}", args.num_envs),
-        (args.num_envs as u64).saturating_mul(each),
-        &detail,
+    let what = format!("--num-envs {}", args.num_envs);
+    limbic::checks::vec_env_memory(
+        &what,
+        &args.env,
+        &kwargs,
+        args.num_envs,
+        ActionTable::bytes_per_env(args.num_envs),
     )?;
     let threads = (args.threads > 0).then_some(args.threads);
     let mut envs = VecEnv::make(&args.env, args.num_envs, &kwargs)?.with_threads(threads)?;
