@@ -38,8 +38,9 @@ pub fn next_steps(root: &Path) -> String {
     if unexpected_in_run(root).is_some() {
         return format!("it is {}, not a run directory; choose another --out", describe(root));
     }
-    let resumable = RunDir::open(root).and_then(|run| Ok(run.latest_checkpoint()?.is_some())).unwrap_or(false);
-    let imitation = RunDir::open(root).and_then(|run| run.config()).is_ok_and(|c| c.algo == "bc");
+    let run = RunDir::open(root).ok();
+    let resumable = run.as_ref().is_some_and(|r| r.latest_checkpoint().is_ok_and(|c| c.is_some()));
+    let imitation = run.as_ref().is_some_and(|r| r.config().is_ok_and(|c| c.algo == "bc"));
     if resumable && !imitation {
         format!(
             "continue it with `limbic train --resume {}`, replace it with --force, or choose another --out",

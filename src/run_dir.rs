@@ -150,6 +150,15 @@ impl RunDir {
 
     /// Reads the checkpoint folder `path` after checking every file in it against its manifest.
     pub fn read_checkpoint(&self, path: &Path) -> Result<Checkpoint> {
+        let manifest = path.join(limbic_agents::checkpoint::STATE_FILE);
+        if path.is_dir() && !manifest.exists() {
+            bail!(
+                "checkpoint {} cannot be used: it has no {} listing its files (damaged, or written by a limbic \
+                 from before checkpoints had checksums), so nothing in it can be trusted",
+                path.display(),
+                limbic_agents::checkpoint::STATE_FILE
+            );
+        }
         let (reader, state) = CheckpointReader::open::<CheckpointState>(path, CHECKPOINT_FORMAT)
             .with_context(|| format!("checkpoint {} cannot be used", path.display()))?;
         reader.verify_all().with_context(|| format!("checkpoint {} is damaged", path.display()))?;
@@ -166,8 +175,11 @@ impl RunDir {
             let before = stamp(&path);
             let result = self.read_checkpoint(&path).and_then(|checkpoint| load(&checkpoint));
             attempts += 1;
+            // A changed or missing manifest: a writer replaced or is removing the folder.
             match result {
-                Err(_) if stamp(&path) != before && attempts < 10 => continue,
+                Err(_) if attempts < 10 && (before.is_none() || stamp(&path) != before) => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
                 result => return result,
             }
         }
@@ -304,6 +316,7 @@ impl RunWriter {
     /// Takes over an existing run directory to continue it, and cleans up what a crash left:
     /// half-assembled folders are removed, an interrupted replacement of `best/` is finished.
     pub fn open(root: &Path) -> Result<RunWriter> {
+        RunDir::open(root)?;
         let lock = DirLock::acquire(root)?;
         let writer = RunWriter { run: RunDir::open(root)?, _lock: lock };
         writer.recover()?;

@@ -74,7 +74,6 @@ pub struct Outcome {
 pub fn train(config: &RunConfig, dir: &Path, build: Builder, options: &Options) -> Result<Outcome> {
     config.validate()?;
     preflight(config)?;
-    RunWriter::check_destination(dir, options.replace)?;
     // Build first, so a config the algorithm refuses leaves no run directory behind.
     let (train, algo) = start(config, build)?;
     let run = RunWriter::create(dir, config, options.replace)?;
@@ -133,7 +132,7 @@ pub fn resume(dir: &Path, total_steps: Option<u64>, build: Builder, options: &Op
 
 /// Refuses `config` where it differs from the one `checkpoint` was written with in what the
 /// checkpoint means (env, learner, seed, hyperparameters, ...); reports schedule changes.
-pub fn agree(config: &RunConfig, checkpoint: &Checkpoint) -> Result<()> {
+fn agree(config: &RunConfig, checkpoint: &Checkpoint) -> Result<()> {
     let changes = config.changes_from(&checkpoint.state.config)?;
     let (breaking, schedule): (Vec<&Change>, Vec<&Change>) = changes.iter().partition(|c| c.breaking);
     if !breaking.is_empty() {

@@ -5,9 +5,10 @@
 //! undamaged run produces. Data lost (a result silently changed, or an intact file destroyed
 //! by a command) must be zero. Each test prints its summary line.
 //!
-//! `LIMBIC_FAULT_ROUNDS=N` adds N random byte flips and truncation points per file (seeded,
-//! printed) to the one fixed flip, truncation and deletion: the longer version whose figures
-//! RELIABILITY.md records (`bench/fault_injection.sh`).
+//! `LIMBIC_FAULT_ROUNDS=N` (and `LIMBIC_FAULT_SEED`) adds N random byte flips and truncation
+//! points per file, of every checkpoint, to the one fixed flip, truncation and deletion, and N
+//! random kill points: the longer version whose figures RELIABILITY.md records
+//! (`bench/fault_injection.sh`).
 
 mod common;
 
@@ -350,8 +351,12 @@ fn a_training_killed_anywhere_resumes_to_the_uninterrupted_run() {
     let duration = started.elapsed();
     let reference = result(&whole);
     let mut tally = Tally::default();
-    // kill -9 at points spread over the run, from before its directory exists to its report.
-    for (i, fraction) in [0.05, 0.25, 0.45, 0.65, 0.85].into_iter().enumerate() {
+    // kill -9 at points spread over the run, from before its directory exists to its report,
+    // and at random points in the randomized version.
+    let (rounds, mut rng) = rounds();
+    let mut fractions = vec![0.05, 0.25, 0.45, 0.65, 0.85];
+    fractions.extend((0..rounds).map(|_| rng.random()));
+    for (i, fraction) in fractions.into_iter().enumerate() {
         let run = tmp.path().join(format!("killed{i}"));
         let args = train_args(&config, &run);
         let mut child = spawn(&args);

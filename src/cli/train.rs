@@ -28,7 +28,8 @@ pub struct Args {
     #[arg(long)]
     num_envs: Option<usize>,
     /// Add a reward signal as NAME[:WEIGHT] (`limbic rewards` lists them). Repeatable:
-    /// --reward counts:0.005 --reward rnd:0.01. Replaces the config file's `rewards` list;
+    /// --reward counts:0.005 --reward rnd:0.01. A negative WEIGHT makes the signal a penalty
+    /// (counts:-0.01 discourages revisiting states). Replaces the config file's `rewards` list;
     /// full specs (params, schedules, streams) go in the file or --set rewards='[...]'.
     #[arg(long = "reward", value_name = "NAME[:WEIGHT]")]
     rewards: Vec<String>,
