@@ -3,6 +3,7 @@
 mod cli;
 
 use clap::Parser;
+use std::io::IsTerminal;
 
 /// mimalloc keeps freed blocks for reuse instead of returning them to the OS between
 /// minibatches, as glibc's malloc does with the tensor framework's buffers (BENCHMARKS.md).
@@ -17,6 +18,7 @@ fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .without_time()
         .with_target(false)
         .init();

@@ -108,18 +108,18 @@ pub fn resume(dir: &Path, total_steps: Option<u64>, build: Builder, options: &Op
     let counters: Counters = checkpoint.json(TRAINER_FILE)?;
     let old_total = config.total_steps;
     if let Some(total) = total_steps {
+        if total < counters.env_steps {
+            bail!(
+                "--steps {total} is below the {} env steps the latest checkpoint ({}) has done: a resumed run can \
+                 only go on; pass --steps N with N >= {}",
+                counters.env_steps,
+                latest.display(),
+                counters.env_steps
+            );
+        }
         config.total_steps = total;
     }
-    if config.total_steps < counters.env_steps {
-        bail!(
-            "total steps {} is below the {} env steps the latest checkpoint ({}) has done: a resumed run can only \
-             go on; pass --steps N with N >= {}",
-            config.total_steps,
-            counters.env_steps,
-            latest.display(),
-            counters.env_steps
-        );
-    }
+    // A run already at its total (killed while writing its report) only writes the report.
     config.validate()?;
     agree(&config, &checkpoint)?;
     preflight(&config)?;

@@ -155,6 +155,11 @@ fn resume_refuses_what_it_cannot_continue() {
     let message = format!("{:#}", resume(&run, Some(1000), &build_algorithm, &quiet()).unwrap_err());
     assert!(message.contains("below the 3000 env steps") && message.contains("--steps"), "{message}");
     assert_eq!(std::fs::read(run.join("config.json")).unwrap(), config_before);
+    // A finished run resumed as it is (killed while writing its report, say) writes its report.
+    std::fs::remove_file(run.join("eval.json")).unwrap();
+    resume(&run, None, &build_algorithm, &quiet()).unwrap();
+    assert!(run.join("eval.json").is_file());
+    assert_eq!(std::fs::read(run.join("config.json")).unwrap(), config_before);
 
     // A config edited to another env of the same spaces, or another seed: refused by resume and eval.
     let edits = [
