@@ -83,7 +83,9 @@ impl Dataset {
 
     /// How the dataset's spaces differ from those of the env its metadata names (made with the
     /// recorded kwargs), if they do: a dataset claiming `Discrete(1)` actions for CartPole is
-    /// damaged or mislabelled. None when they agree, or when the env is not one limbic has.
+    /// damaged or mislabelled. Observations are compared as learners see them, without their
+    /// Text parts (Minari writes a MiniGrid mission's charset in another order). None when they
+    /// agree, or when the env is not one limbic has.
     pub fn env_mismatch(&self) -> Option<String> {
         let id = self.metadata.env_id()?;
         let kwargs =
@@ -94,7 +96,7 @@ impl Dataset {
             ("observation", &meta.observation_space, env.observation_space()),
             ("action", &meta.action_space, env.action_space()),
         ] {
-            if recorded != actual {
+            if flat_observation_space(recorded) != flat_observation_space(actual) {
                 differences.push(format!(
                     "its {what} space is {}, {id}'s is {}",
                     recorded.describe(),

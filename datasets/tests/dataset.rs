@@ -104,6 +104,8 @@ fn check_fixture(name: &str, env_id: &str, episodes: usize) {
     let meta = &dataset.metadata;
     assert_eq!((meta.env_id(), meta.total_episodes, dataset.episodes.len()), (Some(env_id), episodes, episodes));
     assert_eq!(meta.minari_version, "0.5.4");
+    // Minari's spaces are the env's spaces in limbic.
+    assert_eq!(dataset.env_mismatch(), None);
     let mut env = make(env_id, &Kwargs::new()).unwrap();
     for (episode, want) in dataset.episodes.iter().zip(&expected) {
         let col = |v: &[Value], space| v.iter().map(|x| value_to_json(space, x)).collect::<Vec<_>>();
