@@ -113,7 +113,7 @@ fn size(bytes: u64) -> String {
 /// `buffer_size` transitions), with the text saying so.
 pub fn run_memory(config: &RunConfig) -> Result<(u64, String)> {
     let each = sub_env_bytes(&config.env, &config.env_kwargs, config.num_envs)?;
-    let obs_dim = limbic_environments::make(&config.env, &config.env_kwargs)?.flat_space().flat_dim()?;
+    let obs_dim = crate::env_maker::EnvMaker::of(config).make()?.flat_space().flat_dim()?;
     let n = config.num_envs as u64;
     let envs = n.saturating_mul(each);
     let row = 4 * (obs_dim as u64 + 16);

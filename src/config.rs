@@ -13,6 +13,7 @@
 
 use anyhow::{bail, Context, Result};
 use limbic_agents::policies::PolicySpec;
+use limbic_environments::wrappers::WrapperSpec;
 use limbic_environments::{registry, Kwargs};
 use limbic_rewards::RewardSpec;
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,10 @@ pub struct RunConfig {
     pub env: String,
     /// Keyword arguments for `make`, e.g. `{"max_episode_steps": 100}`.
     pub env_kwargs: Kwargs,
+    /// Wrappers over the env, innermost first, for training and evaluation alike:
+    /// `[{"kind": "previous_action"}, {"kind": "antialias"}]` (POPGym's baselines),
+    /// `{"kind": "mask_observation", "indices": [1, 3]}`.
+    pub env_wrappers: Vec<WrapperSpec>,
     /// Learner: `ppo`, `dqn`, `sac`, or `random` (the uniform-random baseline).
     pub algo: String,
     /// Seeds the algorithm and the training envs (sub-env i first resets with seed + i).
@@ -70,6 +75,7 @@ impl Default for RunConfig {
         RunConfig {
             env: "CartPole-v1".into(),
             env_kwargs: Kwargs::new(),
+            env_wrappers: Vec::new(),
             algo: "ppo".into(),
             seed: 0,
             total_steps: 100_000,

@@ -5,6 +5,7 @@
 //! evaluation is the same set of episodes whatever happened before it. The policy acts in an
 //! acting session of its own (recurrent states per episode), stepped by the agents' env runner.
 
+use crate::env_maker::EnvMaker;
 use crate::stats;
 use anyhow::{bail, Context, Result};
 use limbic_agents::policies::{Acted, Actor};
@@ -12,7 +13,7 @@ use limbic_agents::runner::{first_episodes, EnvRunner};
 use limbic_agents::Algorithm;
 use limbic_environments::json::value_to_json;
 use limbic_environments::vector::VecEnv;
-use limbic_environments::{Frame, Kwargs};
+use limbic_environments::Frame;
 use serde::{Deserialize, Serialize};
 
 /// Steps after which an evaluation gives up (an env without a time limit and a policy that
@@ -66,13 +67,12 @@ pub fn success_rule(env: &str) -> Option<SuccessRule> {
 /// with `seed + i`) and summarizes their returns.
 pub fn evaluate(
     algo: &dyn Algorithm,
-    env: &str,
-    kwargs: &Kwargs,
+    env: &EnvMaker,
     episodes: usize,
     seed: u64,
     threads: usize,
 ) -> Result<EvalSummary> {
-    evaluate_with(algo, env, kwargs, episodes, seed, threads, true)
+    evaluate_with(algo, env, episodes, seed, threads, true)
 }
 
 /// [`evaluate`], with actions sampled from the policy when not `deterministic` (how
@@ -80,8 +80,7 @@ pub fn evaluate(
 /// sampling gets through). Sampling draws from the session's generator, seeded with `seed`.
 pub fn evaluate_with(
     algo: &dyn Algorithm,
-    env: &str,
-    kwargs: &Kwargs,
+    env: &EnvMaker,
     episodes: usize,
     seed: u64,
     threads: usize,
@@ -89,11 +88,11 @@ pub fn evaluate_with(
 ) -> Result<EvalSummary> {
     crate::checks::seed_range("evaluation seed", seed, 0, episodes as u64)?;
     // One sub-env per episode.
-    crate::checks::vec_env_memory(&format!("an evaluation of {episodes} episodes"), env, kwargs, episodes, 0)?;
-    let mut envs = VecEnv::make(env, episodes, kwargs)?.with_threads(Some(threads))?;
+    crate::checks::vec_env_memory(&format!("an evaluation of {episodes} episodes"), &env.id, &env.kwargs, episodes, 0)?;
+    let mut envs = env.vec(episodes)?.with_threads(Some(threads))?;
     envs.reset(Some(seed))?;
     let mut actor = Actor::new(algo.policy()?, episodes, seed).deterministic(deterministic);
-    let rule = success_rule(env);
+    let rule = success_rule(&env.id);
     let outcomes = first_episodes(&mut envs, &mut actor, MAX_EVAL_STEPS)
         .context("evaluation (set env_kwargs.max_episode_steps for an env without a time limit)")?;
     let ended: Vec<(f64, u64, bool)> = outcomes
@@ -107,7 +106,7 @@ pub fn evaluate_with(
             (o.episode_return, o.length, success)
         })
         .collect();
-    Ok(summarize(env, seed, &ended, rule.is_some()))
+    Ok(summarize(&env.id, seed, &ended, rule.is_some()))
 }
 
 /// One step of a traced episode (`limbic eval --trace`): what the policy did and its inner
@@ -123,9 +122,9 @@ pub struct TraceStep {
 }
 
 /// One episode (reset with `seed`) with deterministic actions, traced step by step.
-pub fn trace_episode(algo: &dyn Algorithm, env: &str, kwargs: &Kwargs, seed: u64) -> Result<Vec<TraceStep>> {
+pub fn trace_episode(algo: &dyn Algorithm, env: &EnvMaker, seed: u64) -> Result<Vec<TraceStep>> {
     let mut steps = Vec::new();
-    play_episode(algo, env, kwargs, seed, true, |envs, acted, reward| {
+    play_episode(algo, env, seed, true, |envs, acted, reward| {
         steps.push(TraceStep {
             step: steps.len() as u64,
             action: value_to_json(envs.action_space(), &acted.env_actions.to_values()[0]),
@@ -141,13 +140,12 @@ pub fn trace_episode(algo: &dyn Algorithm, env: &str, kwargs: &Kwargs, seed: u64
 /// `each` sees the env after every step, the choice and the reward.
 fn play_episode(
     algo: &dyn Algorithm,
-    env: &str,
-    kwargs: &Kwargs,
+    env: &EnvMaker,
     seed: u64,
     trace: bool,
     mut each: impl FnMut(&VecEnv, &Acted, f64) -> Result<()>,
 ) -> Result<VecEnv> {
-    let mut envs = VecEnv::make(env, 1, kwargs)?;
+    let mut envs = env.vec(1)?;
     envs.reset(Some(seed))?;
     let mut actor = Actor::new(algo.policy()?, 1, seed).deterministic(true);
     if trace {
@@ -186,15 +184,15 @@ fn summarize(env: &str, seed: u64, ended: &[(f64, u64, bool)], has_success: bool
 
 /// One episode (reset with `seed`) with deterministic actions, as frames for a GIF, with the
 /// frame rate that plays it in real time and its return.
-pub fn record_episode(algo: &dyn Algorithm, env: &str, kwargs: &Kwargs, seed: u64) -> Result<Recording> {
+pub fn record_episode(algo: &dyn Algorithm, env: &EnvMaker, seed: u64) -> Result<Recording> {
     let first = {
-        let mut envs = VecEnv::make(env, 1, kwargs)?;
+        let mut envs = env.vec(1)?;
         envs.reset(Some(seed))?;
         (envs.envs()[0].render()?, envs.envs()[0].render_fps())
     };
     let (mut frames, fps) = (vec![first.0], first.1);
     let (mut stride, mut total, mut steps) = (1u64, 0.0, 0u64);
-    play_episode(algo, env, kwargs, seed, false, |envs, _, reward| {
+    play_episode(algo, env, seed, false, |envs, _, reward| {
         total += reward;
         steps += 1;
         let last = envs.last();
@@ -271,8 +269,8 @@ mod tests {
 
     #[test]
     fn sampled_evaluation_asks_the_policy_for_sampled_actions() {
-        let kwargs = Kwargs::new();
-        let run = |deterministic| evaluate_with(&Probe, "CartPole-v1", &kwargs, 4, 0, 1, deterministic).unwrap();
+        let env = EnvMaker::new("CartPole-v1", &Default::default());
+        let run = |deterministic| evaluate_with(&Probe, &env, 4, 0, 1, deterministic).unwrap();
         let (mode, sampled) = (run(true), run(false));
         // Always left topples the pole within ~10 steps; random actions keep it up longer.
         assert!(mode.mean_length < 15.0 && sampled.mean_length > 1.5 * mode.mean_length, "{mode:?} {sampled:?}");
@@ -281,9 +279,9 @@ mod tests {
 
     #[test]
     fn traces_and_recordings_follow_one_episode() {
-        let kwargs = Kwargs::new();
-        let trace = trace_episode(&Probe, "CartPole-v1", &kwargs, 3).unwrap();
-        let recording = record_episode(&Probe, "CartPole-v1", &kwargs, 3).unwrap();
+        let env = EnvMaker::new("CartPole-v1", &Default::default());
+        let trace = trace_episode(&Probe, &env, 3).unwrap();
+        let recording = record_episode(&Probe, &env, 3).unwrap();
         assert_eq!(trace.len() as u64, recording.length);
         assert_eq!(recording.frames.len() as u64, recording.length + 1);
         assert!(trace.iter().all(|t| t.action == serde_json::json!(0) && t.values["probe/row"] == [0.0]));

@@ -14,6 +14,7 @@
 
 use crate::config::{self, Layer, RunConfig, EVAL_SEED_OFFSET};
 use crate::demos;
+use crate::env_maker::EnvMaker;
 use crate::evaluate::{evaluate, EvalSummary};
 use crate::run_dir::{self, CheckpointState, MetricsDigest, RunWriter, Snapshot};
 use crate::runner::{self, Options};
@@ -259,7 +260,7 @@ fn imitate_in_memory<P: BuildPolicy>(
         learner.into_policy()
     };
     let train_time_s = start.elapsed().as_secs_f64();
-    let eval = evaluate(&policy, env, kwargs, request.episodes, eval_seed, 1)?;
+    let eval = evaluate(&policy, &EnvMaker::new(env, kwargs), request.episodes, eval_seed, 1)?;
     let run = match &request.out {
         Some(out) => Some(write_policy_run(out, env, kwargs, request, spec.policy, &policy, &eval)?),
         None => None,

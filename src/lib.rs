@@ -20,6 +20,7 @@ pub use limbic_environments as environments;
 pub mod checks;
 pub mod config;
 pub mod demos;
+pub mod env_maker;
 pub mod evaluate;
 pub mod imitate;
 pub mod imitate_sweep;

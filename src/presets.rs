@@ -25,10 +25,12 @@ pub const PRESETS: &[(&str, &str, &str)] = &[
 
 /// Fallbacks for env families without a preset of their own: (algorithm, id prefix, JSON); the
 /// first prefix that matches wins. MiniGrid's Memory tasks get a GRU policy; other MiniGrid
-/// tasks rl-starter-files' PPO settings (those of the DoorKey-5x5 preset).
+/// tasks rl-starter-files' PPO settings (those of the DoorKey-5x5 preset); POPGym's tasks a GRU
+/// over the previous action and a first-step flag, as POPGym's baselines see them.
 pub const FAMILY_PRESETS: &[(&str, &str, &str)] = &[
     ("ppo", "MiniGrid-Memory", include_str!("../presets/ppo/MiniGrid-Memory.json")),
     ("ppo", "MiniGrid-", include_str!("../presets/ppo/MiniGrid-DoorKey-5x5-v0.json")),
+    ("ppo", "popgym-", include_str!("../presets/ppo/popgym.json")),
 ];
 
 /// The preset for `env` and `algo` as a config layer, if one is embedded: the env's own, else

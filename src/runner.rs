@@ -18,6 +18,7 @@
 //! algorithm itself is deterministic given its saved state.
 
 use crate::config::{Change, RunConfig};
+use crate::env_maker::EnvMaker;
 use crate::evaluate::{evaluate, record_episode, EvalSummary};
 use crate::metrics::{insert_eval, Counters, Diverged};
 use crate::progress::Progress;
@@ -266,7 +267,7 @@ impl Session {
 
     fn evaluate(&mut self) -> Result<EvalSummary> {
         let c = &self.config;
-        let eval = evaluate(self.algo.as_ref(), &c.env, &c.env_kwargs, c.eval_episodes, c.eval_seed(), c.threads)?;
+        let eval = evaluate(self.algo.as_ref(), &EnvMaker::of(c), c.eval_episodes, c.eval_seed(), c.threads)?;
         tracing::info!(
             "step {}: eval mean return {:.3} ± {:.3}",
             self.counters.env_steps,
@@ -323,7 +324,7 @@ impl Session {
         }
         if options.gif {
             let c = &self.config;
-            match record_episode(self.algo.as_ref(), &c.env, &c.env_kwargs, c.eval_seed()) {
+            match record_episode(self.algo.as_ref(), &EnvMaker::of(c), c.eval_seed()) {
                 Ok(episode) => save_gif(&episode.frames, episode.fps, &self.run.path(run_dir::EPISODE_GIF))?,
                 Err(e) => tracing::warn!("no {}: {e:#}", run_dir::EPISODE_GIF),
             }

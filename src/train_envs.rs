@@ -16,7 +16,7 @@ use limbic_environments::json::{value_from_json, value_to_json};
 use limbic_environments::render::Frame;
 use limbic_environments::vector::{VecEnv, VecEnvState};
 use limbic_environments::wrappers::AbsorbAfterDone;
-use limbic_environments::{make, registry, Env, Info, Options, Space, Step, Transition, Value};
+use limbic_environments::{registry, Env, Info, Options, Space, Step, Transition, Value};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -208,7 +208,7 @@ impl Recorded {
 /// One env as the run trains on it: `make`'s, in [`AbsorbAfterDone`] when the config asks for a
 /// fixed horizon (its time limit).
 pub fn training_env(config: &RunConfig) -> Result<Box<dyn Env>> {
-    let env = make(&config.env, &config.env_kwargs)?;
+    let env = crate::env_maker::EnvMaker::of(config).make()?;
     if !config.fixed_horizon {
         return Ok(env);
     }

@@ -75,13 +75,27 @@ fn minigrid_ids_without_their_own_preset_take_the_family_preset() {
 }
 
 #[test]
+fn popgym_ids_train_with_a_gru_over_the_previous_action_and_a_first_step_flag() {
+    use limbic_environments::wrappers::WrapperSpec;
+    let config = RunConfig::for_env("popgym-RepeatPreviousEasy-v0", "ppo").unwrap();
+    assert_eq!(config.env_wrappers, [WrapperSpec::PreviousAction, WrapperSpec::Antialias]);
+    assert_eq!(config.policy.memory.as_ref().map(|m| m.kind()), Some("gru"));
+    // Discrete(4) cards, the previous Discrete(4) action and the first-step flag, one-hot.
+    let env = limbic::train_envs::training_env(&config).unwrap();
+    assert_eq!(env.flat_space().flat_dim().unwrap(), 4 + 4 + 2);
+    let typo = json!({"env_wrappers": [{"kind": "previous_actions"}]});
+    let bad = error_of(Layer::new("command line", typo.as_object().unwrap().clone()));
+    assert!(bad.contains("unknown variant `previous_actions`, expected one of `previous_action`"), "{bad}");
+}
+
+#[test]
 fn an_unknown_key_names_the_file_and_the_valid_keys() {
     let tmp = tempfile::tempdir().unwrap();
     let path = file(&tmp, "typo.json", "{\n  \"seed\": 1,\n  \"lr\": 0.001\n}");
     let message = error_of(Layer::from_file(&path));
     assert!(message.contains("typo.json"), "{message}");
     assert!(message.contains("unknown field `lr`"), "{message}");
-    assert!(message.contains("expected one of `env`, `env_kwargs`, `algo`"), "{message}");
+    assert!(message.contains("expected one of `env`, `env_kwargs`, `env_wrappers`, `algo`"), "{message}");
     assert!(message.contains("`params`") && message.contains("line 3"), "{message}");
 
     let message = error_of(Layer::from_assignments("--set", &["total_step=5".into()]));
@@ -190,7 +204,12 @@ fn every_preset_resolves_with_the_full_parameter_set() {
     }
     // Family presets too.
     for (algo, prefix, text) in limbic::presets::FAMILY_PRESETS {
-        let env = if prefix.starts_with("MiniGrid-Memory") { "MiniGrid-MemoryS7-v0" } else { "MiniGrid-Empty-5x5-v0" };
+        let env = match *prefix {
+            "MiniGrid-Memory" => "MiniGrid-MemoryS7-v0",
+            "MiniGrid-" => "MiniGrid-Empty-5x5-v0",
+            "popgym-" => "popgym-RepeatFirstEasy-v0",
+            other => panic!("no example env for the family preset `{other}`"),
+        };
         assert!(env.starts_with(prefix) && serde_json::from_str::<Map<String, Json>>(text).is_ok());
         RunConfig::for_env(env, algo).unwrap().validate().unwrap();
     }

@@ -173,7 +173,7 @@ fn comparable(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 /// The returns of a short evaluation of a run's best checkpoint.
 fn eval_returns(run: &Path) -> anyhow::Result<Vec<f64>> {
     let (config, algo, _) = load_policy(&RunDir::open(run)?, "best", &build_algorithm)?;
-    Ok(evaluate(algo.as_ref(), &config.env, &config.env_kwargs, 2, 99, 1)?.returns)
+    Ok(evaluate(algo.as_ref(), &limbic::env_maker::EnvMaker::of(&config), 2, 99, 1)?.returns)
 }
 
 fn options() -> Options {

@@ -147,6 +147,13 @@ fn policy(name: &str, env: &str) -> Result<DemoPolicy> {
             if config.env != env {
                 bail!("the run in {dir} was trained on {}, not {env}", config.env);
             }
+            if !config.env_wrappers.is_empty() {
+                // A dataset holds the env's own observations; this policy reads wrapped ones.
+                bail!(
+                    "the run in {dir} sees {env} through env_wrappers {:?}; demos record the bare env",
+                    config.env_wrappers
+                );
+            }
             Ok(DemoPolicy::Trained(load_policy(&run, "best", &build_algorithm)?.1))
         }
         other => bail!("--policy `{other}` is neither `scripted`, `random` nor a run directory"),

@@ -1,6 +1,7 @@
 //! `limbic eval`: evaluate a run's checkpoint over N episodes, with a confidence interval.
 
 use anyhow::{bail, Result};
+use limbic::env_maker::EnvMaker;
 use limbic::evaluate::{evaluate_with, record_episode, trace_episode, EvalSummary};
 use limbic::run_dir::RunDir;
 use limbic::runner::{build_algorithm, load_policy};
@@ -50,15 +51,15 @@ pub fn run(args: Args) -> Result<()> {
     }
     let (config, algo, checkpoint) = load_policy(&run, &args.checkpoint, &build_algorithm)?;
     let seed = args.seed.unwrap_or(config.eval_seed());
-    let (env, kwargs, threads) = (&config.env, &config.env_kwargs, config.threads);
-    let summary = evaluate_with(algo.as_ref(), env, kwargs, episodes, seed, threads, !args.stochastic)?;
+    let env = EnvMaker::of(&config);
+    let summary = evaluate_with(algo.as_ref(), &env, episodes, seed, config.threads, !args.stochastic)?;
     if let Some(path) = &args.gif {
-        let episode = record_episode(algo.as_ref(), &config.env, &config.env_kwargs, seed)?;
+        let episode = record_episode(algo.as_ref(), &env, seed)?;
         save_frames(&episode.frames, episode.fps, path)?;
     }
     let plot = args.trace.as_ref().map(|path| path.with_extension("png"));
     if let (Some(path), Some(plot)) = (&args.trace, &plot) {
-        let steps = trace_episode(algo.as_ref(), &config.env, &config.env_kwargs, seed)?;
+        let steps = trace_episode(algo.as_ref(), &env, seed)?;
         let lines: Vec<String> = steps.iter().map(serde_json::to_string).collect::<Result<_, _>>()?;
         write_atomically(path, (lines.join("\n") + "\n").as_bytes())?;
         let title = format!("{} on {}: episode seed {seed}", config.algo, config.env);

@@ -19,6 +19,7 @@ mod previous_action;
 mod record_episode_statistics;
 mod rescale_action;
 mod running_mean_std;
+mod spec;
 mod time_limit;
 mod transform_reward;
 
@@ -35,6 +36,7 @@ pub use previous_action::{null_action, PreviousAction};
 pub use record_episode_statistics::{EpisodeStatistics, RecordEpisodeStatistics};
 pub use rescale_action::RescaleAction;
 pub use running_mean_std::{Precision, RunningMeanStd, INITIAL_COUNT};
+pub use spec::{wrap, WrapperSpec};
 pub use time_limit::TimeLimit;
 pub use transform_reward::TransformReward;
 

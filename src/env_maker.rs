@@ -1,0 +1,39 @@
+//! [`EnvMaker`]: how a run makes one env (its id, kwargs and the wrappers its config lists),
+//! the same for training, evaluation, GIFs and traces.
+
+use crate::config::RunConfig;
+use anyhow::Result;
+use limbic_environments::vector::VecEnv;
+use limbic_environments::wrappers::{wrap, WrapperSpec};
+use limbic_environments::{make, Env, Kwargs};
+
+/// An env id, its kwargs and the wrappers applied over what `make` builds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnvMaker {
+    pub id: String,
+    pub kwargs: Kwargs,
+    pub wrappers: Vec<WrapperSpec>,
+}
+
+impl EnvMaker {
+    /// The env `id` with `kwargs`, unwrapped.
+    pub fn new(id: &str, kwargs: &Kwargs) -> Self {
+        EnvMaker { id: id.into(), kwargs: kwargs.clone(), wrappers: Vec::new() }
+    }
+
+    /// The env a run's config trains on (without `fixed_horizon`, which is for training only).
+    pub fn of(config: &RunConfig) -> Self {
+        EnvMaker { id: config.env.clone(), kwargs: config.env_kwargs.clone(), wrappers: config.env_wrappers.clone() }
+    }
+
+    pub fn make(&self) -> Result<Box<dyn Env>> {
+        Ok(wrap(make(&self.id, &self.kwargs)?, &self.wrappers)?)
+    }
+
+    /// `n` of them, stepped together.
+    pub fn vec(&self, n: usize) -> Result<VecEnv> {
+        Ok(VecEnv::from_fn(n, |_| {
+            self.make().map_err(|e| limbic_environments::EnvError::Unsupported(format!("{e:#}")))
+        })?)
+    }
+}
