@@ -16,7 +16,8 @@ observation flattened (popgym's `Flatten`), and train with the same PPO values, 
 limbic's `popgym-` preset: 8 envs x 128 steps, 4 epochs, minibatch 256, lr 3e-4 annealed,
 gamma 0.99, lambda 0.95, clip 0.2, entropy 0.01, value coef 0.5, grad clip 0.5, memory of 128
 units, a 64-unit layer for each head, whole 128-step segments for backpropagation through time.
-`--memory` swaps limbic's memory (`{"kind": "slots", "slots": 8, "size": 32}`, an LSTM...).
+`--memory` swaps limbic's memory (`{"kind": "slots", "slots": 8, "size": 32}`, an LSTM...);
+`--keep DIR` keeps the run directories, for `limbic compare DIR/ENV-*` to plot the curves.
 """
 
 from __future__ import annotations
@@ -48,9 +49,10 @@ def mmer(episodes: list[tuple[int, float]], window: int) -> tuple[float, float]:
     return (max(means), means[-1]) if means else (float("nan"), float("nan"))
 
 
-def run_limbic(limbic: Path, env_id: str, steps: int, seed: int, memory: str | None) -> dict:
+def run_limbic(limbic: Path, env_id: str, steps: int, seed: int, memory: str | None, keep: Path | None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        run = Path(tmp) / "run"
+        kind = json.loads(memory)["kind"] if memory else "preset"
+        run = keep / f"{env_id}-{kind}-seed{seed}" if keep else Path(tmp) / "run"
         cmd = [str(limbic), "train", "--env", env_id, "--steps", str(steps), "--seed", str(seed), "--out", str(run),
                "--quiet", "--set", "eval_every=0", "--set", "checkpoint_every=0"]
         if memory:
@@ -115,6 +117,8 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=10_240)
     parser.add_argument("--limbic", type=Path, default=DEFAULT_LIMBIC)
     parser.add_argument("--json", type=Path, default=None, help="append one JSON line per run here")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="keep limbic's run directories here (ENV-KIND-seedN), e.g. for `limbic compare`")
     args = parser.parse_args()
     sides = ["limbic", "sb3"] if args.side == "both" else [args.side]
     sb3_seeds = args.sb3_seeds if args.sb3_seeds is not None else args.seeds
@@ -125,7 +129,7 @@ def main() -> None:
             for side in sides:
                 if (side == "limbic" and seed not in args.seeds) or (side == "sb3" and seed not in sb3_seeds):
                     continue
-                result = (run_limbic(args.limbic, env_id, args.steps, seed, args.memory) if side == "limbic"
+                result = (run_limbic(args.limbic, env_id, args.steps, seed, args.memory, args.keep) if side == "limbic"
                           else run_sb3(env_id, args.steps, seed))
                 best, last = mmer(result["episodes"], args.window)
                 label = side if side == "sb3" else f"limbic:{json.loads(args.memory)['kind']}" if args.memory else side

@@ -43,7 +43,8 @@ pub fn run(args: Args) -> Result<()> {
         if curve.is_empty() {
             bail!("{} has no `{}` in its metrics.jsonl", dir.display(), args.metric);
         }
-        let label = format!("{}{} on {}", config.algo, reward_label(&config.rewards), config.env);
+        let memory = config.policy.memory.as_ref().map_or(String::new(), |m| format!(" ({})", m.describe()));
+        let label = format!("{}{memory}{} on {}", config.algo, reward_label(&config.rewards), config.env);
         match groups.iter_mut().find(|g| g.label == label) {
             Some(group) => group.runs.push(curve),
             None => groups.push(Group { label, env: config.env.clone(), runs: vec![curve] }),

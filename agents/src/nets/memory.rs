@@ -81,6 +81,16 @@ fn default_frames() -> usize {
 pub const MEMORY_KINDS: [&str; 4] = ["gru", "lstm", "slots", "frame_stack"];
 
 impl MemoryConfig {
+    /// `kind size` (`slots KxE`, `frame_stack N`), for labels: the same words as
+    /// [`Memory::describe`] of the memory built from it.
+    pub fn describe(&self) -> String {
+        match self {
+            MemoryConfig::Gru { size } | MemoryConfig::Lstm { size } => format!("{} {size}", self.kind()),
+            MemoryConfig::Slots { slots, size, .. } => format!("slots {slots}x{size}"),
+            MemoryConfig::FrameStack { frames } => format!("frame_stack {frames}"),
+        }
+    }
+
     /// The kind's name, as a config writes it.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -342,6 +352,21 @@ mod tests {
     fn rows(values: Vec<f32>, cols: usize) -> Tensor<2> {
         let n = values.len() / cols;
         Tensor::from_data(TensorData::new(values, [n, cols]), &device())
+    }
+
+    #[test]
+    fn a_config_describes_itself_as_the_memory_it_builds() {
+        let configs = [
+            MemoryConfig::Gru { size: 5 },
+            MemoryConfig::Lstm { size: 4 },
+            MemoryConfig::Slots { slots: 3, size: 2, gate_cost: 0.1 },
+            MemoryConfig::FrameStack { frames: 4 },
+        ];
+        for config in configs {
+            let memory = Memory::new(&config, 2, &mut Generator::from_seed(0), &device()).unwrap();
+            assert_eq!(config.describe(), memory.describe());
+        }
+        assert_eq!(MemoryConfig::Slots { slots: 3, size: 2, gate_cost: 0.0 }.describe(), "slots 3x2");
     }
 
     #[test]
