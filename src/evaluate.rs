@@ -243,6 +243,7 @@ mod tests {
                 value_streams: 0,
                 state_in: Vec::new(),
                 state: Vec::new(),
+                goals: Vec::new(),
                 trace: vec![("probe/row".into(), (0..n).map(|i| i as f32).collect())],
             })
         }

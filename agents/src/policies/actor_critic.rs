@@ -187,7 +187,7 @@ mod tests {
         let device = Device::flex();
         let model = cartpole_like(1);
         let obs: Vec<f32> = (0..12).map(|i| (i as f32 * 0.37).sin()).collect();
-        let rows = ActingRows { obs: &obs, state: &[], starts: &[false; 3], goal: None, trace: false };
+        let rows = ActingRows { obs: &obs, state: &[], starts: &[false; 3], goal: None, trace: false, envs: &[] };
         let acting = model.valid().act_rows(&rows, &device).unwrap();
         let mut actions = vec![0.0; 3];
         let mut log_probs = vec![0.0; 3];
