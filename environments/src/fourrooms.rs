@@ -87,7 +87,7 @@ impl FourRooms {
             cells,
             state: None,
             rng: None,
-            obs_space: Space::discrete(STATES as u64),
+            obs_space: Space::discrete(STATES as i64),
             act_space: Space::discrete(4),
         })
     }
@@ -134,15 +134,17 @@ impl FourRooms {
             reason: "not an integer".into(),
         })? as usize;
         let state = self.state.ok_or(EnvError::NotReset)?;
-        let rng = self.rng.as_mut().ok_or(EnvError::NotReset)?;
         let (r, c) = self.cells[state];
         let (dr, dc) = MOVES[action];
         let mut cell = (r.wrapping_add_signed(dr), c.wrapping_add_signed(dc));
         if wall(cell.0, cell.1) {
             cell = (r, c);
-        } else if rng.random() < 1.0 / 3.0 {
+        } else {
             let free = self.free_neighbours(cell);
-            cell = free[rng.integers(0, free.len() as i64) as usize];
+            let rng = self.rng.as_mut().ok_or(EnvError::NotReset)?;
+            if rng.random() < 1.0 / 3.0 {
+                cell = free[rng.integers(0, free.len() as i64) as usize];
+            }
         }
         let state = self.state_of(cell);
         self.state = Some(state);

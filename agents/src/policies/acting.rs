@@ -16,7 +16,7 @@ use limbic_environments::{Env, Value};
 use serde::{Deserialize, Serialize};
 
 /// What a policy acts on: host rows of one vector step.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct ActingRows<'a> {
     /// `[N, D]` observation rows.
     pub obs: &'a [f32],
@@ -31,6 +31,19 @@ pub struct ActingRows<'a> {
     /// The sub-env of each row, for policies that read more than the observation (scripted
     /// skills, goals that name gridworld cells); empty when the caller has only observations.
     pub envs: &'a [&'a dyn Env],
+}
+
+impl std::fmt::Debug for ActingRows<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActingRows")
+            .field("obs", &self.obs)
+            .field("state", &self.state)
+            .field("starts", &self.starts)
+            .field("goal", &self.goal)
+            .field("trace", &self.trace)
+            .field("envs", &self.envs.len())
+            .finish()
+    }
 }
 
 /// A batch's distribution parameters, values, next states and traces, downloaded together.
