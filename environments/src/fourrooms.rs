@@ -96,6 +96,13 @@ impl FourRooms {
         self.goal
     }
 
+    /// Moves the goal to state `goal` (the transfer experiment); it applies from the next
+    /// reset on.
+    pub fn set_goal(&mut self, goal: usize) -> Result<()> {
+        *self = FourRooms { state: self.state, rng: self.rng.take(), ..FourRooms::new(goal)? };
+        Ok(())
+    }
+
     /// The agent's state, once reset.
     pub fn state(&self) -> Option<usize> {
         self.state
