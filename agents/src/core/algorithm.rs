@@ -116,6 +116,7 @@ impl Algorithms {
                 crate::imitation::bc::ENTRY,
                 crate::imitation::sqil::ENTRY,
                 crate::hierarchy::option_critic::ENTRY,
+                crate::hierarchy::manager_worker::ENTRY,
             ],
         }
     }

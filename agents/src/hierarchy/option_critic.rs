@@ -112,14 +112,8 @@ pub const ENTRY: AlgorithmEntry = AlgorithmEntry {
 
 /// Option-critic's parameters and PPO's, from one JSON object.
 pub fn parse(params: &serde_json::Value) -> Result<(OptionCriticConfig, PpoConfig)> {
-    let object = match params {
-        serde_json::Value::Null => serde_json::Map::new(),
-        serde_json::Value::Object(object) => object.clone(),
-        other => return Err(invalid("option-critic", format!("parameters must be a JSON object, got {other}"))),
-    };
-    let (own, rest): (serde_json::Map<_, _>, serde_json::Map<_, _>) =
-        object.into_iter().partition(|(key, _)| OWN_PARAMS.iter().any(|(name, _)| name == key));
-    let config: OptionCriticConfig = parse_config("option-critic", &serde_json::Value::Object(own))?;
+    let (own, ppo) = super::split_params(ENTRY.name, params, &OWN_PARAMS)?;
+    let config: OptionCriticConfig = parse_config(ENTRY.name, &own)?;
     if config.options == 0 {
         return Err(invalid("options", "must be at least 1"));
     }
@@ -133,13 +127,6 @@ pub fn parse(params: &serde_json::Value) -> Result<(OptionCriticConfig, PpoConfi
             return Err(invalid(field, format!("{value} must be a number >= 0")));
         }
     }
-    let ppo = PpoConfig::from_json(&serde_json::Value::Object(rest)).map_err(|e| match e {
-        AgentError::Config { field, message } => AgentError::Config {
-            field,
-            message: format!("{message}; option-critic's own: {}", OWN_PARAMS.map(|(n, _)| n).join(", ")),
-        },
-        other => other,
-    })?;
     Ok((config, ppo))
 }
 

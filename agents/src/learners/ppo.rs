@@ -62,12 +62,13 @@ use crate::policies::{
     Acted, Acting, ActionKind, Actor, ActorCritic, BuildPolicy, MemoryActorCritic, Policy, PolicyActing, PolicyConfig,
     PolicyInput, PolicyOutput, SequenceInput, SessionState,
 };
-use crate::runner::EnvRunner;
+use crate::runner::{EnvRunner, StepBatch};
 use crate::shaping::{RewardShaper, SHAPER_DIR};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use limbic_environments::rng::Generator;
 use limbic_environments::vector::VecEnv;
+use limbic_environments::Env;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -271,7 +272,8 @@ pub struct PpoLearner<P: Policy> {
     pub config: PpoConfig,
     /// The trained model, on the autodiff device.
     pub model: P,
-    optimizer: ModuleOptimizer,
+    /// Its Adam state (checkpoints save it).
+    pub optimizer: ModuleOptimizer,
     kind: ActionKind,
     device: Device,
     /// Weight of each stream's advantages.
@@ -682,12 +684,40 @@ pub trait Controller<P: Policy>: Send {
     fn acting(&self, policy: PolicyActing<P>) -> Box<dyn Acting>;
 
     /// The values the rollout's end bootstraps from (`[N, K]`), from what the collection
-    /// session made of the observations after the last step.
-    fn bootstrap(&self, last: &Acted, values: &mut [f32]) -> Result<()>;
+    /// session made of the observations after the last step (by default the policy's).
+    fn bootstrap(&self, _last: &Acted, _values: &mut [f32]) -> Result<()> {
+        Ok(())
+    }
+
+    /// Sees step `t` of the rollout as it is collected, with the envs as the step left them
+    /// (it may fill the rollout's goal transitions), before the reward shaper does.
+    fn observe(&mut self, _t: usize, _batch: &StepBatch, _envs: &[&dyn Env], _rollout: &mut RolloutBuffer) -> Result<()> {
+        Ok(())
+    }
+
+    /// Trains the controller's own learners after a rollout (`last`: what the collection session
+    /// made of the observations after it; `env_steps`: the agent's total so far). Returns
+    /// diagnostics.
+    fn learn(&mut self, _last: &Acted, _env_steps: u64) -> Result<BTreeMap<String, f64>> {
+        Ok(BTreeMap::new())
+    }
 
     /// Diagnostics of the rollout just collected.
     fn metrics(&self, buffer: &RolloutBuffer) -> BTreeMap<String, f64>;
+
+    /// Writes the controller's own training state into `dir` (with core::checkpoint).
+    fn save(&self, _dir: &Path) -> Result<()> {
+        Ok(())
+    }
+
+    /// Restores what [`Controller::save`] wrote.
+    fn load(&mut self, _dir: &Path) -> Result<()> {
+        Ok(())
+    }
 }
+
+/// Where a PPO checkpoint keeps its controller's own state.
+const CONTROLLER_DIR: &str = "controller";
 
 /// A frozen copy of `model` for acting, through `controller` if there is one.
 fn acting<P: Policy>(
@@ -744,9 +774,10 @@ impl<P: Policy> Algorithm for Ppo<P> {
 
     fn update(&mut self, envs: &mut VecEnv) -> Result<Update> {
         // 1. Roll out with the current policy.
-        let controller = self.controller.as_deref();
-        let policy = acting(&self.learner.model, &self.kind, None, self.obs_dim, &self.base, controller);
+        let policy =
+            acting(&self.learner.model, &self.kind, None, self.obs_dim, &self.base, self.controller.as_deref());
         self.collector.set_policy(policy)?;
+        let mut controller = self.controller.as_deref_mut();
         let (steps, last) = collect_rollout_with(
             &mut self.runner,
             envs,
@@ -754,7 +785,10 @@ impl<P: Policy> Algorithm for Ppo<P> {
             &mut self.buffer,
             self.reward_norm.as_mut(),
             self.shaper.as_deref_mut().map(|s| s as &mut dyn RewardShaper),
-            &mut |_, _, _, _| Ok(()),
+            &mut |t, batch, envs, buffer| match controller.as_deref_mut() {
+                Some(controller) => controller.observe(t, batch, &crate::runner::env_refs(envs), buffer),
+                None => Ok(()),
+            },
         )?;
         if let Some(controller) = controller {
             controller.bootstrap(&last, &mut self.buffer.last_values)?;
@@ -785,7 +819,8 @@ impl<P: Policy> Algorithm for Ppo<P> {
             metrics.insert("explained_variance".into(), ev);
         }
         metrics.extend(shaping);
-        if let Some(controller) = &self.controller {
+        if let Some(controller) = self.controller.as_deref_mut() {
+            metrics.extend(controller.learn(&last, self.env_steps)?);
             metrics.extend(controller.metrics(&self.buffer));
         }
         Ok(Update { env_steps: steps, metrics })
@@ -802,6 +837,9 @@ impl<P: Policy> Algorithm for Ppo<P> {
         writer.optimizer("ppo_optimizer.bpk", &self.learner.optimizer)?;
         if let Some(shaper) = &self.shaper {
             shaper.save(&dir.join(SHAPER_DIR))?;
+        }
+        if let Some(controller) = &self.controller {
+            controller.save(&dir.join(CONTROLLER_DIR))?;
         }
         writer.finish(
             FORMAT,
@@ -855,6 +893,9 @@ impl<P: Policy> Algorithm for Ppo<P> {
         collector.restore(&state.collector, &path)?;
         if let Some(shaper) = self.shaper.as_mut() {
             shaper.load(&dir.join(SHAPER_DIR))?;
+        }
+        if let Some(controller) = self.controller.as_mut() {
+            controller.load(&dir.join(CONTROLLER_DIR))?;
         }
         // Everything read and checked: commit.
         (self.learner.model, self.learner.optimizer, self.runner.obs_norm) = (model, optimizer, obs_norm);
