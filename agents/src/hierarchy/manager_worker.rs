@@ -454,6 +454,66 @@ mod tests {
         p
     }
 
+    /// Acting with observation goals on 2-number rows, `period` 3, reached within `tolerance`.
+    fn acting(tolerance: f64) -> ManagerWorkerActing {
+        let device = Device::flex();
+        let mut rng = Generator::from_seed(1);
+        let encoder = EncoderKind::Flat { dim: 2 };
+        let config = PolicyConfig { net_arch: vec![4], ..PolicyConfig::default() };
+        let worker_kind = ActionKind::Discrete { n: 3, start: 0 };
+        let space = GoalSpace::new(&GoalConfig::Observation { indices: None, scale: 1.0, tolerance }, 2).unwrap();
+        let manager_kind = space.manager_actions();
+        let worker_config = PolicyConfig { goal_dim: 2, ..config.clone() };
+        let worker = ActorCritic::new(&worker_config, encoder.clone(), &worker_kind, &mut rng, &device).unwrap();
+        let manager = ActorCritic::new(&config, encoder, &manager_kind, &mut rng, &device).unwrap();
+        let policy = |model, kind| PolicyActing { model, kind, obs_norm: None, obs_dim: 2, device: device.clone() };
+        ManagerWorkerActing {
+            worker: policy(worker, worker_kind),
+            manager: policy(manager, manager_kind),
+            space,
+            period: 3,
+            replan_on_reach: true,
+        }
+    }
+
+    /// Steps one row through `starts` (the obs fixed), returning the `goal/decided` trace and
+    /// the worker's goal rows.
+    fn run(acting: &ManagerWorkerActing, starts: &[bool]) -> (Vec<f32>, Vec<Vec<f32>>) {
+        let (mut rng, mut state, obs) = (Generator::from_seed(2), vec![0.0f32; 3], [0.5f32, -0.5]);
+        let (mut decided, mut goals) = (Vec::new(), Vec::new());
+        for &start in starts {
+            let rows = ActingRows { obs: &obs, state: &state, starts: &[start], goal: None, trace: false, envs: &[] };
+            let acted = acting.act(rows, false, &mut rng).unwrap();
+            decided.push(acted.trace(DECIDED).unwrap()[0]);
+            goals.push(acted.goals.clone());
+            assert_eq!(acted.trace(TARGET).unwrap(), &state_target(&acted.state)[..]);
+            state = acted.state;
+        }
+        (decided, goals)
+    }
+
+    fn state_target(state: &[f32]) -> Vec<f32> {
+        state[..2].to_vec()
+    }
+
+    #[test]
+    fn the_manager_chooses_at_starts_and_every_period_steps() {
+        // Nothing reached (tolerance 0 and offsets that are never exactly 0).
+        let (decided, goals) = run(&acting(0.0), &[true, false, false, false, false, true, false]);
+        assert_eq!(decided, [1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0]);
+        // The worker sees target - features, the same for a goal's steps (the obs stays put).
+        assert_eq!(goals[0], goals[1]);
+        assert_eq!(goals[0], goals[2]);
+        assert!(goals[0].iter().all(|g| g.abs() <= 1.0 + 1e-6), "within scale: {:?}", goals[0]);
+    }
+
+    #[test]
+    fn a_reached_goal_is_replaced_at_once() {
+        // Every target within [-1, 1] of the obs is reached at tolerance 2: a new goal each step.
+        let (decided, _) = run(&acting(2.0), &[true, false, false, false]);
+        assert_eq!(decided, [1.0; 4]);
+    }
+
     #[test]
     fn bad_parameters_name_their_field() {
         let err = |extra| parse(&params(extra)).unwrap_err().to_string();
