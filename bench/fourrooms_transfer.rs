@@ -112,7 +112,8 @@ fn run(agent: &str, seed: u64, args: &Args) -> anyhow::Result<Vec<u64>> {
     let next = NEXT_GOALS[seed as usize % NEXT_GOALS.len()];
     let envs: Vec<Box<dyn Env>> = (0..num_envs)
         .map(|_| {
-            let env = Moving { env: FourRooms::new(DEFAULT_GOAL)?, episodes: episodes.clone(), switch: args.switch, next };
+            let env =
+                Moving { env: FourRooms::new(DEFAULT_GOAL)?, episodes: episodes.clone(), switch: args.switch, next };
             Ok(Box::new(TimeLimit::new(env, 1000)) as Box<dyn Env>)
         })
         .collect::<anyhow::Result<_>>()?;

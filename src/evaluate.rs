@@ -249,7 +249,8 @@ pub fn mark_hierarchy(frame: &mut Frame, acted: &Acted, world: Option<&limbic_en
 fn outline(frame: &mut Frame, (x, y): (usize, usize), (w, h): (usize, usize), rgb: [u8; 3]) {
     for py in y..(y + h).min(frame.height) {
         for px in x..(x + w).min(frame.width) {
-            let inside = px >= x + MARK_PIXELS && px + MARK_PIXELS < x + w && py >= y + MARK_PIXELS && py + MARK_PIXELS < y + h;
+            let inside =
+                px >= x + MARK_PIXELS && px + MARK_PIXELS < x + w && py >= y + MARK_PIXELS && py + MARK_PIXELS < y + h;
             if !inside {
                 frame.put_pixel(px as i32, py as i32, rgb);
             }

@@ -119,7 +119,11 @@ impl FourRooms {
 
     /// The free cells next to `cell`, in action order (the script's `empty_around`).
     fn free_neighbours(&self, (r, c): (usize, usize)) -> Vec<(usize, usize)> {
-        MOVES.iter().map(|&(dr, dc)| (r.wrapping_add_signed(dr), c.wrapping_add_signed(dc))).filter(|&(r, c)| !wall(r, c)).collect()
+        MOVES
+            .iter()
+            .map(|&(dr, dc)| (r.wrapping_add_signed(dr), c.wrapping_add_signed(dc)))
+            .filter(|&(r, c)| !wall(r, c))
+            .collect()
     }
 
     fn begin(&mut self, seed: Option<u64>) -> usize {
@@ -136,10 +140,10 @@ impl FourRooms {
 
     fn advance(&mut self, action: &Value) -> Result<(usize, Transition)> {
         crate::env::check_action(&self.act_space, action)?;
-        let action = action.as_int().ok_or_else(|| EnvError::InvalidAction {
-            action: action.to_string(),
-            reason: "not an integer".into(),
-        })? as usize;
+        let action = action
+            .as_int()
+            .ok_or_else(|| EnvError::InvalidAction { action: action.to_string(), reason: "not an integer".into() })?
+            as usize;
         let state = self.state.ok_or(EnvError::NotReset)?;
         let (r, c) = self.cells[state];
         let (dr, dc) = MOVES[action];
@@ -210,7 +214,13 @@ impl Env for FourRooms {
     }
     fn step(&mut self, action: &Value) -> Result<Step> {
         let (state, t) = self.advance(action)?;
-        Ok(Step { obs: Value::Int(state as i64), reward: t.reward, terminated: t.terminated, truncated: false, info: Info::new() })
+        Ok(Step {
+            obs: Value::Int(state as i64),
+            reward: t.reward,
+            terminated: t.terminated,
+            truncated: false,
+            info: Info::new(),
+        })
     }
     fn reset_into(&mut self, seed: Option<u64>, out: &mut [f32]) -> Result<()> {
         let state = self.begin(seed);

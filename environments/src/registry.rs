@@ -95,7 +95,8 @@ static REGISTRY: LazyLock<RwLock<BTreeMap<String, EnvSpec>>> = LazyLock::new(|| 
         .into_iter()
         .chain(crate::gridworld::specs())
         .chain(crate::popgym::specs())
-        .chain(crate::fourrooms::specs()) {
+        .chain(crate::fourrooms::specs())
+    {
         map.insert(spec.id.clone(), spec);
     }
     RwLock::new(map)

@@ -328,6 +328,9 @@ pub fn collect_rollout<E: Env>(
     Ok(steps)
 }
 
+/// What [`collect_rollout_with`] calls after each step: `(t, batch, envs, buffer)`.
+pub type EachStep<'a, E> = dyn FnMut(usize, &StepBatch, &VecEnv<E>, &mut RolloutBuffer) -> Result<()> + 'a;
+
 /// [`collect_rollout`] for a learner that keeps more of each step than the buffer does (a
 /// hierarchy's decisions, its goals' next rows): `each(t, batch, envs, buffer)` runs after the
 /// step is stored and before the shaper observes it, with the envs as the step left them.
@@ -340,7 +343,7 @@ pub fn collect_rollout_with<E: Env>(
     buffer: &mut RolloutBuffer,
     mut reward_norm: Option<&mut RewardNormalizer>,
     mut shaper: Option<&mut (dyn RewardShaper + '_)>,
-    each: &mut dyn FnMut(usize, &StepBatch, &VecEnv<E>, &mut RolloutBuffer) -> Result<()>,
+    each: &mut EachStep<'_, E>,
 ) -> Result<(u64, Acted)> {
     check_envs(envs, buffer)?;
     let n = buffer.n_envs;

@@ -107,9 +107,11 @@ impl GoalSpace {
     pub fn manager_actions(&self) -> ActionKind {
         match self {
             GoalSpace::Cell { radius, .. } => ActionKind::Discrete { n: (2 * radius + 1).pow(2), start: 0 },
-            GoalSpace::Observation { indices, .. } => {
-                ActionKind::Continuous { dim: indices.len(), low: vec![-1.0; indices.len()], high: vec![1.0; indices.len()] }
-            }
+            GoalSpace::Observation { indices, .. } => ActionKind::Continuous {
+                dim: indices.len(),
+                low: vec![-1.0; indices.len()],
+                high: vec![1.0; indices.len()],
+            },
         }
     }
 

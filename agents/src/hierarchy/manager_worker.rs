@@ -110,11 +110,14 @@ pub fn parse(params: &serde_json::Value) -> Result<(ManagerWorkerConfig, PpoConf
     }
     unit("manager_gamma", config.manager_gamma)?;
     let manager = match &config.manager {
-        serde_json::Value::Object(_) | serde_json::Value::Null => PpoConfig::from_json(&config.manager)
-            .map_err(|e| match e {
-                AgentError::Config { field, message } => AgentError::Config { field: format!("manager.{field}"), message },
+        serde_json::Value::Object(_) | serde_json::Value::Null => {
+            PpoConfig::from_json(&config.manager).map_err(|e| match e {
+                AgentError::Config { field, message } => {
+                    AgentError::Config { field: format!("manager.{field}"), message }
+                }
                 other => other,
-            })?,
+            })?
+        }
         other => return Err(invalid("manager", format!("PPO parameters as a JSON object, got {other}"))),
     };
     Ok((config, worker, manager))
@@ -135,7 +138,10 @@ pub fn build(spec: &AlgorithmSpec, shaper: Option<Box<dyn RewardShaper>>) -> Res
     let obs_dim = encoder.obs_dim();
     let space = GoalSpace::new(&own.goal, obs_dim)?;
     if !space.is_cell() && (params.normalize_obs || manager_params.normalize_obs) {
-        return Err(invalid("goal", "observation goals are targets for the rows as the env returns them: set normalize_obs false"));
+        return Err(invalid(
+            "goal",
+            "observation goals are targets for the rows as the env returns them: set normalize_obs false",
+        ));
     }
     let mut worker_config = params;
     worker_config.value_streams = stream_count(&worker_config, Some(shaper.as_ref()))?;
@@ -143,7 +149,7 @@ pub fn build(spec: &AlgorithmSpec, shaper: Option<Box<dyn RewardShaper>>) -> Res
     let device = Device::flex().autodiff();
     let worker_policy = PolicyConfig { goal_dim: space.dim(), ..worker_config.policy() };
     let action = ActionKind::for_space(spec.action_space)?;
-    let worker = ActorCritic::new(&worker_policy, encoder.clone(), &action, &mut rng, &device)?;
+    let worker = ActorCritic::new(&worker_policy, encoder, &action, &mut rng, &device)?;
     let manager_kind = space.manager_actions();
     let manager_model = ActorCritic::new(&manager_params.policy(), encoder, &manager_kind, &mut rng, &device)?;
     let manager = PpoLearner::new(manager_params.clone(), manager_model, manager_kind.clone(), vec![1.0], device);
@@ -200,7 +206,9 @@ const MANAGER_LOG_PROB: &str = "manager/log_prob";
 const MANAGER_VALUE: &str = "manager/value";
 
 fn trace<'a>(acted: &'a Acted, name: &str) -> Result<&'a [f32]> {
-    acted.trace(name).ok_or_else(|| AgentError::Unsupported(format!("manager-worker: the acting policy reported no {name}")))
+    acted
+        .trace(name)
+        .ok_or_else(|| AgentError::Unsupported(format!("manager-worker: the acting policy reported no {name}")))
 }
 
 impl ManagerController {
@@ -222,8 +230,8 @@ impl ManagerController {
         let b = &mut self.buffer;
         b.advantages.fill(0.0);
         b.returns.fill(0.0);
-        for env in 0..n {
-            let (mut next_value, mut next_advantage) = (last_values[env] as f64, 0.0f64);
+        for (env, &last) in last_values.iter().enumerate().take(n) {
+            let (mut next_value, mut next_advantage) = (last as f64, 0.0f64);
             for t in (0..b.n_steps).rev() {
                 let slot = t * n + env;
                 if !b.valid[slot] {
@@ -464,7 +472,7 @@ mod tests {
         let space = GoalSpace::new(&GoalConfig::Observation { indices: None, scale: 1.0, tolerance }, 2).unwrap();
         let manager_kind = space.manager_actions();
         let worker_config = PolicyConfig { goal_dim: 2, ..config.clone() };
-        let worker = ActorCritic::new(&worker_config, encoder.clone(), &worker_kind, &mut rng, &device).unwrap();
+        let worker = ActorCritic::new(&worker_config, encoder, &worker_kind, &mut rng, &device).unwrap();
         let manager = ActorCritic::new(&config, encoder, &manager_kind, &mut rng, &device).unwrap();
         let policy = |model, kind| PolicyActing { model, kind, obs_norm: None, obs_dim: 2, device: device.clone() };
         ManagerWorkerActing {
@@ -520,7 +528,8 @@ mod tests {
         assert!(err(serde_json::json!({"period": 0})).contains("period"));
         assert!(err(serde_json::json!({"manager_gamma": 1.5})).contains("manager_gamma"));
         assert!(err(serde_json::json!({"manager": {"learning_rate": -1.0}})).contains("manager.learning_rate"));
-        let (own, worker, manager) = parse(&params(serde_json::json!({"period": 4, "manager": {"n_epochs": 2}}))).unwrap();
+        let (own, worker, manager) =
+            parse(&params(serde_json::json!({"period": 4, "manager": {"n_epochs": 2}}))).unwrap();
         assert_eq!((own.period, worker.n_steps, manager.n_epochs), (4, 16, 2));
     }
 }

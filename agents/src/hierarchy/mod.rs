@@ -35,10 +35,7 @@ fn split_params(
     let ppo = PpoConfig::from_json(&serde_json::Value::Object(rest)).map_err(|e| match e {
         AgentError::Config { field, message } => AgentError::Config {
             field,
-            message: format!(
-                "{message}; {algo}'s own: {}",
-                own.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
-            ),
+            message: format!("{message}; {algo}'s own: {}", own.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")),
         },
         other => other,
     })?;

@@ -23,6 +23,7 @@
 //! `options/usage/<k>` (share of steps under option k).
 
 use super::option_network::{OptionCriticNet, OptionLosses, OverOptions};
+use crate::buffers::rollout::RolloutBuffer;
 use crate::core::algorithm::{AlgorithmEntry, AlgorithmSpec};
 use crate::core::config::{invalid, join_params, parse_config, unit};
 use crate::distributions::{categorical_mode, log_softmax_row, sample_categorical};
@@ -30,7 +31,6 @@ use crate::error::{AgentError, Result};
 use crate::learners::ppo::{self, stream_count, Controller, Ppo, PpoConfig};
 use crate::nets::{self, EncoderKind};
 use crate::policies::{Acted, Acting, ActingRows, ActionKind, EnvActions, PolicyActing};
-use crate::buffers::rollout::RolloutBuffer;
 use crate::shaping::RewardShaper;
 use burn::prelude::*;
 use limbic_environments::rng::Generator;
@@ -224,6 +224,13 @@ pub struct OptionActing {
     pub policy: PolicyActing<OptionCriticNet>,
 }
 
+/// One row's termination probabilities, policy-over-options logits and combined option values.
+struct RowHeads<'a> {
+    beta: &'a [f32],
+    over: &'a [f32],
+    combined: &'a [f32],
+}
+
 /// What one row did.
 struct RowChoice {
     option: usize,
@@ -248,7 +255,9 @@ impl OptionActing {
         } else {
             let best = argmax(values);
             let k = net.options as f64;
-            out.iter_mut().enumerate().for_each(|(o, p)| *p = net.epsilon / k + (o == best) as u8 as f64 * (1.0 - net.epsilon));
+            out.iter_mut()
+                .enumerate()
+                .for_each(|(o, p)| *p = net.epsilon / k + (o == best) as u8 as f64 * (1.0 - net.epsilon));
         }
     }
 
@@ -265,13 +274,12 @@ impl OptionActing {
     fn choose(
         &self,
         previous: Option<usize>,
-        beta: &[f32],
-        over: &[f32],
-        combined: &[f32],
+        row: RowHeads,
         deterministic: bool,
         rng: &mut Generator,
         scratch: &mut Vec<f64>,
     ) -> RowChoice {
+        let RowHeads { beta, over, combined } = row;
         let net = self.net();
         let terminate = match previous {
             None => true,
@@ -349,7 +357,8 @@ impl Acting for OptionActing {
                 Some(&x) if x >= 1.0 && !rows.starts[i] => Some(x as usize - 1),
                 _ => None,
             };
-            let choice = self.choose(previous, beta, over, &combined, deterministic, rng, &mut scratch);
+            let heads = RowHeads { beta, over, combined: &combined };
+            let choice = self.choose(previous, heads, deterministic, rng, &mut scratch);
             let o = choice.option;
             let logits = &logits[o * a..(o + 1) * a];
             let (action, log_prob) = match deterministic {

@@ -300,8 +300,16 @@ mod tests {
         let action = ActionKind::Discrete { n: 3, start: 0 };
         let config = PolicyConfig { net_arch: vec![8], ..PolicyConfig::default() };
         let mut rng = Generator::from_seed(0);
-        OptionCriticNet::new(&config, options, &losses, EncoderKind::Flat { dim: 5 }, &action, &mut rng, &Device::flex())
-            .unwrap()
+        OptionCriticNet::new(
+            &config,
+            options,
+            &losses,
+            EncoderKind::Flat { dim: 5 },
+            &action,
+            &mut rng,
+            &Device::flex(),
+        )
+        .unwrap()
     }
 
     fn download(t: Tensor<2>) -> Vec<f32> {

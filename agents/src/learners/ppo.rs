@@ -691,7 +691,13 @@ pub trait Controller<P: Policy>: Send {
 
     /// Sees step `t` of the rollout as it is collected, with the envs as the step left them
     /// (it may fill the rollout's goal transitions), before the reward shaper does.
-    fn observe(&mut self, _t: usize, _batch: &StepBatch, _envs: &[&dyn Env], _rollout: &mut RolloutBuffer) -> Result<()> {
+    fn observe(
+        &mut self,
+        _t: usize,
+        _batch: &StepBatch,
+        _envs: &[&dyn Env],
+        _rollout: &mut RolloutBuffer,
+    ) -> Result<()> {
         Ok(())
     }
 

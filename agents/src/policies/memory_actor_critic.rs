@@ -251,7 +251,8 @@ mod tests {
         let device = Device::flex();
         let model = policy(MemoryConfig::Slots { slots: 3, size: 2, gate_cost: 0.1 });
         let obs = vec![0.1f32, 0.2, 0.3, 0.4];
-        let rows = ActingRows { obs: &obs, state: &[0.0; 12], starts: &[true, true], goal: None, trace: true, envs: &[] };
+        let rows =
+            ActingRows { obs: &obs, state: &[0.0; 12], starts: &[true, true], goal: None, trace: true, envs: &[] };
         let acting = model.act_rows(&rows, &device).unwrap();
         let names: Vec<&str> = acting.trace_names().collect();
         assert_eq!(names, ["memory/write_gate", "memory/read_weights"]);

@@ -24,7 +24,8 @@ pub const NAME: &str = "goal_reaching";
 
 pub const ENTRY: SignalEntry = SignalEntry {
     name: NAME,
-    summary: "a hierarchical worker's reward for reaching its manager's goal (reached, distance, progress or direction)",
+    summary:
+        "a hierarchical worker's reward for reaching its manager's goal (reached, distance, progress or direction)",
     params: &[
         ("mode", "`reached` (1 within tolerance), `distance` (-|g'|), `progress` (|g| - |g'|) or `direction` (cos)"),
         ("tolerance", "how close counts as reached (`reached` mode), in the goal's units"),
