@@ -101,6 +101,7 @@ fn acted(action: Value) -> Acted {
         value_streams: 0,
         state_in: Vec::new(),
         state: Vec::new(),
+        goals: Vec::new(),
         trace: Vec::new(),
     }
 }

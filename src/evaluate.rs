@@ -192,12 +192,14 @@ pub fn record_episode(algo: &dyn Algorithm, env: &EnvMaker, seed: u64) -> Result
     };
     let (mut frames, fps) = (vec![first.0], first.1);
     let (mut stride, mut total, mut steps) = (1u64, 0.0, 0u64);
-    play_episode(algo, env, seed, false, |envs, _, reward| {
+    play_episode(algo, env, seed, false, |envs, acted, reward| {
         total += reward;
         steps += 1;
         let last = envs.last();
         if steps % stride == 0 || last.terminated[0] || last.truncated[0] {
-            frames.push(envs.envs()[0].render()?);
+            let mut frame = envs.envs()[0].render()?;
+            mark_hierarchy(&mut frame, acted, envs.envs()[0].grid_world());
+            frames.push(frame);
         }
         if frames.len() >= 2 * MAX_GIF_FRAMES {
             // Keep every other frame from now on, and of those so far.
@@ -208,6 +210,50 @@ pub fn record_episode(algo: &dyn Algorithm, env: &EnvMaker, seed: u64) -> Result
     })?;
     let fps = (fps as f64 / stride as f64).round().max(1.0) as u32;
     Ok(Recording { frames, fps, episode_return: total, length: steps })
+}
+
+/// Border colours of options 0, 1, ... (cycled).
+const OPTION_COLOURS: [[u8; 3]; 8] = [
+    [230, 25, 75],
+    [60, 180, 75],
+    [0, 130, 200],
+    [245, 130, 48],
+    [145, 30, 180],
+    [70, 240, 240],
+    [240, 50, 230],
+    [210, 245, 60],
+];
+
+/// Pixels of an option's border and of a goal cell's outline.
+const MARK_PIXELS: usize = 3;
+
+/// Marks a hierarchical controller's choice of the step in `frame`: a border in the colour of
+/// the option in force (the `option` trace), and the goal cell outlined in yellow (the
+/// `goal/target` trace, a gridworld cell) where the env is a gridworld.
+pub fn mark_hierarchy(frame: &mut Frame, acted: &Acted, world: Option<&limbic_environments::gridworld::World>) {
+    if let Some(option) = acted.trace("option").and_then(|o| o.iter().position(|&x| x > 0.5)) {
+        outline(frame, (0, 0), (frame.width, frame.height), OPTION_COLOURS[option % OPTION_COLOURS.len()]);
+    }
+    if let (Some(target), Some(world)) = (acted.trace("goal/target"), world) {
+        let tile = limbic_environments::gridworld::render::TILE_PIXELS;
+        let (x, y) = (target[0].round(), target[1].round());
+        if x >= 0.0 && y >= 0.0 && (x as i32) < world.grid.width() && (y as i32) < world.grid.height() {
+            outline(frame, (x as usize * tile, y as usize * tile), (tile, tile), [255, 215, 0]);
+        }
+    }
+}
+
+/// A `MARK_PIXELS` wide rectangle's outline at `(x, y)` of size `(w, h)`.
+fn outline(frame: &mut Frame, (x, y): (usize, usize), (w, h): (usize, usize), rgb: [u8; 3]) {
+    for py in y..(y + h).min(frame.height) {
+        for px in x..(x + w).min(frame.width) {
+            let inside =
+                px >= x + MARK_PIXELS && px + MARK_PIXELS < x + w && py >= y + MARK_PIXELS && py + MARK_PIXELS < y + h;
+            if !inside {
+                frame.put_pixel(px as i32, py as i32, rgb);
+            }
+        }
+    }
 }
 
 /// An episode as frames.
@@ -244,6 +290,7 @@ mod tests {
                 value_streams: 0,
                 state_in: Vec::new(),
                 state: Vec::new(),
+                goals: Vec::new(),
                 trace: vec![("probe/row".into(), (0..n).map(|i| i as f32).collect())],
             })
         }

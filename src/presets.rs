@@ -16,6 +16,8 @@ pub const PRESETS: &[(&str, &str, &str)] = &[
     ("ppo", "MiniGrid-Empty-8x8-v0", include_str!("../presets/ppo/MiniGrid-Empty-8x8-v0.json")),
     ("ppo", "MiniGrid-DoorKey-5x5-v0", include_str!("../presets/ppo/MiniGrid-DoorKey-5x5-v0.json")),
     ("ppo", "CartPoleNoVel-v1", include_str!("../presets/ppo/CartPoleNoVel-v1.json")),
+    ("ppo", "Fourrooms-v0", include_str!("../presets/ppo/Fourrooms-v0.json")),
+    ("option-critic", "Fourrooms-v0", include_str!("../presets/option-critic/Fourrooms-v0.json")),
     ("dqn", "CartPole-v1", include_str!("../presets/dqn/CartPole-v1.json")),
     ("dqn", "Acrobot-v1", include_str!("../presets/dqn/Acrobot-v1.json")),
     ("dqn", "MountainCar-v0", include_str!("../presets/dqn/MountainCar-v0.json")),
@@ -31,6 +33,8 @@ pub const FAMILY_PRESETS: &[(&str, &str, &str)] = &[
     ("ppo", "MiniGrid-Memory", include_str!("../presets/ppo/MiniGrid-Memory.json")),
     ("ppo", "MiniGrid-", include_str!("../presets/ppo/MiniGrid-DoorKey-5x5-v0.json")),
     ("ppo", "popgym-", include_str!("../presets/ppo/popgym.json")),
+    ("option-critic", "MiniGrid-", include_str!("../presets/option-critic/MiniGrid.json")),
+    ("manager-worker", "MiniGrid-", include_str!("../presets/manager-worker/MiniGrid.json")),
 ];
 
 /// The preset for `env` and `algo` as a config layer, if one is embedded: the env's own, else

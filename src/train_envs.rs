@@ -248,6 +248,9 @@ impl Env for Recorded {
     fn render_fps(&self) -> u32 {
         self.inner.render_fps()
     }
+    fn grid_world(&self) -> Option<&limbic_environments::gridworld::World> {
+        self.inner.grid_world()
+    }
     fn flat_space(&self) -> &Space {
         self.inner.flat_space()
     }

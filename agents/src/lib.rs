@@ -12,6 +12,8 @@
 //!   consume it;
 //! - **learners** ([`learners`]): PPO (its update separable from its collection), DQN, SAC,
 //!   and the imitation learners ([`imitation`]: BC, DAgger, SQIL); each owns its optimizer;
+//! - **hierarchical controllers** ([`hierarchy`]): option-critic, and a manager that sets
+//!   goals (or picks skills) for a worker, both on PPO's learner;
 //! - **shared machinery** ([`core`]): the [`Algorithm`] boundary and the algorithm registry,
 //!   checkpoints, config parsing, gradient clipping; **buffers** ([`buffers`]): rollouts with
 //!   recurrent states and sequence minibatches, replay, normalizers; **networks** ([`nets`]):
@@ -34,6 +36,7 @@
 pub mod buffers;
 pub mod core;
 pub mod error;
+pub mod hierarchy;
 pub mod imitation;
 pub mod learners;
 pub mod nets;

@@ -25,9 +25,14 @@ pub trait ActionSource<E: Env> {
 }
 
 impl<E: Env> ActionSource<E> for Actor {
-    fn choose(&mut self, _envs: &mut VecEnv<E>, obs: &[f32], starts: &[bool]) -> Result<Acted> {
-        self.act(obs, starts)
+    fn choose(&mut self, envs: &mut VecEnv<E>, obs: &[f32], starts: &[bool]) -> Result<Acted> {
+        self.act_in(&env_refs(envs), obs, starts)
     }
+}
+
+/// Each sub-env of `envs` as a `&dyn Env`, for acting sessions that read the envs' state.
+pub fn env_refs<E: Env>(envs: &VecEnv<E>) -> Vec<&dyn Env> {
+    envs.envs().iter().map(|e| e as &dyn Env).collect()
 }
 
 /// One vector step: what the source saw and chose, and what the env answered. Row `i` is

@@ -36,6 +36,14 @@ pub struct Transitions<'a> {
     pub terminated: &'a [bool],
     pub truncated: &'a [bool],
     pub valid: &'a [bool],
+    /// Numbers per goal row (0: the learner acts without goals).
+    pub goal_dim: usize,
+    /// `[T, N, G]` the goal each step was taken for, relative to where the step began (a
+    /// hierarchical worker's goal).
+    pub goals: &'a [f32],
+    /// `[T, N, G]` the same goal relative to where the step ended (HIRO's goal transition
+    /// `s + g - s'`): all zeros where the step reached it.
+    pub next_goals: &'a [f32],
 }
 
 impl<'a> Transitions<'a> {
@@ -58,6 +66,15 @@ impl<'a> Transitions<'a> {
     /// The slot ended its sub-env's episode (terminated or truncated).
     pub fn done(&self, slot: usize) -> bool {
         self.terminated[slot] || self.truncated[slot]
+    }
+
+    /// The slot's goal before and after its step (empty rows without goals).
+    pub fn goal_rows(&self, slot: usize) -> (&'a [f32], &'a [f32]) {
+        let g = self.goal_dim;
+        if g == 0 {
+            return (&[], &[]);
+        }
+        (&self.goals[slot * g..(slot + 1) * g], &self.next_goals[slot * g..(slot + 1) * g])
     }
 }
 

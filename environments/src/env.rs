@@ -79,6 +79,13 @@ pub trait Env: Send {
         self.observation_space().flatten_into(&step.obs, obs)?;
         Ok(Transition { reward: step.reward, terminated: step.terminated, truncated: step.truncated })
     }
+
+    /// The gridworld state behind this env (MiniGrid and BabyAI envs, and the wrappers
+    /// [`make`](crate::make) and vector envs put around them), for whoever reads the full state:
+    /// scripted skills, goals that name cells, pictures that mark cells. `None` elsewhere.
+    fn grid_world(&self) -> Option<&crate::gridworld::World> {
+        None
+    }
 }
 
 impl<E: Env + ?Sized> Env for Box<E> {
@@ -108,6 +115,9 @@ impl<E: Env + ?Sized> Env for Box<E> {
     }
     fn step_into(&mut self, action: &Value, obs: &mut [f32]) -> Result<Transition> {
         (**self).step_into(action, obs)
+    }
+    fn grid_world(&self) -> Option<&crate::gridworld::World> {
+        (**self).grid_world()
     }
 }
 

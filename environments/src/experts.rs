@@ -230,6 +230,9 @@ impl Env for ExpertEnv {
     fn render_fps(&self) -> u32 {
         self.env().render_fps()
     }
+    fn grid_world(&self) -> Option<&crate::gridworld::World> {
+        self.env().grid_world()
+    }
 
     fn reset(&mut self, seed: Option<u64>, options: &Options) -> Result<(Value, Info)> {
         self.forget();

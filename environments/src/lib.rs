@@ -7,6 +7,7 @@
 //! - [`gridworld`]: MiniGrid's gridworlds (`MiniGrid-*` ids) and BabyAI levels (`BabyAI-*`), bit-exact
 //!   with MiniGrid 3.2.0, with scripted experts (planners, the BabyAI bot);
 //! - [`popgym`]: POPGym's memory tasks (`popgym-*` ids), exact to popgym 1.0.7;
+//! - [`fourrooms`]: the option-critic paper's tabular four-rooms domain (`Fourrooms-v0`);
 //! - [`wrappers`], [`registry`] (`make`, `register`), [`render`] (frames, PNG, GIF);
 //! - [`vector`]: [`VecEnv`], N envs stepped together into contiguous buffers, optionally threaded.
 //!
@@ -25,6 +26,7 @@ pub mod classic;
 pub mod env;
 pub mod error;
 pub mod experts;
+pub mod fourrooms;
 pub mod gridworld;
 pub mod json;
 pub mod popgym;

@@ -91,7 +91,12 @@ const MAX_EPISODE_STEPS: &str = "max_episode_steps";
 
 static REGISTRY: LazyLock<RwLock<BTreeMap<String, EnvSpec>>> = LazyLock::new(|| {
     let mut map = BTreeMap::new();
-    for spec in crate::classic::specs().into_iter().chain(crate::gridworld::specs()).chain(crate::popgym::specs()) {
+    for spec in crate::classic::specs()
+        .into_iter()
+        .chain(crate::gridworld::specs())
+        .chain(crate::popgym::specs())
+        .chain(crate::fourrooms::specs())
+    {
         map.insert(spec.id.clone(), spec);
     }
     RwLock::new(map)

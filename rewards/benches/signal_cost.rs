@@ -80,6 +80,9 @@ impl Rollout {
             terminated: &self.terminated[lo..hi],
             truncated: &self.truncated[lo..hi],
             valid: &self.valid[lo..hi],
+            goal_dim: 0,
+            goals: &[],
+            next_goals: &[],
         }
     }
 }

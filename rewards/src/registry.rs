@@ -28,6 +28,7 @@ pub fn builtin_entries() -> Vec<SignalEntry> {
         signals::ngu::ENTRY,
         signals::re3::ENTRY,
         signals::gail::ENTRY,
+        signals::goal_reaching::ENTRY,
     ]
 }
 

@@ -72,6 +72,9 @@ fn the_discriminator_separates_expert_from_random_transitions() {
         terminated: &terminated,
         truncated: &truncated,
         valid: &valid,
+        goal_dim: 0,
+        goals: &[],
+        next_goals: &[],
     };
     let before = gail.expert_probability(&random).unwrap();
     for _ in 0..5 {

@@ -69,6 +69,9 @@ impl Batch {
             terminated: &self.terminated,
             truncated: &self.truncated,
             valid: &self.valid,
+            goal_dim: 0,
+            goals: &[],
+            next_goals: &[],
         }
     }
 

@@ -30,7 +30,7 @@
 
 use crate::buffers::normalize::RewardNormalizer;
 use crate::error::{AgentError, Result};
-use crate::policies::{Actor, EnvActions};
+use crate::policies::{Acted, Actor, EnvActions};
 use crate::runner::{EnvRunner, StepBatch};
 use crate::shaping::{RewardShaper, Transitions};
 use limbic_environments::vector::{Autoreset, VecEnv};
@@ -68,6 +68,10 @@ pub struct RolloutBuffer {
     pub state_size: usize,
     /// `[T, N, S]` the state the policy read at the slot.
     pub states: Vec<f32>,
+    /// Numbers per goal row (0: the policy acts without goals).
+    pub goal_dim: usize,
+    /// `[T, N, G]` the goal (or option) vector the policy acted with at the slot.
+    pub goals: Vec<f32>,
     /// `[N, K]` values of the observations after the last step.
     pub last_values: Vec<f32>,
     /// `[T, N, K]` GAE advantages (0 for non-transitions).
@@ -90,21 +94,25 @@ pub struct RawSteps {
     /// `[T, N]` the env's reward as the learner sees it (normalized when normalizing), 0 on
     /// reset slots.
     pub rewards: Vec<f32>,
+    /// `[T, N, G]` each step's goal relative to where the step ended (HIRO's goal transition;
+    /// whoever knows what the goals mean fills it, see [`Transitions::next_goals`]).
+    pub next_goals: Vec<f32>,
 }
 
 impl RawSteps {
-    fn new(slots: usize, obs_dim: usize, action_dim: usize) -> Self {
+    fn new(slots: usize, obs_dim: usize, action_dim: usize, goal_dim: usize) -> Self {
         RawSteps {
             obs: vec![0.0; slots * obs_dim],
             next_obs: vec![0.0; slots * obs_dim],
             actions: vec![0.0; slots * action_dim],
             rewards: vec![0.0; slots],
+            next_goals: vec![0.0; slots * goal_dim],
         }
     }
 
     /// Steps `steps` (`[t0, t1)`) of the rollout.
     pub fn view<'a>(&'a self, b: &'a RolloutBuffer, steps: std::ops::Range<usize>) -> Transitions<'a> {
-        let (n, d, a) = (b.n_envs, b.obs_dim, b.action_dim);
+        let (n, d, a, g) = (b.n_envs, b.obs_dim, b.action_dim, b.goal_dim);
         let slots = steps.start * n..steps.end * n;
         Transitions {
             steps: steps.len(),
@@ -117,7 +125,10 @@ impl RawSteps {
             next_obs: &self.next_obs[slots.start * d..slots.end * d],
             terminated: &b.terminated[slots.clone()],
             truncated: &b.truncated[slots.clone()],
-            valid: &b.valid[slots],
+            valid: &b.valid[slots.clone()],
+            goal_dim: g,
+            goals: &b.goals[slots.start * g..slots.end * g],
+            next_goals: &self.next_goals[slots.start * g..slots.end * g],
         }
     }
 }
@@ -142,6 +153,8 @@ impl RolloutBuffer {
             starts: vec![false; slots],
             state_size: 0,
             states: Vec::new(),
+            goal_dim: 0,
+            goals: Vec::new(),
             last_values: vec![0.0; n_envs * streams],
             advantages: vec![0.0; slots * streams],
             returns: vec![0.0; slots * streams],
@@ -156,9 +169,17 @@ impl RolloutBuffer {
         self
     }
 
+    /// Keeps the goal (or option) vector (`goal_dim` numbers per slot) the policy acted with;
+    /// call it before [`RolloutBuffer::with_raw_steps`].
+    pub fn with_goals(mut self, goal_dim: usize) -> Self {
+        self.goal_dim = goal_dim;
+        self.goals = vec![0.0; self.n_steps * self.n_envs * goal_dim];
+        self
+    }
+
     /// Keeps [`RawSteps`] for a reward shaper.
     pub fn with_raw_steps(mut self) -> Self {
-        self.raw = Some(RawSteps::new(self.n_steps * self.n_envs, self.obs_dim, self.action_dim));
+        self.raw = Some(RawSteps::new(self.n_steps * self.n_envs, self.obs_dim, self.action_dim, self.goal_dim));
         self
     }
 
@@ -243,11 +264,18 @@ impl RolloutBuffer {
         chunks(self.n_steps, self.n_envs, length, &self.valid)
     }
 
-    /// Stores one vector step at step `t`: the observations as the policy saw them, the choice,
-    /// the flags and, in stream 0, the env's reward (`env_rewards`, normalized when normalizing)
-    /// on transitions; the other streams 0.
-    fn store(&mut self, t: usize, batch: &StepBatch, env_rewards: &[f32]) {
+    /// Stores one vector step at step `t`: the observations as the policy saw them, the choice
+    /// (with its goals), the flags and, in stream 0, the env's reward (`env_rewards`, normalized
+    /// when normalizing) on transitions; the other streams 0.
+    pub fn store(&mut self, t: usize, batch: &StepBatch, env_rewards: &[f32]) -> Result<()> {
         let (n, d, a, k, s) = (self.n_envs, self.obs_dim, self.action_dim, self.streams, self.state_size);
+        let g = self.goal_dim;
+        if batch.acted.goals.len() != n * g {
+            return Err(AgentError::Unsupported(format!(
+                "the rollout keeps goals of {g} numbers per row, the policy acted with {} numbers for {n} rows",
+                batch.acted.goals.len()
+            )));
+        }
         let rows = t * n..(t + 1) * n;
         self.obs[rows.start * d..rows.end * d].copy_from_slice(&batch.obs);
         self.actions[rows.start * a..rows.end * a].copy_from_slice(&batch.acted.actions);
@@ -259,6 +287,7 @@ impl RolloutBuffer {
         if s > 0 {
             self.states[rows.start * s..rows.end * s].copy_from_slice(&batch.acted.state_in);
         }
+        self.goals[rows.start * g..rows.end * g].copy_from_slice(&batch.acted.goals);
         for (i, &reward) in env_rewards.iter().enumerate().take(n) {
             let slot = rows.start + i;
             self.valid[slot] = batch.is_transition(i);
@@ -277,6 +306,7 @@ impl RolloutBuffer {
                 raw.rewards[rows.start + i] = self.rewards[(rows.start + i) * k];
             }
         }
+        Ok(())
     }
 }
 
@@ -291,9 +321,30 @@ pub fn collect_rollout<E: Env>(
     envs: &mut VecEnv<E>,
     actor: &mut Actor,
     buffer: &mut RolloutBuffer,
+    reward_norm: Option<&mut RewardNormalizer>,
+    shaper: Option<&mut (dyn RewardShaper + '_)>,
+) -> Result<u64> {
+    let (steps, _) = collect_rollout_with(runner, envs, actor, buffer, reward_norm, shaper, &mut |_, _, _, _| Ok(()))?;
+    Ok(steps)
+}
+
+/// What [`collect_rollout_with`] calls after each step: `(t, batch, envs, buffer)`.
+pub type EachStep<'a, E> = dyn FnMut(usize, &StepBatch, &VecEnv<E>, &mut RolloutBuffer) -> Result<()> + 'a;
+
+/// [`collect_rollout`] for a learner that keeps more of each step than the buffer does (a
+/// hierarchy's decisions, its goals' next rows): `each(t, batch, envs, buffer)` runs after the
+/// step is stored and before the shaper observes it, with the envs as the step left them.
+/// Also returns what the actor made of the observations after the last step (its values are
+/// the buffer's `last_values`).
+pub fn collect_rollout_with<E: Env>(
+    runner: &mut EnvRunner,
+    envs: &mut VecEnv<E>,
+    actor: &mut Actor,
+    buffer: &mut RolloutBuffer,
     mut reward_norm: Option<&mut RewardNormalizer>,
     mut shaper: Option<&mut (dyn RewardShaper + '_)>,
-) -> Result<u64> {
+    each: &mut EachStep<'_, E>,
+) -> Result<(u64, Acted)> {
     check_envs(envs, buffer)?;
     let n = buffer.n_envs;
     let mut env_rewards = vec![0.0f32; n];
@@ -305,15 +356,16 @@ pub fn collect_rollout<E: Env>(
             Some(norm) => norm.normalize(&batch.rewards, &done, &valid, &mut env_rewards)?,
             None => env_rewards.iter_mut().zip(&batch.rewards).for_each(|(r, &x)| *r = x as f32),
         }
-        buffer.store(t, &batch, &env_rewards);
+        buffer.store(t, &batch, &env_rewards)?;
+        each(t, &batch, envs, buffer)?;
         if let (Some(shaper), Some(raw)) = (shaper.as_deref_mut(), buffer.raw.as_ref()) {
             shaper.observe(&raw.view(buffer, t..t + 1))?;
         }
     }
     let obs = runner.observe(envs);
-    let last = actor.peek(&obs, &envs.episode_starts())?;
+    let last = actor.peek_in(&crate::runner::env_refs(envs), &obs, &envs.episode_starts())?;
     buffer.last_values.copy_from_slice(&last.values);
-    Ok((buffer.n_steps * n) as u64)
+    Ok(((buffer.n_steps * n) as u64, last))
 }
 
 fn check_envs<E: Env>(envs: &VecEnv<E>, buffer: &RolloutBuffer) -> Result<()> {

@@ -115,6 +115,8 @@ impl Algorithms {
                 crate::learners::sac::ENTRY,
                 crate::imitation::bc::ENTRY,
                 crate::imitation::sqil::ENTRY,
+                crate::hierarchy::option_critic::ENTRY,
+                crate::hierarchy::manager_worker::ENTRY,
             ],
         }
     }

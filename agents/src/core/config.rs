@@ -46,6 +46,26 @@ pub fn at_least_one(field: &str, value: u64) -> Result<()> {
     }
 }
 
+/// A parameter list made of two (an algorithm's own, then those of the learner it builds on),
+/// for an [`crate::core::algorithm::AlgorithmEntry`]'s `params`.
+pub const fn join_params<const N: usize>(
+    first: &[(&'static str, &'static str)],
+    second: &[(&'static str, &'static str)],
+) -> [(&'static str, &'static str); N] {
+    assert!(first.len() + second.len() == N, "N must be the two lengths together");
+    let mut out = [("", ""); N];
+    let mut i = 0;
+    while i < first.len() {
+        out[i] = first[i];
+        i += 1;
+    }
+    while i < N {
+        out[i] = second[i - first.len()];
+        i += 1;
+    }
+    out
+}
+
 /// Hidden layer widths: none may be 0.
 pub fn layer_widths(field: &str, widths: &[usize]) -> Result<()> {
     if widths.contains(&0) {

@@ -561,7 +561,7 @@ impl<P: Policy> Bc<P> {
             }
             let starts = vec![t == 0; active.len()];
             let out = model.act_rows(
-                &ActingRows { obs: &obs, state: &before, starts: &starts, goal: None, trace: false },
+                &ActingRows { obs: &obs, state: &before, starts: &starts, goal: None, trace: false, envs: &[] },
                 &self.base,
             )?;
             let p = self.kind.param_dim();

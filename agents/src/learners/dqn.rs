@@ -290,6 +290,7 @@ impl Acting for QActing {
             value_streams: 0,
             state_in: Vec::new(),
             state: Vec::new(),
+            goals: Vec::new(),
             trace: Vec::new(),
         })
     }

@@ -107,6 +107,9 @@ pub fn store_step(
             terminated: &batch.terminated,
             truncated: &batch.truncated,
             valid: &valid,
+            goal_dim: 0,
+            goals: &[],
+            next_goals: &[],
         };
         rewards = shaping.step_rewards(&transitions, env_steps)?;
     }
@@ -157,6 +160,7 @@ mod tests {
                 value_streams: 0,
                 state_in: Vec::new(),
                 state: Vec::new(),
+                goals: Vec::new(),
                 trace: Vec::new(),
             })
         }

@@ -51,7 +51,7 @@
 //! too, actions from the collection session's own generator; burn's global RNG is never used.
 
 use crate::buffers::normalize::{ObsNormalizer, RewardNormState, RewardNormalizer, RmsState};
-use crate::buffers::rollout::{collect_rollout, Chunk, RolloutBuffer};
+use crate::buffers::rollout::{collect_rollout_with, Chunk, RolloutBuffer};
 use crate::core::algorithm::{defaults_json, Algorithm, AlgorithmEntry, AlgorithmSpec, Update};
 use crate::core::checkpoint::{check_same_config, checkpoint_error, CheckpointReader, CheckpointWriter, RngState};
 use crate::core::config::{at_least_one, invalid, parse_config, positive, unit};
@@ -59,15 +59,16 @@ use crate::core::optim::{check_finite, check_parameters, clip_grad_norm, Means};
 use crate::error::Result;
 use crate::nets::{self, Activation, EncoderKind};
 use crate::policies::{
-    Acting, ActionKind, Actor, ActorCritic, BuildPolicy, MemoryActorCritic, Policy, PolicyActing, PolicyConfig,
+    Acted, Acting, ActionKind, Actor, ActorCritic, BuildPolicy, MemoryActorCritic, Policy, PolicyActing, PolicyConfig,
     PolicyInput, PolicyOutput, SequenceInput, SessionState,
 };
-use crate::runner::EnvRunner;
+use crate::runner::{EnvRunner, StepBatch};
 use crate::shaping::{RewardShaper, SHAPER_DIR};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use limbic_environments::rng::Generator;
 use limbic_environments::vector::VecEnv;
+use limbic_environments::Env;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -247,7 +248,8 @@ impl PpoConfig {
         Ok(())
     }
 
-    fn policy(&self) -> PolicyConfig {
+    /// The actor-critic networks these hyperparameters describe.
+    pub fn policy(&self) -> PolicyConfig {
         PolicyConfig {
             net_arch: self.net_arch.clone(),
             activation: self.activation,
@@ -270,7 +272,8 @@ pub struct PpoLearner<P: Policy> {
     pub config: PpoConfig,
     /// The trained model, on the autodiff device.
     pub model: P,
-    optimizer: ModuleOptimizer,
+    /// Its Adam state (checkpoints save it).
+    pub optimizer: ModuleOptimizer,
     kind: ActionKind,
     device: Device,
     /// Weight of each stream's advantages.
@@ -281,6 +284,8 @@ pub struct PpoLearner<P: Policy> {
 struct Minibatch {
     rows: usize,
     obs: Tensor<2>,
+    /// `[B, G]` the goals (options) acted with, for a goal-conditioned policy.
+    goals: Option<Tensor<2>>,
     actions: Tensor<2>,
     old_log_probs: Tensor<1>,
     advantages: Tensor<1>,
@@ -368,35 +373,40 @@ impl<P: Policy> PpoLearner<P> {
         sums.iter().map(|&a| if standardize { ((a - mean) / (std + 1e-8)) as f32 } else { a as f32 }).collect()
     }
 
-    /// Writes slot `s`'s row `[obs D | action E | log-prob | advantage | returns K | values K]`.
+    /// Writes slot `s`'s row `[obs D | goal G | action E | log-prob | advantage | returns K |
+    /// values K]` (the obs and goal together are the policy's input `[D + G]`).
     fn write_row(&self, buffer: &RolloutBuffer, s: usize, advantage: f32, row: &mut [f32]) {
-        let (d, k, e) = (buffer.obs_dim, buffer.streams, self.kind.encoded_dim());
+        let (d, k, e, g) = (buffer.obs_dim, buffer.streams, self.kind.encoded_dim(), buffer.goal_dim);
         row[..d].copy_from_slice(&buffer.obs[s * d..(s + 1) * d]);
-        self.kind.encode(&buffer.actions[s * buffer.action_dim..(s + 1) * buffer.action_dim], &mut row[d..d + e]);
-        row[d + e] = buffer.log_probs[s];
-        row[d + e + 1] = advantage;
-        row[d + e + 2..d + e + 2 + k].copy_from_slice(&buffer.returns[s * k..(s + 1) * k]);
-        row[d + e + 2 + k..d + e + 2 + 2 * k].copy_from_slice(&buffer.values[s * k..(s + 1) * k]);
+        row[d..d + g].copy_from_slice(&buffer.goals[s * g..(s + 1) * g]);
+        let (_, row) = row.split_at_mut(d + g);
+        self.kind.encode(&buffer.actions[s * buffer.action_dim..(s + 1) * buffer.action_dim], &mut row[..e]);
+        row[e] = buffer.log_probs[s];
+        row[e + 1] = advantage;
+        row[e + 2..e + 2 + k].copy_from_slice(&buffer.returns[s * k..(s + 1) * k]);
+        row[e + 2 + k..e + 2 + 2 * k].copy_from_slice(&buffer.values[s * k..(s + 1) * k]);
     }
 
     /// Splits a `[B, W]` upload of [`PpoLearner::write_row`] rows into a minibatch.
     fn unpack(&self, x: Tensor<2>, rows: usize, buffer: &RolloutBuffer) -> Minibatch {
-        let (d, k, e) = (buffer.obs_dim, buffer.streams, self.kind.encoded_dim());
+        let (d, k, e, g) = (buffer.obs_dim, buffer.streams, self.kind.encoded_dim(), buffer.goal_dim);
+        let at = d + g;
         Minibatch {
             rows,
             obs: x.clone().narrow(1, 0, d),
-            actions: x.clone().narrow(1, d, e),
-            old_log_probs: x.clone().narrow(1, d + e, 1).reshape([rows]),
-            advantages: x.clone().narrow(1, d + e + 1, 1).reshape([rows]),
-            returns: x.clone().narrow(1, d + e + 2, k),
-            old_values: x.narrow(1, d + e + 2 + k, k),
+            goals: (g > 0).then(|| x.clone().narrow(1, d, g)),
+            actions: x.clone().narrow(1, at, e),
+            old_log_probs: x.clone().narrow(1, at + e, 1).reshape([rows]),
+            advantages: x.clone().narrow(1, at + e + 1, 1).reshape([rows]),
+            returns: x.clone().narrow(1, at + e + 2, k),
+            old_values: x.narrow(1, at + e + 2 + k, k),
             mask: None,
             sequence: None,
         }
     }
 
     fn row_width(&self, buffer: &RolloutBuffer) -> usize {
-        buffer.obs_dim + self.kind.encoded_dim() + 2 + 2 * buffer.streams
+        buffer.obs_dim + buffer.goal_dim + self.kind.encoded_dim() + 2 + 2 * buffer.streams
     }
 
     /// Transitions `slots` as one `[B, W]` upload.
@@ -475,11 +485,11 @@ impl<P: Policy> PpoLearner<P> {
                 length,
                 state: Some(state),
                 episode_starts: Some(starts),
-                goal: None,
+                goal: batch.goals,
                 cut,
                 values: true,
             }),
-            None => self.model.forward(PolicyInput::obs(batch.obs)),
+            None => self.model.forward(PolicyInput { goal: batch.goals, ..PolicyInput::obs(batch.obs) }),
         };
         let (log_probs, entropy) = out.dist.log_prob_entropy(batch.actions);
         let values = out.values();
@@ -562,6 +572,8 @@ pub struct Ppo<P: Policy> {
     shaper: Option<Box<dyn RewardShaper>>,
     /// Discount of each reward stream (stream 0: `gamma`).
     gammas: Vec<f64>,
+    /// How the agent acts with its policy, when more than sampling it.
+    controller: Option<Box<dyn Controller<P>>>,
 }
 
 impl<P: BuildPolicy> Ppo<P> {
@@ -574,20 +586,43 @@ impl<P: BuildPolicy> Ppo<P> {
     /// [`Ppo::new`].
     pub fn with_shaper(spec: &AlgorithmSpec, shaper: Option<Box<dyn RewardShaper>>) -> Result<Self> {
         let mut config = PpoConfig::from_json(spec.params)?;
+        config.value_streams = stream_count(&config, shaper.as_deref())?;
+        let mut rng = Generator::from_seed(spec.seed);
+        let device = Device::flex().autodiff();
+        let model = P::build(spec, &config.policy(), &mut rng, &device)?;
+        Ppo::with_parts(spec, config, model, rng, None, shaper)
+    }
+}
+
+/// The value heads a PPO learner needs: one per reward stream of `shaper`, else the config's.
+pub fn stream_count(config: &PpoConfig, shaper: Option<&dyn RewardShaper>) -> Result<usize> {
+    let Some(streams) = shaper.map(|s| s.streams()) else {
+        return Ok(config.value_streams);
+    };
+    if config.value_streams != 1 && config.value_streams != streams.len() {
+        return Err(invalid(
+            "value_streams",
+            format!("the reward signals make {} streams, the config asks for {}", streams.len(), config.value_streams),
+        ));
+    }
+    Ok(streams.len())
+}
+
+impl<P: Policy> Ppo<P> {
+    /// A PPO agent training `model` (built on the autodiff device with `config.value_streams`
+    /// value heads, its weights drawn from `rng`, which then orders the minibatches), acting
+    /// through `controller` if given.
+    pub fn with_parts(
+        spec: &AlgorithmSpec,
+        config: PpoConfig,
+        model: P,
+        rng: Generator,
+        controller: Option<Box<dyn Controller<P>>>,
+        shaper: Option<Box<dyn RewardShaper>>,
+    ) -> Result<Self> {
         let (mut gammas, mut advantage_coefs) =
             (vec![config.gamma; config.value_streams], vec![1.0; config.value_streams]);
         if let Some(streams) = shaper.as_ref().map(|s| s.streams()) {
-            if config.value_streams != 1 && config.value_streams != streams.len() {
-                return Err(invalid(
-                    "value_streams",
-                    format!(
-                        "the reward signals make {} streams, the config asks for {}",
-                        streams.len(),
-                        config.value_streams
-                    ),
-                ));
-            }
-            config.value_streams = streams.len();
             gammas = streams.iter().enumerate().map(|(k, s)| if k == 0 { config.gamma } else { s.gamma }).collect();
             advantage_coefs = streams.iter().map(|s| s.advantage_coef).collect();
         }
@@ -598,17 +633,17 @@ impl<P: BuildPolicy> Ppo<P> {
         let obs_dim = EncoderKind::for_space(spec.observation_space)?.obs_dim();
         let base = Device::flex();
         let device = base.clone().autodiff();
-        let mut rng = Generator::from_seed(spec.seed);
-        let model = P::build(spec, &config.policy(), &mut rng, &device)?;
+        let goal_dim = controller.as_ref().map_or(0, |c| c.goal_dim());
         let mut buffer =
             RolloutBuffer::new(config.n_steps, spec.num_envs, obs_dim, kind.action_dim(), config.value_streams)
-                .with_states(model.state_size());
+                .with_states(model.state_size())
+                .with_goals(goal_dim);
         if shaper.is_some() {
             buffer = buffer.with_raw_steps();
         }
         let learner = PpoLearner::new(config.clone(), model, kind.clone(), advantage_coefs, device);
-        let collector =
-            Actor::new(acting(&learner.model, &kind, None, obs_dim, &base), spec.num_envs, spec.seed.wrapping_add(1));
+        let first = acting(&learner.model, &kind, None, obs_dim, &base, controller.as_deref());
+        let collector = Actor::new(first, spec.num_envs, spec.seed.wrapping_add(1));
         Ok(Ppo {
             runner: EnvRunner::new(config.normalize_obs.then(|| ObsNormalizer::new(obs_dim, config.clip_obs))),
             reward_norm: config
@@ -627,19 +662,83 @@ impl<P: BuildPolicy> Ppo<P> {
             total_steps: spec.total_steps,
             shaper,
             gammas,
+            controller,
         })
     }
 }
 
-/// A frozen copy of `model` for acting.
+/// A controller around a PPO agent's policy, for agents that act with more than its action
+/// distribution (option-critic: options, their terminations and a policy over options, all
+/// heads of one network). It decides how acting sessions act with the policy, what each step
+/// keeps besides (its goal rows, which the policy reads back as its `goal` input when it
+/// learns), where the rollout's end bootstraps from, and what the agent reports. The learner
+/// is PPO's.
+pub trait Controller<P: Policy>: Send {
+    /// The algorithm's name (`option-critic`).
+    fn name(&self) -> &'static str;
+
+    /// Numbers per step kept in the rollout's goal rows.
+    fn goal_dim(&self) -> usize;
+
+    /// An acting policy around `policy`, a frozen copy of the learner's model.
+    fn acting(&self, policy: PolicyActing<P>) -> Box<dyn Acting>;
+
+    /// The values the rollout's end bootstraps from (`[N, K]`), from what the collection
+    /// session made of the observations after the last step (by default the policy's).
+    fn bootstrap(&self, _last: &Acted, _values: &mut [f32]) -> Result<()> {
+        Ok(())
+    }
+
+    /// Sees step `t` of the rollout as it is collected, with the envs as the step left them
+    /// (it may fill the rollout's goal transitions), before the reward shaper does.
+    fn observe(
+        &mut self,
+        _t: usize,
+        _batch: &StepBatch,
+        _envs: &[&dyn Env],
+        _rollout: &mut RolloutBuffer,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    /// Trains the controller's own learners after a rollout (`last`: what the collection session
+    /// made of the observations after it; `env_steps`: the agent's total so far). Returns
+    /// diagnostics.
+    fn learn(&mut self, _last: &Acted, _env_steps: u64) -> Result<BTreeMap<String, f64>> {
+        Ok(BTreeMap::new())
+    }
+
+    /// Diagnostics of the rollout just collected.
+    fn metrics(&self, buffer: &RolloutBuffer) -> BTreeMap<String, f64>;
+
+    /// Writes the controller's own training state into `dir` (with core::checkpoint).
+    fn save(&self, _dir: &Path) -> Result<()> {
+        Ok(())
+    }
+
+    /// Restores what [`Controller::save`] wrote.
+    fn load(&mut self, _dir: &Path) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Where a PPO checkpoint keeps its controller's own state.
+const CONTROLLER_DIR: &str = "controller";
+
+/// A frozen copy of `model` for acting, through `controller` if there is one.
 fn acting<P: Policy>(
     model: &P,
     kind: &ActionKind,
     obs_norm: Option<ObsNormalizer>,
     obs_dim: usize,
     base: &Device,
+    controller: Option<&dyn Controller<P>>,
 ) -> Box<dyn Acting> {
-    Box::new(PolicyActing { model: model.valid(), kind: kind.clone(), obs_norm, obs_dim, device: base.clone() })
+    let policy = PolicyActing { model: model.valid(), kind: kind.clone(), obs_norm, obs_dim, device: base.clone() };
+    match controller {
+        Some(controller) => controller.acting(policy),
+        None => Box::new(policy),
+    }
 }
 
 impl<P: Policy> Ppo<P> {
@@ -676,21 +775,30 @@ impl<P: Policy> Ppo<P> {
 
 impl<P: Policy> Algorithm for Ppo<P> {
     fn name(&self) -> &'static str {
-        "ppo"
+        self.controller.as_ref().map_or("ppo", |c| c.name())
     }
 
     fn update(&mut self, envs: &mut VecEnv) -> Result<Update> {
         // 1. Roll out with the current policy.
-        let policy = acting(&self.learner.model, &self.kind, None, self.obs_dim, &self.base);
+        let policy =
+            acting(&self.learner.model, &self.kind, None, self.obs_dim, &self.base, self.controller.as_deref());
         self.collector.set_policy(policy)?;
-        let steps = collect_rollout(
+        let mut controller = self.controller.as_deref_mut();
+        let (steps, last) = collect_rollout_with(
             &mut self.runner,
             envs,
             &mut self.collector,
             &mut self.buffer,
             self.reward_norm.as_mut(),
             self.shaper.as_deref_mut().map(|s| s as &mut dyn RewardShaper),
+            &mut |t, batch, envs, buffer| match controller.as_deref_mut() {
+                Some(controller) => controller.observe(t, batch, &crate::runner::env_refs(envs), buffer),
+                None => Ok(()),
+            },
         )?;
+        if let Some(controller) = controller {
+            controller.bootstrap(&last, &mut self.buffer.last_values)?;
+        }
         self.env_steps += steps;
         // 2. The reward streams; schedules at the progress after this rollout, as SB3 computes them.
         let shaping = self.shape_rewards()?;
@@ -717,11 +825,16 @@ impl<P: Policy> Algorithm for Ppo<P> {
             metrics.insert("explained_variance".into(), ev);
         }
         metrics.extend(shaping);
+        if let Some(controller) = self.controller.as_deref_mut() {
+            metrics.extend(controller.learn(&last, self.env_steps)?);
+            metrics.extend(controller.metrics(&self.buffer));
+        }
         Ok(Update { env_steps: steps, metrics })
     }
 
     fn policy(&self) -> Result<Box<dyn Acting>> {
-        Ok(acting(&self.learner.model, &self.kind, self.runner.obs_norm.clone(), self.obs_dim, &self.base))
+        let obs_norm = self.runner.obs_norm.clone();
+        Ok(acting(&self.learner.model, &self.kind, obs_norm, self.obs_dim, &self.base, self.controller.as_deref()))
     }
 
     fn save(&self, dir: &Path) -> Result<()> {
@@ -730,6 +843,9 @@ impl<P: Policy> Algorithm for Ppo<P> {
         writer.optimizer("ppo_optimizer.bpk", &self.learner.optimizer)?;
         if let Some(shaper) = &self.shaper {
             shaper.save(&dir.join(SHAPER_DIR))?;
+        }
+        if let Some(controller) = &self.controller {
+            controller.save(&dir.join(CONTROLLER_DIR))?;
         }
         writer.finish(
             FORMAT,
@@ -778,10 +894,14 @@ impl<P: Policy> Algorithm for Ppo<P> {
             norm.load(saved).map_err(|e| checkpoint_error(&path, e.to_string()))?;
         }
         let rng = state.rng.restore(&path)?;
-        let mut collector = Actor::new(acting(&model, &self.kind, None, self.obs_dim, &self.base), self.n_envs, 0);
+        let first = acting(&model, &self.kind, None, self.obs_dim, &self.base, self.controller.as_deref());
+        let mut collector = Actor::new(first, self.n_envs, 0);
         collector.restore(&state.collector, &path)?;
         if let Some(shaper) = self.shaper.as_mut() {
             shaper.load(&dir.join(SHAPER_DIR))?;
+        }
+        if let Some(controller) = self.controller.as_mut() {
+            controller.load(&dir.join(CONTROLLER_DIR))?;
         }
         // Everything read and checked: commit.
         (self.learner.model, self.learner.optimizer, self.runner.obs_norm) = (model, optimizer, obs_norm);

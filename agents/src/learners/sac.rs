@@ -418,6 +418,7 @@ impl Acting for SquashedActing {
             value_streams: 0,
             state_in: Vec::new(),
             state: Vec::new(),
+            goals: Vec::new(),
             trace: Vec::new(),
         })
     }

@@ -16,7 +16,7 @@ use limbic_environments::{Env, Value};
 use serde::{Deserialize, Serialize};
 
 /// What a policy acts on: host rows of one vector step.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct ActingRows<'a> {
     /// `[N, D]` observation rows.
     pub obs: &'a [f32],
@@ -28,6 +28,22 @@ pub struct ActingRows<'a> {
     pub goal: Option<&'a [f32]>,
     /// Also return the policy's auxiliary outputs (memory gates, ...).
     pub trace: bool,
+    /// The sub-env of each row, for policies that read more than the observation (scripted
+    /// skills, goals that name gridworld cells); empty when the caller has only observations.
+    pub envs: &'a [&'a dyn Env],
+}
+
+impl std::fmt::Debug for ActingRows<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActingRows")
+            .field("obs", &self.obs)
+            .field("state", &self.state)
+            .field("starts", &self.starts)
+            .field("goal", &self.goal)
+            .field("trace", &self.trace)
+            .field("envs", &self.envs.len())
+            .finish()
+    }
 }
 
 /// A batch's distribution parameters, values, next states and traces, downloaded together.
@@ -230,13 +246,21 @@ pub struct Acted {
     pub state_in: Vec<f32>,
     /// `[N, S]` the state after this step.
     pub state: Vec<f32>,
-    /// Named `[N, *]` traces (when the session asked for them).
+    /// `[N, G]` the goal or option vectors the policy acted with (empty without).
+    pub goals: Vec<f32>,
+    /// Named `[N, *]` traces (when the session asked for them; a hierarchical controller
+    /// always reports its decisions here).
     pub trace: Vec<(String, Vec<f32>)>,
 }
 
 impl Acted {
     pub fn values_row(&self, i: usize) -> &[f32] {
         &self.values[i * self.value_streams..(i + 1) * self.value_streams]
+    }
+
+    /// The trace `name` (`[N, width]` numbers), if the policy reported it.
+    pub fn trace(&self, name: &str) -> Option<&[f32]> {
+        self.trace.iter().find(|(n, _)| n == name).map(|(_, values)| values.as_slice())
     }
 }
 
@@ -314,6 +338,7 @@ impl<P: Policy> Acting for PolicyActing<P> {
             value_streams: out.value_streams,
             state_in: Vec::new(),
             state: out.state,
+            goals: rows.goal.map(<[f32]>::to_vec).unwrap_or_default(),
             trace,
         })
     }
@@ -341,6 +366,7 @@ impl Acting for RandomActing {
             value_streams: 0,
             state_in: Vec::new(),
             state: Vec::new(),
+            goals: Vec::new(),
             trace: Vec::new(),
         })
     }
@@ -415,8 +441,14 @@ impl Actor {
     /// Chooses actions for `obs` (`[rows, D]`) and moves every row's state on; rows where
     /// `starts` is set begin an episode and start from the zero state.
     pub fn act(&mut self, obs: &[f32], starts: &[bool]) -> Result<Acted> {
+        self.act_in(&[], obs, starts)
+    }
+
+    /// [`Actor::act`] with each row's sub-env at hand (`envs`, one per row), for policies that
+    /// read the env's state (scripted skills, gridworld goals).
+    pub fn act_in(&mut self, envs: &[&dyn Env], obs: &[f32], starts: &[bool]) -> Result<Acted> {
         self.reset_rows(obs, starts)?;
-        let rows = ActingRows { obs, state: &self.state, starts, goal: None, trace: self.trace };
+        let rows = ActingRows { obs, state: &self.state, starts, goal: None, trace: self.trace, envs };
         let mut acted = self.policy.act(rows, self.deterministic, &mut self.rng)?;
         if acted.state.len() != self.state.len() {
             return Err(AgentError::Unsupported(format!(
@@ -434,8 +466,13 @@ impl Actor {
     /// the values), without moving the states on or drawing from the generator: the values a
     /// rollout bootstraps from.
     pub fn peek(&mut self, obs: &[f32], starts: &[bool]) -> Result<Acted> {
+        self.peek_in(&[], obs, starts)
+    }
+
+    /// [`Actor::peek`] with each row's sub-env at hand.
+    pub fn peek_in(&mut self, envs: &[&dyn Env], obs: &[f32], starts: &[bool]) -> Result<Acted> {
         self.reset_rows(obs, starts)?;
-        let rows = ActingRows { obs, state: &self.state, starts, goal: None, trace: false };
+        let rows = ActingRows { obs, state: &self.state, starts, goal: None, trace: false, envs };
         let mut unused = Generator::from_seed(0);
         self.policy.act(rows, true, &mut unused)
     }

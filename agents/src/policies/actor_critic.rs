@@ -192,7 +192,7 @@ mod tests {
         let device = Device::flex();
         let model = cartpole_like(1);
         let obs: Vec<f32> = (0..12).map(|i| (i as f32 * 0.37).sin()).collect();
-        let rows = ActingRows { obs: &obs, state: &[], starts: &[false; 3], goal: None, trace: false };
+        let rows = ActingRows { obs: &obs, state: &[], starts: &[false; 3], goal: None, trace: false, envs: &[] };
         let acting = model.valid().act_rows(&rows, &device).unwrap();
         let mut actions = vec![0.0; 3];
         let mut log_probs = vec![0.0; 3];
@@ -232,7 +232,7 @@ mod tests {
         )
         .unwrap();
         let obs: Vec<f32> = (0..16).map(|i| (i as f32 * 0.71).cos()).collect();
-        let rows = ActingRows { obs: &obs, state: &[], starts: &[false; 4], goal: None, trace: false };
+        let rows = ActingRows { obs: &obs, state: &[], starts: &[false; 4], goal: None, trace: false, envs: &[] };
         let acting = model.valid().act_rows(&rows, &device).unwrap();
         let (mut actions, mut log_probs) = (vec![0.0; 8], vec![0.0; 4]);
         acting.sample(&action, false, &mut Generator::from_seed(3), &mut actions, &mut log_probs);

@@ -210,6 +210,7 @@ mod tests {
                                 starts: &[starts[row] == 1.0],
                                 goal: None,
                                 trace: true,
+                                envs: &[],
                             },
                             &device,
                         )
@@ -236,7 +237,7 @@ mod tests {
             let s = model.state_size();
             let obs = vec![0.5f32, -0.25];
             let act = |state: &[f32], start: bool| {
-                let rows = ActingRows { obs: &obs, state, starts: &[start], goal: None, trace: false };
+                let rows = ActingRows { obs: &obs, state, starts: &[start], goal: None, trace: false, envs: &[] };
                 model.act_rows(&rows, &device).unwrap().params(0).to_vec()
             };
             let busy: Vec<f32> = (0..s).map(|i| i as f32 * 0.3 - 0.4).collect();
@@ -250,7 +251,8 @@ mod tests {
         let device = Device::flex();
         let model = policy(MemoryConfig::Slots { slots: 3, size: 2, gate_cost: 0.1 });
         let obs = vec![0.1f32, 0.2, 0.3, 0.4];
-        let rows = ActingRows { obs: &obs, state: &[0.0; 12], starts: &[true, true], goal: None, trace: true };
+        let rows =
+            ActingRows { obs: &obs, state: &[0.0; 12], starts: &[true, true], goal: None, trace: true, envs: &[] };
         let acting = model.act_rows(&rows, &device).unwrap();
         let names: Vec<&str> = acting.trace_names().collect();
         assert_eq!(names, ["memory/write_gate", "memory/read_weights"]);

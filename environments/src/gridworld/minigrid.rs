@@ -266,6 +266,10 @@ impl<T: Task> Env for MiniGrid<T> {
         10
     }
 
+    fn grid_world(&self) -> Option<&World> {
+        Some(&self.world)
+    }
+
     /// The observation without its mission: direction one-hot, then the image.
     fn flat_space(&self) -> &Space {
         &self.flat_space

@@ -118,6 +118,9 @@ impl<E: Env> Env for AbsorbAfterDone<E> {
     fn render_fps(&self) -> u32 {
         self.env.render_fps()
     }
+    fn grid_world(&self) -> Option<&crate::gridworld::World> {
+        self.env.grid_world()
+    }
     fn reset_into(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Result<()> {
         self.start();
         self.env.reset_into(seed, obs)?;

@@ -72,6 +72,9 @@ impl<E: Env> Env for OrderEnforcing<E> {
     fn render_fps(&self) -> u32 {
         self.env.render_fps()
     }
+    fn grid_world(&self) -> Option<&crate::gridworld::World> {
+        self.env.grid_world()
+    }
     fn flat_space(&self) -> &Space {
         self.env.flat_space()
     }

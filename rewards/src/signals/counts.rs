@@ -271,6 +271,9 @@ mod tests {
             terminated: done,
             truncated: &[false; 8][..n],
             valid,
+            goal_dim: 0,
+            goals: &[],
+            next_goals: &[],
         }
     }
 

@@ -6,6 +6,7 @@ pub mod disagreement;
 pub mod e3b;
 pub mod extrinsic;
 pub mod gail;
+pub mod goal_reaching;
 pub mod icm;
 pub mod ngu;
 pub mod re3;
