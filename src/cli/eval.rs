@@ -41,14 +41,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let run = RunDir::open(&args.run)?;
     let config = run.config()?;
-    let checkpoint = match args.checkpoint.as_str() {
-        "best" => run.best_checkpoint().map_or_else(|| run.latest_checkpoint(), |best| Ok(Some(best)))?,
-        "latest" => run.latest_checkpoint()?,
-        path => Some(PathBuf::from(path)),
-    };
-    let Some(checkpoint) = checkpoint else {
-        bail!("{} has no checkpoint yet", args.run.display());
-    };
+    let checkpoint = checkpoint(&run, &args.checkpoint)?;
     let algo = load_algorithm(&config, &checkpoint, &build_algorithm)?;
     let episodes = args.episodes.unwrap_or(config.eval_episodes);
     if episodes == 0 {
@@ -89,6 +82,20 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The checkpoint folder `which` names: `best` (falling back to the latest), `latest`, or a
+/// path; a run without one is an error.
+pub(crate) fn checkpoint(run: &RunDir, which: &str) -> Result<PathBuf> {
+    let checkpoint = match which {
+        "best" => run.best_checkpoint().map_or_else(|| run.latest_checkpoint(), |best| Ok(Some(best)))?,
+        "latest" => run.latest_checkpoint()?,
+        path => Some(PathBuf::from(path)),
+    };
+    match checkpoint {
+        Some(checkpoint) => Ok(checkpoint),
+        None => bail!("{} has no checkpoint yet", run.root().display()),
+    }
 }
 
 /// One line: mean, std, confidence interval, success rate.

@@ -7,6 +7,8 @@ pub mod e3b;
 pub mod extrinsic;
 pub mod gail;
 pub mod icm;
+pub mod latent_disagreement;
+pub mod model_error;
 pub mod ngu;
 pub mod re3;
 pub mod ride;
