@@ -4,7 +4,7 @@
 use anyhow::{bail, Result};
 use limbic::dream::{dream, error_label, frames, Dream};
 use limbic::run_dir::RunDir;
-use limbic::runner::{build_algorithm, load_algorithm};
+use limbic::runner::{build_algorithm, load_policy};
 use limbic_environments::render::{save_gif, write_atomically};
 use serde_json::json;
 use std::path::PathBuf;
@@ -39,7 +39,8 @@ pub struct Args {
     /// Print one JSON object (per-episode errors per step, means) instead of text.
     #[arg(long)]
     json: bool,
-    /// Which checkpoint: `best` (falling back to the latest), `latest`, or a checkpoint folder.
+    /// Which checkpoint: `best` (falling back to the latest), `latest`, a checkpoint's name in
+    /// the run (`step_3000`), or a checkpoint folder.
     #[arg(long, default_value = "best")]
     checkpoint: String,
 }
@@ -49,9 +50,11 @@ pub fn run(args: Args) -> Result<()> {
         bail!("--episodes and --steps must be at least 1");
     }
     let run = RunDir::open(&args.run)?;
-    let config = run.config()?;
-    let checkpoint = super::eval::checkpoint(&run, &args.checkpoint)?;
-    let algo = load_algorithm(&config, &checkpoint, &build_algorithm)?;
+    limbic::checks::extension("--out", &args.out, &["gif"])?;
+    if let Some(plot) = &args.plot {
+        limbic::checks::extension("--plot", plot, &["png"])?;
+    }
+    let (config, algo, checkpoint) = load_policy(&run, &args.checkpoint, &build_algorithm)?;
     let kwargs = if args.env == config.env { config.env_kwargs.clone() } else { Default::default() };
     let seed = args.seed.unwrap_or(config.eval_seed());
     let dreams: Vec<Dream> = (0..args.episodes as u64)
