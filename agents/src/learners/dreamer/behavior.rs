@@ -29,7 +29,7 @@ use crate::world_model::math::TwoHot;
 use crate::world_model::nets::MlpHead;
 use crate::world_model::WorldModel;
 use burn::prelude::*;
-use burn::tensor::activation::{log_softmax, sigmoid, softmax};
+use burn::tensor::activation::{sigmoid, softmax};
 use limbic_environments::rng::Generator;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -125,7 +125,7 @@ impl ActorNet {
             }
             ActorKind::Continuous { dim } => {
                 let (mean, std) = (out.clone().narrow(1, 0, dim), out.narrow(1, dim, dim));
-                let log_std = std.log();
+                let log_std = std.clone().log();
                 let z = (actions - mean) / std;
                 let half_ln_2pi = crate::distributions::HALF_LN_2PI;
                 let log_prob = (z.square().mul_scalar(-0.5) - log_std.clone()).sub_scalar(half_ln_2pi).sum_dim(1).reshape([n]);

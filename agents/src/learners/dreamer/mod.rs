@@ -202,6 +202,9 @@ pub const ENTRY: AlgorithmEntry = AlgorithmEntry {
     build: |spec, shaper| Ok(Box::new(Dreamer::with_shaper(spec, shaper)?)),
 };
 
+/// Adam's epsilon for the actor and the critic in DreamerV3 (the world model's is 1e-8).
+const ACTOR_CRITIC_ADAM_EPSILON: f32 = 1e-5;
+
 const FORMAT: &str = "limbic-dreamer-v1";
 /// The archive of networks, optimizers and replay in a checkpoint.
 const ARCHIVE_FILE: &str = "dreamer.bin";
@@ -269,7 +272,8 @@ impl Dreamer {
         let (units, layers) = (config.units, config.layers);
         let actor = crate::nets::blocks::canonical(ActorNet::new(kind, features, units, layers, &mut rng, &device))?;
         let critic = crate::nets::blocks::canonical(CriticNet::new(features, units, layers, &mut rng, &device))?;
-        let eps = burn::optim::AdamConfig::new().epsilon;
+        // DreamerV3 (paper, table of hyperparameters): the actor's and critic's Adam epsilon.
+        let eps = ACTOR_CRITIC_ADAM_EPSILON;
         let clip = Some(config.max_grad_norm);
         let behavior = Behavior::new(
             config.behavior(),
