@@ -348,7 +348,7 @@ mod tests {
         assert_eq!(out, [0.5]);
         boxed.encode(&[7.0], &mut out).unwrap();
         assert_eq!(out, [1.0], "clipped to the box");
-        assert_eq!(boxed.unscale(&[0.5, -1.0]), [1.0, -2.0]);
+        assert_eq!((boxed.unscale(&[0.5]), boxed.unscale(&[-1.0])), (vec![1.0], vec![-2.0]));
         let error = ActionInput::for_space(&Space::Text { min_length: 0, max_length: 3, charset: "ab".into() });
         assert!(error.unwrap_err().to_string().contains("Discrete or rank-1 Box"));
     }

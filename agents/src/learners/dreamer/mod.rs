@@ -650,6 +650,7 @@ mod tests {
         // An observation space the model cannot encode is named.
         let pixels = VecEnv::make("MiniGrid-Empty-5x5-v0", 1, &Kwargs::new()).unwrap();
         let image = limbic_environments::Space::uniform_box(0.0, 255.0, &[40, 40, 3], limbic_environments::DType::UInt8);
+        let params = tiny();
         let spec = AlgorithmSpec { observation_space: &image, ..spec_for(&pixels, &params, 0) };
         let error = Dreamer::new(&spec).err().unwrap().to_string();
         assert!(error.contains("cannot encode the observation space") && error.contains("40"), "{error}");
