@@ -196,7 +196,10 @@ impl IntrinsicReward for LatentDisagreement {
             let predictions = self.ensemble.inference().forward(upload(seen.inputs.clone(), self.widths.0, &Device::flex()));
             let centred = predictions.clone() - predictions.mean_dim(0);
             let variance = centred.square().mean_dim(0).mean_dim(2).reshape([seen.rows.len()]);
-            seen.rows.iter().zip(download(variance)?).for_each(|(&i, v)| scores[i] = v);
+            // The inputs are finite even for a non-finite observation (the sampled latent is
+            // one-hot whatever its probabilities): its posterior, the target, carries the NaN.
+            let unread = seen.kl.iter().map(|kl| if kl.is_finite() { 0.0 } else { f32::NAN });
+            seen.rows.iter().zip(download(variance)?).zip(unread).for_each(|((&i, v), nan)| scores[i] = v + nan);
             self.remember(&seen.inputs, &seen.next_posterior);
         }
         self.pending.push(&scores);
