@@ -146,6 +146,10 @@ impl WorldModelLearner {
         terminated: bool,
         truncated: bool,
     ) -> Result<()> {
+        if !reward.is_finite() {
+            let (update, quantity) = (self.steps(), format!("world_model reward of sub-env {env}"));
+            return Err(crate::error::AgentError::NonFinite { update, quantity, value: reward as f64 });
+        }
         let mut encoded = vec![0.0f32; self.actions.width()];
         self.actions.encode(action, &mut encoded)?;
         self.replay.add(env, obs, &encoded, reward, next_obs, terminated, truncated);

@@ -65,7 +65,8 @@ impl TwoHot {
     pub fn encode(&self, value: f32, out: &mut [f32]) {
         let y = symlog(value);
         let (first, last) = (self.bins[0], self.bins[self.bins.len() - 1]);
-        if !(y > first) {
+        // (NaN too; the world model refuses non-finite rewards when they are recorded.)
+        if y <= first || y.is_nan() {
             out[0] = 1.0;
             return;
         }

@@ -262,7 +262,7 @@ impl IntrinsicReward for LatentDisagreement {
         let pending = archive.json("pending")?;
         let rng = archive.json::<RngState>("rng")?.restore(std::path::Path::new(NAME))?;
         let (wi, wt) = self.widths;
-        if rows.inputs.len() % wi != 0 || rows.targets.len() / wt != rows.inputs.len() / wi {
+        if !rows.inputs.len().is_multiple_of(wi) || rows.targets.len() / wt != rows.inputs.len() / wi {
             return Err(archive.error("rows do not fit the predictors".into()));
         }
         let mut ensemble = self.ensemble.clone();

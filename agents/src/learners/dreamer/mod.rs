@@ -620,7 +620,7 @@ mod tests {
         }
         let mut actor = Actor::new(dreamer.policy().unwrap(), 1, 0);
         for _ in 0..20 {
-            let acted = actor.act(&pendulum.last().obs.to_vec(), &[false]).unwrap();
+            let acted = actor.act(pendulum.last().obs, &[false]).unwrap();
             let EnvActions::Continuous { values, .. } = &acted.env_actions else { panic!("continuous") };
             assert!(values.iter().all(|a| (-2.0..=2.0).contains(a)), "{values:?}");
         }
