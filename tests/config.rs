@@ -166,13 +166,34 @@ fn vocabulary(algo: &str) -> Vec<&'static str> {
             "ent_coef",
             "net_arch",
         ],
+        "dreamer" => vec![
+            "world_model",
+            "buffer_size",
+            "batch_size",
+            "seq_len",
+            "train_ratio",
+            "learning_starts",
+            "horizon",
+            "gamma",
+            "lambda",
+            "entropy_coef",
+            "units",
+            "layers",
+            "actor_lr",
+            "critic_lr",
+            "max_grad_norm",
+            "slow_critic_fraction",
+            "slowreg",
+            "return_norm_decay",
+            "imag_starts",
+        ],
         other => panic!("no vocabulary for {other}"),
     }
 }
 
 #[test]
 fn every_preset_resolves_with_the_full_parameter_set() {
-    assert_eq!(PRESETS.len(), 13);
+    assert_eq!(PRESETS.len(), 19);
     for (algo, env, text) in PRESETS {
         let raw: Map<String, Json> = serde_json::from_str(text).unwrap();
         assert!(!raw.contains_key("env") && !raw.contains_key("algo"), "{algo}/{env} must not set env or algo");
