@@ -49,14 +49,25 @@ impl Dream {
 
 /// Plays one episode of `env` (reset with `seed`, at most `steps` steps) with `algo`'s policy
 /// and has its world model predict it open loop after `context` observations.
-pub fn dream(algo: &dyn Algorithm, env: &str, kwargs: &Kwargs, seed: u64, steps: usize, context: usize) -> Result<Dream> {
+pub fn dream(
+    algo: &dyn Algorithm,
+    env: &str,
+    kwargs: &Kwargs,
+    seed: u64,
+    steps: usize,
+    context: usize,
+) -> Result<Dream> {
     let Some(model) = algo.world_model() else {
         bail!("this run's algorithm ({}) has no world model to dream with; train one with --algo dreamer", algo.name());
     };
     let mut envs = VecEnv::make(env, 1, kwargs)?;
     let coding = model.coding;
     if envs.obs_dim() != coding.obs_dim() {
-        bail!("the run's world model reads observations of {} numbers, {env}'s have {}", coding.obs_dim(), envs.obs_dim());
+        bail!(
+            "the run's world model reads observations of {} numbers, {env}'s have {}",
+            coding.obs_dim(),
+            envs.obs_dim()
+        );
     }
     let actions = ActionInput::for_space(envs.action_space())?;
     envs.reset(Some(seed))?;

@@ -16,8 +16,28 @@ fn train_dreamer(dir: &Path) {
         "params": {"ensemble_size": 2, "hidden": [8], "batch_size": 8}}]"#;
     let dir = dir.to_str().unwrap();
     limbic_ok(&[
-        "train", "--env", "CartPole-v1", "--algo", "dreamer", "--steps", "160", "--num-envs", "1", "--seed", "2",
-        "--set", params, "--set", "eval_every=80", "--set", "eval_episodes=1", "--set", signal, "--out", dir, "--quiet",
+        "train",
+        "--env",
+        "CartPole-v1",
+        "--algo",
+        "dreamer",
+        "--steps",
+        "160",
+        "--num-envs",
+        "1",
+        "--seed",
+        "2",
+        "--set",
+        params,
+        "--set",
+        "eval_every=80",
+        "--set",
+        "eval_episodes=1",
+        "--set",
+        signal,
+        "--out",
+        dir,
+        "--quiet",
     ]);
 }
 
@@ -39,8 +59,22 @@ fn dreamer_trains_and_dreams_with_its_model_shared() {
     let (gif, plot) = (tmp.path().join("dream.gif"), tmp.path().join("error.png"));
     let run_arg = run.to_str().unwrap();
     let out = limbic_ok(&[
-        "dream", "--run", run_arg, "--env", "CartPole-v1", "--seed", "7", "--steps", "12", "--context", "3",
-        "--out", gif.to_str().unwrap(), "--plot", plot.to_str().unwrap(), "--json",
+        "dream",
+        "--run",
+        run_arg,
+        "--env",
+        "CartPole-v1",
+        "--seed",
+        "7",
+        "--steps",
+        "12",
+        "--context",
+        "3",
+        "--out",
+        gif.to_str().unwrap(),
+        "--plot",
+        plot.to_str().unwrap(),
+        "--json",
     ]);
     let summary: Json = serde_json::from_slice(&out.stdout).unwrap();
     let errors = summary["errors"][0].as_array().unwrap();

@@ -43,7 +43,16 @@ struct Args {
 
 impl Args {
     fn parse() -> Result<Args, String> {
-        let mut args = Args { batch_size: 16, seq_len: 64, imag_starts: 0, deter: 256, units: 128, layers: 2, steps: 10, json: false };
+        let mut args = Args {
+            batch_size: 16,
+            seq_len: 64,
+            imag_starts: 0,
+            deter: 256,
+            units: 128,
+            layers: 2,
+            steps: 10,
+            json: false,
+        };
         let mut given = std::env::args().skip(1);
         while let Some(flag) = given.next() {
             let field = match flag.as_str() {
@@ -111,8 +120,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return_norm_decay: 0.99,
         imag_starts: args.imag_starts,
     };
-    let mut behavior =
-        Behavior::new(config, Trainer::with_adam(actor, 3e-5, 1e-5, Some(100.0)), Trainer::with_adam(critic, 3e-5, 1e-5, Some(100.0)));
+    let mut behavior = Behavior::new(
+        config,
+        Trainer::with_adam(actor, 3e-5, 1e-5, Some(100.0)),
+        Trainer::with_adam(critic, 3e-5, 1e-5, Some(100.0)),
+    );
 
     let (mut model_ms, mut imagine_ms, mut actor_critic_ms) = (Vec::new(), Vec::new(), Vec::new());
     for step in 0..args.steps + 2 {

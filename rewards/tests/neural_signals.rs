@@ -1,9 +1,9 @@
 //! The neural signals driven directly with hand-built transitions (no learner).
 
 use limbic_agents::shaping::Transitions;
+use limbic_agents::world_model::{ReplaySettings, SharedWorldModel, WorldModelConfig, WorldModelLearner};
 use limbic_environments::rng::Generator;
 use limbic_environments::{DType, Space};
-use limbic_agents::world_model::{ReplaySettings, SharedWorldModel, WorldModelConfig, WorldModelLearner};
 use limbic_rewards::signals::{disagreement, e3b, icm, latent_disagreement, model_error, ngu, re3, ride, rnd};
 use limbic_rewards::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use serde_json::json;
@@ -465,7 +465,10 @@ fn all_signals() -> Vec<(&'static SignalEntry, serde_json::Value)> {
                              "rnd": {"target_hidden": [16], "predictor_hidden": [16], "latent_dim": 8, "batch_size": 4}}),
         ),
         (&re3::ENTRY, json!({"hidden": [16], "latent_dim": 8})),
-        (&latent_disagreement::ENTRY, json!({"ensemble_size": 3, "hidden": [16], "batch_size": 4, "model": tiny_model()})),
+        (
+            &latent_disagreement::ENTRY,
+            json!({"ensemble_size": 3, "hidden": [16], "batch_size": 4, "model": tiny_model()}),
+        ),
         (&model_error::ENTRY, json!({"model": tiny_model()})),
     ]
 }
@@ -519,7 +522,9 @@ fn model_signals_read_a_shared_model_instead_of_training_their_own() {
         WorldModelLearner::new(&config, &settings, space, &context.action_space, 2, seed).unwrap().model().clone()
     };
     let rollout = cycle_rollout(8, 2);
-    for (entry, params) in all_signals().into_iter().filter(|(e, _)| [latent_disagreement::NAME, model_error::NAME].contains(&e.name)) {
+    for (entry, params) in
+        all_signals().into_iter().filter(|(e, _)| [latent_disagreement::NAME, model_error::NAME].contains(&e.name))
+    {
         // Sharing a model equal to the signal's own scores the same; the shared one is not trained.
         let (mut own, mut reader) = (build(entry, params.clone(), &context), build(entry, params.clone(), &context));
         let shared = SharedWorldModel::new(learner(context.seed));

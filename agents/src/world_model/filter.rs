@@ -113,9 +113,9 @@ impl LatentFilter {
             x.narrow(1, f, a),
         );
         let prior = model.rssm.prior(deter.clone());
-        let post = model.rssm.latents(
-            model.rssm.posterior_logits(deter.clone(), model.encoder.forward(upload(next_obs.clone(), d))),
-        );
+        let post = model
+            .rssm
+            .latents(model.rssm.posterior_logits(deter.clone(), model.encoder.forward(upload(next_obs.clone(), d))));
         let stoch = post.sample(None)?;
         let recon_loss = match recon {
             true => {

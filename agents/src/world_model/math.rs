@@ -121,7 +121,8 @@ impl Latents {
     pub fn from_logits(logits: Tensor<2>, stoch: usize, classes: usize, unimix: f64) -> Latents {
         let [n, _] = logits.dims();
         let probs = softmax(logits.reshape([n, stoch, classes]), 2);
-        let probs = if unimix > 0.0 { probs.mul_scalar(1.0 - unimix).add_scalar(unimix / classes as f64) } else { probs };
+        let probs =
+            if unimix > 0.0 { probs.mul_scalar(1.0 - unimix).add_scalar(unimix / classes as f64) } else { probs };
         Latents { log_probs: probs.log() }
     }
 

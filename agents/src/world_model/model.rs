@@ -71,19 +71,17 @@ impl Default for WorldModelConfig {
 impl WorldModelConfig {
     /// Refuses sizes and rates that cannot work, naming `world_model.<field>`.
     pub fn validate(&self) -> Result<()> {
-        for (field, value) in [
-            ("deter", self.deter),
-            ("stoch", self.stoch),
-            ("units", self.units),
-            ("layers", self.layers),
-        ] {
+        for (field, value) in
+            [("deter", self.deter), ("stoch", self.stoch), ("units", self.units), ("layers", self.layers)]
+        {
             at_least_one(&format!("world_model.{field}"), value as u64)?;
         }
         if self.classes < 2 {
             return Err(invalid("world_model.classes", "a categorical latent needs at least 2 classes"));
         }
         unit("world_model.unimix", self.unimix)?;
-        for (field, value) in [("free_nats", self.free_nats), ("dyn_scale", self.dyn_scale), ("rep_scale", self.rep_scale)]
+        for (field, value) in
+            [("free_nats", self.free_nats), ("dyn_scale", self.dyn_scale), ("rep_scale", self.rep_scale)]
         {
             if !(value >= 0.0 && value.is_finite()) {
                 return Err(invalid(&format!("world_model.{field}"), format!("{value} must be a finite number >= 0")));
@@ -147,7 +145,11 @@ impl ActionInput {
             }
             ActionInput::Scaled { low, high } => {
                 for (((o, &a), &l), &h) in out.iter_mut().zip(action).zip(low).zip(high) {
-                    *o = if l.is_finite() && h.is_finite() && h > l { (2.0 * (a - l) / (h - l) - 1.0).clamp(-1.0, 1.0) } else { a };
+                    *o = if l.is_finite() && h.is_finite() && h > l {
+                        (2.0 * (a - l) / (h - l) - 1.0).clamp(-1.0, 1.0)
+                    } else {
+                        a
+                    };
                 }
             }
         }
@@ -158,11 +160,19 @@ impl ActionInput {
     pub fn unscale(&self, scaled: &[f32]) -> Vec<f32> {
         match self {
             ActionInput::OneHot { .. } => scaled.to_vec(),
-            ActionInput::Scaled { low, high } => scaled
-                .iter()
-                .zip(low.iter().zip(high))
-                .map(|(&x, (&l, &h))| if l.is_finite() && h.is_finite() { l + (x.clamp(-1.0, 1.0) + 1.0) * 0.5 * (h - l) } else { x })
-                .collect(),
+            ActionInput::Scaled { low, high } => {
+                scaled
+                    .iter()
+                    .zip(low.iter().zip(high))
+                    .map(|(&x, (&l, &h))| {
+                        if l.is_finite() && h.is_finite() {
+                            l + (x.clamp(-1.0, 1.0) + 1.0) * 0.5 * (h - l)
+                        } else {
+                            x
+                        }
+                    })
+                    .collect()
+            }
         }
     }
 }
@@ -203,7 +213,8 @@ impl WorldModel {
     ) -> Result<WorldModel> {
         config.validate()?;
         let coding = ObsCoding::for_space(observation_space)?;
-        let dims = LatentDims { deter: config.deter, stoch: config.stoch, classes: config.classes, action: actions.width() };
+        let dims =
+            LatentDims { deter: config.deter, stoch: config.stoch, classes: config.classes, action: actions.width() };
         let (units, layers) = (config.units, config.layers);
         let encoder = ObsEncoder::new(coding, units, layers, rng, device)?;
         let rssm = Rssm::new(dims, units, encoder.out_dim(), config.unimix, rng, device)?;
@@ -224,10 +235,16 @@ impl WorldModel {
     }
 
     /// The loss of a chunk batch (see the [module docs](self)); latents are sampled with `rng`.
-    pub fn loss(&self, batch: &SequenceBatch, config: &WorldModelConfig, rng: &mut Generator) -> Result<WorldModelLoss> {
+    pub fn loss(
+        &self,
+        batch: &SequenceBatch,
+        config: &WorldModelConfig,
+        rng: &mut Generator,
+    ) -> Result<WorldModelLoss> {
         let device = self.reward.out.weight.val().device();
         let n = batch.rows();
-        let upload = |values: Vec<f32>, width: usize| Tensor::<2>::from_data(TensorData::new(values, [n, width]), &device);
+        let upload =
+            |values: Vec<f32>, width: usize| Tensor::<2>::from_data(TensorData::new(values, [n, width]), &device);
         let obs = upload(batch.obs.clone(), batch.obs_dim);
         let actions = upload(batch.actions.clone(), batch.action_dim);
         let targets = upload(self.coding.targets(&batch.obs)?, self.coding.decoder_dim());

@@ -27,7 +27,10 @@ pub struct Dense {
 
 impl Dense {
     pub fn new(d_in: usize, d_out: usize, rng: &mut Generator, device: &Device) -> Dense {
-        Dense { linear: linear(d_in, d_out, Init::TorchDefault, rng, device), norm: LayerNormConfig::new(d_out).init(device) }
+        Dense {
+            linear: linear(d_in, d_out, Init::TorchDefault, rng, device),
+            norm: LayerNormConfig::new(d_out).init(device),
+        }
     }
 
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
@@ -68,7 +71,15 @@ pub struct MlpHead {
 }
 
 impl MlpHead {
-    pub fn new(d_in: usize, units: usize, layers: usize, out: usize, zero_out: bool, rng: &mut Generator, device: &Device) -> MlpHead {
+    pub fn new(
+        d_in: usize,
+        units: usize,
+        layers: usize,
+        out: usize,
+        zero_out: bool,
+        rng: &mut Generator,
+        device: &Device,
+    ) -> MlpHead {
         let torso = NormMlp::new(d_in, units, layers, rng, device);
         let mut out = linear(torso.out_dim, out, Init::TorchDefault, rng, device);
         if zero_out {
@@ -117,7 +128,9 @@ impl ObsCoding {
             Space::Dict(_) => {
                 return match EncoderKind::for_space(space) {
                     Ok(EncoderKind::MiniGrid { view }) if view >= 7 => Ok(ObsCoding::MiniGrid { view }),
-                    Ok(EncoderKind::MiniGrid { view }) => refuse(&format!("MiniGrid views of {view} cells are below the CNN's 7")),
+                    Ok(EncoderKind::MiniGrid { view }) => {
+                        refuse(&format!("MiniGrid views of {view} cells are below the CNN's 7"))
+                    }
                     _ => refuse("a Dict must be MiniGrid's {direction, image}"),
                 }
             }
@@ -192,7 +205,8 @@ impl ObsCoding {
                 let mut total = direction.sum_dim(1).reshape([n]);
                 let mut offset = 0;
                 for size in [MINIGRID_OBJECTS, MINIGRID_COLOURS, MINIGRID_STATES] {
-                    let part = log_softmax(logits.clone().narrow(2, offset, size), 2) * wanted.clone().narrow(2, offset, size);
+                    let part =
+                        log_softmax(logits.clone().narrow(2, offset, size), 2) * wanted.clone().narrow(2, offset, size);
                     total = total + part.sum_dim(2).sum_dim(1).reshape([n]);
                     offset += size;
                 }
@@ -254,7 +268,13 @@ pub struct ObsEncoder {
 }
 
 impl ObsEncoder {
-    pub fn new(coding: ObsCoding, units: usize, layers: usize, rng: &mut Generator, device: &Device) -> Result<ObsEncoder> {
+    pub fn new(
+        coding: ObsCoding,
+        units: usize,
+        layers: usize,
+        rng: &mut Generator,
+        device: &Device,
+    ) -> Result<ObsEncoder> {
         Ok(match coding {
             ObsCoding::Vector { dim } => {
                 ObsEncoder { cnn: None, mlp: NormMlp::new(dim, units, layers, rng, device), symlog_inputs: true }
@@ -299,7 +319,10 @@ mod tests {
         assert_eq!(ObsCoding::for_space(&cartpole).unwrap(), ObsCoding::Vector { dim: 4 });
         assert_eq!(ObsCoding::for_space(&Space::discrete(5)).unwrap(), ObsCoding::Vector { dim: 5 });
         let coding = ObsCoding::for_space(&minigrid_space(7)).unwrap();
-        assert_eq!((coding, coding.obs_dim(), coding.decoder_dim()), (ObsCoding::MiniGrid { view: 7 }, 151, 4 + 49 * 20));
+        assert_eq!(
+            (coding, coding.obs_dim(), coding.decoder_dim()),
+            (ObsCoding::MiniGrid { view: 7 }, 151, 4 + 49 * 20)
+        );
         let pixels = Space::uniform_box(0.0, 255.0, &[56, 56, 3], DType::UInt8);
         let error = ObsCoding::for_space(&pixels).unwrap_err().to_string();
         assert!(error.contains("cannot encode the observation space") && error.contains("56"), "{error}");

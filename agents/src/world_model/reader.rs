@@ -80,8 +80,14 @@ impl ModelReader {
         num_envs: usize,
         seed: u64,
     ) -> Result<ModelReader> {
-        let learner =
-            WorldModelLearner::new(&params.world_model, &params.settings(), observation_space, action_space, num_envs, seed)?;
+        let learner = WorldModelLearner::new(
+            &params.world_model,
+            &params.settings(),
+            observation_space,
+            action_space,
+            num_envs,
+            seed,
+        )?;
         if learner.obs_dim() != obs_dim {
             return Err(AgentError::Unsupported(format!(
                 "the world model reads rows of {} numbers, the signal receives {obs_dim}",
@@ -184,7 +190,11 @@ impl ModelReader {
         let (shared, env_steps, untrained): (bool, u64, u64) = archive.json("reader")?;
         if shared != self.is_shared() {
             let how = |s: bool| if s { "the run's shared world model" } else { "a world model of its own" };
-            return Err(archive.error(format!("saved reading {}, this run has {}", how(shared), how(self.is_shared()))));
+            return Err(archive.error(format!(
+                "saved reading {}, this run has {}",
+                how(shared),
+                how(self.is_shared())
+            )));
         }
         let mut filter = self.filter.clone();
         filter.load("filter", archive)?;

@@ -341,7 +341,10 @@ mod tests {
     #[test]
     fn a_chunk_longer_than_a_stream_holds_is_an_error() {
         let error = SequenceReplay::new(100, 4, 64, 3, 1).unwrap_err().to_string();
-        assert!(error.contains("seq_len") && error.contains("longer than the replay holds") && error.contains("25"), "{error}");
+        assert!(
+            error.contains("seq_len") && error.contains("longer than the replay holds") && error.contains("25"),
+            "{error}"
+        );
         let replay = SequenceReplay::new(100, 1, 10, 3, 1).unwrap();
         assert!(replay.sample(2, 10, &mut Generator::from_seed(0)).is_none(), "nothing to draw yet");
     }

@@ -193,7 +193,8 @@ impl IntrinsicReward for LatentDisagreement {
         let seen = self.reader.observe(step, false)?;
         let mut scores = vec![0.0f32; step.slots()];
         if !seen.rows.is_empty() {
-            let predictions = self.ensemble.inference().forward(upload(seen.inputs.clone(), self.widths.0, &Device::flex()));
+            let predictions =
+                self.ensemble.inference().forward(upload(seen.inputs.clone(), self.widths.0, &Device::flex()));
             let centred = predictions.clone() - predictions.mean_dim(0);
             let variance = centred.square().mean_dim(0).mean_dim(2).reshape([seen.rows.len()]);
             // The inputs are finite even for a non-finite observation (the sampled latent is
@@ -221,8 +222,10 @@ impl IntrinsicReward for LatentDisagreement {
         let mut losses = Means::default();
         for _ in 0..steps as u64 {
             let picks: Vec<usize> = (0..b).map(|_| self.rng.interval(held as u64 - 1) as usize).collect();
-            let inputs: Vec<f32> = picks.iter().flat_map(|&i| self.rows.inputs[i * wi..(i + 1) * wi].iter().copied()).collect();
-            let wanted: Vec<f32> = picks.iter().flat_map(|&i| self.rows.targets[i * wt..(i + 1) * wt].iter().copied()).collect();
+            let inputs: Vec<f32> =
+                picks.iter().flat_map(|&i| self.rows.inputs[i * wi..(i + 1) * wi].iter().copied()).collect();
+            let wanted: Vec<f32> =
+                picks.iter().flat_map(|&i| self.rows.targets[i * wt..(i + 1) * wt].iter().copied()).collect();
             let predicted = self.ensemble.model.forward(upload(inputs, wi, &device));
             let wanted = upload(wanted, wt, &device).reshape([1, b, wt]);
             // Sum over members of each member's mean squared error.

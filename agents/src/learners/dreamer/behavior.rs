@@ -82,7 +82,14 @@ pub struct ActorRows {
 }
 
 impl ActorNet {
-    pub fn new(kind: ActorKind, features: usize, units: usize, layers: usize, rng: &mut Generator, device: &Device) -> Self {
+    pub fn new(
+        kind: ActorKind,
+        features: usize,
+        units: usize,
+        layers: usize,
+        rng: &mut Generator,
+        device: &Device,
+    ) -> Self {
         ActorNet { head: MlpHead::new(features, units, layers, kind.outputs(), false, rng, device), kind }
     }
 
@@ -96,7 +103,8 @@ impl ActorNet {
             }
             ActorKind::Continuous { dim } => {
                 let mean = out.clone().narrow(1, 0, dim).tanh();
-                let std = sigmoid(out.narrow(1, dim, dim).add_scalar(2.0)).mul_scalar(MAX_STD - MIN_STD).add_scalar(MIN_STD);
+                let std =
+                    sigmoid(out.narrow(1, dim, dim).add_scalar(2.0)).mul_scalar(MAX_STD - MIN_STD).add_scalar(MIN_STD);
                 Tensor::cat(vec![mean, std], 1)
             }
         }
@@ -128,7 +136,8 @@ impl ActorNet {
                 let log_std = std.clone().log();
                 let z = (actions - mean) / std;
                 let half_ln_2pi = crate::distributions::HALF_LN_2PI;
-                let log_prob = (z.square().mul_scalar(-0.5) - log_std.clone()).sub_scalar(half_ln_2pi).sum_dim(1).reshape([n]);
+                let log_prob =
+                    (z.square().mul_scalar(-0.5) - log_std.clone()).sub_scalar(half_ln_2pi).sum_dim(1).reshape([n]);
                 let entropy = log_std.add_scalar(0.5 + half_ln_2pi).sum_dim(1).reshape([n]);
                 (log_prob, entropy)
             }
@@ -339,11 +348,13 @@ impl Behavior {
         // Actor and critic see the first H states as constants on the autodiff device.
         let rows = c.horizon * n;
         let ad = Device::flex().autodiff();
-        let upload = |values: Vec<f32>, width: usize| Tensor::<2>::from_data(TensorData::new(values, [rows, width]), &ad);
+        let upload =
+            |values: Vec<f32>, width: usize| Tensor::<2>::from_data(TensorData::new(values, [rows, width]), &ad);
         let states = upload(imagined.features[..rows * f].to_vec(), f);
         let weight = upload(weights.clone(), 1).reshape([rows]);
         let width = actor.kind.width();
-        let (log_prob, entropy) = self.actor.model.log_prob_entropy(states.clone(), upload(imagined.actions.clone(), width));
+        let (log_prob, entropy) =
+            self.actor.model.log_prob_entropy(states.clone(), upload(imagined.actions.clone(), width));
         let advantage = upload(advantages.clone(), 1).reshape([rows]);
         let actor_loss =
             ((log_prob * advantage + entropy.clone().mul_scalar(c.entropy_coef)) * weight.clone()).mean().neg();
@@ -470,7 +481,8 @@ mod tests {
         // The log-density at the mean is -sum(ln std) - dim ln(2 pi)/2.
         let (log_prob, _) =
             continuous.log_prob_entropy(features, Tensor::from_data(TensorData::new(mode, [2, 2]), &device));
-        let expected = -(rows.params[2] as f64).ln() - (rows.params[3] as f64).ln() - 2.0 * crate::distributions::HALF_LN_2PI;
+        let expected =
+            -(rows.params[2] as f64).ln() - (rows.params[3] as f64).ln() - 2.0 * crate::distributions::HALF_LN_2PI;
         assert!((download(log_prob).unwrap()[0] as f64 - expected).abs() < 1e-4);
     }
 }

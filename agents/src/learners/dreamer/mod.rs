@@ -126,13 +126,16 @@ impl DreamerConfig {
         for (field, value) in [("horizon", self.horizon), ("units", self.units), ("layers", self.layers)] {
             at_least_one(field, value as u64)?;
         }
-        for (field, value) in [("gamma", self.gamma), ("lambda", self.lambda), ("return_norm_decay", self.return_norm_decay)] {
+        for (field, value) in
+            [("gamma", self.gamma), ("lambda", self.lambda), ("return_norm_decay", self.return_norm_decay)]
+        {
             unit(field, value)?;
         }
         if !(self.slow_critic_fraction > 0.0 && self.slow_critic_fraction <= 1.0) {
             return Err(invalid("slow_critic_fraction", format!("{} is not in (0, 1]", self.slow_critic_fraction)));
         }
-        for (field, value) in [("actor_lr", self.actor_lr), ("critic_lr", self.critic_lr), ("max_grad_norm", self.max_grad_norm)]
+        for (field, value) in
+            [("actor_lr", self.actor_lr), ("critic_lr", self.critic_lr), ("max_grad_norm", self.max_grad_norm)]
         {
             positive(field, value)?;
         }
@@ -284,7 +287,11 @@ impl Dreamer {
         let per_vector_step = config.train_ratio * spec.num_envs as f64;
         let steps_per_update = ((replayed / per_vector_step).floor() as u64).max(1);
         let mut dreamer = Dreamer {
-            collector: Actor::new(Box::new(placeholder(&model, &behavior, &actions, start)), spec.num_envs, spec.seed.wrapping_add(2)),
+            collector: Actor::new(
+                Box::new(placeholder(&model, &behavior, &actions, start)),
+                spec.num_envs,
+                spec.seed.wrapping_add(2),
+            ),
             config,
             model,
             behavior,
@@ -343,7 +350,10 @@ impl Dreamer {
         let (starts, start_conts) = match picked {
             None => ((deter, stoch), conts),
             Some(rows) => {
-                let index = Tensor::<1, Int>::from_data(TensorData::new(rows.iter().map(|&r| r as i64).collect::<Vec<_>>(), [rows.len()]), &deter.device());
+                let index = Tensor::<1, Int>::from_data(
+                    TensorData::new(rows.iter().map(|&r| r as i64).collect::<Vec<_>>(), [rows.len()]),
+                    &deter.device(),
+                );
                 let conts = rows.iter().map(|&r| conts[r]).collect();
                 ((deter.select(0, index.clone()), stoch.select(0, index)), conts)
             }
@@ -649,7 +659,8 @@ mod tests {
         assert!(error.contains("stoch_size") && error.contains("classes"), "{error}");
         // An observation space the model cannot encode is named.
         let pixels = VecEnv::make("MiniGrid-Empty-5x5-v0", 1, &Kwargs::new()).unwrap();
-        let image = limbic_environments::Space::uniform_box(0.0, 255.0, &[40, 40, 3], limbic_environments::DType::UInt8);
+        let image =
+            limbic_environments::Space::uniform_box(0.0, 255.0, &[40, 40, 3], limbic_environments::DType::UInt8);
         let params = tiny();
         let spec = AlgorithmSpec { observation_space: &image, ..spec_for(&pixels, &params, 0) };
         let error = Dreamer::new(&spec).err().unwrap().to_string();
