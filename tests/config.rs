@@ -99,7 +99,7 @@ fn bad_values_are_refused_by_name() {
         ),
         (
             json!({"algo": "ppo2"}),
-            "unknown algorithm `ppo2` (did you mean ppo?); registered: ppo, dqn, sac, bc, sqil, random",
+            "unknown algorithm `ppo2` (did you mean ppo?); registered: ppo, dqn, sac, dreamer, bc, sqil, random",
         ),
         (json!({"params": [1, 2]}), "`params` must be a JSON object"),
         (json!({"env_kwargs": {"max_episode_steps": -3}}), "max_episode_steps"),
