@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Sample efficiency of limbic's learners: the issue's targets, 5 seeds each, a Markdown table.
 
-    python3 bench/sample_efficiency.py [--algos ppo dqn sac] [--envs ID ...] [--seeds 0 1 2 3 4]
+    python3 bench/sample_efficiency.py [--algos ppo dqn sac dreamer] [--envs ID ...] [--seeds 0 1 2 3 4]
         [--runs DIR] [--figures bench/figures] [--limbic PATH] [--json FILE]
 
 For each (env, algo) row below and each seed: `limbic train --env ENV --algo ALGO --steps
@@ -47,6 +47,12 @@ ROWS = [
     ("MountainCarContinuous-v0", "ppo", None, 90.0),
     ("MiniGrid-Empty-8x8-v0", "ppo", 100_000, 0.9),
     ("MiniGrid-DoorKey-5x5-v0", "ppo", 200_000, 0.9),
+    # The world-model issue: Dreamer within 10k steps on CartPole, at least 5x fewer steps than
+    # PPO on Acrobot and DoorKey-5x5, within 1.5x SAC's on Pendulum (its preset's budget).
+    ("CartPole-v1", "dreamer", 10_000, 475.0),
+    ("Acrobot-v1", "dreamer", 40_000, -100.0),
+    ("Pendulum-v1", "dreamer", None, -200.0),
+    ("MiniGrid-DoorKey-5x5-v0", "dreamer", 40_000, 0.9),
 ]
 EVAL_EPISODES = 50
 CURVE_POINTS = 20
@@ -103,7 +109,7 @@ def fmt(x: float, target: float) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--algos", nargs="+", default=["ppo", "dqn", "sac"])
+    parser.add_argument("--algos", nargs="+", default=["ppo", "dqn", "sac", "dreamer"])
     parser.add_argument("--envs", nargs="+", help="only these env ids")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--runs", type=Path, help="keep the run directories here (default: a temporary folder)")

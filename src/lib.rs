@@ -12,6 +12,7 @@
 //! - [`demos`]: recording demonstrations into [`datasets`] (Minari layout), reference scores.
 //! - [`imitate`] and [`imitate_sweep`]: train and score imitation learners from a dataset.
 //! - [`evaluate`] (with [`stats`]) and [`plot`]: evaluation summaries and learning curves.
+//! - [`dream`]: a run's world model predicting an episode open loop, drawn beside the real one.
 
 pub use limbic_agents as agents;
 pub use limbic_datasets as datasets;
@@ -20,6 +21,7 @@ pub use limbic_environments as environments;
 pub mod checks;
 pub mod config;
 pub mod demos;
+pub mod dream;
 pub mod env_maker;
 pub mod evaluate;
 pub mod imitate;

@@ -390,6 +390,116 @@ fn format_steps(x: f64) -> String {
     format!("{}{suffix}", text.trim_end_matches(".0"))
 }
 
+/// Height of the error strip under a dream's pictures.
+const STRIP_HEIGHT: usize = 180;
+
+/// A dream's per-step prediction error as a strip `width` pixels wide: the curve over the
+/// episode's steps, the filtering steps (before `context`) shaded, step `cursor` marked.
+pub fn error_strip(errors: &[f64], cursor: usize, context: usize, width: usize, y_label: &str) -> Result<Frame> {
+    register_embedded_font();
+    let size = (width as u32, STRIP_HEIGHT as u32);
+    let mut pixels = vec![255u8; width * STRIP_HEIGHT * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
+        let points: Vec<(f64, f64)> = errors.iter().enumerate().map(|(t, &e)| (t as f64, e)).collect();
+        let (x_range, y_range) = ranges(points.iter());
+        let y_top = y_range.end;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(8)
+            .x_label_area_size(28)
+            .y_label_area_size(56)
+            .build_cartesian_2d(x_range, 0.0..y_top.max(1e-9))
+            .map_err(plot_error)?;
+        chart
+            .configure_mesh()
+            .x_desc("step")
+            .y_desc(y_label)
+            .label_style((FONT, 12))
+            .axis_desc_style((FONT, 13))
+            .light_line_style(RGBColor(246, 246, 246))
+            .draw()
+            .map_err(plot_error)?;
+        if context > 0 {
+            let band = [(0.0, 0.0), (context as f64 - 0.5, y_top)];
+            chart.draw_series([Rectangle::new(band, PALETTE[2].mix(0.15).filled())]).map_err(plot_error)?;
+        }
+        chart.draw_series(LineSeries::new(points.iter().copied(), PALETTE[3].stroke_width(2))).map_err(plot_error)?;
+        let x = cursor as f64;
+        chart.draw_series([PathElement::new([(x, 0.0), (x, y_top)], BLACK.stroke_width(1))]).map_err(plot_error)?;
+        root.present().map_err(plot_error)?;
+    }
+    Ok(Frame { width, height: STRIP_HEIGHT, pixels })
+}
+
+/// The open-loop prediction error over the steps of several episodes: the mean per step, the
+/// 10th-90th percentile band shaded, the filtering steps (before `context`) marked.
+pub fn prediction_error(title: &str, y_label: &str, episodes: &[Vec<f64>], context: usize) -> Result<Vec<u8>> {
+    let steps = episodes.iter().map(Vec::len).max().unwrap_or(0);
+    let mut mean = Vec::new();
+    let mut band_low = Vec::new();
+    let mut band_high = Vec::new();
+    for t in 0..steps {
+        let mut at: Vec<f64> = episodes.iter().filter_map(|e| e.get(t).copied()).filter(|x| x.is_finite()).collect();
+        if at.is_empty() {
+            continue;
+        }
+        at.sort_by(f64::total_cmp);
+        let pick = |q: f64| at[((q * (at.len() - 1) as f64).round() as usize).min(at.len() - 1)];
+        mean.push((t as f64, at.iter().sum::<f64>() / at.len() as f64));
+        band_low.push((t as f64, pick(0.1)));
+        band_high.push((t as f64, pick(0.9)));
+    }
+    let all: Vec<(f64, f64)> = mean.iter().chain(&band_low).chain(&band_high).copied().collect();
+    render(SIZE, |root| {
+        let (x_range, y_range) = ranges(all.iter());
+        let y_top = y_range.end;
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, (FONT, 22))
+            .margin(16)
+            .x_label_area_size(48)
+            .y_label_area_size(72)
+            .build_cartesian_2d(x_range, 0.0..y_top.max(1e-9))
+            .map_err(plot_error)?;
+        chart
+            .configure_mesh()
+            .x_desc("step of the episode")
+            .y_desc(y_label)
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 17))
+            .light_line_style(RGBColor(246, 246, 246))
+            .draw()
+            .map_err(plot_error)?;
+        if context > 0 {
+            let band = [(0.0, 0.0), (context as f64 - 0.5, y_top)];
+            chart
+                .draw_series([Rectangle::new(band, PALETTE[2].mix(0.15).filled())])
+                .map_err(plot_error)?
+                .label(format!("filtering ({context} observations seen)"))
+                .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], PALETTE[2].mix(0.3).filled()));
+        }
+        let polygon = band_low.iter().copied().chain(band_high.iter().rev().copied()).collect::<Vec<_>>();
+        chart
+            .draw_series([Polygon::new(polygon, PALETTE[3].mix(0.2).filled())])
+            .map_err(plot_error)?
+            .label(format!("10th-90th percentile of {} episodes", episodes.len()))
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], PALETTE[3].mix(0.3).filled()));
+        chart
+            .draw_series(LineSeries::new(mean.iter().copied(), PALETTE[3].stroke_width(2)))
+            .map_err(plot_error)?
+            .label("mean error")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], PALETTE[3].stroke_width(2)));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font((FONT, 15))
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(180, 180, 180))
+            .draw()
+            .map_err(plot_error)?;
+        Ok(())
+    })
+}
+
 /// Size of caption text in pixels, and the height of one of its lines.
 const CAPTION_FONT: u32 = 16;
 const CAPTION_LINE: usize = 22;

@@ -23,6 +23,12 @@ pub const PRESETS: &[(&str, &str, &str)] = &[
     ("dqn", "MountainCar-v0", include_str!("../presets/dqn/MountainCar-v0.json")),
     ("sac", "Pendulum-v1", include_str!("../presets/sac/Pendulum-v1.json")),
     ("sac", "MountainCarContinuous-v0", include_str!("../presets/sac/MountainCarContinuous-v0.json")),
+    ("dreamer", "CartPole-v1", include_str!("../presets/dreamer/CartPole-v1.json")),
+    ("dreamer", "Acrobot-v1", include_str!("../presets/dreamer/Acrobot-v1.json")),
+    ("dreamer", "Pendulum-v1", include_str!("../presets/dreamer/Pendulum-v1.json")),
+    ("dreamer", "MountainCarContinuous-v0", include_str!("../presets/dreamer/MountainCarContinuous-v0.json")),
+    ("dreamer", "MiniGrid-DoorKey-5x5-v0", include_str!("../presets/dreamer/MiniGrid-DoorKey-5x5-v0.json")),
+    ("dreamer", "MiniGrid-DoorKey-8x8-v0", include_str!("../presets/dreamer/MiniGrid-DoorKey-8x8-v0.json")),
 ];
 
 /// Fallbacks for env families without a preset of their own: (algorithm, id prefix, JSON); the

@@ -113,7 +113,7 @@ fn bad_values_are_refused_by_name() {
         ),
         (
             json!({"algo": "ppo2"}),
-            "unknown algorithm `ppo2` (did you mean ppo?); registered: ppo, dqn, sac, bc, sqil, option-critic, manager-worker, random",
+            "unknown algorithm `ppo2` (did you mean ppo?); registered: ppo, dqn, sac, dreamer, bc, sqil, option-critic, manager-worker, random",
         ),
         (json!({"params": [1, 2]}), "`params` must be a JSON object"),
         (json!({"env_kwargs": {"max_episode_steps": -3}}), "max_episode_steps"),
@@ -182,13 +182,34 @@ fn vocabulary(algo: &str) -> Vec<&'static str> {
             "ent_coef",
             "net_arch",
         ],
+        "dreamer" => vec![
+            "world_model",
+            "buffer_size",
+            "batch_size",
+            "seq_len",
+            "train_ratio",
+            "learning_starts",
+            "horizon",
+            "gamma",
+            "lambda",
+            "entropy_coef",
+            "units",
+            "layers",
+            "actor_lr",
+            "critic_lr",
+            "max_grad_norm",
+            "slow_critic_fraction",
+            "slowreg",
+            "return_norm_decay",
+            "imag_starts",
+        ],
         other => panic!("no vocabulary for {other}"),
     }
 }
 
 #[test]
 fn every_preset_resolves_with_the_full_parameter_set() {
-    assert_eq!(PRESETS.len(), 15);
+    assert_eq!(PRESETS.len(), 21);
     for (algo, env, text) in PRESETS {
         let raw: Map<String, Json> = serde_json::from_str(text).unwrap();
         assert!(!raw.contains_key("env") && !raw.contains_key("algo"), "{algo}/{env} must not set env or algo");

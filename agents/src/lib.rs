@@ -43,6 +43,7 @@ pub mod nets;
 pub mod policies;
 pub mod runner;
 pub mod shaping;
+pub mod world_model;
 
 pub use crate::core::algorithm::{Algorithm, AlgorithmSpec, Algorithms, Update};
 pub use error::{AgentError, Result};

@@ -8,6 +8,7 @@
 //! the streams.
 
 use crate::error::Result;
+use crate::world_model::SharedWorldModel;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -118,4 +119,10 @@ pub trait RewardShaper: Send {
 
     /// Restores what [`RewardShaper::save`] wrote.
     fn load(&mut self, dir: &Path) -> Result<()>;
+
+    /// Offers the run's world model (a world-model agent's) to the signals that would
+    /// otherwise train one of their own; returns the names of those that read it from now on.
+    fn share_world_model(&mut self, _model: &SharedWorldModel) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
 }

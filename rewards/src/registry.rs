@@ -27,6 +27,8 @@ pub fn builtin_entries() -> Vec<SignalEntry> {
         signals::e3b::ENTRY,
         signals::ngu::ENTRY,
         signals::re3::ENTRY,
+        signals::latent_disagreement::ENTRY,
+        signals::model_error::ENTRY,
         signals::gail::ENTRY,
         signals::goal_reaching::ENTRY,
     ]

@@ -33,6 +33,7 @@ use crate::signals::extrinsic;
 use limbic_agents::buffers::normalize::{ObsNormalizer, RmsState};
 use limbic_agents::core::config::invalid;
 use limbic_agents::shaping::{RewardShaper, Stream, Transitions};
+use limbic_agents::world_model::SharedWorldModel;
 use limbic_agents::{AgentError, Result};
 use limbic_environments::Space;
 use serde::{Deserialize, Serialize};
@@ -562,6 +563,20 @@ impl RewardShaper for RewardSet {
         }
         self.updates += 1;
         Ok(metrics)
+    }
+
+    /// Offers the model to every signal that reads the whole raw observation (a signal gated
+    /// to some keys, or reading normalized rows, sees other rows than the model).
+    fn share_world_model(&mut self, model: &SharedWorldModel) -> Result<Vec<String>> {
+        let mut takers = Vec::new();
+        for node in &mut self.nodes {
+            if let Kind::Signal { signal, input } = &mut node.kind {
+                if input.gate.is_none() && input.norm.is_none() && signal.share_world_model(model)? {
+                    takers.push(node.label.clone());
+                }
+            }
+        }
+        Ok(takers)
     }
 
     fn save(&self, dir: &Path) -> Result<()> {

@@ -6,6 +6,7 @@
 //! multiplying them; limbic does not).
 
 use limbic_agents::shaping::Transitions;
+use limbic_agents::world_model::SharedWorldModel;
 use limbic_agents::Result;
 use std::collections::BTreeMap;
 
@@ -65,6 +66,12 @@ pub trait IntrinsicReward: Send {
     /// Forgets sub-env `env`'s episode (episodic signals). The reward set calls it right after
     /// [`observe`](Self::observe) for every sub-env whose step ended its episode.
     fn reset_episode(&mut self, _env: usize) {}
+
+    /// Offered the run's world model (a world-model agent's): a signal that would train one of
+    /// its own reads this one instead and returns `true`. Called once, before any step.
+    fn share_world_model(&mut self, _model: &SharedWorldModel) -> Result<bool> {
+        Ok(false)
+    }
 
     /// The signal's whole state (weights, optimizer moments, counts, memories, RNG) as bytes.
     fn save(&self) -> Result<Vec<u8>>;

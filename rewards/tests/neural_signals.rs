@@ -1,9 +1,10 @@
 //! The neural signals driven directly with hand-built transitions (no learner).
 
 use limbic_agents::shaping::Transitions;
+use limbic_agents::world_model::{ReplaySettings, SharedWorldModel, WorldModelConfig, WorldModelLearner};
 use limbic_environments::rng::Generator;
 use limbic_environments::{DType, Space};
-use limbic_rewards::signals::{disagreement, e3b, icm, ngu, re3, ride, rnd};
+use limbic_rewards::signals::{disagreement, e3b, icm, latent_disagreement, model_error, ngu, re3, ride, rnd};
 use limbic_rewards::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use serde_json::json;
 
@@ -467,7 +468,92 @@ fn all_signals() -> Vec<(&'static SignalEntry, serde_json::Value)> {
                              "rnd": {"target_hidden": [16], "predictor_hidden": [16], "latent_dim": 8, "batch_size": 4}}),
         ),
         (&re3::ENTRY, json!({"hidden": [16], "latent_dim": 8})),
+        (
+            &latent_disagreement::ENTRY,
+            json!({"ensemble_size": 3, "hidden": [16], "batch_size": 4, "model": tiny_model()}),
+        ),
+        (&model_error::ENTRY, json!({"model": tiny_model()})),
     ]
+}
+
+/// A world model small enough for a test, training from the 4th observed step on.
+fn tiny_model() -> serde_json::Value {
+    json!({"world_model": {"deter": 8, "stoch": 2, "classes": 4, "units": 8, "layers": 1},
+           "buffer_size": 64, "batch_size": 2, "seq_len": 3, "train_ratio": 6, "learning_starts": 4})
+}
+
+/// A deterministic cycle through 4 observations, the action naming the next one.
+fn cycle_rollout(steps: usize, envs: usize) -> Batch {
+    let mut b = Batch::new(steps, envs, 4, 1);
+    for t in 0..steps {
+        for e in 0..envs {
+            let (now, next) = ((t + e) % 4, (t + e + 1) % 4);
+            let (mut obs, mut next_obs) = ([0.0f32; 4], [0.0f32; 4]);
+            (obs[now], next_obs[next]) = (1.0, 1.0);
+            b.set(t * envs + e, &obs, next as f32, &next_obs);
+        }
+    }
+    b
+}
+
+#[test]
+fn model_error_prediction_falls_as_its_own_model_learns_a_cycle() {
+    let context = flat_context(4, 4, 2, 3);
+    let params = json!({"measure": "recon", "model": {"world_model": {"deter": 16, "stoch": 4, "classes": 4, "units": 16, "layers": 1},
+                        "buffer_size": 256, "batch_size": 4, "seq_len": 8, "train_ratio": 32, "learning_starts": 16}});
+    let mut signal = build(&model_error::ENTRY, params, &context);
+    let rollout = cycle_rollout(16, 2);
+    let first = mean(&cycle(signal.as_mut(), &rollout));
+    let mut trained = Vec::new();
+    for _ in 0..30 {
+        let bonuses = cycle(signal.as_mut(), &rollout);
+        trained.push(mean(&bonuses));
+    }
+    let last = trained[trained.len() - 1];
+    eprintln!("model_error (recon): first {first:.4}, last {last:.4}");
+    assert!(last < 0.5 * first, "the surprise at a learned cycle falls: {first} -> {last}");
+}
+
+#[test]
+fn model_signals_read_a_shared_model_instead_of_training_their_own() {
+    let context = flat_context(4, 4, 2, 3);
+    let model = tiny_model();
+    let config: WorldModelConfig = serde_json::from_value(model["world_model"].clone()).unwrap();
+    let settings = ReplaySettings { buffer_size: 64, batch_size: 2, seq_len: 3, train_ratio: 6.0, learning_starts: 4 };
+    let learner = |seed| {
+        let space = &context.observation_space;
+        WorldModelLearner::new(&config, &settings, space, &context.action_space, 2, seed).unwrap().model().clone()
+    };
+    let rollout = cycle_rollout(8, 2);
+    for (entry, params) in
+        all_signals().into_iter().filter(|(e, _)| [latent_disagreement::NAME, model_error::NAME].contains(&e.name))
+    {
+        // Sharing a model equal to the signal's own scores the same; the shared one is not trained.
+        let (mut own, mut reader) = (build(entry, params.clone(), &context), build(entry, params.clone(), &context));
+        let shared = SharedWorldModel::new(learner(context.seed));
+        assert!(reader.share_world_model(&shared).unwrap(), "{}", entry.name);
+        observe_rollout(own.as_mut(), &rollout);
+        observe_rollout(reader.as_mut(), &rollout);
+        let (a, b) = (compute(own.as_mut(), &rollout), compute(reader.as_mut(), &rollout));
+        if entry.name == model_error::NAME {
+            // (latent_disagreement's predictors are rebuilt for the shared model's states.)
+            assert_eq!(a, b, "{}: same model, same bonuses", entry.name);
+        }
+        let own_metrics = own.update(&rollout.view()).unwrap();
+        assert!(own_metrics.contains_key("world_model/recon"), "{}: {own_metrics:?}", entry.name);
+        let updated = reader.update(&rollout.view()).unwrap();
+        assert!(!updated.keys().any(|k| k.starts_with("world_model/")), "{}: {updated:?}", entry.name);
+        // What the owner publishes is what the signal reads from then on.
+        shared.set(learner(context.seed + 1));
+        let c = cycle(reader.as_mut(), &rollout);
+        assert_ne!(b, c, "{}: the published model is read", entry.name);
+        // A model of other observations is refused.
+        let other = SharedWorldModel::new({
+            let space = Space::uniform_box(-1.0, 1.0, &[3], DType::Float32);
+            WorldModelLearner::new(&config, &settings, &space, &context.action_space, 2, 0).unwrap().model().clone()
+        });
+        assert!(!build(entry, params, &context).share_world_model(&other).unwrap(), "{}", entry.name);
+    }
 }
 
 /// A MiniGrid-shaped rollout: direction one-hot + image of small integers.
@@ -476,7 +562,10 @@ fn minigrid_rollout(steps: usize, envs: usize, rng: &mut Generator) -> Batch {
     for rows in [&mut b.obs, &mut b.next_obs] {
         for row in rows.chunks_exact_mut(151) {
             row[rng.integers(0, 4) as usize] = 1.0;
-            row[4..].iter_mut().for_each(|x| *x = rng.integers(0, 11) as f32);
+            // Valid cells: object < 11, colour < 6, state < 3 (a world model refuses others).
+            for (k, x) in row[4..].iter_mut().enumerate() {
+                *x = rng.integers(0, [11, 6, 3][k % 3]) as f32;
+            }
         }
     }
     b.actions.iter_mut().for_each(|a| *a = rng.integers(0, 7) as f32);
@@ -591,7 +680,8 @@ fn non_finite_bonuses_stop_with_the_signal_named() {
         let mut signal = build(entry, params, &context);
         observe_rollout(signal.as_mut(), &batch);
         let mut out = vec![0.0; 4];
-        let error = signal.compute(&batch.view(), &mut out).unwrap_err().to_string();
+        let result = signal.compute(&batch.view(), &mut out);
+        let error = result.map_or_else(|e| e.to_string(), |_| format!("{}: no error, bonuses {out:?}", entry.name));
         assert!(error.contains(&format!("{} bonus", entry.name)) && error.contains("NaN"), "{error}");
     }
 }

@@ -5,6 +5,7 @@ mod bench;
 mod compare;
 mod demo;
 mod demos;
+mod dream;
 mod envs;
 mod eval;
 mod imitate;
@@ -47,6 +48,9 @@ enum Command {
     Eval(eval::Args),
     /// Plot several runs together: mean and spread across seeds, per algorithm and env.
     Compare(compare::Args),
+    /// Show what a run's world model imagines: a real episode beside the model's open-loop
+    /// prediction, the per-step error plotted under it (GIF).
+    Dream(dream::Args),
     /// Demonstrations in Minari's dataset layout: `record`, `info`, `dump`.
     Demos(demos::Args),
     /// Train an imitation learner (bc, dagger, gail, sqil) from a dataset and score it; `sweep`
@@ -70,6 +74,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Train(args)) => train::run(args),
         Some(Command::Eval(args)) => eval::run(args),
         Some(Command::Compare(args)) => compare::run(args),
+        Some(Command::Dream(args)) => dream::run(args),
         Some(Command::Play(args)) => play::run(args),
         Some(Command::Rewards(args)) => rewards::run(args),
         Some(Command::Algorithms(args)) => algorithms::run(args),

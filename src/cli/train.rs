@@ -15,7 +15,7 @@ pub struct Args {
     /// Environment id, e.g. CartPole-v1 (see `limbic envs`); picks the embedded preset.
     #[arg(long)]
     env: Option<String>,
-    /// Learner: ppo, dqn, sac, option-critic, manager-worker, ... (`limbic algorithms`), or random (the uniform-random baseline).
+    /// Learner: ppo, dqn, sac, dreamer, option-critic, manager-worker, ... (`limbic algorithms`), or random (the uniform-random baseline).
     #[arg(long)]
     algo: Option<String>,
     /// Env steps to train for (total_steps). With --resume: extend the run to this many.

@@ -54,6 +54,12 @@ pub trait Algorithm {
     /// Restores the state written by [`Algorithm::save`]; a missing or corrupt file is an error
     /// that names it.
     fn load(&mut self, dir: &Path) -> Result<()>;
+
+    /// The learner's world model, frozen (`valid()`), if it has one (`limbic dream` shows what
+    /// it predicts).
+    fn world_model(&self) -> Option<crate::world_model::WorldModel> {
+        None
+    }
 }
 
 /// Everything needed to build an algorithm for an environment.
@@ -113,6 +119,7 @@ impl Algorithms {
                 crate::learners::ppo::ENTRY,
                 crate::learners::dqn::ENTRY,
                 crate::learners::sac::ENTRY,
+                crate::learners::dreamer::ENTRY,
                 crate::imitation::bc::ENTRY,
                 crate::imitation::sqil::ENTRY,
                 crate::hierarchy::option_critic::ENTRY,

@@ -53,6 +53,11 @@ impl Archive {
         self.put(name, values.iter().flat_map(|v| v.to_le_bytes()).collect());
     }
 
+    /// `values` as little-endian f32 (large arrays: a replay's records).
+    pub fn put_f32s(&mut self, name: &str, values: &[f32]) {
+        self.put(name, values.iter().flat_map(|v| v.to_le_bytes()).collect());
+    }
+
     pub fn put_module<M: Module>(&mut self, name: &str, module: &M) -> Result<()> {
         let bytes =
             module.clone().into_record().into_bytes().map_err(|e| self.error(format!("{name}: cannot encode: {e}")))?;
@@ -74,6 +79,14 @@ impl Archive {
             return Err(self.error(format!("{name}: {} bytes is not a list of f64", bytes.len())));
         }
         Ok(bytes.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect())
+    }
+
+    pub fn f32s(&self, name: &str) -> Result<Vec<f32>> {
+        let bytes = self.get(name)?;
+        if !bytes.len().is_multiple_of(4) {
+            return Err(self.error(format!("{name}: {} bytes is not a list of f32", bytes.len())));
+        }
+        Ok(bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
     }
 
     /// Loads the parameters saved as `name` into `module` (same architecture required).
@@ -131,10 +144,13 @@ mod tests {
         let mut archive = Archive::new("x");
         archive.put("a", vec![1, 2, 3]);
         archive.put_floats("b", &[0.5, -2.0]);
+        archive.put_f32s("f", &[1.5, -0.25]);
         let bytes = archive.encode().unwrap();
         let back = Archive::decode("x", &bytes).unwrap();
         assert_eq!(back.get("a").unwrap(), [1, 2, 3]);
         assert_eq!(back.floats("b").unwrap(), [0.5, -2.0]);
+        assert_eq!(back.f32s("f").unwrap(), [1.5, -0.25]);
+        assert!(back.f32s("a").is_err());
         assert!(back.get("c").unwrap_err().to_string().contains("no section `c`"));
         let error = Archive::decode("y", &bytes).err().unwrap().to_string();
         assert!(error.contains("expected") && error.contains("`y`"), "{error}");

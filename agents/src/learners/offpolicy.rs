@@ -1,4 +1,4 @@
-//! What DQN and SAC share, written once: storing the env runner's steps in the replay buffer
+//! What the off-policy learners (DQN, SAC, Dreamer) share, written once: storing the env runner's steps in the replay buffer
 //! (every autoreset mode), their reward shaping, the counters that schedule collection and
 //! learning, and the check that a vector env fits the learner.
 
@@ -74,6 +74,36 @@ impl Shaping {
     }
 }
 
+/// The reward of every row of `batch` (0 for NEXT_STEP reset rows): the env's, or with
+/// `shaping` the shaper's (see [`Shaping`]), with the schedules at `env_steps`.
+pub fn shaped_rewards(batch: &StepBatch, shaping: Option<&mut Shaping>, env_steps: u64) -> Result<Vec<f32>> {
+    let n = batch.rows();
+    let valid: Vec<bool> = (0..n).map(|i| batch.is_transition(i)).collect();
+    let rewards: Vec<f32> = (0..n).map(|i| if valid[i] { batch.rewards[i] as f32 } else { 0.0 }).collect();
+    let Some(shaping) = shaping else { return Ok(rewards) };
+    let received = match &batch.acted.env_actions {
+        crate::policies::EnvActions::Continuous { values, .. } => values.clone(),
+        _ => batch.acted.actions.clone(),
+    };
+    let transitions = Transitions {
+        steps: 1,
+        envs: n,
+        obs_dim: batch.obs.len() / n,
+        action_dim: received.len() / n,
+        obs: &batch.raw_obs,
+        actions: &received,
+        rewards: &rewards,
+        next_obs: &batch.next_obs,
+        terminated: &batch.terminated,
+        truncated: &batch.truncated,
+        valid: &valid,
+        goal_dim: 0,
+        goals: &[],
+        next_goals: &[],
+    };
+    shaping.step_rewards(&transitions, env_steps)
+}
+
 /// Stores every real transition of `batch` (`obs`, the stored action, reward, `next_obs`,
 /// terminated, truncated) in `buffer`; NEXT_STEP reset rows are not transitions. With
 /// `shaping`, the stored reward is the shaper's (see [`Shaping`]), with the schedules at
@@ -87,32 +117,7 @@ pub fn store_step(
     let n = batch.rows();
     let d = batch.obs.len() / n;
     let a = batch.acted.actions.len() / n;
-    let mut rewards: Vec<f32> = batch.rewards.iter().map(|&r| r as f32).collect();
-    if let Some(shaping) = shaping {
-        let valid: Vec<bool> = (0..n).map(|i| batch.is_transition(i)).collect();
-        let received = match &batch.acted.env_actions {
-            crate::policies::EnvActions::Continuous { values, .. } => values.clone(),
-            _ => batch.acted.actions.clone(),
-        };
-        let env_rewards: Vec<f32> = (0..n).map(|i| if valid[i] { rewards[i] } else { 0.0 }).collect();
-        let transitions = Transitions {
-            steps: 1,
-            envs: n,
-            obs_dim: d,
-            action_dim: received.len() / n,
-            obs: &batch.raw_obs,
-            actions: &received,
-            rewards: &env_rewards,
-            next_obs: &batch.next_obs,
-            terminated: &batch.terminated,
-            truncated: &batch.truncated,
-            valid: &valid,
-            goal_dim: 0,
-            goals: &[],
-            next_goals: &[],
-        };
-        rewards = shaping.step_rewards(&transitions, env_steps)?;
-    }
+    let rewards = shaped_rewards(batch, shaping, env_steps)?;
     for i in (0..n).filter(|&i| batch.is_transition(i)) {
         buffer.add(
             i,

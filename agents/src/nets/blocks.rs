@@ -8,7 +8,7 @@
 //! initialization CleanRL's RND uses for its networks).
 
 use crate::core::archive::Archive;
-use crate::core::optim::TORCH_ADAM_EPSILON;
+use crate::core::optim::{clip_grad_norm, TORCH_ADAM_EPSILON};
 use crate::error::{AgentError, Result};
 use crate::nets::{download, linear, Activation, Encoder, EncoderKind, Init, Mlp, MlpConfig};
 use burn::module::Module;
@@ -134,7 +134,7 @@ impl Head {
 /// and the backend's kernels may sum in another order for the two layouts (last-bit
 /// differences). Going through a record once at construction makes a restored signal compute
 /// exactly what the saved one would have.
-fn canonical<M: Module>(module: M) -> Result<M> {
+pub fn canonical<M: Module>(module: M) -> Result<M> {
     let record = module.clone().into_record();
     module.try_load_record(record).map_err(|e| AgentError::Unsupported(format!("cannot rebuild a network: {e}")))
 }
@@ -238,6 +238,12 @@ pub struct Trainer<M: Module> {
     pub model: M,
     optimizer: ModuleOptimizer,
     pub learning_rate: f64,
+    /// Adam's epsilon ([`TORCH_ADAM_EPSILON`] unless set).
+    epsilon: f32,
+    /// Global gradient-norm clip ([`clip_grad_norm`]), if any.
+    max_grad_norm: Option<f64>,
+    /// The gradient's global norm before clipping at the last step (with clipping only).
+    last_grad_norm: f64,
     /// Gradient steps taken (named when a loss is not finite).
     steps: u64,
     /// `model.valid()`, kept until the next step or load.
@@ -250,9 +256,28 @@ impl<M: Module> Trainer<M> {
             model,
             optimizer: AdamConfig::new().with_epsilon(TORCH_ADAM_EPSILON).init(),
             learning_rate,
+            epsilon: TORCH_ADAM_EPSILON,
+            max_grad_norm: None,
+            last_grad_norm: 0.0,
             steps: 0,
             inference: None,
         }
+    }
+
+    /// Adam with `epsilon`, gradients clipped to a global norm of `max_grad_norm`.
+    pub fn with_adam(model: M, learning_rate: f64, epsilon: f32, max_grad_norm: Option<f64>) -> Self {
+        let optimizer = AdamConfig::new().with_epsilon(epsilon).init();
+        Trainer { optimizer, epsilon, max_grad_norm, ..Trainer::new(model, learning_rate) }
+    }
+
+    /// The gradient's global norm before clipping at the last step (0 without clipping).
+    pub fn last_grad_norm(&self) -> f64 {
+        self.last_grad_norm
+    }
+
+    /// Gradient steps taken.
+    pub fn steps(&self) -> u64 {
+        self.steps
     }
 
     /// The model without autodiff, for scoring.
@@ -268,7 +293,14 @@ impl<M: Module> Trainer<M> {
             return Err(AgentError::NonFinite { update: self.steps, quantity: quantity.into(), value });
         }
         self.steps += 1;
-        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        let mut grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        if let Some(max_norm) = self.max_grad_norm {
+            self.last_grad_norm = clip_grad_norm(&mut grads, &self.model, max_norm)?;
+            if !self.last_grad_norm.is_finite() {
+                let (update, value) = (self.steps, self.last_grad_norm);
+                return Err(AgentError::NonFinite { update, quantity: format!("{quantity} gradient norm"), value });
+            }
+        }
         self.model = self.optimizer.step(self.learning_rate, self.model.clone(), grads);
         self.inference = None;
         Ok(value)
@@ -288,7 +320,7 @@ impl<M: Module> Trainer<M> {
         let key = format!("{name}.adam");
         let record = OptimizerRecord::from_bytes(Bytes::from_bytes_vec(archive.get(&key)?.to_vec()))
             .map_err(|e| archive.error(format!("{key}: {e}")))?;
-        let optimizer = AdamConfig::new().with_epsilon(TORCH_ADAM_EPSILON).init().load_record(record);
+        let optimizer = AdamConfig::new().with_epsilon(self.epsilon).init().load_record(record);
         let steps = archive.json(&format!("{name}.steps"))?;
         (self.model, self.optimizer, self.steps, self.inference) = (model, optimizer, steps, None);
         Ok(())

@@ -8,6 +8,8 @@ pub mod extrinsic;
 pub mod gail;
 pub mod goal_reaching;
 pub mod icm;
+pub mod latent_disagreement;
+pub mod model_error;
 pub mod ngu;
 pub mod re3;
 pub mod ride;

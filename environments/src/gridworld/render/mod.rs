@@ -2,7 +2,8 @@
 //!
 //! - [`render_full`]: the whole grid, the agent's field of view lightened (`get_full_render`;
 //!   what `env.render()` returns in `rgb_array` mode, with `tile_size` 32);
-//! - [`render_pov`]: the agent's own view, facing up (`get_pov_render`);
+//! - [`render_pov`]: the agent's own view, facing up (`get_pov_render`); [`render_encoded_view`]
+//!   draws it from an observation's image (a world model's prediction of the view, say);
 //! - [`render_ansi`]: the grid as coloured text for a terminal.
 //!
 //! A picture is a mosaic of tiles, and a tile depends only on its cell's encoding, the agent's
@@ -68,6 +69,31 @@ pub fn render_full(world: &World, config: &GridConfig, tile_size: usize, highlig
 pub fn render_pov(world: &World, config: &GridConfig, tile_size: usize) -> Result<Frame> {
     let view = observe(world, config)?;
     pov_frame(&view, tile_size)
+}
+
+/// The agent's view drawn from an observation's image (`view x view x 3` object, colour and
+/// state indices in `[x][y][c]` order, as MiniGrid's `image` and learners' rows hold it), as
+/// [`render_pov`] draws the view: facing up, cells the agent does not see (encoded `unseen`,
+/// all zeros) drawn empty and dark. What a world model predicts for the view can be drawn
+/// beside what the agent saw.
+pub fn render_encoded_view(image: &[u8], view: usize, tile_size: usize) -> Result<Frame> {
+    if view == 0 || image.len() != view * view * 3 {
+        return Err(EnvError::BadKwarg {
+            key: "image".into(),
+            message: format!("a {view}x{view} view has {} numbers, got {}", view * view * 3, image.len()),
+        });
+    }
+    check_size(view, view, tile_size)?;
+    Ok(mosaic(view, view, tile_size, |x, y| {
+        let at = (x * view + y) * 3;
+        let code = [image[at], image[at + 1], image[at + 2]];
+        let seen = code[0] != 0;
+        TileKey {
+            code: if seen { code } else { Obj::EMPTY.encode() },
+            agent_dir: ((x, y) == (view / 2, view - 1)).then_some(3),
+            highlight: seen,
+        }
+    }))
 }
 
 /// What the agent sees now.
@@ -213,6 +239,20 @@ mod tests {
         let empty_agent = tile_of(&frame, 4, 3, 6);
         world.carrying = Some(Obj::key(Color::Yellow));
         assert_ne!(tile_of(&render_pov(&world, &config, 4).unwrap(), 4, 3, 6), empty_agent);
+    }
+
+    #[test]
+    fn the_view_drawn_from_its_encoding_is_the_pov_render() {
+        let (mut world, config) = room();
+        for carrying in [None, Some(Obj::key(Color::Yellow))] {
+            world.carrying = carrying;
+            let view = observe(&world, &config).unwrap();
+            let mut image = vec![0u8; view.image_len()];
+            view.write_u8(&mut image);
+            let drawn = render_encoded_view(&image, view.size(), 8).unwrap();
+            assert_eq!(drawn, render_pov(&world, &config, 8).unwrap());
+        }
+        assert!(render_encoded_view(&[0; 10], 7, 8).is_err());
     }
 
     #[test]
