@@ -32,6 +32,8 @@ const BOOTSTRAP_SEED: u64 = 0;
 #[derive(Clone, Debug)]
 pub struct Sweep {
     pub env: String,
+    /// `make` kwargs the demonstrations are recorded with (every run then uses the dataset's).
+    pub kwargs: Kwargs,
     pub algos: Vec<String>,
     pub n_demos: Vec<usize>,
     pub seeds: u64,
@@ -113,7 +115,7 @@ fn record_demos(sweep: &Sweep) -> Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    let kwargs = Kwargs::new();
+    let kwargs = &sweep.kwargs;
     let reference = sweep.out.join("reference.json");
     let (min, max) = match std::fs::read_to_string(&reference) {
         Ok(text) => serde_json::from_str(&text).with_context(|| format!("{} is corrupt", reference.display()))?,
@@ -121,7 +123,7 @@ fn record_demos(sweep: &Sweep) -> Result<()> {
             if !sweep.quiet {
                 eprintln!("measuring reference scores on {} (100 episodes each of random and the expert)", sweep.env);
             }
-            let scores = demos::reference_scores(&sweep.env, &kwargs, None)?;
+            let scores = demos::reference_scores(&sweep.env, kwargs, None)?;
             write_atomically(&reference, serde_json::to_string(&scores)?.as_bytes())?;
             scores
         }
@@ -130,7 +132,7 @@ fn record_demos(sweep: &Sweep) -> Result<()> {
     for seed in missing {
         let id = format!("limbic/{}/scripted-seed{seed}-v0", sweep.env.rsplit_once("-v").map_or(&*sweep.env, |p| p.0));
         let first = seed.saturating_mul(max_k as u64);
-        let mut dataset = demos::record(&sweep.env, &kwargs, &DemoPolicy::Scripted, max_k, first, &id, None)?;
+        let mut dataset = demos::record(&sweep.env, kwargs, &DemoPolicy::Scripted, max_k, first, &id, None)?;
         let meta = &mut dataset.metadata;
         (meta.ref_min_score, meta.ref_max_score) = (Some(min), Some(max));
         meta.num_episodes_average_score = Some(demos::REFERENCE_EPISODES);

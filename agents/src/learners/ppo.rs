@@ -57,7 +57,7 @@ use crate::core::checkpoint::{check_same_config, checkpoint_error, CheckpointRea
 use crate::core::config::{at_least_one, invalid, parse_config, positive, unit};
 use crate::core::optim::{check_finite, check_parameters, clip_grad_norm, Means};
 use crate::error::Result;
-use crate::nets::{self, Activation, EncoderKind};
+use crate::nets::{self, Activation};
 use crate::policies::{
     Acting, ActionKind, Actor, ActorCritic, BuildPolicy, MemoryActorCritic, Policy, PolicyActing, PolicyConfig,
     PolicyInput, PolicyOutput, SequenceInput, SessionState,
@@ -595,7 +595,8 @@ impl<P: BuildPolicy> Ppo<P> {
             return Err(invalid("num_envs", "must be at least 1"));
         }
         let kind = ActionKind::for_space(spec.action_space)?;
-        let obs_dim = EncoderKind::for_space(spec.observation_space)?.obs_dim();
+        let encoder = spec.policy.encoder(spec.observation_space)?;
+        let obs_dim = encoder.obs_dim();
         let base = Device::flex();
         let device = base.clone().autodiff();
         let mut rng = Generator::from_seed(spec.seed);
@@ -610,7 +611,11 @@ impl<P: BuildPolicy> Ppo<P> {
         let collector =
             Actor::new(acting(&learner.model, &kind, None, obs_dim, &base), spec.num_envs, spec.seed.wrapping_add(1));
         Ok(Ppo {
-            runner: EnvRunner::new(config.normalize_obs.then(|| ObsNormalizer::new(obs_dim, config.clip_obs))),
+            runner: EnvRunner::new(
+                config
+                    .normalize_obs
+                    .then(|| ObsNormalizer::partial(obs_dim, encoder.normalizable_dim(), config.clip_obs)),
+            ),
             reward_norm: config
                 .normalize_reward
                 .then(|| RewardNormalizer::new(spec.num_envs, config.gamma, config.clip_reward)),
