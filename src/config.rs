@@ -89,6 +89,27 @@ impl Default for RunConfig {
     }
 }
 
+/// The fields a run may change between its checkpoint and its continuation: when and how long
+/// it trains, evaluates and checkpoints, not what it trains.
+pub const SCHEDULE_FIELDS: [&str; 6] =
+    ["total_steps", "threads", "eval_episodes", "eval_every", "checkpoint_every", "keep_checkpoints"];
+
+/// A field of a config that differs from the one a checkpoint was written with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    pub field: String,
+    pub saved: Json,
+    pub now: Json,
+    /// Whether the checkpoint means nothing for the new value (see [`RunConfig::changes_from`]).
+    pub breaking: bool,
+}
+
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}` {} in the checkpoint, {} now", self.field, self.saved, self.now)
+    }
+}
+
 /// Where evaluation seeds start, above the run's seed: far from the training envs' first
 /// seeds (seed + i), so evaluation episodes are not training episodes.
 pub const EVAL_SEED_OFFSET: u64 = 1_000_000;
@@ -139,7 +160,30 @@ impl RunConfig {
         }
         let spec = registry::spec(&self.env).context("config `env`")?;
         spec.time_limit(&self.env_kwargs).context("config `env_kwargs`")?;
-        Ok(())
+        // Sub-env i first resets with seed + i, evaluation episode i with seed + EVAL_SEED_OFFSET + i.
+        crate::checks::seed_range("config `seed`", self.seed, 0, self.num_envs as u64)?;
+        crate::checks::seed_range("config `seed`", self.seed, EVAL_SEED_OFFSET, self.eval_episodes as u64)
+    }
+
+    /// The fields in which this config differs from `saved` (a checkpoint's), each with both
+    /// values, and whether the difference makes the checkpoint meaningless for this config
+    /// (another env, learner, seed, hyperparameters...) rather than only changing the schedule
+    /// of what follows ([`SCHEDULE_FIELDS`]).
+    pub fn changes_from(&self, saved: &RunConfig) -> Result<Vec<Change>> {
+        let (Json::Object(now), Json::Object(before)) = (serde_json::to_value(self)?, serde_json::to_value(saved)?)
+        else {
+            bail!("a config is not a JSON object");
+        };
+        Ok(now
+            .into_iter()
+            .filter(|(key, value)| before.get(key) != Some(value))
+            .map(|(field, now)| Change {
+                breaking: !SCHEDULE_FIELDS.contains(&field.as_str()),
+                saved: before.get(&field).cloned().unwrap_or(Json::Null),
+                field,
+                now,
+            })
+            .collect())
     }
 
     /// Reads a config saved in a run directory (all fields present, nothing unknown).

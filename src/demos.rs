@@ -198,6 +198,7 @@ pub fn record(
     dataset_id: &str,
     progress: Option<&Progress>,
 ) -> Result<Dataset> {
+    crate::checks::seed_range("the first seed", seed, 0, episodes as u64)?;
     let mut dataset = Dataset::for_env(dataset_id, env_id)?;
     if !kwargs.is_empty() {
         if let Some(spec) = dataset.metadata.env_spec.as_mut() {
@@ -205,7 +206,7 @@ pub fn record(
         }
     }
     dataset.metadata.algorithm_name = Some(policy.name());
-    let seeds = (0..episodes as u64).map(|i| Some(seed.wrapping_add(i)));
+    let seeds = (0..episodes as u64).map(|i| Some(seed + i));
     play_policy(env_id, kwargs, policy, seeds, |episode| {
         let total = episode.total_reward();
         dataset.push(episode)?;

@@ -87,6 +87,9 @@ pub fn evaluate_with(
     threads: usize,
     deterministic: bool,
 ) -> Result<EvalSummary> {
+    crate::checks::seed_range("evaluation seed", seed, 0, episodes as u64)?;
+    // One sub-env per episode.
+    crate::checks::vec_env_memory(&format!("an evaluation of {episodes} episodes"), env, kwargs, episodes, 0)?;
     let mut envs = VecEnv::make(env, episodes, kwargs)?.with_threads(Some(threads))?;
     envs.reset(Some(seed))?;
     let mut actor = Actor::new(algo.policy()?, episodes, seed).deterministic(deterministic);

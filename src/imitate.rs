@@ -15,7 +15,7 @@
 use crate::config::{self, Layer, RunConfig, EVAL_SEED_OFFSET};
 use crate::demos;
 use crate::evaluate::{evaluate, EvalSummary};
-use crate::run_dir::{self, RunDir};
+use crate::run_dir::{self, CheckpointState, MetricsDigest, RunWriter, Snapshot};
 use crate::runner::{self, Options};
 use anyhow::{bail, Context, Result};
 use limbic_agents::imitation::{Bc, Dagger, Demonstrations, Episode, EpisodeActions, Sqil};
@@ -50,6 +50,8 @@ pub struct Request {
     pub episodes: usize,
     /// A run directory to write (config, checkpoint, eval.json, imitate.json).
     pub out: Option<PathBuf>,
+    /// Replace a run directory limbic recognises at `out` (`--force`).
+    pub replace: bool,
     /// `key=value` hyperparameters (the algorithm's `params`; a value is JSON, else a string).
     pub sets: Vec<String>,
     pub quiet: bool,
@@ -91,12 +93,20 @@ pub fn imitate(request: &Request) -> Result<Outcome> {
     if request.episodes == 0 {
         bail!("--episodes must be at least 1");
     }
+    if let Some(out) = &request.out {
+        RunWriter::check_destination(out, request.replace)?;
+    }
+    crate::checks::seed_range("--seed", request.seed, EVAL_SEED_OFFSET, request.episodes as u64)?;
+    let eval_seed = EVAL_SEED_OFFSET + request.seed;
     let dataset = Dataset::read(&request.demos)?;
     let env = dataset
         .metadata
         .env_id()
         .with_context(|| format!("{}: metadata.json names no env (env_spec.id)", request.demos.display()))?
         .to_string();
+    if let Some(mismatch) = dataset.env_mismatch() {
+        bail!("{}: the metadata does not fit the env it names: {mismatch}", request.demos.display());
+    }
     let available = dataset.episodes.len();
     let k = request.n_demos.unwrap_or(available);
     if k == 0 {
@@ -124,21 +134,22 @@ pub fn imitate(request: &Request) -> Result<Outcome> {
         total_steps: 0,
         seed: request.seed,
     };
-    let eval_seed = EVAL_SEED_OFFSET.saturating_add(request.seed);
     let start = Instant::now();
-    let (eval, train_time_s, steps) = match request.algo.as_str() {
+    let (eval, train_time_s, steps, run) = match request.algo.as_str() {
         "bc" | "dagger" => {
-            let (eval, train_time_s) = match policy.memory.as_ref() {
+            let (eval, train_time_s, run) = match policy.memory.as_ref() {
                 None => imitate_in_memory::<ActorCritic>(&spec, &demos, &env, &kwargs, request, eval_seed)?,
                 Some(_) => imitate_in_memory::<MemoryActorCritic>(&spec, &demos, &env, &kwargs, request, eval_seed)?,
             };
-            (eval, train_time_s, None)
+            (eval, train_time_s, None, run)
         }
         algo => {
             let steps = request.steps.unwrap_or(DEFAULT_STEPS);
             let config = runner_config(algo, &env, &kwargs, params.clone(), &policy, request, k, steps)?;
             let eval = train_in_runner(&config, &demos, request)?;
-            (eval, start.elapsed().as_secs_f64(), Some(steps))
+            // The runner let go of the directory: take it again to add the outcome.
+            let run = request.out.as_deref().map(RunWriter::open).transpose()?;
+            (eval, start.elapsed().as_secs_f64(), Some(steps), run)
         }
     };
     let normalized_score = crate::stats::normalized_score(eval.mean_return, ref_min, ref_max)?;
@@ -162,8 +173,8 @@ pub fn imitate(request: &Request) -> Result<Outcome> {
         train_time_s,
         returns: eval.returns,
     };
-    if let Some(out) = &request.out {
-        run_dir::write_json_file(&out.join("imitate.json"), &serde_json::to_value(&outcome)?)?;
+    if let Some(run) = run {
+        run.write_json(run_dir::IMITATE, &serde_json::to_value(&outcome)?)?;
     }
     Ok(outcome)
 }
@@ -223,7 +234,8 @@ pub fn params(sets: &[String]) -> Result<(Json, PolicySpec)> {
 }
 
 /// BC or DAgger with a policy network of type `P`, trained in memory and evaluated (and, with
-/// `--out`, written as a run directory); returns the evaluation and the training time.
+/// `--out`, written as a run directory, still owned); returns the evaluation, the training time
+/// and the run.
 fn imitate_in_memory<P: BuildPolicy>(
     spec: &AlgorithmSpec,
     demos: &Demonstrations,
@@ -231,7 +243,7 @@ fn imitate_in_memory<P: BuildPolicy>(
     kwargs: &Kwargs,
     request: &Request,
     eval_seed: u64,
-) -> Result<(EvalSummary, f64)> {
+) -> Result<(EvalSummary, f64, Option<RunWriter>)> {
     let start = Instant::now();
     let policy: Bc<P> = if spec.algo == "bc" {
         let mut bc = Bc::with_demonstrations(spec, demos)?;
@@ -248,10 +260,11 @@ fn imitate_in_memory<P: BuildPolicy>(
     };
     let train_time_s = start.elapsed().as_secs_f64();
     let eval = evaluate(&policy, env, kwargs, request.episodes, eval_seed, 1)?;
-    if let Some(out) = &request.out {
-        write_policy_run(out, env, kwargs, request, spec.policy, &policy, &eval)?;
-    }
-    Ok((eval, train_time_s))
+    let run = match &request.out {
+        Some(out) => Some(write_policy_run(out, env, kwargs, request, spec.policy, &policy, &eval)?),
+        None => None,
+    };
+    Ok((eval, train_time_s, run))
 }
 
 /// The run config of SQIL (a DQN with its preset for the env, if any) or GAIL (PPO with the
@@ -298,24 +311,19 @@ fn train_in_runner(config: &RunConfig, demos: &Demonstrations, request: &Request
             _ => runner::build_algorithm(spec),
         }
     };
-    let options = Options { quiet: request.quiet, gif: request.out.is_some() };
+    let options = Options { quiet: request.quiet, gif: request.out.is_some(), replace: request.replace };
     match &request.out {
         Some(out) => Ok(runner::train(config, out, &build, &options)?.eval),
         None => {
-            let dir = std::env::temp_dir().join(format!("limbic-imitate-{}-{}", std::process::id(), nanos()));
-            let result = runner::train(config, &dir, &build, &options).map(|o| o.eval);
-            let _ = std::fs::remove_dir_all(&dir);
-            result
+            // Removed when dropped, on an error too.
+            let tmp = tempfile::Builder::new().prefix("limbic-imitate-").tempdir()?;
+            Ok(runner::train(config, &tmp.path().join("run"), &build, &options)?.eval)
         }
     }
 }
 
-fn nanos() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
-}
-
 /// A run directory for a policy trained in memory (BC, DAgger): config (algo `bc`, which
-/// `limbic eval --run` rebuilds), one checkpoint and `eval.json`.
+/// `limbic eval --run` rebuilds), one checkpoint and `eval.json`; still owned when returned.
 fn write_policy_run<P: Policy>(
     out: &Path,
     env: &str,
@@ -324,7 +332,7 @@ fn write_policy_run<P: Policy>(
     policy_spec: &PolicySpec,
     policy: &Bc<P>,
     eval: &EvalSummary,
-) -> Result<()> {
+) -> Result<RunWriter> {
     // DAgger's policy is a BC policy: the config it was built with is what `bc` needs.
     let bc_params = serde_json::to_value(policy.config())?;
     let config = RunConfig {
@@ -339,12 +347,10 @@ fn write_policy_run<P: Policy>(
         ..RunConfig::default()
     };
     config.validate()?;
-    let run = RunDir::create(out, &config)?;
-    run.save_checkpoint(policy.epochs(), 1, |dir| {
-        let algorithm = dir.join(runner::ALGORITHM_DIR);
-        std::fs::create_dir_all(&algorithm)?;
-        policy.save(&algorithm)?;
-        Ok(())
-    })?;
-    run.write_json(run_dir::EVAL, &serde_json::to_value(eval)?)
+    let run = RunWriter::create(out, &config, request.replace)?;
+    let save = |dir: &Path| Ok(policy.save(dir)?);
+    let state = CheckpointState { config, metrics: MetricsDigest::default() };
+    run.save_checkpoint(policy.epochs(), 1, &Snapshot { save_algorithm: &save, files: Vec::new(), state })?;
+    run.write_json(run_dir::EVAL, &serde_json::to_value(eval)?)?;
+    Ok(run)
 }

@@ -77,6 +77,14 @@ impl Sweep {
         if !ExpertEnv::has_expert(&self.env) {
             bail!("the sweep records demonstrations with the scripted expert: {} has none", self.env);
         }
+        // Seed s's demonstrations reset with seeds s * max(K) + i: all of them must be seeds.
+        let max_k = self.n_demos.iter().copied().max().unwrap_or(1) as u64;
+        if self.seeds.checked_mul(max_k).is_none() {
+            bail!(
+                "--seeds {}: seed s records with reset seeds s * {max_k} + i, which pass the largest seed",
+                self.seeds
+            );
+        }
         Ok(())
     }
 
@@ -88,6 +96,8 @@ impl Sweep {
 /// Runs the sweep (resuming a previous one in the same folder) and returns its table.
 pub fn run(sweep: &Sweep) -> Result<Vec<Row>> {
     sweep.check()?;
+    // One sweep at a time in a folder: two would run the same jobs and write runs.jsonl twice.
+    let _lock = crate::lock::DirLock::acquire(&sweep.out)?;
     std::fs::create_dir_all(&sweep.out).with_context(|| format!("cannot create {}", sweep.out.display()))?;
     record_demos(sweep)?;
     let done: BTreeSet<(String, usize, u64)> = read_runs(&sweep.out)?.iter().map(key).collect();

@@ -6,7 +6,9 @@
 //! - [`agents`]: networks and learners behind the [`agents::Algorithm`] trait.
 //! - [`config`]: [`config::RunConfig`], resolved from defaults, [`presets`], a file and flags.
 //! - [`runner`]: the training loop, resume, and the one-call train-evaluate-report.
-//! - [`run_dir`]: the run directory (config, metrics, checkpoints, plots, GIF), written atomically.
+//! - [`run_dir`]: the run directory (config, metrics, checkpoints, plots, GIF), written atomically
+//!   by one owner ([`lock`]), read by anyone; [`recognize`]: what `--force` may replace.
+//! - [`checks`]: arguments checked before work starts (seeds, memory, extensions), warnings.
 //! - [`demos`]: recording demonstrations into [`datasets`] (Minari layout), reference scores.
 //! - [`imitate`] and [`imitate_sweep`]: train and score imitation learners from a dataset.
 //! - [`evaluate`] (with [`stats`]) and [`plot`]: evaluation summaries and learning curves.
@@ -15,16 +17,19 @@ pub use limbic_agents as agents;
 pub use limbic_datasets as datasets;
 pub use limbic_environments as environments;
 
+pub mod checks;
 pub mod config;
 pub mod demos;
 pub mod evaluate;
 pub mod imitate;
 pub mod imitate_sweep;
+pub mod lock;
 pub mod metrics;
 pub mod plot;
 pub mod presets;
 pub mod progress;
 pub mod random_agent;
+pub mod recognize;
 pub mod run_dir;
 pub mod runner;
 pub mod seeds;

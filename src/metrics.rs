@@ -20,6 +20,18 @@ pub const WINDOW: usize = 100;
 /// The fields that depend on wall-clock time (left out when comparing runs).
 pub const WALL_CLOCK_FIELDS: [&str; 2] = ["time_s", "sps"];
 
+/// A metric became NaN or infinite: the run diverged (resuming would repeat it).
+#[derive(Debug)]
+pub struct Diverged(pub String);
+
+impl std::fmt::Display for Diverged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Diverged {}
+
 /// The runner's progress (`trainer.json` in a checkpoint).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,7 +58,9 @@ impl Counters {
     ) -> Result<Map<String, Json>> {
         let index = self.updates + 1;
         if let Some((key, value)) = update.metrics.iter().find(|(_, v)| !v.is_finite()) {
-            bail!("training diverged at update {index}: the algorithm's `{key}` is {value}");
+            return Err(
+                Diverged(format!("training diverged at update {index}: the algorithm's `{key}` is {value}")).into()
+            );
         }
         if update.env_steps == 0 {
             bail!("update {index} took no env steps: the algorithm makes no progress");

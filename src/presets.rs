@@ -15,6 +15,7 @@ pub const PRESETS: &[(&str, &str, &str)] = &[
     ("ppo", "MountainCarContinuous-v0", include_str!("../presets/ppo/MountainCarContinuous-v0.json")),
     ("ppo", "MiniGrid-Empty-8x8-v0", include_str!("../presets/ppo/MiniGrid-Empty-8x8-v0.json")),
     ("ppo", "MiniGrid-DoorKey-5x5-v0", include_str!("../presets/ppo/MiniGrid-DoorKey-5x5-v0.json")),
+    ("ppo", "CartPoleNoVel-v1", include_str!("../presets/ppo/CartPoleNoVel-v1.json")),
     ("dqn", "CartPole-v1", include_str!("../presets/dqn/CartPole-v1.json")),
     ("dqn", "Acrobot-v1", include_str!("../presets/dqn/Acrobot-v1.json")),
     ("dqn", "MountainCar-v0", include_str!("../presets/dqn/MountainCar-v0.json")),
@@ -22,10 +23,13 @@ pub const PRESETS: &[(&str, &str, &str)] = &[
     ("sac", "MountainCarContinuous-v0", include_str!("../presets/sac/MountainCarContinuous-v0.json")),
 ];
 
-/// Fallbacks for env families without a preset of their own: (algorithm, id prefix, JSON).
-/// MiniGrid tasks get rl-starter-files' PPO settings (those of the DoorKey-5x5 preset).
-pub const FAMILY_PRESETS: &[(&str, &str, &str)] =
-    &[("ppo", "MiniGrid-", include_str!("../presets/ppo/MiniGrid-DoorKey-5x5-v0.json"))];
+/// Fallbacks for env families without a preset of their own: (algorithm, id prefix, JSON); the
+/// first prefix that matches wins. MiniGrid's Memory tasks get a GRU policy; other MiniGrid
+/// tasks rl-starter-files' PPO settings (those of the DoorKey-5x5 preset).
+pub const FAMILY_PRESETS: &[(&str, &str, &str)] = &[
+    ("ppo", "MiniGrid-Memory", include_str!("../presets/ppo/MiniGrid-Memory.json")),
+    ("ppo", "MiniGrid-", include_str!("../presets/ppo/MiniGrid-DoorKey-5x5-v0.json")),
+];
 
 /// The preset for `env` and `algo` as a config layer, if one is embedded: the env's own, else
 /// its family's.

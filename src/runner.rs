@@ -17,18 +17,17 @@
 //! lines that follow equal the uninterrupted run's (all but the wall-clock fields), provided the
 //! algorithm itself is deterministic given its saved state.
 
-use crate::config::RunConfig;
+use crate::config::{Change, RunConfig};
 use crate::evaluate::{evaluate, record_episode, EvalSummary};
-use crate::metrics::{insert_eval, Counters};
+use crate::metrics::{insert_eval, Counters, Diverged};
 use crate::progress::Progress;
-use crate::run_dir::{self, MetricsLog, RunDir};
+use crate::run_dir::{self, Checkpoint, CheckpointState, MetricsDigest, MetricsLog, RunDir, RunWriter, Snapshot};
 use crate::train_envs::{SavedEnvs, TrainEnvs};
-use anyhow::{Context, Result};
-use limbic_agents::Algorithm;
+use anyhow::{bail, Context, Result};
 use limbic_agents::AlgorithmSpec;
+use limbic_agents::{AgentError, Algorithm};
 use limbic_environments::render::save_gif;
 use limbic_rewards::{Registry, RewardSet, SignalContext};
-use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -41,18 +40,20 @@ pub fn build_algorithm(spec: &AlgorithmSpec) -> limbic_agents::Result<Box<dyn Al
     crate::config::algorithms().build(spec, None)
 }
 
-/// How a run reports itself.
+/// How a run reports itself, and where it may go.
 #[derive(Clone, Debug)]
 pub struct Options {
     /// No progress bar.
     pub quiet: bool,
     /// Record `episode.gif` at the end.
     pub gif: bool,
+    /// A new run may replace a run directory limbic recognises at its destination (`--force`).
+    pub replace: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { quiet: false, gif: true }
+        Options { quiet: false, gif: true, replace: false }
     }
 }
 
@@ -68,30 +69,93 @@ pub struct Outcome {
 /// Trains from scratch into a new run directory `dir`, then evaluates and writes the report.
 pub fn train(config: &RunConfig, dir: &Path, build: Builder, options: &Options) -> Result<Outcome> {
     config.validate()?;
+    preflight(config)?;
     // Build first, so a config the algorithm refuses leaves no run directory behind.
     let (train, algo) = start(config, build)?;
-    let run = RunDir::create(dir, config)?;
+    let run = RunWriter::create(dir, config, options.replace)?;
     Session::fresh(config.clone(), run, train, algo)?.run(options)
 }
 
-/// Continues the run in `dir` from its latest checkpoint (from scratch if it has none), to
-/// `total_steps` if given (extending the run), else to its config's.
+/// Continues the run in `dir` from its latest checkpoint, to `total_steps` if given (extending
+/// the run), else to its config's. Refuses, saying why, when there is nothing to continue
+/// from, when `total_steps` is below what the checkpoint has done, and when the run's config
+/// no longer agrees with the checkpoint's.
 pub fn resume(dir: &Path, total_steps: Option<u64>, build: Builder, options: &Options) -> Result<Outcome> {
-    let run = RunDir::open(dir)?;
+    let run = RunWriter::open(dir)?;
     let mut config = run.config()?;
-    if let Some(total) = total_steps.filter(|&t| t != config.total_steps) {
-        config.total_steps = total;
-        config.validate()?;
-        run.write_json(run_dir::CONFIG, &serde_json::to_value(&config)?)?;
+    let Some(latest) = run.latest_checkpoint()? else {
+        bail!(
+            "{} has no checkpoint to resume from (one is written every checkpoint_every = {} env steps and at the \
+             end); start the run again with `limbic train {} --out {} --force`",
+            dir.display(),
+            config.checkpoint_every,
+            run.path(run_dir::CONFIG).display(),
+            dir.display()
+        );
+    };
+    let checkpoint = run.read_checkpoint(&latest)?;
+    if !checkpoint.has(TRAINER_FILE) {
+        bail!(
+            "{} holds a policy `limbic imitate` trained in one go (algo {}), not a training run to continue",
+            dir.display(),
+            config.algo
+        );
     }
-    match run.latest_checkpoint()? {
-        Some(checkpoint) => Session::restore(config, run, &checkpoint, build)?.run(options),
-        None => {
-            tracing::info!("{} has no checkpoint yet: starting it over", dir.display());
-            let (train, algo) = start(&config, build)?;
-            Session::fresh(config, run, train, algo)?.run(options)
+    let counters: Counters = checkpoint.json(TRAINER_FILE)?;
+    let old_total = config.total_steps;
+    if let Some(total) = total_steps {
+        if total < counters.env_steps {
+            bail!(
+                "--steps {total} is below the {} env steps the latest checkpoint ({}) has done: a resumed run can \
+                 only go on; pass --steps N with N >= {}",
+                counters.env_steps,
+                latest.display(),
+                counters.env_steps
+            );
         }
+        config.total_steps = total;
     }
+    // A run already at its total (killed while writing its report) only writes the report.
+    config.validate()?;
+    agree(&config, &checkpoint)?;
+    preflight(&config)?;
+    let session = Session::restore(config, run, &checkpoint, counters, build)?;
+    if session.config.total_steps != old_total {
+        session.run.write_json(run_dir::CONFIG, &serde_json::to_value(&session.config)?)?;
+    }
+    session.run(options)
+}
+
+/// Refuses `config` where it differs from the one `checkpoint` was written with in what the
+/// checkpoint means (env, learner, seed, hyperparameters, ...); reports schedule changes.
+fn agree(config: &RunConfig, checkpoint: &Checkpoint) -> Result<()> {
+    let changes = config.changes_from(&checkpoint.state.config)?;
+    let (breaking, schedule): (Vec<&Change>, Vec<&Change>) = changes.iter().partition(|c| c.breaking);
+    if !breaking.is_empty() {
+        let list: Vec<String> = breaking.iter().map(|c| c.to_string()).collect();
+        bail!(
+            "the run's {} no longer agrees with checkpoint {}: {}; the checkpoint was trained with the first \
+             values, so put those back, or train a new run with the new ones",
+            run_dir::CONFIG,
+            checkpoint.path.display(),
+            list.join("; ")
+        );
+    }
+    for change in schedule.iter().filter(|c| c.field != "total_steps") {
+        tracing::warn!("the run's {} changed since the checkpoint: {change}", run_dir::CONFIG);
+    }
+    Ok(())
+}
+
+/// Checks done before any work: memory for the envs and the learner's storage, and warnings
+/// for values that are almost surely mistakes.
+fn preflight(config: &RunConfig) -> Result<()> {
+    let (bytes, detail) = crate::checks::run_memory(config)?;
+    crate::checks::memory(&format!("this run (num_envs = {})", config.num_envs), bytes, &detail)?;
+    for warning in crate::checks::run_warnings(config) {
+        tracing::warn!("{warning}");
+    }
+    Ok(())
 }
 
 /// The training envs, reset with the run's seed, and a new algorithm for them.
@@ -114,7 +178,7 @@ pub fn new_run_dir(parent: &Path, config: &RunConfig) -> PathBuf {
 /// A training run in progress.
 struct Session {
     config: RunConfig,
-    run: RunDir,
+    run: RunWriter,
     log: MetricsLog,
     train: TrainEnvs,
     algo: Box<dyn Algorithm>,
@@ -124,24 +188,43 @@ struct Session {
 }
 
 impl Session {
-    fn fresh(config: RunConfig, run: RunDir, train: TrainEnvs, algo: Box<dyn Algorithm>) -> Result<Session> {
-        let log = run.metrics_log(0)?;
+    fn fresh(config: RunConfig, run: RunWriter, train: TrainEnvs, algo: Box<dyn Algorithm>) -> Result<Session> {
+        let log = run.metrics_log(&MetricsDigest::default())?;
         tracing::info!("training {} on {} into {}", config.algo, config.env, run.root().display());
         Ok(Session { config, run, log, train, algo, counters: Counters::default(), best_return: None, last_eval: None })
     }
 
-    fn restore(config: RunConfig, run: RunDir, checkpoint: &Path, build: Builder) -> Result<Session> {
-        let counters: Counters = read_json(&checkpoint.join(TRAINER_FILE))?;
-        let saved: SavedEnvs = read_json(&checkpoint.join(ENVS_FILE))?;
+    fn restore(
+        config: RunConfig,
+        run: RunWriter,
+        checkpoint: &Checkpoint,
+        counters: Counters,
+        build: Builder,
+    ) -> Result<Session> {
+        let saved: SavedEnvs = checkpoint.json(ENVS_FILE)?;
         let train =
-            TrainEnvs::restore(&config, &saved).with_context(|| format!("checkpoint {}", checkpoint.display()))?;
+            TrainEnvs::restore(&config, &saved).with_context(|| format!("checkpoint {}", checkpoint.path.display()))?;
         let mut algo = build_learner(&config, &train, build)?;
-        algo.load(&checkpoint.join(ALGORITHM_DIR))?;
-        let log = run.metrics_log(counters.updates)?;
+        algo.load(&checkpoint.algorithm_dir())?;
+        if checkpoint.state.metrics.lines != counters.updates {
+            bail!("checkpoint {}: its files disagree on the update count", checkpoint.path.display());
+        }
         let best_return = match run.best_checkpoint() {
-            Some(best) => Some(read_json::<EvalSummary>(&best.join(run_dir::EVAL))?.mean_return),
+            Some(best) => {
+                let eval = run.read_checkpoint(&best).and_then(|b| b.json::<EvalSummary>(run_dir::EVAL));
+                let eval = eval.with_context(|| {
+                    format!(
+                        "the best checkpoint so far cannot be read; move {} aside to continue without it",
+                        best.display()
+                    )
+                })?;
+                Some(eval.mean_return)
+            }
             None => None,
         };
+        // Everything read: only now is the log cut back to the checkpoint.
+        let log = run.metrics_log(&checkpoint.state.metrics);
+        let log = log.with_context(|| format!("resuming from checkpoint {}", checkpoint.path.display()))?;
         tracing::info!(
             "resuming {} at update {} ({} env steps)",
             run.root().display(),
@@ -158,11 +241,12 @@ impl Session {
         let (started, time_before) = (Instant::now(), self.counters.time_s);
         while self.counters.env_steps < total {
             let (before, update_started) = (self.counters.env_steps, Instant::now());
-            let update = self.algo.update(&mut self.train.envs).with_context(|| self.stopped())?;
+            let update = self.algo.update(&mut self.train.envs).map_err(|e| self.stopped(e.into()))?;
             let seconds = update_started.elapsed().as_secs_f64();
             let episodes = self.train.envs.take_episodes();
             let time_s = time_before + started.elapsed().as_secs_f64();
-            let mut line = self.counters.record(&update, &episodes, seconds, time_s).with_context(|| self.stopped())?;
+            let line = self.counters.record(&update, &episodes, seconds, time_s);
+            let mut line = line.map_err(|e| self.stopped(e))?;
             let (now, finished) = (self.counters.env_steps, self.counters.env_steps >= total);
             if finished || crossed(before, now, self.config.eval_every) {
                 let eval = self.evaluate()?;
@@ -197,20 +281,31 @@ impl Session {
             return Ok(());
         }
         self.best_return = Some(eval.mean_return);
-        let eval = serde_json::to_value(eval)?;
-        self.run.save_best(|dir| {
-            write_checkpoint(&*self.algo, &self.train, &self.counters, dir)?;
-            run_dir::write_json_file(&dir.join(run_dir::EVAL), &eval)
-        })
+        let save = |dir: &Path| Ok(self.algo.save(dir)?);
+        let mut snapshot = self.snapshot(&save)?;
+        snapshot.files.push((run_dir::EVAL, serde_json::to_value(eval)?));
+        self.run.save_best(&snapshot)
     }
 
-    fn checkpoint(&mut self) -> Result<()> {
+    fn checkpoint(&self) -> Result<()> {
         let (step, keep) = (self.counters.env_steps, self.config.keep_checkpoints);
-        let path = self
-            .run
-            .save_checkpoint(step, keep, |dir| write_checkpoint(&*self.algo, &self.train, &self.counters, dir))?;
+        let save = |dir: &Path| Ok(self.algo.save(dir)?);
+        let path = self.run.save_checkpoint(step, keep, &self.snapshot(&save)?)?;
         tracing::debug!("checkpoint {}", path.display());
         Ok(())
+    }
+
+    /// A checkpoint of the run as it is: the algorithm (saved by `save`), the runner's counters,
+    /// the training envs, the config and the metrics so far.
+    fn snapshot<'a>(&self, save: &'a dyn Fn(&Path) -> Result<()>) -> Result<Snapshot<'a>> {
+        Ok(Snapshot {
+            save_algorithm: save,
+            files: vec![
+                (TRAINER_FILE, serde_json::to_value(&self.counters)?),
+                (ENVS_FILE, serde_json::to_value(self.train.save()?)?),
+            ],
+            state: CheckpointState { config: self.config.clone(), metrics: self.log.digest()? },
+        })
     }
 
     /// `eval.json`, `learning_curve.png`, `reward_signals.png` (with reward signals) and
@@ -221,14 +316,10 @@ impl Session {
             None => self.evaluate()?,
         };
         self.run.write_json(run_dir::EVAL, &serde_json::to_value(&eval)?)?;
-        let png = crate::plot::learning_curve(
-            &self.run.read_metrics()?,
-            &format!("{} on {}", self.config.algo, self.config.env),
-        )?;
-        limbic_environments::render::write_atomically(&self.run.path(run_dir::LEARNING_CURVE), &png)?;
-        let title = format!("{} on {}", self.config.algo, self.config.env);
-        if let Some(png) = crate::plot::reward_signals(&self.run.read_metrics()?, &title) {
-            limbic_environments::render::write_atomically(&self.run.path(run_dir::REWARD_SIGNALS), &png?)?;
+        let (metrics, title) = (self.run.read_metrics()?, format!("{} on {}", self.config.algo, self.config.env));
+        self.run.write_file(run_dir::LEARNING_CURVE, &crate::plot::learning_curve(&metrics, &title)?)?;
+        if let Some(png) = crate::plot::reward_signals(&metrics, &title) {
+            self.run.write_file(run_dir::REWARD_SIGNALS, &png?)?;
         }
         if options.gif {
             let c = &self.config;
@@ -240,36 +331,42 @@ impl Session {
         Ok(Outcome { dir: self.run.root().to_path_buf(), counters: self.counters, eval })
     }
 
-    fn stopped(&self) -> String {
-        format!(
-            "training stopped at update {} ({} env steps done); `limbic train --resume {}` continues from the latest checkpoint",
-            self.counters.updates + 1,
-            self.counters.env_steps,
-            self.run.root().display()
-        )
+    /// The error that stopped training at the next update, with what to do about it: resuming
+    /// repeats a divergence (the run is deterministic), and needs a checkpoint.
+    fn stopped(&self, error: anyhow::Error) -> anyhow::Error {
+        let diverged =
+            error.is::<Diverged>() || matches!(error.downcast_ref::<AgentError>(), Some(AgentError::NonFinite { .. }));
+        let (update, steps, root) = (self.counters.updates + 1, self.counters.env_steps, self.run.root().display());
+        let has_checkpoint = self.run.latest_checkpoint().is_ok_and(|c| c.is_some());
+        let advice = if diverged {
+            "resuming would diverge the same way (training is deterministic): start a new run with a lower learning \
+             rate or reward weights"
+                .to_string()
+        } else if has_checkpoint {
+            format!("`limbic train --resume {root}` continues from the latest checkpoint")
+        } else {
+            format!("no checkpoint was written yet, so it cannot be resumed: start it again with --out {root} --force")
+        };
+        error.context(format!("training stopped at update {update} ({steps} env steps done); {advice}"))
     }
 }
 
-/// The checkpoint subfolder holding the algorithm's own files.
-pub const ALGORITHM_DIR: &str = "algorithm";
 const TRAINER_FILE: &str = "trainer.json";
 const ENVS_FILE: &str = "envs.json";
 
-/// Fills a checkpoint folder: the algorithm's state, the runner's counters, the envs.
-fn write_checkpoint(algo: &dyn Algorithm, train: &TrainEnvs, counters: &Counters, dir: &Path) -> Result<()> {
-    let algorithm_dir = dir.join(ALGORITHM_DIR);
-    std::fs::create_dir_all(&algorithm_dir)?;
-    algo.save(&algorithm_dir)?;
-    run_dir::write_json_file(&dir.join(TRAINER_FILE), &serde_json::to_value(counters)?)?;
-    run_dir::write_json_file(&dir.join(ENVS_FILE), &serde_json::to_value(train.save()?)?)
-}
-
-/// Loads an algorithm from a checkpoint folder, for evaluation.
-pub fn load_algorithm(config: &RunConfig, checkpoint: &Path, build: Builder) -> Result<Box<dyn Algorithm>> {
-    let train = TrainEnvs::new(config)?;
-    let mut algo = build_learner(config, &train, build)?;
-    algo.load(&checkpoint.join(ALGORITHM_DIR))?;
-    Ok(algo)
+/// Loads the policy of checkpoint `which` of a run (see [`RunDir::find_checkpoint`]) to act
+/// with it (`limbic eval`, `demos record --policy RUN`); the run's config must agree with the
+/// checkpoint's. Returns the config, the algorithm, and the checkpoint's folder.
+pub fn load_policy(run: &RunDir, which: &str, build: Builder) -> Result<(RunConfig, Box<dyn Algorithm>, PathBuf)> {
+    let config = run.config()?;
+    let (algo, path) = run.load_checkpoint(which, |checkpoint| {
+        agree(&config, checkpoint)?;
+        let train = TrainEnvs::new(&config)?;
+        let mut algo = build_learner(&config, &train, build)?;
+        algo.load(&checkpoint.algorithm_dir())?;
+        Ok((algo, checkpoint.path.clone()))
+    })?;
+    Ok((config, algo, path))
 }
 
 /// The learner for a run: `build`'s, or, when the config lists reward signals, the
@@ -307,10 +404,4 @@ fn spec<'a>(config: &'a RunConfig, train: &'a TrainEnvs) -> AlgorithmSpec<'a> {
 /// Whether a step count moving from `before` to `now` passed a multiple of `every` (never for 0).
 fn crossed(before: u64, now: u64, every: u64) -> bool {
     every > 0 && now / every > before / every
-}
-
-fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("checkpoint file {} cannot be read", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("checkpoint file {} is corrupt", path.display()))
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{failing, quiet, read_lines, small_config, temp_dir, without_wall_clock, Failure};
-use limbic::run_dir::RunDir;
+use limbic::run_dir::{RunDir, RunWriter};
 use limbic::runner::{build_algorithm, resume, train, Options};
 use serde_json::Value as Json;
 use std::path::Path;
@@ -18,7 +18,7 @@ fn a_run_writes_its_directory_and_well_formed_metrics() {
     let tmp = temp_dir();
     let dir = tmp.path().join("run");
     let config = small_config();
-    let outcome = train(&config, &dir, &build_algorithm, &Options { quiet: true, gif: true }).unwrap();
+    let outcome = train(&config, &dir, &build_algorithm, &Options { quiet: true, ..Options::default() }).unwrap();
 
     for file in ["config.json", "metrics.jsonl", "eval.json", "learning_curve.png", "episode.gif"] {
         assert!(dir.join(file).is_file(), "{file} missing");
@@ -168,7 +168,8 @@ fn divergence_stops_training_with_the_algorithms_diagnostic() {
     let err = train(&small_config(), &dir, &failing(4, Failure::Diverge), &quiet()).unwrap_err();
     let message = format!("{err:#}");
     assert!(message.contains("update 4") && message.contains("loss/value is NaN"), "{message}");
-    assert!(message.contains("--resume"), "{message}");
+    // Resuming would diverge again: the message does not suggest it.
+    assert!(message.contains("would diverge the same way") && !message.contains("--resume"), "{message}");
     // The directory holds the three complete updates before it, and nothing half-written.
     assert_eq!(read_lines(&dir).len(), 3);
     assert!(RunDir::open(&dir).unwrap().config().is_ok());
@@ -191,21 +192,27 @@ fn a_corrupt_checkpoint_is_a_clear_error() {
     let dir = tmp.path().join("run");
     train(&small_config(), &dir, &failing(15, Failure::Crash), &quiet()).unwrap_err();
     let latest = dir.join("checkpoints/step_1800");
-
-    let state = latest.join("algorithm/random.json");
-    let original = std::fs::read(&state).unwrap();
-    std::fs::write(&state, b"{\"seed\": 7, \"n_ste").unwrap();
+    // Each file is checked against the checkpoint's manifest before anything is parsed.
+    for (file, damage) in
+        [("algorithm/random.json", "corrupt"), ("envs.json", "truncated"), ("trainer.json", "cannot read")]
+    {
+        let path = latest.join(file);
+        let original = std::fs::read(&path).unwrap();
+        match damage {
+            "corrupt" => {
+                std::fs::write(&path, original.iter().map(|b| if *b == b'7' { b'8' } else { *b }).collect::<Vec<_>>())
+            }
+            "truncated" => std::fs::write(&path, &original[..original.len() / 2]),
+            _ => std::fs::remove_file(&path),
+        }
+        .unwrap();
+        let message = format!("{:#}", resume(&dir, None, &build_algorithm, &quiet()).unwrap_err());
+        assert!(message.contains(file) && message.contains(damage) && message.contains("damaged"), "{message}");
+        std::fs::write(&path, original).unwrap();
+    }
+    std::fs::remove_file(latest.join("state.json")).unwrap();
     let message = format!("{:#}", resume(&dir, None, &build_algorithm, &quiet()).unwrap_err());
-    assert!(message.contains("random.json") && message.contains("corrupt"), "{message}");
-    std::fs::write(&state, original).unwrap();
-
-    std::fs::write(latest.join("envs.json"), b"[]").unwrap();
-    let message = format!("{:#}", resume(&dir, None, &build_algorithm, &quiet()).unwrap_err());
-    assert!(message.contains("envs.json is corrupt"), "{message}");
-
-    std::fs::remove_file(latest.join("trainer.json")).unwrap();
-    let message = format!("{:#}", resume(&dir, None, &build_algorithm, &quiet()).unwrap_err());
-    assert!(message.contains("trainer.json cannot be read"), "{message}");
+    assert!(message.contains("state.json") && message.contains("cannot be used"), "{message}");
 }
 
 #[test]
@@ -215,7 +222,8 @@ fn a_new_run_refuses_an_existing_directory() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("notes.txt"), "mine").unwrap();
     let message = format!("{:#}", train(&small_config(), &dir, &build_algorithm, &quiet()).unwrap_err());
-    assert!(message.contains("already exists") && message.contains("--resume"), "{message}");
+    assert!(message.contains("already exists") && message.contains("notes.txt"), "{message}");
+    assert!(message.contains("choose another --out") && !message.contains("--resume"), "{message}");
     assert_eq!(std::fs::read_to_string(dir.join("notes.txt")).unwrap(), "mine");
 }
 
@@ -240,7 +248,12 @@ fn an_interrupted_best_replacement_is_recovered() {
     std::fs::rename(checkpoints.join("best"), checkpoints.join(".old-best")).unwrap();
     std::fs::create_dir_all(checkpoints.join(".tmp-best/algorithm")).unwrap();
     std::fs::create_dir_all(checkpoints.join(".tmp-step_3300")).unwrap();
+    // A reader changes nothing, and finds the previous best.
     let run = RunDir::open(&dir).unwrap();
     assert!(run.best_checkpoint().unwrap().join("eval.json").is_file());
+    assert_eq!(leftovers(&dir).len(), 3);
+    // The writer that takes the directory over cleans up.
+    let run = RunWriter::open(&dir).unwrap();
+    assert!(run.best_checkpoint().unwrap().ends_with("best"));
     assert_eq!(leftovers(&dir), Vec::<String>::new());
 }

@@ -78,7 +78,7 @@ fn record(task: &Task, n: usize, first_seed: u64) -> Result<Demonstrations, Box<
         }
         let actions = match kind {
             ActionKind::Discrete { .. } => EpisodeActions::Discrete(actions.iter().map(|&a| a as i64).collect()),
-            ActionKind::Continuous { .. } => EpisodeActions::Continuous(actions),
+            _ => EpisodeActions::Continuous(actions),
         };
         episodes.push(Episode { observations, actions, rewards, terminations: terms, truncations: truncs });
     }

@@ -12,6 +12,12 @@ pub enum DatasetError {
     Corrupt { path: PathBuf, episode: Option<u64>, message: String },
     #[error("{} already exists; pass --force to replace it", .0.display())]
     Exists(PathBuf),
+    /// Something at a dataset's path that `--force` must not replace.
+    #[error(
+        "{} is {found}, not a dataset limbic recognises: --force replaces only a dataset (move or remove it yourself if you mean to replace it)",
+        .path.display()
+    )]
+    NotReplaceable { path: PathBuf, found: String },
     #[error("{} is not a Minari dataset: {message}", .path.display())]
     NotADataset { path: PathBuf, message: String },
     /// Data that cannot be stored or read by limbic (a space or encoding it lacks).

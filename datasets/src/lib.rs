@@ -45,6 +45,7 @@ pub mod episode;
 pub mod error;
 pub mod hdf5;
 pub mod metadata;
+pub mod seal;
 pub mod store;
 
 pub use episode::{flat_observation_space, Actions, Episode, FlatEpisode};
@@ -80,6 +81,32 @@ impl Dataset {
             env.action_space().clone(),
             Some(env_spec_json(&spec)),
         ))
+    }
+
+    /// How the dataset's spaces differ from those of the env its metadata names (made with the
+    /// recorded kwargs), if they do: a dataset claiming `Discrete(1)` actions for CartPole is
+    /// damaged or mislabelled. Observations are compared as learners see them, without their
+    /// Text parts (Minari writes a MiniGrid mission's charset in another order). None when they
+    /// agree, or when the env is not one limbic has.
+    pub fn env_mismatch(&self) -> Option<String> {
+        let id = self.metadata.env_id()?;
+        let kwargs =
+            self.metadata.env_spec.as_ref()?.get("kwargs").and_then(Json::as_object).cloned().unwrap_or_default();
+        let env = limbic_environments::make(id, &kwargs).ok()?;
+        let (meta, mut differences) = (&self.metadata, Vec::new());
+        for (what, recorded, actual) in [
+            ("observation", &meta.observation_space, env.observation_space()),
+            ("action", &meta.action_space, env.action_space()),
+        ] {
+            if flat_observation_space(recorded) != flat_observation_space(actual) {
+                differences.push(format!(
+                    "its {what} space is {}, {id}'s is {}",
+                    recorded.describe(),
+                    actual.describe()
+                ));
+            }
+        }
+        (!differences.is_empty()).then(|| differences.join("; "))
     }
 
     /// Appends an episode after checking it fits the spaces; its id becomes its index.

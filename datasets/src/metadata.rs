@@ -109,7 +109,13 @@ impl Metadata {
     pub fn from_json_text(text: &str, path: &Path) -> Result<Metadata> {
         let bad = |m: String| corrupt(path, None, m);
         let json: Json = serde_json::from_str(text).map_err(|e| bad(format!("not valid JSON: {e}")))?;
-        let Json::Object(mut map) = json else { return Err(bad("expected a JSON object".into())) };
+        let Json::Object(map) = json else { return Err(bad("expected a JSON object".into())) };
+        Metadata::from_object(map, path)
+    }
+
+    /// Reads the fields of `metadata.json`'s object; `path` names the file in errors.
+    pub fn from_object(mut map: Map<String, Json>, path: &Path) -> Result<Metadata> {
+        let bad = |m: String| corrupt(path, None, m);
         let mut take = |key: &str| map.remove(key);
         let space = |v: Option<Json>, key: &str| -> Result<Space> {
             let text =

@@ -8,51 +8,138 @@
 //!                                       terminations, truncations padded by one filler row
 //! ```
 //!
-//! limbic adds `limbic_checksum` (FNV-1a 64 of the `.arrow` file) to each episode's metadata,
-//! so that flipped bytes in numbers, which Arrow cannot notice, are caught too; Minari ignores
-//! the key, and files without it (written by Minari) get the structural checks only.
+//! limbic adds checksums ([`crate::seal`]): of each `.arrow` file in its episode's metadata,
+//! and of every `metadata.json` in itself, so that flipped bytes in numbers, which Arrow and
+//! JSON cannot notice, are caught too; Minari ignores the keys, and files without them (written
+//! by Minari) get the structural checks only. Every episode read is checked against the
+//! dataset's spaces.
+//!
+//! Writing assumes one writer per dataset (the `limbic` commands lock it, see limbic's `lock`
+//! module): a dataset is assembled in `.<name>.limbic-new` beside it and swapped in by renames
+//! through `.<name>.limbic-old`; a write interrupted between the renames is finished by the
+//! next one.
 
 use crate::columns::{decode, decode_bools, decode_numbers, encode, has_image_space};
 use crate::episode::Episode;
 use crate::error::{corrupt, io, DatasetError, Result};
 use crate::metadata::{Metadata, DATA_FORMATS};
+use crate::seal::{checksum, seal, unseal, ARROW_CHECKSUM_KEY};
 use arrow_array::{ArrayRef, BooleanArray, Float64Array, RecordBatch};
 use arrow_schema::{Field, Schema};
-use serde_json::{json, Map, Value as Json};
+use serde_json::{json, Value as Json};
 use std::fs;
-use std::io::Cursor;
+use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 const METADATA_FILE: &str = "metadata.json";
 const EPISODE_FILE: &str = "part-0.arrow";
-const CHECKSUM_KEY: &str = "limbic_checksum";
 
 /// Writes `metadata` and `episodes` as a Minari dataset at `path` (its `data/` folder inside),
-/// in the backend `metadata.data_format` names (`arrow` or `hdf5`), atomically: everything goes into a hidden sibling folder that is renamed to `path` at the
-/// end, so `path` never holds half a dataset. An existing `path` is an error unless `overwrite`.
+/// in the backend `metadata.data_format` names (`arrow` or `hdf5`), atomically: everything goes
+/// into a hidden sibling folder that is renamed to `path` at the end, so `path` never holds half
+/// a dataset. An existing `path` is an error unless `overwrite`, and even then it is replaced
+/// only if it is a dataset and nothing else ([`check_replaceable`]).
 pub fn write(path: &Path, metadata: &Metadata, episodes: &[Episode], overwrite: bool) -> Result<()> {
-    if path.exists() && !overwrite {
-        return Err(DatasetError::Exists(path.to_path_buf()));
+    let (new, old) = staging(path)?;
+    finish_interrupted(path, &new, &old)?;
+    if path.exists() || fs::symlink_metadata(path).is_ok() {
+        if !overwrite {
+            return Err(DatasetError::Exists(path.to_path_buf()));
+        }
+        check_replaceable(path)?;
     }
+    let result = write_into(&new, metadata, episodes).and_then(|_| replace(&new, &old, path));
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&new);
+    }
+    result
+}
+
+/// The sibling folders a write of `path` goes through: `.<name>.limbic-new`, `.<name>.limbic-old`.
+fn staging(path: &Path) -> Result<(PathBuf, PathBuf)> {
     let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| DatasetError::NotADataset {
         path: path.to_path_buf(),
         message: "the path has no folder name".into(),
     })?;
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(io(parent))?;
-    let temp = parent.join(format!(".{name}.limbic-tmp-{}", std::process::id()));
-    let result = write_into(&temp, metadata, episodes).and_then(|_| replace(&temp, path));
-    if result.is_err() {
-        let _ = fs::remove_dir_all(&temp);
+    Ok((parent.join(format!(".{name}.limbic-new")), parent.join(format!(".{name}.limbic-old"))))
+}
+
+/// Cleans up after a write that was killed: a finished new dataset waiting to be renamed in is
+/// renamed in (`old` exists only once `new` is complete), a half-written one is removed.
+fn finish_interrupted(path: &Path, new: &Path, old: &Path) -> Result<()> {
+    if old.exists() {
+        if !path.exists() && new.exists() {
+            fs::rename(new, path).map_err(io(path))?;
+        } else if !path.exists() {
+            fs::rename(old, path).map_err(io(path))?;
+        }
+        if old.exists() {
+            fs::remove_dir_all(old).map_err(io(old))?;
+        }
     }
-    result
+    if new.exists() {
+        fs::remove_dir_all(new).map_err(io(new))?;
+    }
+    Ok(())
+}
+
+/// Refuses unless `path` is a dataset folder in the layout limbic reads and writes, holding
+/// nothing else (`data/` with `metadata.json` and episode folders of `metadata.json` and
+/// `.arrow` files): `--force` may replace a dataset, never a user's other files.
+pub fn check_replaceable(path: &Path) -> Result<()> {
+    let refuse = |found: String| Err(DatasetError::NotReplaceable { path: path.to_path_buf(), found });
+    let kind = fs::symlink_metadata(path).map_err(io(path))?;
+    if kind.file_type().is_symlink() {
+        return refuse("a symbolic link".into());
+    }
+    if !kind.is_dir() {
+        return refuse(format!("a file of {} bytes", kind.len()));
+    }
+    let top = entries(path)?;
+    if top != ["data"] {
+        return refuse(format!("a folder holding {}", listing(&top)));
+    }
+    let data = path.join("data");
+    if let Err(e) = read_metadata(path) {
+        return refuse(format!("a folder whose data/metadata.json is not a dataset's ({e})"));
+    }
+    for name in entries(&data)? {
+        let episode = data.join(&name);
+        let expected = if name.parse::<u64>().is_ok() && episode.is_dir() {
+            entries(&episode)?.into_iter().all(|f| f == METADATA_FILE || f.ends_with(".arrow"))
+        } else {
+            name == METADATA_FILE || name == crate::hdf5::FILE_NAME
+        };
+        if !expected {
+            return refuse(format!("data/{name}, which a dataset does not hold"));
+        }
+    }
+    Ok(())
+}
+
+/// The names in a folder, sorted.
+fn entries(dir: &Path) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in fs::read_dir(dir).map_err(io(dir))? {
+        names.push(entry.map_err(io(dir))?.file_name().to_string_lossy().into_owned());
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// "a, b, c" (the first few names, then how many more).
+fn listing(names: &[String]) -> String {
+    match names.len() {
+        0 => "nothing".into(),
+        n if n <= 5 => names.join(", "),
+        n => format!("{} and {} more", names[..5].join(", "), n - 5),
+    }
 }
 
 fn write_into(dir: &Path, metadata: &Metadata, episodes: &[Episode]) -> Result<()> {
-    if dir.exists() {
-        fs::remove_dir_all(dir).map_err(io(dir))?;
-    }
     check_format(metadata, &dir.join("data").join(METADATA_FILE))?;
     let data = dir.join("data");
     fs::create_dir_all(&data).map_err(io(&data))?;
@@ -74,7 +161,8 @@ fn write_into(dir: &Path, metadata: &Metadata, episodes: &[Episode]) -> Result<(
     metadata.jpeg_encoding = false;
     // Minari's `dataset_size`: megabytes, one decimal.
     metadata.extra.insert("dataset_size".into(), json!((bytes_written as f64 / 1e5).round() / 10.0));
-    write_file(&data.join(METADATA_FILE), metadata.to_json().to_string().as_bytes())
+    let Json::Object(object) = metadata.to_json() else { unreachable!("metadata is an object") };
+    write_file(&data.join(METADATA_FILE), seal(object).as_bytes())
 }
 
 /// Writes one episode's folder; returns the bytes written.
@@ -90,8 +178,8 @@ fn write_episode(data: &Path, metadata: &Metadata, episode: &Episode) -> Result<
     if let Some(seed) = episode.seed {
         meta.insert("seed".into(), json!(seed));
     }
-    meta.insert(CHECKSUM_KEY.into(), json!(checksum(&bytes)));
-    let meta_text = Json::Object(meta).to_string();
+    meta.insert(ARROW_CHECKSUM_KEY.into(), json!(checksum(&bytes)));
+    let meta_text = seal(meta);
     write_file(&dir.join(METADATA_FILE), meta_text.as_bytes())?;
     Ok((bytes.len() + meta_text.len()) as u64)
 }
@@ -121,26 +209,21 @@ fn episode_bytes(metadata: &Metadata, episode: &Episode) -> std::result::Result<
     Ok(bytes)
 }
 
+/// Writes a file and flushes it to the disk (the folder is renamed into place afterwards).
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    fs::write(path, bytes).map_err(io(path))
+    let mut file = fs::File::create(path).map_err(io(path))?;
+    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io(path))
 }
 
-/// Moves the finished `temp` folder to `path`, replacing what was there.
-fn replace(temp: &Path, path: &Path) -> Result<()> {
+/// Moves the finished `new` folder to `path`, replacing what was there (through `old`).
+fn replace(new: &Path, old: &Path, path: &Path) -> Result<()> {
     if path.exists() {
-        let old = temp.with_extension("old");
-        fs::rename(path, &old).map_err(io(path))?;
-        fs::rename(temp, path).map_err(io(path))?;
-        fs::remove_dir_all(&old).map_err(io(&old))
+        fs::rename(path, old).map_err(io(path))?;
+        fs::rename(new, path).map_err(io(path))?;
+        fs::remove_dir_all(old).map_err(io(old))
     } else {
-        fs::rename(temp, path).map_err(io(path))
+        fs::rename(new, path).map_err(io(path))
     }
-}
-
-/// 64-bit FNV-1a of `bytes`, as hex.
-fn checksum(bytes: &[u8]) -> String {
-    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
-    format!("fnv1a64:{hash:016x}")
 }
 
 /// The folder holding `metadata.json`: `path/data` (a dataset folder) or `path` itself.
@@ -161,7 +244,7 @@ pub fn data_dir(path: &Path) -> Result<PathBuf> {
 pub fn read_metadata(path: &Path) -> Result<Metadata> {
     let file = data_dir(path)?.join(METADATA_FILE);
     let text = fs::read_to_string(&file).map_err(io(&file))?;
-    let metadata = Metadata::from_json_text(&text, &file)?;
+    let metadata = Metadata::from_object(unseal(&text, &file, None)?, &file)?;
     check_format(&metadata, &file)?;
     if metadata.jpeg_encoding
         && (has_image_space(&metadata.observation_space) || has_image_space(&metadata.action_space))
@@ -219,8 +302,10 @@ fn read_episode(data: &Path, metadata: &Metadata, id: u64) -> Result<Episode> {
     }
     let meta_file = dir.join(METADATA_FILE);
     let meta_text = fs::read_to_string(&meta_file).map_err(|e| corrupt(&meta_file, Some(id), e.to_string()))?;
-    let mut meta: Map<String, Json> = serde_json::from_str(&meta_text)
-        .map_err(|e| corrupt(&meta_file, Some(id), format!("not a JSON object: {e}")))?;
+    let mut meta = unseal(&meta_text, &meta_file, Some(id))?;
+    if let Some(listed) = meta.get("id").filter(|listed| listed.as_u64() != Some(id)) {
+        return Err(corrupt(&meta_file, Some(id), format!("says id {listed}, but it is episode {id}'s")));
+    }
     let files = arrow_files(&dir)?;
     let Some(first) = files.first() else {
         return Err(corrupt(&dir, Some(id), "the episode folder has no .arrow file"));
@@ -229,7 +314,7 @@ fn read_episode(data: &Path, metadata: &Metadata, id: u64) -> Result<Episode> {
     let mut schema = None;
     for file in &files {
         let bytes = fs::read(file).map_err(|e| corrupt(file, Some(id), e.to_string()))?;
-        if let (Some(expected), true) = (meta.get(CHECKSUM_KEY).and_then(Json::as_str), files.len() == 1) {
+        if let (Some(expected), true) = (meta.get(ARROW_CHECKSUM_KEY).and_then(Json::as_str), files.len() == 1) {
             if checksum(&bytes) != expected {
                 return Err(corrupt(file, Some(id), "checksum mismatch: the file was altered or damaged"));
             }
@@ -262,10 +347,16 @@ fn read_episode(data: &Path, metadata: &Metadata, id: u64) -> Result<Episode> {
     let terminations = decode_bools(column("terminations")?.as_ref(), steps).map_err(in_column("terminations"))?;
     let truncations = decode_bools(column("truncations")?.as_ref(), steps).map_err(in_column("truncations"))?;
     let seed = meta.get("seed").and_then(Json::as_u64);
-    for key in ["id", "total_steps", "seed", CHECKSUM_KEY] {
+    for key in ["id", "total_steps", "seed", ARROW_CHECKSUM_KEY] {
         meta.remove(key);
     }
-    Ok(Episode { id, seed, observations, actions, rewards, terminations, truncations, extra: meta })
+    let episode = Episode { id, seed, observations, actions, rewards, terminations, truncations, extra: meta };
+    // Values the declared spaces cannot hold (an action 1 in a `Discrete(1)`) are damage too.
+    episode.validate(&metadata.observation_space, &metadata.action_space).map_err(|e| match e {
+        DatasetError::BadEpisode { message, .. } => corrupt(first, Some(id), message),
+        other => other,
+    })?;
+    Ok(episode)
 }
 
 /// The `.arrow` files of an episode folder in name order (pyarrow may split one episode).

@@ -104,6 +104,8 @@ fn check_fixture(name: &str, env_id: &str, episodes: usize) {
     let meta = &dataset.metadata;
     assert_eq!((meta.env_id(), meta.total_episodes, dataset.episodes.len()), (Some(env_id), episodes, episodes));
     assert_eq!(meta.minari_version, "0.5.4");
+    // Minari's spaces are the env's spaces in limbic.
+    assert_eq!(dataset.env_mismatch(), None);
     let mut env = make(env_id, &Kwargs::new()).unwrap();
     for (episode, want) in dataset.episodes.iter().zip(&expected) {
         let col = |v: &[Value], space| v.iter().map(|x| value_to_json(space, x)).collect::<Vec<_>>();
@@ -343,4 +345,89 @@ fn summary_counts_returns_and_successes() {
         episode.rewards[last] = if reached { 0.5 } else { 0.0 };
     }
     assert_eq!(grid.summary().successes, Some(1));
+}
+
+#[test]
+fn an_edited_number_in_any_metadata_is_caught() {
+    let (_dir, path) = written();
+    // The seed of an episode, a reference score: JSON stays valid, the checksums do not.
+    let episode_meta = path.join("data/1/metadata.json");
+    let text = fs::read_to_string(&episode_meta).unwrap();
+    fs::write(&episode_meta, text.replace("\"seed\":1", "\"seed\":4")).unwrap();
+    let err = read_error(&path);
+    assert!(err.contains("data/1/metadata.json") && err.contains("episode 1") && err.contains("checksum"), "{err}");
+    fs::write(&episode_meta, text).unwrap();
+
+    let meta = path.join("data/metadata.json");
+    let text = fs::read_to_string(&meta).unwrap();
+    let edited = text.replace("\"total_episodes\":3", "\"total_episodes\":2");
+    assert_ne!(edited, text);
+    fs::write(&meta, edited).unwrap();
+    let err = read_error(&path);
+    assert!(err.contains("data/metadata.json") && err.contains("limbic_metadata_checksum"), "{err}");
+    fs::write(&meta, text).unwrap();
+    Dataset::read(&path).unwrap();
+}
+
+#[test]
+fn episodes_that_do_not_fit_the_declared_spaces_are_refused() {
+    // Metadata claiming one action for CartPole (no checksum, as a hand-edited file would be).
+    let (_dir, path) = written();
+    let meta = path.join("data/metadata.json");
+    let mut json: Json = serde_json::from_str(&fs::read_to_string(&meta).unwrap()).unwrap();
+    // A hand-edited file, its checksum and writer removed as the checksum error says.
+    for key in ["limbic_metadata_checksum", "limbic_writer"] {
+        json.as_object_mut().unwrap().remove(key);
+    }
+    json["action_space"] = Json::from(r#"{"type": "Discrete", "dtype": "int64", "start": 0, "n": 1}"#);
+    fs::write(&meta, json.to_string()).unwrap();
+    let err = read_error(&path);
+    assert!(err.contains("part-0.arrow") && err.contains("action"), "{err}");
+}
+
+#[test]
+fn force_replaces_a_dataset_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let dataset = random_dataset("CartPole-v1", 1);
+    // A user's folder, a file, a dataset with a user's file in it: all refused, all kept.
+    let folder = dir.path().join("mine");
+    fs::create_dir_all(&folder).unwrap();
+    fs::write(folder.join("notes.txt"), "keep").unwrap();
+    let file = dir.path().join("file");
+    fs::write(&file, "keep").unwrap();
+    let (_d, extended) = written();
+    fs::write(extended.join("notes.txt"), "keep").unwrap();
+    for (path, kept, found) in [
+        (&folder, folder.join("notes.txt"), "a folder holding notes.txt"),
+        (&file, file.clone(), "a file of 4 bytes"),
+        (&extended, extended.join("notes.txt"), "a folder holding data, notes.txt"),
+    ] {
+        let err = dataset.write(path, true).unwrap_err();
+        assert!(matches!(err, DatasetError::NotReplaceable { .. }), "{err}");
+        assert!(err.to_string().contains(found) && err.to_string().contains("--force"), "{err}");
+        assert_eq!(fs::read_to_string(kept).unwrap(), "keep");
+    }
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2, "nothing left behind");
+    assert_eq!(fs::read_dir(extended.parent().unwrap()).unwrap().count(), 1);
+}
+
+#[test]
+fn a_write_killed_between_its_renames_is_finished_by_the_next() {
+    let (dir, path) = written();
+    let before = Dataset::read(&path).unwrap();
+    // Killed after moving the old dataset aside, before renaming the new one in.
+    let (new, old) = (dir.path().join(".ds.limbic-new"), dir.path().join(".ds.limbic-old"));
+    copy_tree(&path, &new);
+    fs::rename(&path, &old).unwrap();
+    // The next write of the dataset first puts the finished one in place, then replaces it.
+    let mut grown = before.clone();
+    grown.push(random_dataset("CartPole-v1", 1).episodes.remove(0)).unwrap();
+    grown.write(&path, true).unwrap();
+    assert_eq!(Dataset::read(&path).unwrap().episodes, grown.episodes);
+    assert!(!new.exists() && !old.exists());
+    // Killed while writing the new one: the half-written folder is removed.
+    fs::create_dir_all(new.join("data/0")).unwrap();
+    before.write(&path, true).unwrap();
+    assert_eq!(Dataset::read(&path).unwrap(), before);
+    assert!(!new.exists());
 }

@@ -40,23 +40,34 @@ struct EnvArgs {
     kwargs: Option<String>,
 }
 
-/// Distinct random action rows, reused cyclically so drawing actions costs nothing in the loop.
+/// Distinct random action rows, reused cyclically so drawing actions costs nothing in the loop
+/// (fewer with very many sub-envs, so the table stays within [`MAX_ACTIONS`]).
 const ACTION_ROWS: usize = 1024;
+/// Actions the table holds at most, all rows together.
+const MAX_ACTIONS: usize = 1 << 20;
 
 pub fn run(args: Args) -> Result<()> {
     let What::Env(args) = args.what;
     if args.num_envs == 0 || args.steps == 0 {
         bail!("--num-envs and --steps must be at least 1");
     }
+    let kwargs = super::parse_kwargs(args.kwargs.as_deref())?;
+    let what = format!("--num-envs {}", args.num_envs);
+    limbic::checks::vec_env_memory(
+        &what,
+        &args.env,
+        &kwargs,
+        args.num_envs,
+        ActionTable::bytes_per_env(args.num_envs),
+    )?;
     let threads = (args.threads > 0).then_some(args.threads);
-    let mut envs =
-        VecEnv::make(&args.env, args.num_envs, &super::parse_kwargs(args.kwargs.as_deref())?)?.with_threads(threads)?;
+    let mut envs = VecEnv::make(&args.env, args.num_envs, &kwargs)?.with_threads(threads)?;
     envs.reset(Some(0))?;
     let table = ActionTable::new(envs.action_space(), args.num_envs)?;
     let rounds = args.steps.div_ceil(args.num_envs as u64);
     let start = Instant::now();
     for round in 0..rounds {
-        table.step(&mut envs, round as usize % ACTION_ROWS)?;
+        table.step(&mut envs, round as usize % table.rows())?;
     }
     let seconds = start.elapsed().as_secs_f64();
     let steps = rounds * args.num_envs as u64;
@@ -79,9 +90,28 @@ enum ActionTable {
 }
 
 impl ActionTable {
+    /// Rows of actions for `num_envs` sub-envs.
+    fn rows_for(num_envs: usize) -> usize {
+        (MAX_ACTIONS / num_envs.max(1)).clamp(1, ACTION_ROWS)
+    }
+
+    /// Memory per sub-env: its actions in every row, drawn as values, then kept as numbers.
+    fn bytes_per_env(num_envs: usize) -> u64 {
+        (Self::rows_for(num_envs) * (std::mem::size_of::<Value>() + 8)) as u64
+    }
+
+    fn rows(&self) -> usize {
+        let (len, width) = match self {
+            ActionTable::Discrete(a, width) => (a.len(), *width),
+            ActionTable::Continuous(a, width) => (a.len(), *width),
+            ActionTable::Values(a, width) => (a.len(), *width),
+        };
+        len / width.max(1)
+    }
+
     fn new(space: &Space, num_envs: usize) -> Result<Self> {
         let mut rng = Generator::from_seed(1);
-        let draws: Vec<Value> = (0..ACTION_ROWS * num_envs).map(|_| space.sample(&mut rng)).collect();
+        let draws: Vec<Value> = (0..Self::rows_for(num_envs) * num_envs).map(|_| space.sample(&mut rng)).collect();
         Ok(match space {
             Space::Discrete { .. } => ActionTable::Discrete(draws.iter().filter_map(Value::as_int).collect(), num_envs),
             Space::Box(_) => ActionTable::Continuous(

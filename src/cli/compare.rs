@@ -34,6 +34,7 @@ fn reward_label(rewards: &[limbic_rewards::RewardSpec]) -> String {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    limbic::checks::extension("--out", &args.out, &["png"])?;
     let mut groups: Vec<Group> = Vec::new();
     for dir in &args.runs {
         let run = RunDir::open(dir)?;

@@ -8,13 +8,15 @@
 //! - `info DATASET`: episodes, steps, return statistics, success rate, spaces, env, backend.
 //! - `dump DATASET`: one JSON line per episode with every field, to compare with other readers.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use limbic::datasets::{Dataset, Metadata};
 use limbic::demos::{self, DemoPolicy};
 use limbic::evaluate::{success_rule, SuccessRule};
+use limbic::lock::DirLock;
 use limbic::progress::Progress;
+use limbic::recognize::{check_replaceable, describe, Kind};
 use limbic::run_dir::RunDir;
-use limbic::runner::{build_algorithm, load_algorithm};
+use limbic::runner::{build_algorithm, load_policy};
 use limbic_environments::experts::ExpertEnv;
 use limbic_environments::json::value_to_json;
 use limbic_environments::registry;
@@ -60,7 +62,7 @@ struct RecordArgs {
     /// Also measure ref_min_score (random) and ref_max_score (the expert) over 100 episodes each.
     #[arg(long)]
     ref_scores: bool,
-    /// Replace an existing dataset at --out.
+    /// Replace an existing dataset at --out (only a dataset, never other files).
     #[arg(long)]
     force: bool,
     /// Keyword arguments for `make`, as a JSON object.
@@ -96,8 +98,14 @@ fn record(args: RecordArgs) -> Result<()> {
     if args.episodes == 0 {
         bail!("--episodes must be at least 1");
     }
-    if args.out.exists() && !args.force {
-        bail!("{} already exists; pass --force to replace it", args.out.display());
+    limbic::checks::seed_range("--seed", args.seed, 0, args.episodes as u64)?;
+    // Owned from here to the end: nobody else writes the dataset meanwhile.
+    let _lock = DirLock::acquire(&args.out)?;
+    if std::fs::symlink_metadata(&args.out).is_ok() {
+        if !args.force {
+            bail!("{} already exists ({}); pass --force to replace it", args.out.display(), describe(&args.out));
+        }
+        check_replaceable(&args.out, Kind::Dataset)?;
     }
     let kwargs = super::parse_kwargs(args.kwargs.as_deref())?;
     let policy = policy(&args.policy, &args.env)?;
@@ -139,9 +147,7 @@ fn policy(name: &str, env: &str) -> Result<DemoPolicy> {
             if config.env != env {
                 bail!("the run in {dir} was trained on {}, not {env}", config.env);
             }
-            let checkpoint = run.best_checkpoint().map_or_else(|| run.latest_checkpoint(), |b| Ok(Some(b)))?;
-            let checkpoint = checkpoint.with_context(|| format!("{dir} has no checkpoint yet"))?;
-            Ok(DemoPolicy::Trained(load_algorithm(&config, &checkpoint, &build_algorithm)?))
+            Ok(DemoPolicy::Trained(load_policy(&run, "best", &build_algorithm)?.1))
         }
         other => bail!("--policy `{other}` is neither `scripted`, `random` nor a run directory"),
     }
@@ -162,6 +168,7 @@ fn info(path: &Path, as_json: bool) -> Result<()> {
     let meta = &dataset.metadata;
     let env = meta.env_id().unwrap_or("(unknown)");
     let success_rate = success_rate(&dataset);
+    let mismatch = dataset.env_mismatch().map(|m| format!("the metadata does not fit the env: {m}"));
     if as_json {
         let object = json!({
             "dataset_id": meta.dataset_id, "env": env, "episodes": summary.episodes, "steps": summary.steps,
@@ -170,7 +177,7 @@ fn info(path: &Path, as_json: bool) -> Result<()> {
             "observation_space": meta.observation_space.describe(), "action_space": meta.action_space.describe(),
             "data_format": meta.data_format, "minari_version": meta.minari_version,
             "ref_min_score": meta.ref_min_score, "ref_max_score": meta.ref_max_score,
-            "algorithm_name": meta.algorithm_name,
+            "algorithm_name": meta.algorithm_name, "warning": mismatch,
         });
         println!("{object}");
         return Ok(());
@@ -194,6 +201,9 @@ fn info(path: &Path, as_json: bool) -> Result<()> {
     println!("obs       {}", meta.observation_space.describe());
     println!("actions   {}", meta.action_space.describe());
     println!("reference {}", references(meta));
+    if let Some(warning) = mismatch {
+        println!("warning   {warning}");
+    }
     Ok(())
 }
 

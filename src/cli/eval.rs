@@ -3,7 +3,7 @@
 use anyhow::{bail, Result};
 use limbic::evaluate::{evaluate_with, record_episode, trace_episode, EvalSummary};
 use limbic::run_dir::RunDir;
-use limbic::runner::{build_algorithm, load_algorithm};
+use limbic::runner::{build_algorithm, load_policy};
 use limbic_environments::render::{save_frames, write_atomically};
 use serde_json::json;
 use std::path::PathBuf;
@@ -28,7 +28,8 @@ pub struct Args {
     /// Sample actions from the policy instead of taking its most likely action.
     #[arg(long)]
     stochastic: bool,
-    /// Which checkpoint: `best` (falling back to the latest), `latest`, or a checkpoint folder.
+    /// Which checkpoint: `best` (falling back to the latest), `latest`, a checkpoint's name in
+    /// the run (`step_3000`), or a checkpoint folder.
     #[arg(long, default_value = "best")]
     checkpoint: String,
     /// Also trace the episode with the first seed: JSON lines of step, action, reward and the
@@ -40,20 +41,14 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let run = RunDir::open(&args.run)?;
-    let config = run.config()?;
-    let checkpoint = match args.checkpoint.as_str() {
-        "best" => run.best_checkpoint().map_or_else(|| run.latest_checkpoint(), |best| Ok(Some(best)))?,
-        "latest" => run.latest_checkpoint()?,
-        path => Some(PathBuf::from(path)),
-    };
-    let Some(checkpoint) = checkpoint else {
-        bail!("{} has no checkpoint yet", args.run.display());
-    };
-    let algo = load_algorithm(&config, &checkpoint, &build_algorithm)?;
-    let episodes = args.episodes.unwrap_or(config.eval_episodes);
+    let episodes = args.episodes.unwrap_or(run.config()?.eval_episodes);
     if episodes == 0 {
         bail!("--episodes must be at least 1");
     }
+    if let Some(path) = &args.gif {
+        limbic::checks::extension("--gif", path, &["gif", "png"])?;
+    }
+    let (config, algo, checkpoint) = load_policy(&run, &args.checkpoint, &build_algorithm)?;
     let seed = args.seed.unwrap_or(config.eval_seed());
     let (env, kwargs, threads) = (&config.env, &config.env_kwargs, config.threads);
     let summary = evaluate_with(algo.as_ref(), env, kwargs, episodes, seed, threads, !args.stochastic)?;

@@ -46,6 +46,9 @@ struct OneArgs {
     /// Write a run directory (`limbic eval --run DIR` loads it).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Replace the run directory at --out (only one limbic wrote).
+    #[arg(long, requires = "out")]
+    force: bool,
     /// An algorithm hyperparameter, `key=value` (value as JSON, else a string); repeatable.
     #[arg(long = "set")]
     sets: Vec<String>,
@@ -114,6 +117,7 @@ fn run_one(args: OneArgs) -> Result<()> {
         steps: args.steps,
         episodes: args.episodes,
         out: args.out,
+        replace: args.force,
         sets: args.sets,
         quiet: args.quiet || args.json,
     };

@@ -38,6 +38,7 @@ use anyhow::{bail, Context, Result};
 use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use crossterm::{cursor, execute, queue, style, terminal};
 use limbic::datasets::{Dataset, Episode};
+use limbic::lock::DirLock;
 use limbic_environments::gridworld::{self, Action, GridEnv};
 use limbic_environments::{Env, Options, Value};
 use serde_json::{json, Value as Json};
@@ -352,15 +353,18 @@ impl LineRecorder {
     }
 }
 
-/// Collects the episodes played into a Minari dataset, saved whenever an episode ends.
+/// Collects the episodes played into a Minari dataset, saved whenever an episode ends; the
+/// dataset is owned (locked) while the game goes on.
 pub(crate) struct DatasetRecorder {
     path: PathBuf,
     dataset: Dataset,
     current: Option<Episode>,
+    _lock: DirLock,
 }
 
 impl DatasetRecorder {
     fn open(path: &Path, env_id: &str) -> Result<DatasetRecorder> {
+        let lock = DirLock::acquire(path)?;
         let dataset = if path.exists() {
             let dataset = Dataset::read(path)?;
             if dataset.metadata.env_id() != Some(env_id) {
@@ -377,7 +381,7 @@ impl DatasetRecorder {
             dataset.metadata.algorithm_name = Some("human (limbic play)".into());
             dataset
         };
-        Ok(DatasetRecorder { path: path.to_path_buf(), dataset, current: None })
+        Ok(DatasetRecorder { path: path.to_path_buf(), dataset, current: None, _lock: lock })
     }
 
     fn reset(&mut self, obs: Value, seed: u64) -> Result<()> {
@@ -602,6 +606,10 @@ mod tests {
         assert_eq!((second.seed, second.len()), (Some(43), 2));
         assert_eq!((second.terminations[1], second.truncations[1]), (false, true));
         assert_eq!(second.actions, [Value::Int(0), Value::Int(0)]);
+        // While a game records into the dataset, nobody else writes it.
+        let err = Recorder::open(&path, id).err().unwrap().to_string();
+        assert!(err.contains("being written by another limbic process"), "{err}");
+        drop(session);
         // Playing on appends; an empty episode (reset, then quit) is dropped.
         let recorder = Recorder::open(&path, id).unwrap();
         let mut session = Session::new(make_gridworld(id, None).unwrap(), id.into(), 7, Some(recorder)).unwrap();
@@ -609,6 +617,7 @@ mod tests {
         session.handle(Command::NewEpisode).unwrap();
         session.handle(Command::Quit).unwrap();
         assert_eq!(Dataset::read(&path).unwrap().episodes.len(), 3);
+        drop(session);
         let err = Recorder::open(&path, "MiniGrid-Empty-5x5-v0").err().unwrap().to_string();
         assert!(err.contains("MiniGrid-DoorKey-5x5-v0") && err.contains("not MiniGrid-Empty-5x5-v0"), "{err}");
     }

@@ -28,13 +28,17 @@ pub struct Args {
     #[arg(long)]
     num_envs: Option<usize>,
     /// Add a reward signal as NAME[:WEIGHT] (`limbic rewards` lists them). Repeatable:
-    /// --reward counts:0.005 --reward rnd:0.01. Replaces the config file's `rewards` list;
+    /// --reward counts:0.005 --reward rnd:0.01. A negative WEIGHT makes the signal a penalty
+    /// (counts:-0.01 discourages revisiting states). Replaces the config file's `rewards` list;
     /// full specs (params, schedules, streams) go in the file or --set rewards='[...]'.
     #[arg(long = "reward", value_name = "NAME[:WEIGHT]")]
     rewards: Vec<String>,
     /// Run directory to create [default: runs/ENV-ALGO-seedSEED].
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Replace the run directory at --out (only a run directory limbic wrote, nothing else).
+    #[arg(long, requires = "out")]
+    force: bool,
     /// Set a config field by its dotted path; the value is JSON, else a string. Repeatable:
     /// --set params.learning_rate=3e-4 --set params.net_arch=[64,64] --set eval_every=5000
     #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -43,7 +47,7 @@ pub struct Args {
     #[arg(long)]
     print_config: bool,
     /// Continue the run in DIR from its latest checkpoint, exactly as it would have gone on.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "env", "algo", "seed", "num_envs", "rewards", "out", "sets", "print_config"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "env", "algo", "seed", "num_envs", "rewards", "out", "force", "sets", "print_config"])]
     resume: Option<PathBuf>,
     /// No progress bar.
     #[arg(long, short)]
@@ -51,7 +55,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let options = Options { quiet: args.quiet, ..Options::default() };
+    let options = Options { quiet: args.quiet, replace: args.force, ..Options::default() };
     let outcome = match &args.resume {
         Some(dir) => runner::resume(dir, args.steps, &build_algorithm, &options)?,
         None => {

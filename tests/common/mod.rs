@@ -30,7 +30,7 @@ pub fn small_config() -> RunConfig {
 }
 
 pub fn quiet() -> Options {
-    Options { quiet: true, gif: false }
+    Options { quiet: true, gif: false, replace: false }
 }
 
 /// A fresh temporary folder (removed when the guard drops).
@@ -116,4 +116,69 @@ impl Algorithm for Failing {
     fn load(&mut self, dir: &Path) -> limbic_agents::Result<()> {
         self.inner.load(dir)
     }
+}
+
+/// Runs the `limbic` binary.
+pub fn limbic(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_limbic")).args(args).output().expect("the limbic binary runs")
+}
+
+/// Runs the `limbic` binary, which must succeed.
+pub fn limbic_ok(args: &[&str]) -> std::process::Output {
+    let out = limbic(args);
+    assert!(out.status.success(), "limbic {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+/// The command failed with exit status 1 and a message holding every needle, without a panic.
+pub fn assert_fails_with(out: &std::process::Output, needles: &[&str]) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "expected exit status 1: {err}");
+    for needle in needles {
+        assert!(err.contains(needle), "stderr {err:?} should mention {needle:?}");
+    }
+    assert!(!err.contains("panicked"), "must not panic: {err}");
+}
+
+/// A PPO run small enough for tests (CartPole, 2 sub-envs x 16 steps per update, a net of 8
+/// units; evaluations every 64 steps, checkpoints every 64, the last 2 kept).
+pub fn tiny_ppo(total_steps: u64) -> RunConfig {
+    RunConfig {
+        env: "CartPole-v1".into(),
+        algo: "ppo".into(),
+        seed: 3,
+        total_steps,
+        num_envs: 2,
+        eval_episodes: 2,
+        eval_every: 64,
+        checkpoint_every: 64,
+        keep_checkpoints: 2,
+        params: json!({"n_steps": 16, "batch_size": 16, "n_epochs": 2, "net_arch": [8]}),
+        ..RunConfig::default()
+    }
+}
+
+/// `config` as `limbic train` arguments (its file written beside `out`: `out.config.json`).
+pub fn train_args(config: &RunConfig, out: &Path) -> Vec<String> {
+    let file = out.with_extension("config.json");
+    std::fs::write(&file, serde_json::to_string(config).unwrap()).unwrap();
+    ["train", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"].map(String::from).to_vec()
+}
+
+/// Every file under `dir` with its bytes, by path relative to `dir`.
+pub fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut found = std::collections::BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let name = path.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                found.insert(name, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    found
 }

@@ -150,6 +150,27 @@ impl CheckpointWriter {
         self.bytes(name, &bytes)
     }
 
+    /// Lists every file under the subfolder `name`, written by someone else (an
+    /// `Algorithm::save` inside a larger checkpoint), in the manifest.
+    pub fn adopt(&mut self, name: &str) -> Result<()> {
+        let mut pending = vec![name.to_string()];
+        while let Some(folder) = pending.pop() {
+            let path = self.dir.join(&folder);
+            let entries = std::fs::read_dir(&path).map_err(|e| checkpoint_error(&path, format!("cannot list: {e}")))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| checkpoint_error(&path, format!("cannot list: {e}")))?;
+                let child = format!("{folder}/{}", entry.file_name().to_string_lossy());
+                if entry.path().is_dir() {
+                    pending.push(child);
+                } else {
+                    let bytes = read_file(&entry.path())?;
+                    self.files.insert(child, Digest { bytes: bytes.len(), checksum: checksum(&bytes) });
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Writes `state.json` with the manifest and `state`, tagged `format`.
     pub fn finish<T: Serialize>(self, format: &str, state: &T) -> Result<()> {
         let file = StateFile { format: format.into(), files: self.files, state };
@@ -192,6 +213,11 @@ impl CheckpointReader {
             return Err(checkpoint_error(&path, format!("corrupt: checksum does not match {STATE_FILE}")));
         }
         Ok(bytes)
+    }
+
+    /// Checks every file the manifest lists, without keeping them.
+    pub fn verify_all(&self) -> Result<()> {
+        self.files.keys().try_for_each(|name| self.bytes(name).map(drop))
     }
 
     /// A JSON data file.
@@ -260,6 +286,28 @@ pub(crate) mod tests {
         std::fs::remove_file(dir.join(STATE_FILE)).unwrap();
         let error = CheckpointReader::open::<RngState>(&dir, "test-v1").err().unwrap();
         assert!(matches!(&error, AgentError::Checkpoint { path, .. } if path.ends_with(STATE_FILE)), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn adopted_files_are_verified_with_the_rest() {
+        let dir = scratch_dir("adopt");
+        std::fs::create_dir_all(dir.join("inner/deeper")).unwrap();
+        std::fs::write(dir.join("inner/a.bin"), [1, 2]).unwrap();
+        std::fs::write(dir.join("inner/deeper/b.bin"), [3]).unwrap();
+        let mut writer = CheckpointWriter::new(&dir).unwrap();
+        writer.adopt("inner").unwrap();
+        writer.bytes("c.bin", &[4]).unwrap();
+        writer.finish("test-v1", &0u8).unwrap();
+        let (reader, _) = CheckpointReader::open::<u8>(&dir, "test-v1").unwrap();
+        reader.verify_all().unwrap();
+        assert_eq!(reader.bytes("inner/deeper/b.bin").unwrap(), [3]);
+        std::fs::write(dir.join("inner/deeper/b.bin"), [5]).unwrap();
+        let error = reader.verify_all().unwrap_err().to_string();
+        assert!(error.contains("b.bin") && error.contains("corrupt"), "{error}");
+        std::fs::remove_file(dir.join("inner/a.bin")).unwrap();
+        let error = CheckpointReader::open::<u8>(&dir, "test-v1").unwrap().0.verify_all().unwrap_err();
+        assert!(error.to_string().contains("a.bin") && error.to_string().contains("cannot read"), "{error}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

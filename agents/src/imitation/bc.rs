@@ -299,6 +299,9 @@ impl<P: BuildPolicy> Bc<P> {
         let config = BcConfig::from_json(spec.params)?;
         let encoder = spec.policy.encoder(spec.observation_space)?;
         let kind = ActionKind::for_space(spec.action_space)?;
+        if let ActionKind::MultiDiscrete { nvec, .. } = &kind {
+            return Err(invalid("bc", format!("MultiDiscrete({nvec:?}) actions: bc clones Discrete and Box actions")));
+        }
         let base = Device::flex();
         let device = base.clone().autodiff();
         let mut rng = Generator::from_seed(spec.seed);
@@ -664,7 +667,7 @@ impl<P: Policy> Bc<P> {
                     let (best, _) = distributions::categorical_mode(p, &mut scratch);
                     hits += (best == taken) as usize;
                 }
-                ActionKind::Continuous { .. } => {
+                ActionKind::Continuous { .. } | ActionKind::MultiDiscrete { .. } => {
                     nll -= distributions::gaussian_log_prob(action, p, &unrolled.log_std) as f64;
                     squared += action.iter().zip(p).map(|(a, m)| ((a - m) as f64).powi(2)).sum::<f64>();
                 }
@@ -685,7 +688,9 @@ impl<P: Policy> Bc<P> {
         metrics.val_loss = Some(val_loss);
         match self.kind {
             ActionKind::Discrete { .. } => metrics.val_accuracy = Some(hits as f64 / n),
-            ActionKind::Continuous { .. } => metrics.val_mse = Some(squared / (n * e as f64)),
+            ActionKind::Continuous { .. } | ActionKind::MultiDiscrete { .. } => {
+                metrics.val_mse = Some(squared / (n * e as f64))
+            }
         }
         if self.best_val.is_none_or(|best| val_loss < best) {
             (self.best_val, self.best_model, self.epochs_since_best) = (Some(val_loss), Some(self.model_bytes()?), 0);

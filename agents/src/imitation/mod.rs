@@ -78,6 +78,11 @@ impl Demonstrations {
         if obs_dim == 0 {
             return Err(data_error("observation rows of 0 numbers".into()));
         }
+        if let ActionKind::MultiDiscrete { nvec, .. } = &action {
+            return Err(data_error(format!(
+                "MultiDiscrete({nvec:?}) actions: demonstrations hold Discrete and Box actions"
+            )));
+        }
         Ok(Demonstrations {
             obs_dim,
             action,
@@ -170,6 +175,7 @@ impl Demonstrations {
             (EpisodeActions::Continuous(_), ActionKind::Discrete { n, .. }) => {
                 Err(format!("continuous actions, but the action space is Discrete({n})"))
             }
+            (_, ActionKind::MultiDiscrete { nvec, .. }) => Err(format!("the action space is MultiDiscrete({nvec:?})")),
         }
     }
 
@@ -183,6 +189,7 @@ impl Demonstrations {
                 start + n as i64 - 1
             )),
             ActionKind::Continuous { .. } => Err("a discrete action for a Box action space".into()),
+            ActionKind::MultiDiscrete { .. } => Err("a Discrete action for a MultiDiscrete action space".into()),
         }
     }
 
@@ -529,7 +536,7 @@ pub(crate) mod fixtures {
                 observations: obs.clone(),
                 actions: match kind {
                     ActionKind::Discrete { .. } => EpisodeActions::Discrete(Vec::new()),
-                    ActionKind::Continuous { .. } => EpisodeActions::Continuous(Vec::new()),
+                    _ => EpisodeActions::Continuous(Vec::new()),
                 },
                 rewards: Vec::new(),
                 terminations: Vec::new(),

@@ -41,7 +41,7 @@
 //! discounts stream 0 with `gamma` and stream k with its own; each slot's advantage is
 //! `sum_k advantage_coef_k * A_k` before standardization.
 //!
-//! **Checkpoints**: `model.bpk`, `optimizer.bpk` and `state.json` through the shared
+//! **Checkpoints**: `ppo_model.bpk`, `ppo_optimizer.bpk` and `state.json` through the shared
 //! [`CheckpointWriter`] (every file checksummed), the shaper's state in `rewards/`. The state
 //! holds the config, the policy's architecture, counters, the minibatch generator, the
 //! collection session (its recurrent states and generator) and the normalizers: `load` then
@@ -731,8 +731,8 @@ impl<P: Policy> Algorithm for Ppo<P> {
 
     fn save(&self, dir: &Path) -> Result<()> {
         let mut writer = CheckpointWriter::new(dir)?;
-        writer.module("model.bpk", &self.learner.model)?;
-        writer.optimizer("optimizer.bpk", &self.learner.optimizer)?;
+        writer.module("ppo_model.bpk", &self.learner.model)?;
+        writer.optimizer("ppo_optimizer.bpk", &self.learner.optimizer)?;
         if let Some(shaper) = &self.shaper {
             shaper.save(&dir.join(SHAPER_DIR))?;
         }
@@ -771,9 +771,9 @@ impl<P: Policy> Algorithm for Ppo<P> {
             );
             return Err(checkpoint_error(&path, message));
         }
-        let model = reader.module("model.bpk", self.learner.model.clone())?;
+        let model = reader.module("ppo_model.bpk", self.learner.model.clone())?;
         let fresh = AdamConfig::new().with_epsilon(self.learner.config.adam_epsilon as f32).init();
-        let optimizer = reader.optimizer("optimizer.bpk", fresh)?;
+        let optimizer = reader.optimizer("ppo_optimizer.bpk", fresh)?;
         let mut obs_norm = self.runner.obs_norm.clone();
         if let (Some(norm), Some(saved)) = (obs_norm.as_mut(), &state.obs_rms) {
             norm.load(saved).map_err(|e| checkpoint_error(&path, e.to_string()))?;
@@ -971,16 +971,16 @@ mod tests {
         assert_eq!(act(&a, &obs, false), act(&resumed, &obs, false));
 
         // A corrupt or missing file is an error that names it, and leaves the learner as it was.
-        let model = std::fs::read(dir.join("model.bpk")).unwrap();
+        let model = std::fs::read(dir.join("ppo_model.bpk")).unwrap();
         let mut flipped = model.clone();
         flipped[model.len() / 2] ^= 0x10;
-        std::fs::write(dir.join("model.bpk"), &flipped).unwrap();
+        std::fs::write(dir.join("ppo_model.bpk"), &flipped).unwrap();
         let error = resumed.load(&dir).unwrap_err().to_string();
-        assert!(error.contains("model.bpk") && error.contains("corrupt"), "{error}");
-        std::fs::write(dir.join("model.bpk"), &model).unwrap();
-        std::fs::write(dir.join("optimizer.bpk"), b"").unwrap();
+        assert!(error.contains("ppo_model.bpk") && error.contains("corrupt"), "{error}");
+        std::fs::write(dir.join("ppo_model.bpk"), &model).unwrap();
+        std::fs::write(dir.join("ppo_optimizer.bpk"), b"").unwrap();
         let error = resumed.load(&dir).unwrap_err().to_string();
-        assert!(error.contains("optimizer.bpk"), "{error}");
+        assert!(error.contains("ppo_optimizer.bpk"), "{error}");
         assert_eq!(resumed.updates(), 4);
         std::fs::remove_file(dir.join("state.json")).unwrap();
         let error = resumed.load(&dir).unwrap_err().to_string();
@@ -1278,5 +1278,21 @@ mod tests {
         let spec = AlgorithmSpec { algo: "dqn", ..gru_spec(&envs, &params, &policy) };
         let error = crate::core::algorithm::build(&spec).err().unwrap().to_string();
         assert!(error.contains("dqn") && error.contains("gru") && error.contains("policy.memory"), "{error}");
+    }
+
+    #[test]
+    fn multi_discrete_actions_train_and_stay_in_the_space() {
+        // POPGym's Battleship: a MultiDiscrete([8, 8]) action, a Discrete observation.
+        let mut envs = VecEnv::make("popgym-BattleshipEasy-v0", 2, &Kwargs::new()).unwrap();
+        envs.reset(Some(0)).unwrap();
+        let params = serde_json::json!({"n_steps": 16, "batch_size": 16, "n_epochs": 2});
+        let policy = gru(8);
+        let mut ppo = Ppo::<MemoryActorCritic>::new(&gru_spec(&envs, &params, &policy)).unwrap();
+        let update = ppo.update(&mut envs).unwrap();
+        assert!(update.metrics["entropy"] > 0.0 && update.metrics["grad_norm"].is_finite(), "{update:?}");
+        let obs = envs.last().obs.to_vec();
+        for action in act(&ppo, &obs, false) {
+            assert!(envs.action_space().contains(&action), "{action:?}");
+        }
     }
 }

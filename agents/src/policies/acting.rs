@@ -149,6 +149,19 @@ impl ActingOutput {
                     distributions::gaussian_log_prob(out, params, &self.log_std)
                 }
                 ActionKind::Continuous { .. } => distributions::sample_gaussian(params, &self.log_std, rng, out),
+                ActionKind::MultiDiscrete { nvec, .. } => {
+                    let (mut offset, mut total) = (0, 0.0);
+                    for (slot, &n) in out.iter_mut().zip(nvec) {
+                        let logits = &params[offset..offset + n];
+                        let (index, lp) = if deterministic {
+                            distributions::categorical_mode(logits, &mut scratch)
+                        } else {
+                            distributions::sample_categorical(logits, rng, &mut scratch)
+                        };
+                        (*slot, total, offset) = (index as f32, total + lp, offset + n);
+                    }
+                    total
+                }
             };
         }
     }
@@ -285,6 +298,12 @@ impl<P: Policy> Acting for PolicyActing<P> {
                 values: actions.iter().enumerate().map(|(j, &x)| x.clamp(low[j % dim], high[j % dim])).collect(),
                 dim: *dim,
             },
+            ActionKind::MultiDiscrete { nvec, start } => EnvActions::Values(
+                actions
+                    .chunks_exact(nvec.len())
+                    .map(|row| Value::I64(row.iter().zip(start).map(|(&x, &s)| x as i64 + s).collect()))
+                    .collect(),
+            ),
         };
         let trace = out.trace.iter().map(|(name, values, _)| (name.clone(), values.clone())).collect();
         Ok(Acted {

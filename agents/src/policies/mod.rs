@@ -52,6 +52,9 @@ pub enum ActionKind {
     /// `[low, high]` before they reach the env (SB3's behaviour; the unclipped sample is what
     /// the learner scores).
     Continuous { dim: usize, low: Vec<f32>, high: Vec<f32> },
+    /// `MultiDiscrete(nvec, start)`: one independent categorical per component (SB3's
+    /// `MultiCategoricalDistribution`); env actions are `start[i] + index[i]`.
+    MultiDiscrete { nvec: Vec<usize>, start: Vec<i64> },
 }
 
 impl ActionKind {
@@ -63,8 +66,11 @@ impl ActionKind {
                 low: b.low.iter().map(|&x| x as f32).collect(),
                 high: b.high.iter().map(|&x| x as f32).collect(),
             }),
+            Space::MultiDiscrete { nvec, start } if !nvec.is_empty() && nvec.iter().all(|&n| n > 0) => {
+                Ok(ActionKind::MultiDiscrete { nvec: nvec.iter().map(|&n| n as usize).collect(), start: start.clone() })
+            }
             other => Err(AgentError::Unsupported(format!(
-                "action space {}: policies handle Discrete and float32 Box actions",
+                "action space {}: policies handle Discrete, MultiDiscrete and float32 Box actions",
                 other.describe()
             ))),
         }
@@ -75,14 +81,24 @@ impl ActionKind {
         match self {
             ActionKind::Discrete { n, .. } => *n,
             ActionKind::Continuous { dim, .. } => *dim,
+            ActionKind::MultiDiscrete { nvec, .. } => nvec.iter().sum(),
         }
     }
 
-    /// Numbers per stored action: 1 (the index) or `dim`.
+    /// Numbers per stored action: 1 (the index), `dim`, or one index per component.
     pub fn action_dim(&self) -> usize {
         match self {
             ActionKind::Discrete { .. } => 1,
             ActionKind::Continuous { dim, .. } => *dim,
+            ActionKind::MultiDiscrete { nvec, .. } => nvec.len(),
+        }
+    }
+
+    /// The components' sizes of a MultiDiscrete action (empty otherwise).
+    pub fn components(&self) -> &[usize] {
+        match self {
+            ActionKind::MultiDiscrete { nvec, .. } => nvec,
+            _ => &[],
         }
     }
 
@@ -92,11 +108,18 @@ impl ActionKind {
     }
 
     /// Writes the minibatch encoding of a stored action (`action_dim` numbers) into `out`
-    /// (`encoded_dim` numbers, zero on entry).
+    /// (`encoded_dim` numbers, zero on entry): one-hot rows for discrete parts.
     pub fn encode(&self, action: &[f32], out: &mut [f32]) {
         match self {
             ActionKind::Discrete { .. } => out[action[0] as usize] = 1.0,
             ActionKind::Continuous { .. } => out.copy_from_slice(action),
+            ActionKind::MultiDiscrete { nvec, .. } => {
+                let mut offset = 0;
+                for (&index, &n) in action.iter().zip(nvec) {
+                    out[offset + index as usize] = 1.0;
+                    offset += n;
+                }
+            }
         }
     }
 }
@@ -236,6 +259,8 @@ pub enum DistParams {
     Categorical { logits: Tensor<2> },
     /// Means `[B, A]` and a log-std `[1, A]` (state-independent) or `[B, A]`.
     Gaussian { mean: Tensor<2>, log_std: Tensor<2> },
+    /// Logits `[B, sum(nvec)]` of independent categoricals, side by side.
+    MultiCategorical { logits: Tensor<2>, nvec: Vec<usize> },
 }
 
 impl DistParams {
@@ -251,13 +276,25 @@ impl DistParams {
                 let dist = DiagGaussian::new(mean.clone(), log_std.clone());
                 (dist.log_prob(actions), dist.entropy())
             }
+            DistParams::MultiCategorical { logits, nvec } => {
+                // Independent components: log-probabilities and entropies add.
+                let mut offset = 0;
+                let mut parts = nvec.iter().map(|&n| {
+                    let dist = Categorical::from_logits(logits.clone().narrow(1, offset, n));
+                    let taken = actions.clone().narrow(1, offset, n);
+                    offset += n;
+                    (dist.log_prob_one_hot(taken), dist.entropy())
+                });
+                let first = parts.next().expect("a MultiDiscrete space has components");
+                parts.fold(first, |(lp, h), (lp2, h2)| (lp + lp2, h + h2))
+            }
         }
     }
 
     /// Logits or means, and the log-std of a Gaussian.
     pub fn into_parts(self) -> (Tensor<2>, Option<Tensor<2>>) {
         match self {
-            DistParams::Categorical { logits } => (logits, None),
+            DistParams::Categorical { logits } | DistParams::MultiCategorical { logits, .. } => (logits, None),
             DistParams::Gaussian { mean, log_std } => (mean, Some(log_std)),
         }
     }
