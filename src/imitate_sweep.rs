@@ -58,6 +58,9 @@ pub struct Row {
     pub iqm: f64,
     pub iqm_ci: Option<[f64; 2]>,
     pub mean_return: f64,
+    /// Mean success rate across seeds, where the env has a notion of success (BabyAI,
+    /// MiniGrid).
+    pub success: Option<f64>,
 }
 
 impl Sweep {
@@ -255,6 +258,7 @@ pub fn table(sweep: &Sweep, outcomes: &[Outcome]) -> Vec<Row> {
             }
             let scores: Vec<f64> = runs.iter().map(|o| o.normalized_score).collect();
             let returns: Vec<f64> = runs.iter().map(|o| o.mean_return).collect();
+            let successes: Option<Vec<f64>> = runs.iter().map(|o| o.success_rate).collect();
             rows.push(Row {
                 algo: algo.clone(),
                 n_demos: k,
@@ -264,6 +268,7 @@ pub fn table(sweep: &Sweep, outcomes: &[Outcome]) -> Vec<Row> {
                 iqm: stats::iqm(&scores).unwrap_or(f64::NAN),
                 iqm_ci: stats::bootstrap_ci_iqm(&scores, BOOTSTRAP_SEED),
                 mean_return: stats::mean(&returns),
+                success: successes.map(|s| stats::mean(&s)),
             });
         }
     }
@@ -278,12 +283,12 @@ fn interval(ci: Option<[f64; 2]>) -> String {
 pub fn markdown(env: &str, rows: &[Row]) -> String {
     let mut text = format!(
         "Normalized score on {env} (0 = uniform random, 1 = expert), across seeds; 95% bootstrap CIs.\n\n\
-         | algo | demos | seeds | mean | mean 95% CI | IQM | IQM 95% CI | mean return |\n\
-         |---|---:|---:|---:|---|---:|---|---:|\n"
+         | algo | demos | seeds | mean | mean 95% CI | IQM | IQM 95% CI | mean return | success |\n\
+         |---|---:|---:|---:|---|---:|---|---:|---:|\n"
     );
     for r in rows {
         text += &format!(
-            "| {} | {} | {} | {:.3} | {} | {:.3} | {} | {:.1} |\n",
+            "| {} | {} | {} | {:.3} | {} | {:.3} | {} | {:.1} | {} |\n",
             r.algo,
             r.n_demos,
             r.seeds,
@@ -291,7 +296,8 @@ pub fn markdown(env: &str, rows: &[Row]) -> String {
             interval(r.mean_ci),
             r.iqm,
             interval(r.iqm_ci),
-            r.mean_return
+            r.mean_return,
+            r.success.map_or("-".into(), |s| format!("{:.1}%", 100.0 * s))
         );
     }
     text
@@ -300,11 +306,11 @@ pub fn markdown(env: &str, rows: &[Row]) -> String {
 /// The table as CSV (empty CI fields for a single seed).
 pub fn csv(rows: &[Row]) -> String {
     let mut text =
-        String::from("algo,n_demos,seeds,mean,mean_ci_low,mean_ci_high,iqm,iqm_ci_low,iqm_ci_high,mean_return\n");
+        String::from("algo,n_demos,seeds,mean,mean_ci_low,mean_ci_high,iqm,iqm_ci_low,iqm_ci_high,mean_return,success\n");
     let bounds = |ci: Option<[f64; 2]>| ci.map_or(",".into(), |[lo, hi]| format!("{lo},{hi}"));
     for r in rows {
         text += &format!(
-            "{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{}\n",
             r.algo,
             r.n_demos,
             r.seeds,
@@ -312,7 +318,8 @@ pub fn csv(rows: &[Row]) -> String {
             bounds(r.mean_ci),
             r.iqm,
             bounds(r.iqm_ci),
-            r.mean_return
+            r.mean_return,
+            r.success.map_or(String::new(), |s| s.to_string())
         );
     }
     text

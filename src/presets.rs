@@ -29,6 +29,7 @@ pub const PRESETS: &[(&str, &str, &str)] = &[
 pub const FAMILY_PRESETS: &[(&str, &str, &str)] = &[
     ("ppo", "MiniGrid-Memory", include_str!("../presets/ppo/MiniGrid-Memory.json")),
     ("ppo", "MiniGrid-", include_str!("../presets/ppo/MiniGrid-DoorKey-5x5-v0.json")),
+    ("ppo", "BabyAI-", include_str!("../presets/ppo/BabyAI.json")),
 ];
 
 /// The preset for `env` and `algo` as a config layer, if one is embedded: the env's own, else

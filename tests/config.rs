@@ -190,7 +190,11 @@ fn every_preset_resolves_with_the_full_parameter_set() {
     }
     // Family presets too.
     for (algo, prefix, text) in limbic::presets::FAMILY_PRESETS {
-        let env = if prefix.starts_with("MiniGrid-Memory") { "MiniGrid-MemoryS7-v0" } else { "MiniGrid-Empty-5x5-v0" };
+        let env = match *prefix {
+            "MiniGrid-Memory" => "MiniGrid-MemoryS7-v0",
+            "BabyAI-" => "BabyAI-GoToLocal-v0",
+            _ => "MiniGrid-Empty-5x5-v0",
+        };
         assert!(env.starts_with(prefix) && serde_json::from_str::<Map<String, Json>>(text).is_ok());
         RunConfig::for_env(env, algo).unwrap().validate().unwrap();
     }

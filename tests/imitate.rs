@@ -221,3 +221,45 @@ fn bad_inputs_are_clear_errors() {
         &["xx", "known"],
     );
 }
+
+/// Records `episodes` BabyAI-GoToLocal episodes of the bot with the mission as word indices.
+fn babyai_demos(dir: &Path, episodes: &str) -> String {
+    let out = dir.join("babyai-demos");
+    let mut args = vec!["demos", "record", "--env", "BabyAI-GoToLocal-v0", "--kwargs", r#"{"mission_words": true}"#];
+    args.extend(["--policy", "scripted", "--episodes", episodes, "--seed", "0", "--out", out.to_str().unwrap()]);
+    args.extend(["--ref-scores", "--quiet"]);
+    ok(&args);
+    out.to_str().unwrap().to_string()
+}
+
+#[test]
+fn bc_follows_babyai_missions_with_an_instruction_encoder_and_the_run_reloads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let demos = babyai_demos(tmp.path(), "6");
+    let small = ["--set", "max_epochs=2", "--set", "batch_size=64", "--set", "policy.instruction.size=16"];
+    for (reading, extra) in
+        [("gru", &["--set", "policy.instruction.kind=gru"][..]), ("film", &["--set", "policy.instruction.kind=bow", "--set", r#"policy.film={"channels": 8, "blocks": 1}"#][..])]
+    {
+        let run = tmp.path().join(format!("run-{reading}"));
+        let mut args = vec!["imitate", "--algo", "bc", "--demos", &demos, "--episodes", "3", "--quiet"];
+        args.extend(small);
+        args.extend(extra);
+        args.extend(["--out", run.to_str().unwrap()]);
+        ok(&args);
+        let written: Json = serde_json::from_str(&std::fs::read_to_string(run.join("imitate.json")).unwrap()).unwrap();
+        assert_eq!(written["env"], "BabyAI-GoToLocal-v0", "{written}");
+        assert!(written["success_rate"].as_f64().is_some(), "BabyAI reports success: {written}");
+        let config: Json = serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+        assert_eq!(config["env_kwargs"]["mission_words"], true, "{config}");
+        assert!(config["policy"]["instruction"]["kind"].is_string(), "{config}");
+        // The saved policy (embeddings, GRU or FiLM with its batch-norm averages) acts the same.
+        let eval = ok(&["eval", "--run", run.to_str().unwrap(), "--episodes", "3", "--json"]);
+        let eval: Json = serde_json::from_slice(&eval.stdout).expect("eval prints JSON");
+        assert_eq!(eval["returns"], written["returns"], "{reading}");
+    }
+    // Missions in words and no encoder for them: the error says what to set.
+    assert_fails_with(
+        &limbic(&["imitate", "--algo", "bc", "--demos", &demos, "--episodes", "1", "--quiet"]),
+        &["policy.instruction"],
+    );
+}

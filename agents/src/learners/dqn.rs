@@ -392,7 +392,7 @@ impl Dqn {
             buffer,
             rng,
             total_timesteps,
-            obs_dim: kind.obs_dim(),
+            obs_dim,
             num_envs: spec.num_envs,
             n_actions,
             action_start,

@@ -869,7 +869,7 @@ mod tests {
     type FeedForward = Ppo<ActorCritic>;
 
     fn spec_for<'a>(envs: &'a VecEnv, params: &'a serde_json::Value, seed: u64, total_steps: u64) -> AlgorithmSpec<'a> {
-        static FEED_FORWARD: PolicySpec = PolicySpec { memory: None };
+        static FEED_FORWARD: PolicySpec = crate::policies::FEED_FORWARD;
         AlgorithmSpec {
             algo: "ppo",
             params,
@@ -1166,7 +1166,7 @@ mod tests {
     }
 
     fn gru(size: usize) -> PolicySpec {
-        PolicySpec { memory: Some(crate::nets::memory::MemoryConfig::Gru { size }) }
+        PolicySpec { memory: Some(crate::nets::memory::MemoryConfig::Gru { size }), ..crate::policies::FEED_FORWARD }
     }
 
     #[test]
@@ -1231,6 +1231,7 @@ mod tests {
         let params = serde_json::json!({"n_steps": 7, "batch_size": 14, "n_epochs": 2, "seq_len": 3, "burn_in": 1});
         let policy = PolicySpec {
             memory: Some(crate::nets::memory::MemoryConfig::Slots { slots: 3, size: 4, gate_cost: 0.01 }),
+            ..crate::policies::FEED_FORWARD
         };
         let (mut envs_a, mut envs_b) = (cue_envs(2, 4), cue_envs(2, 4));
         let mut a = Ppo::<MemoryActorCritic>::new(&gru_spec(&envs_a, &params, &policy)).unwrap();
