@@ -19,5 +19,4 @@ for level in $levels; do
     --set policy.instruction.kind=gru --set policy.instruction.size=64 \
     --set batch_size=256 --set net_arch=[128] --set activation=relu --set max_epochs=100 --set patience=10 "$@"
   echo "   $(( $(date +%s) - start )) s"
-  cat "$out/$level/table.md"
 done

@@ -185,10 +185,12 @@ mod tests {
         let mut norm = ObsNormalizer::partial(3, 1, 5.0);
         let rows = [1.0f32, 7.0, 3.0, 3.0, 9.0, 1.0];
         norm.observe(&rows).unwrap();
-        assert_eq!(norm.state().mean, [2.0]);
+        // SB3's running statistics start from a count of 1e-4 at mean 0.
+        assert_eq!(norm.state().mean.len(), 1);
+        assert!((norm.state().mean[0] - 2.0).abs() < 1e-3);
         let mut out = [0.0f32; 6];
         norm.normalize(&rows, &mut out);
-        assert!((out[0] + 1.0).abs() < 1e-6 && (out[3] - 1.0).abs() < 1e-6);
+        assert!((out[0] + 1.0).abs() < 1e-3 && (out[3] - 1.0).abs() < 1e-3, "{out:?}");
         assert_eq!([out[1], out[2], out[4], out[5]], [7.0, 3.0, 9.0, 1.0]);
     }
 
