@@ -264,6 +264,56 @@ mod tests {
         assert!(!row_used(0) && !row_used(1) && !row_used(3) && !row_used(5));
     }
 
+    /// A BabyAI observation space with the mission as `words` indices over 33 words.
+    fn babyai_space(words: usize) -> limbic_environments::Space {
+        use limbic_environments::{DType, Space};
+        Space::dict(vec![
+            ("direction".into(), Space::discrete(4)),
+            ("image".into(), Space::uniform_box(0.0, 255.0, &[7, 7, 3], DType::UInt8)),
+            ("mission".into(), Space::uniform_box(0.0, 33.0, &[words], DType::Int64)),
+        ])
+    }
+
+    #[test]
+    fn the_observation_encoder_reads_the_mission_beside_the_image_or_through_film() {
+        use crate::nets::{Encoder, EncoderKind, Init};
+        use crate::policies::PolicySpec;
+        let space = babyai_space(5);
+        let parse = |text: &str| serde_json::from_str::<PolicySpec>(text).unwrap();
+        // Words without an encoder for them, an encoder without words, FiLM without words.
+        let err = PolicySpec::default().encoder(&space).unwrap_err().to_string();
+        assert!(err.contains("policy.instruction") && err.contains("mission_words"), "{err}");
+        let plain = limbic_environments::Space::vector_box(&[0.0; 3], &[1.0; 3], limbic_environments::DType::Float32);
+        let err = parse(r#"{"instruction": {"kind": "gru"}}"#).encoder(&plain).unwrap_err().to_string();
+        assert!(err.contains("has none"), "{err}");
+        let err = parse(r#"{"film": true}"#).encoder(&space).unwrap_err().to_string();
+        assert!(err.contains("policy.instruction"), "{err}");
+
+        let spec = parse(r#"{"instruction": {"kind": "gru", "size": 6}}"#).encoder(&space).unwrap();
+        assert_eq!(spec.kind, EncoderKind::MiniGridMission { view: 7, words: 5, vocabulary: 33 });
+        assert_eq!((spec.obs_dim(), spec.normalizable_dim()), (156, 151));
+        let device = Device::flex();
+        let encoder = Encoder::new(spec, Init::orthogonal_hidden(), &mut Generator::from_seed(0), &device).unwrap();
+        assert_eq!(encoder.out_dim(), 68 + 6);
+        let mut rows = vec![0.0f32; 2 * 156];
+        for row in rows.chunks_exact_mut(156) {
+            row[1] = 1.0;
+            row[4..151].iter_mut().enumerate().for_each(|(i, x)| *x = (i % 11) as f32);
+        }
+        rows[151..154].copy_from_slice(&[3.0, 1.0, 9.0]);
+        rows[156 + 151..156 + 153].copy_from_slice(&[3.0, 2.0]);
+        let out = download(encoder.forward(Tensor::from_data(TensorData::new(rows, [2, 156]), &device))).unwrap();
+        assert_eq!(out[..68], out[74..142], "the same image, the same CNN features");
+        assert_ne!(out[68..74], out[142..], "another mission, another instruction vector");
+
+        let film = parse(r#"{"instruction": {"kind": "bow", "size": 6}, "film": {"channels": 4, "blocks": 1}}"#);
+        let spec = film.encoder(&space).unwrap();
+        assert_eq!(spec.normalizable_dim(), 4, "FiLM embeds the cells: only the direction is a number");
+        let encoder = Encoder::new(spec, Init::orthogonal_hidden(), &mut Generator::from_seed(0), &device).unwrap();
+        assert_eq!(encoder.out_dim(), 4 + 4);
+        assert_eq!(encoder.describe(), Some("instruction bow 6, film 1x4"));
+    }
+
     #[test]
     fn configs_parse_and_refuse_nonsense() {
         let config: InstructionConfig = serde_json::from_str(r#"{"kind": "bow"}"#).unwrap();
