@@ -305,8 +305,9 @@ pub fn markdown(env: &str, rows: &[Row]) -> String {
 
 /// The table as CSV (empty CI fields for a single seed).
 pub fn csv(rows: &[Row]) -> String {
-    let mut text =
-        String::from("algo,n_demos,seeds,mean,mean_ci_low,mean_ci_high,iqm,iqm_ci_low,iqm_ci_high,mean_return,success\n");
+    let mut text = String::from(
+        "algo,n_demos,seeds,mean,mean_ci_low,mean_ci_high,iqm,iqm_ci_low,iqm_ci_high,mean_return,success\n",
+    );
     let bounds = |ci: Option<[f64; 2]>| ci.map_or(",".into(), |[lo, hi]| format!("{lo},{hi}"));
     for r in rows {
         text += &format!(

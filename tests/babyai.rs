@@ -44,9 +44,10 @@ fn bc_follows_babyai_missions_with_an_instruction_encoder_and_the_run_reloads() 
     let tmp = tempfile::tempdir().unwrap();
     let demos = babyai_demos(tmp.path(), "6");
     let small = ["--set", "max_epochs=2", "--set", "batch_size=64", "--set", "policy.instruction.size=16"];
-    for (reading, extra) in
-        [("gru", &["--set", "policy.instruction.kind=gru"][..]), ("film", &["--set", "policy.instruction.kind=bow", "--set", r#"policy.film={"channels": 8, "blocks": 1}"#][..])]
-    {
+    for (reading, extra) in [
+        ("gru", &["--set", "policy.instruction.kind=gru"][..]),
+        ("film", &["--set", "policy.instruction.kind=bow", "--set", r#"policy.film={"channels": 8, "blocks": 1}"#][..]),
+    ] {
         let run = tmp.path().join(format!("run-{reading}"));
         let mut args = vec!["imitate", "--algo", "bc", "--demos", &demos, "--episodes", "3", "--quiet"];
         args.extend(small);

@@ -823,8 +823,8 @@ impl<P: Policy> Algorithm for Bc<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nets::EncoderKind;
     use crate::imitation::fixtures::{cartpole_expert, mean_return, mountain_car_expert, record};
+    use crate::nets::EncoderKind;
     use crate::policies::acting::act_once;
     use limbic_environments::Value;
     use limbic_environments::{Env, Kwargs, Space};

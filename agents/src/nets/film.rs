@@ -219,8 +219,8 @@ mod tests {
     fn shapes_conditioning_and_cells_embedded_as_words() {
         let device = Device::flex();
         let config = FilmConfig { channels: 8, blocks: 2 };
-        let film = FilmEncoder::new(&config, 7, 5, Init::orthogonal_hidden(), &mut Generator::from_seed(1), &device)
-            .unwrap();
+        let film =
+            FilmEncoder::new(&config, 7, 5, Init::orthogonal_hidden(), &mut Generator::from_seed(1), &device).unwrap();
         assert_eq!(film.out_dim(), 12);
         let obs = Tensor::<2>::from_data(TensorData::new(rows(3, 7, 0), [3, 151]), &device);
         let instruction = |seed: u64| {

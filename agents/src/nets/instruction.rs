@@ -48,7 +48,10 @@ impl InstructionConfig {
     /// Refuses a size of 0, naming the field.
     pub fn validate(&self) -> Result<()> {
         if self.size == 0 {
-            return Err(AgentError::Config { field: "policy.instruction.size".into(), message: "must be at least 1".into() });
+            return Err(AgentError::Config {
+                field: "policy.instruction.size".into(),
+                message: "must be at least 1".into(),
+            });
         }
         Ok(())
     }

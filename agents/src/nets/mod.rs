@@ -27,12 +27,12 @@ pub mod memory;
 
 use crate::error::{AgentError, Result};
 use burn::module::Param;
-use film::{FilmConfig, FilmEncoder};
-use instruction::{InstructionConfig, InstructionEncoder};
 use burn::nn::conv::Conv2d;
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Linear, PaddingConfig2d};
 use burn::prelude::*;
+use film::{FilmConfig, FilmEncoder};
+use instruction::{InstructionConfig, InstructionEncoder};
 use limbic_environments::rng::Generator;
 use limbic_environments::{DType, Space};
 use serde::{Deserialize, Serialize};

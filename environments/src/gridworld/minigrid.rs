@@ -251,10 +251,13 @@ impl<T: Task> MiniGrid<T> {
         Value::Dict(vec![
             ("direction".into(), Value::Int(self.world.agent_dir as i64)),
             ("image".into(), Value::U8(image)),
-            ("mission".into(), match &self.mission_words {
-                Some(m) => Value::I64(m.indices.clone()),
-                None => Value::Text(self.world.mission.clone()),
-            }),
+            (
+                "mission".into(),
+                match &self.mission_words {
+                    Some(m) => Value::I64(m.indices.clone()),
+                    None => Value::Text(self.world.mission.clone()),
+                },
+            ),
         ])
     }
 

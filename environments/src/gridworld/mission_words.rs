@@ -50,9 +50,10 @@ impl MissionWords {
         let spaced = mission.replace(',', " , ");
         let mut out = Vec::with_capacity(self.max_words);
         for word in spaced.split_whitespace() {
-            let index = self.words.iter().position(|w| w == word).ok_or_else(|| {
-                EnvError::Unsupported(format!("unknown word {word:?} in the mission {mission:?}"))
-            })?;
+            let index =
+                self.words.iter().position(|w| w == word).ok_or_else(|| {
+                    EnvError::Unsupported(format!("unknown word {word:?} in the mission {mission:?}"))
+                })?;
             out.push(index as i64 + 1);
         }
         if out.len() >= self.max_words {

@@ -3,9 +3,9 @@
 use super::{dict_entry, obs_entry, reset_flat, set_entry, step_flat};
 use crate::env::{Env, Info, Options, Step, Transition};
 use crate::error::{EnvError, Result};
+use crate::gridworld::mission_words::MissionWords;
 use crate::render::Frame;
 use crate::space::Space;
-use crate::gridworld::mission_words::MissionWords;
 use crate::value::Value;
 
 /// MiniGrid's vocabulary (`get_minigrid_words`): colours, objects, verbs, then other words; a
