@@ -55,7 +55,9 @@ pub struct RunConfig {
     /// absent keys take the algorithm's defaults, unknown keys are refused by the algorithm.
     pub params: Json,
     /// The policy's structure: `{"memory": {"kind": "gru", "size": 128}}` gives it working
-    /// memory (`gru`, `lstm`, `slots`, or `frame_stack`: the last observations side by side).
+    /// memory (`gru`, `lstm`, `slots`, or `frame_stack`: the last observations side by side);
+    /// `{"instruction": {"kind": "gru"}, "film": true}` reads a mission given as word indices
+    /// (BabyAI's `env_kwargs.mission_words`).
     pub policy: PolicySpec,
     /// Reward signals shaping the learner's reward (`limbic rewards` lists them), each a
     /// [`RewardSpec`]: `{"name": "counts", "weight": 0.005, "params": {...}, "schedule": {...},
@@ -158,9 +160,7 @@ impl RunConfig {
             bail!("config `params` must be a JSON object of hyperparameters, got {}", self.params);
         }
         algorithms().get(&self.algo)?;
-        if let Some(memory) = &self.policy.memory {
-            memory.validate().context("config `policy`")?;
-        }
+        self.policy.validate().context("config `policy`")?;
         if !self.rewards.is_empty() && self.algo == crate::random_agent::NAME {
             bail!("config `rewards`: the random baseline does not learn from rewards; use ppo, dqn or sac");
         }

@@ -200,12 +200,7 @@ pub fn record(
     progress: Option<&Progress>,
 ) -> Result<Dataset> {
     crate::checks::seed_range("the first seed", seed, 0, episodes as u64)?;
-    let mut dataset = Dataset::for_env(dataset_id, env_id)?;
-    if !kwargs.is_empty() {
-        if let Some(spec) = dataset.metadata.env_spec.as_mut() {
-            spec["kwargs"] = serde_json::Value::Object(kwargs.clone());
-        }
-    }
+    let mut dataset = Dataset::for_env_with(dataset_id, env_id, kwargs)?;
     dataset.metadata.algorithm_name = Some(policy.name());
     let seeds = (0..episodes as u64).map(|i| Some(seed + i));
     play_policy(env_id, kwargs, policy, seeds, |episode| {

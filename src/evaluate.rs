@@ -50,13 +50,14 @@ pub enum SuccessRule {
     /// The episode terminated (reached the goal) rather than hitting the time limit:
     /// MountainCar, MountainCarContinuous, Acrobot.
     Terminated,
-    /// The last reward was positive: MiniGrid gives reward only for reaching the goal.
+    /// The last reward was positive: MiniGrid gives reward only for reaching the goal, BabyAI
+    /// only for completing the instruction.
     PositiveFinalReward,
 }
 
 /// The success rule of an env id, if it has one (CartPole and Pendulum have none).
 pub fn success_rule(env: &str) -> Option<SuccessRule> {
-    if env.starts_with("MiniGrid-") {
+    if env.starts_with("MiniGrid-") || env.starts_with("BabyAI-") {
         return Some(SuccessRule::PositiveFinalReward);
     }
     let goal_reaching = ["MountainCar-", "MountainCarContinuous-", "Acrobot-"];

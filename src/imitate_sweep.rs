@@ -32,6 +32,8 @@ const BOOTSTRAP_SEED: u64 = 0;
 #[derive(Clone, Debug)]
 pub struct Sweep {
     pub env: String,
+    /// `make` kwargs the demonstrations are recorded with (every run then uses the dataset's).
+    pub kwargs: Kwargs,
     pub algos: Vec<String>,
     pub n_demos: Vec<usize>,
     pub seeds: u64,
@@ -56,6 +58,9 @@ pub struct Row {
     pub iqm: f64,
     pub iqm_ci: Option<[f64; 2]>,
     pub mean_return: f64,
+    /// Mean success rate across seeds, where the env has a notion of success (BabyAI,
+    /// MiniGrid).
+    pub success: Option<f64>,
 }
 
 impl Sweep {
@@ -123,7 +128,7 @@ fn record_demos(sweep: &Sweep) -> Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    let kwargs = Kwargs::new();
+    let kwargs = &sweep.kwargs;
     let reference = sweep.out.join("reference.json");
     let (min, max) = match std::fs::read_to_string(&reference) {
         Ok(text) => serde_json::from_str(&text).with_context(|| format!("{} is corrupt", reference.display()))?,
@@ -131,7 +136,7 @@ fn record_demos(sweep: &Sweep) -> Result<()> {
             if !sweep.quiet {
                 eprintln!("measuring reference scores on {} (100 episodes each of random and the expert)", sweep.env);
             }
-            let scores = demos::reference_scores(&sweep.env, &kwargs, None)?;
+            let scores = demos::reference_scores(&sweep.env, kwargs, None)?;
             write_atomically(&reference, serde_json::to_string(&scores)?.as_bytes())?;
             scores
         }
@@ -140,7 +145,7 @@ fn record_demos(sweep: &Sweep) -> Result<()> {
     for seed in missing {
         let id = format!("limbic/{}/scripted-seed{seed}-v0", sweep.env.rsplit_once("-v").map_or(&*sweep.env, |p| p.0));
         let first = seed.saturating_mul(max_k as u64);
-        let mut dataset = demos::record(&sweep.env, &kwargs, &DemoPolicy::Scripted, max_k, first, &id, None)?;
+        let mut dataset = demos::record(&sweep.env, kwargs, &DemoPolicy::Scripted, max_k, first, &id, None)?;
         let meta = &mut dataset.metadata;
         (meta.ref_min_score, meta.ref_max_score) = (Some(min), Some(max));
         meta.num_episodes_average_score = Some(demos::REFERENCE_EPISODES);
@@ -253,6 +258,7 @@ pub fn table(sweep: &Sweep, outcomes: &[Outcome]) -> Vec<Row> {
             }
             let scores: Vec<f64> = runs.iter().map(|o| o.normalized_score).collect();
             let returns: Vec<f64> = runs.iter().map(|o| o.mean_return).collect();
+            let successes: Option<Vec<f64>> = runs.iter().map(|o| o.success_rate).collect();
             rows.push(Row {
                 algo: algo.clone(),
                 n_demos: k,
@@ -262,6 +268,7 @@ pub fn table(sweep: &Sweep, outcomes: &[Outcome]) -> Vec<Row> {
                 iqm: stats::iqm(&scores).unwrap_or(f64::NAN),
                 iqm_ci: stats::bootstrap_ci_iqm(&scores, BOOTSTRAP_SEED),
                 mean_return: stats::mean(&returns),
+                success: successes.map(|s| stats::mean(&s)),
             });
         }
     }
@@ -276,12 +283,12 @@ fn interval(ci: Option<[f64; 2]>) -> String {
 pub fn markdown(env: &str, rows: &[Row]) -> String {
     let mut text = format!(
         "Normalized score on {env} (0 = uniform random, 1 = expert), across seeds; 95% bootstrap CIs.\n\n\
-         | algo | demos | seeds | mean | mean 95% CI | IQM | IQM 95% CI | mean return |\n\
-         |---|---:|---:|---:|---|---:|---|---:|\n"
+         | algo | demos | seeds | mean | mean 95% CI | IQM | IQM 95% CI | mean return | success |\n\
+         |---|---:|---:|---:|---|---:|---|---:|---:|\n"
     );
     for r in rows {
         text += &format!(
-            "| {} | {} | {} | {:.3} | {} | {:.3} | {} | {:.1} |\n",
+            "| {} | {} | {} | {:.3} | {} | {:.3} | {} | {:.1} | {} |\n",
             r.algo,
             r.n_demos,
             r.seeds,
@@ -289,7 +296,8 @@ pub fn markdown(env: &str, rows: &[Row]) -> String {
             interval(r.mean_ci),
             r.iqm,
             interval(r.iqm_ci),
-            r.mean_return
+            r.mean_return,
+            r.success.map_or("-".into(), |s| format!("{:.1}%", 100.0 * s))
         );
     }
     text
@@ -297,12 +305,13 @@ pub fn markdown(env: &str, rows: &[Row]) -> String {
 
 /// The table as CSV (empty CI fields for a single seed).
 pub fn csv(rows: &[Row]) -> String {
-    let mut text =
-        String::from("algo,n_demos,seeds,mean,mean_ci_low,mean_ci_high,iqm,iqm_ci_low,iqm_ci_high,mean_return\n");
+    let mut text = String::from(
+        "algo,n_demos,seeds,mean,mean_ci_low,mean_ci_high,iqm,iqm_ci_low,iqm_ci_high,mean_return,success\n",
+    );
     let bounds = |ci: Option<[f64; 2]>| ci.map_or(",".into(), |[lo, hi]| format!("{lo},{hi}"));
     for r in rows {
         text += &format!(
-            "{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{}\n",
             r.algo,
             r.n_demos,
             r.seeds,
@@ -310,7 +319,8 @@ pub fn csv(rows: &[Row]) -> String {
             bounds(r.mean_ci),
             r.iqm,
             bounds(r.iqm_ci),
-            r.mean_return
+            r.mean_return,
+            r.success.map_or(String::new(), |s| s.to_string())
         );
     }
     text

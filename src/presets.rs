@@ -41,6 +41,7 @@ pub const FAMILY_PRESETS: &[(&str, &str, &str)] = &[
     ("ppo", "popgym-", include_str!("../presets/ppo/popgym.json")),
     ("option-critic", "MiniGrid-", include_str!("../presets/option-critic/MiniGrid.json")),
     ("manager-worker", "MiniGrid-", include_str!("../presets/manager-worker/MiniGrid.json")),
+    ("ppo", "BabyAI-", include_str!("../presets/ppo/BabyAI.json")),
 ];
 
 /// The preset for `env` and `algo` as a config layer, if one is embedded: the env's own, else

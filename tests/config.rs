@@ -229,6 +229,7 @@ fn every_preset_resolves_with_the_full_parameter_set() {
     for (algo, prefix, text) in limbic::presets::FAMILY_PRESETS {
         let env = match *prefix {
             "MiniGrid-Memory" => "MiniGrid-MemoryS7-v0",
+            "BabyAI-" => "BabyAI-GoToLocal-v0",
             "MiniGrid-" => "MiniGrid-Empty-5x5-v0",
             "popgym-" => "popgym-RepeatFirstEasy-v0",
             other => panic!("no example env for the family preset `{other}`"),

@@ -72,15 +72,18 @@ impl Dataset {
     /// An empty dataset for a registered environment: its spaces and its spec in Gymnasium's
     /// JSON form (id, time limit, reward threshold, kwargs).
     pub fn for_env(dataset_id: &str, env_id: &str) -> Result<Dataset> {
+        Dataset::for_env_with(dataset_id, env_id, &Default::default())
+    }
+
+    /// [`Dataset::for_env`] for the env made with `kwargs` (its spaces, and the kwargs in
+    /// `env_spec`): a BabyAI level's `mission_words` changes its observation space.
+    pub fn for_env_with(dataset_id: &str, env_id: &str, kwargs: &limbic_environments::Kwargs) -> Result<Dataset> {
         let fail = |e: limbic_environments::EnvError| DatasetError::Unsupported(e.to_string());
-        let env = limbic_environments::make(env_id, &Default::default()).map_err(fail)?;
+        let env = limbic_environments::make(env_id, kwargs).map_err(fail)?;
         let spec = limbic_environments::registry::spec(env_id).map_err(fail)?;
-        Ok(Dataset::new(
-            dataset_id,
-            env.observation_space().clone(),
-            env.action_space().clone(),
-            Some(env_spec_json(&spec)),
-        ))
+        let mut env_spec = env_spec_json(&spec);
+        env_spec["kwargs"] = Json::Object(kwargs.clone());
+        Ok(Dataset::new(dataset_id, env.observation_space().clone(), env.action_space().clone(), Some(env_spec)))
     }
 
     /// How the dataset's spaces differ from those of the env its metadata names (made with the

@@ -65,6 +65,10 @@ struct SweepArgs {
     /// Environment id with a scripted expert.
     #[arg(long)]
     env: String,
+    /// Keyword arguments for `make` the demonstrations are recorded with, as a JSON object
+    /// (e.g. `{"mission_words": true}` for instruction-conditioned policies on BabyAI).
+    #[arg(long)]
+    kwargs: Option<String>,
     /// Comma-separated algorithms.
     #[arg(long, value_delimiter = ',', default_value = "bc,dagger,sqil")]
     algos: Vec<String>,
@@ -155,6 +159,7 @@ fn print_outcome(o: &Outcome, out: Option<&PathBuf>) {
 fn run_sweep(args: SweepArgs) -> Result<()> {
     let sweep = Sweep {
         env: args.env,
+        kwargs: super::parse_kwargs(args.kwargs.as_deref())?,
         algos: args.algos,
         n_demos: args.n_demos,
         seeds: args.seeds,

@@ -34,23 +34,35 @@ impl RmsState {
 }
 
 /// `clip((obs - mean) / sqrt(var + eps), -clip, clip)` with statistics of every observation
-/// the training envs return.
+/// the training envs return. [`ObsNormalizer::partial`] leaves a row's tail as it is (indices
+/// an embedding looks up, such as a mission's words).
 #[derive(Clone, Debug)]
 pub struct ObsNormalizer {
     rms: RunningMeanStd,
+    /// Numbers per row; the first `rms.dim()` are standardized.
+    width: usize,
     clip: f64,
     scratch: Vec<f64>,
 }
 
 impl ObsNormalizer {
     pub fn new(dim: usize, clip: f64) -> Self {
-        ObsNormalizer { rms: RunningMeanStd::new(dim), clip, scratch: Vec::new() }
+        Self::partial(dim, dim, clip)
+    }
+
+    /// Rows of `width` numbers of which the first `normalized` are standardized.
+    pub fn partial(width: usize, normalized: usize, clip: f64) -> Self {
+        let normalized = normalized.min(width);
+        ObsNormalizer { rms: RunningMeanStd::new(normalized), width, clip, scratch: Vec::new() }
     }
 
     /// Adds a batch of rows to the statistics.
     pub fn observe(&mut self, rows: &[f32]) -> Result<()> {
+        let n = self.rms.dim();
         self.scratch.clear();
-        self.scratch.extend(rows.iter().map(|&x| x as f64));
+        for row in rows.chunks_exact(self.width.max(1)) {
+            self.scratch.extend(row[..n].iter().map(|&x| x as f64));
+        }
         Ok(self.rms.update(&self.scratch)?)
     }
 
@@ -58,11 +70,13 @@ impl ObsNormalizer {
     pub fn normalize(&self, rows: &[f32], out: &mut [f32]) {
         let dim = self.rms.dim();
         let scale: Vec<f64> = self.rms.var().iter().map(|v| 1.0 / (v + EPSILON).sqrt()).collect();
-        for (row, out) in rows.chunks_exact(dim).zip(out.chunks_exact_mut(dim)) {
+        let width = self.width.max(1);
+        for (row, out) in rows.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
             for j in 0..dim {
                 let z = (row[j] as f64 - self.rms.mean()[j]) * scale[j];
                 out[j] = z.clamp(-self.clip, self.clip) as f32;
             }
+            out[dim..].copy_from_slice(&row[dim..]);
         }
     }
 
@@ -164,6 +178,20 @@ mod tests {
         restored.normalize(&rows, &mut again);
         assert_eq!(out, again);
         assert!(ObsNormalizer::new(3, 5.0).load(&norm.state()).is_err());
+    }
+
+    #[test]
+    fn a_partial_normalizer_leaves_the_tail_as_it_is() {
+        let mut norm = ObsNormalizer::partial(3, 1, 5.0);
+        let rows = [1.0f32, 7.0, 3.0, 3.0, 9.0, 1.0];
+        norm.observe(&rows).unwrap();
+        // SB3's running statistics start from a count of 1e-4 at mean 0.
+        assert_eq!(norm.state().mean.len(), 1);
+        assert!((norm.state().mean[0] - 2.0).abs() < 1e-3);
+        let mut out = [0.0f32; 6];
+        norm.normalize(&rows, &mut out);
+        assert!((out[0] + 1.0).abs() < 1e-3 && (out[3] - 1.0).abs() < 1e-3, "{out:?}");
+        assert_eq!([out[1], out[2], out[4], out[5]], [7.0, 3.0, 9.0, 1.0]);
     }
 
     #[test]

@@ -42,7 +42,7 @@ use crate::core::config::{at_least_one, invalid, layer_widths, parse_config, pos
 use crate::core::optim::TORCH_ADAM_EPSILON;
 use crate::distributions;
 use crate::error::{AgentError, Result};
-use crate::nets::{download, Activation, EncoderKind};
+use crate::nets::{download, Activation};
 use crate::policies::{
     Acting, ActingRows, ActionKind, ActorCritic, BuildPolicy, DistParams, MemoryActorCritic, Policy, PolicyActing,
     PolicyConfig, PolicyInput, SequenceInput,
@@ -248,6 +248,8 @@ pub struct Bc<P: Policy = ActorCritic> {
     config: BcConfig,
     kind: ActionKind,
     obs_dim: usize,
+    /// Leading numbers of a row `normalize_obs` standardizes (the rest are indices).
+    normalizable: usize,
     seed: u64,
     device: Device,
     base: Device,
@@ -295,7 +297,7 @@ impl<P: BuildPolicy> Bc<P> {
     /// (or only [`Algorithm::load`] it, to act).
     pub fn new(spec: &AlgorithmSpec) -> Result<Self> {
         let config = BcConfig::from_json(spec.params)?;
-        let encoder = EncoderKind::for_space(spec.observation_space)?;
+        let encoder = spec.policy.encoder(spec.observation_space)?;
         let kind = ActionKind::for_space(spec.action_space)?;
         if let ActionKind::MultiDiscrete { nvec, .. } = &kind {
             return Err(invalid("bc", format!("MultiDiscrete({nvec:?}) actions: bc clones Discrete and Box actions")));
@@ -309,6 +311,7 @@ impl<P: BuildPolicy> Bc<P> {
         Ok(Bc {
             optimizer: AdamConfig::new().with_epsilon(TORCH_ADAM_EPSILON).init(),
             obs_dim: encoder.obs_dim(),
+            normalizable: encoder.normalizable_dim(),
             seed: spec.seed,
             kind,
             device,
@@ -364,7 +367,7 @@ impl<P: Policy> Bc<P> {
         }
         let (train, validation) = demos.split(self.config.validation_fraction, self.seed)?;
         if self.config.normalize_obs {
-            let mut norm = ObsNormalizer::new(self.obs_dim, OBS_CLIP);
+            let mut norm = ObsNormalizer::partial(self.obs_dim, self.normalizable, OBS_CLIP);
             norm.observe(train.observations())?;
             self.obs_norm = Some(norm);
         }
@@ -802,7 +805,7 @@ impl<P: Policy> Algorithm for Bc<P> {
         };
         let obs_norm = match &state.obs_rms {
             Some(saved) => {
-                let mut norm = ObsNormalizer::new(self.obs_dim, OBS_CLIP);
+                let mut norm = ObsNormalizer::partial(self.obs_dim, self.normalizable, OBS_CLIP);
                 norm.load(saved).map_err(|e| checkpoint_error(&state_path, e.to_string()))?;
                 Some(norm)
             }
@@ -821,6 +824,7 @@ impl<P: Policy> Algorithm for Bc<P> {
 mod tests {
     use super::*;
     use crate::imitation::fixtures::{cartpole_expert, mean_return, mountain_car_expert, record};
+    use crate::nets::EncoderKind;
     use crate::policies::acting::act_once;
     use limbic_environments::Value;
     use limbic_environments::{Env, Kwargs, Space};

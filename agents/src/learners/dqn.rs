@@ -29,7 +29,7 @@ use crate::core::config::{at_least_one, invalid, layer_widths, parse_config, pos
 use crate::core::optim::{check_finite, check_parameters, clip_grad_norm, polyak_update, Means, TORCH_ADAM_EPSILON};
 use crate::error::{AgentError, Result};
 use crate::learners::offpolicy::{check_envs, gradient_steps, store_step, Counters, Shaping};
-use crate::nets::{download, linear, Activation, Encoder, EncoderKind, Init, Mlp, MlpConfig};
+use crate::nets::{download, linear, Activation, Encoder, EncoderSpec, Init, Mlp, MlpConfig};
 use crate::policies::{Acted, Acting, ActingRows, Actor, EnvActions, SessionState};
 use crate::runner::EnvRunner;
 use crate::shaping::{RewardShaper, SHAPER_DIR};
@@ -201,7 +201,7 @@ pub struct QNetwork {
 impl QNetwork {
     /// Drawn with PyTorch's default initialization, as SB3's `QNetwork` is.
     pub fn new(
-        kind: EncoderKind,
+        kind: impl Into<EncoderSpec>,
         hidden: &[usize],
         actions: usize,
         rng: &mut Generator,
@@ -368,21 +368,22 @@ impl Dqn {
         if spec.num_envs == 0 {
             return Err(invalid("num_envs", "must be at least 1"));
         }
-        let kind = EncoderKind::for_space(spec.observation_space)?;
+        let encoder = spec.policy.encoder(spec.observation_space)?;
+        let obs_dim = encoder.obs_dim();
         let device = Device::flex();
         device.seed(spec.seed);
         let mut rng = Generator::from_seed(spec.seed);
-        let q = QNetwork::new(kind, &config.net_arch, n_actions, &mut rng, &device.clone().autodiff())?;
+        let q = QNetwork::new(encoder, &config.net_arch, n_actions, &mut rng, &device.clone().autodiff())?;
         let collector_seed = rng.next_u64();
         let buffer = ReplayBuffer::new(ReplayConfig {
             capacity: config.buffer_size,
-            obs_dim: kind.obs_dim(),
+            obs_dim,
             action: ActionLayout::Discrete { n: n_actions },
             num_envs: spec.num_envs,
             n_step: config.n_step,
             gamma: config.gamma,
         })?;
-        let acting = QActing::new(&q, &device, kind.obs_dim(), n_actions, action_start, 1.0);
+        let acting = QActing::new(&q, &device, obs_dim, n_actions, action_start, 1.0);
         Ok(Dqn {
             optimizer: AdamConfig::new().with_epsilon(TORCH_ADAM_EPSILON).init(),
             q_target: q.valid(),
@@ -392,7 +393,7 @@ impl Dqn {
             buffer,
             rng,
             total_timesteps,
-            obs_dim: kind.obs_dim(),
+            obs_dim,
             num_envs: spec.num_envs,
             n_actions,
             action_start,

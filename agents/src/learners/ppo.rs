@@ -57,7 +57,7 @@ use crate::core::checkpoint::{check_same_config, checkpoint_error, CheckpointRea
 use crate::core::config::{at_least_one, invalid, parse_config, positive, unit};
 use crate::core::optim::{check_finite, check_parameters, clip_grad_norm, Means};
 use crate::error::Result;
-use crate::nets::{self, Activation, EncoderKind};
+use crate::nets::{self, Activation};
 use crate::policies::{
     Acted, Acting, ActionKind, Actor, ActorCritic, BuildPolicy, MemoryActorCritic, Policy, PolicyActing, PolicyConfig,
     PolicyInput, PolicyOutput, SequenceInput, SessionState,
@@ -630,7 +630,8 @@ impl<P: Policy> Ppo<P> {
             return Err(invalid("num_envs", "must be at least 1"));
         }
         let kind = ActionKind::for_space(spec.action_space)?;
-        let obs_dim = EncoderKind::for_space(spec.observation_space)?.obs_dim();
+        let encoder = spec.policy.encoder(spec.observation_space)?;
+        let obs_dim = encoder.obs_dim();
         let base = Device::flex();
         let device = base.clone().autodiff();
         let goal_dim = controller.as_ref().map_or(0, |c| c.goal_dim());
@@ -645,7 +646,11 @@ impl<P: Policy> Ppo<P> {
         let first = acting(&learner.model, &kind, None, obs_dim, &base, controller.as_deref());
         let collector = Actor::new(first, spec.num_envs, spec.seed.wrapping_add(1));
         Ok(Ppo {
-            runner: EnvRunner::new(config.normalize_obs.then(|| ObsNormalizer::new(obs_dim, config.clip_obs))),
+            runner: EnvRunner::new(
+                config
+                    .normalize_obs
+                    .then(|| ObsNormalizer::partial(obs_dim, encoder.normalizable_dim(), config.clip_obs)),
+            ),
             reward_norm: config
                 .normalize_reward
                 .then(|| RewardNormalizer::new(spec.num_envs, config.gamma, config.clip_reward)),
@@ -984,7 +989,7 @@ mod tests {
     type FeedForward = Ppo<ActorCritic>;
 
     fn spec_for<'a>(envs: &'a VecEnv, params: &'a serde_json::Value, seed: u64, total_steps: u64) -> AlgorithmSpec<'a> {
-        static FEED_FORWARD: PolicySpec = PolicySpec { memory: None };
+        static FEED_FORWARD: PolicySpec = crate::policies::FEED_FORWARD;
         AlgorithmSpec {
             algo: "ppo",
             params,
@@ -1281,7 +1286,7 @@ mod tests {
     }
 
     fn gru(size: usize) -> PolicySpec {
-        PolicySpec { memory: Some(crate::nets::memory::MemoryConfig::Gru { size }) }
+        PolicySpec { memory: Some(crate::nets::memory::MemoryConfig::Gru { size }), ..crate::policies::FEED_FORWARD }
     }
 
     #[test]
@@ -1346,6 +1351,7 @@ mod tests {
         let params = serde_json::json!({"n_steps": 7, "batch_size": 14, "n_epochs": 2, "seq_len": 3, "burn_in": 1});
         let policy = PolicySpec {
             memory: Some(crate::nets::memory::MemoryConfig::Slots { slots: 3, size: 4, gate_cost: 0.01 }),
+            ..crate::policies::FEED_FORWARD
         };
         let (mut envs_a, mut envs_b) = (cue_envs(2, 4), cue_envs(2, 4));
         let mut a = Ppo::<MemoryActorCritic>::new(&gru_spec(&envs_a, &params, &policy)).unwrap();

@@ -30,7 +30,7 @@ use crate::core::optim::{check_finite, check_parameters, polyak_update, Means, T
 use crate::distributions::TanhGaussian;
 use crate::error::{AgentError, Result};
 use crate::learners::offpolicy::{check_envs, gradient_steps, store_step, Counters, Shaping};
-use crate::nets::{download, linear, Activation, Encoder, EncoderKind, Init, Mlp, MlpConfig};
+use crate::nets::{download, linear, Activation, Encoder, EncoderSpec, Init, Mlp, MlpConfig};
 use crate::policies::{Acted, Acting, ActingRows, Actor, EnvActions, SessionState};
 use crate::runner::EnvRunner;
 use crate::shaping::{RewardShaper, SHAPER_DIR};
@@ -243,7 +243,7 @@ pub struct GaussianActor {
 
 impl GaussianActor {
     pub fn new(
-        kind: EncoderKind,
+        kind: EncoderSpec,
         hidden: &[usize],
         action_dim: usize,
         rng: &mut Generator,
@@ -284,7 +284,7 @@ pub struct QHead {
 
 impl QHead {
     fn new(
-        kind: EncoderKind,
+        kind: EncoderSpec,
         hidden: &[usize],
         action_dim: usize,
         rng: &mut Generator,
@@ -320,14 +320,14 @@ pub struct Critic {
 
 impl Critic {
     pub fn new(
-        kind: EncoderKind,
+        kind: EncoderSpec,
         hidden: &[usize],
         action_dim: usize,
         rng: &mut Generator,
         device: &Device,
     ) -> Result<Self> {
         Ok(Critic {
-            q1: QHead::new(kind, hidden, action_dim, rng, device)?,
+            q1: QHead::new(kind.clone(), hidden, action_dim, rng, device)?,
             q2: QHead::new(kind, hidden, action_dim, rng, device)?,
         })
     }
@@ -512,13 +512,13 @@ impl Sac {
             return Err(invalid("num_envs", "must be at least 1"));
         }
         let action_dim = bounds.low.len();
-        let kind = EncoderKind::for_space(spec.observation_space)?;
+        let kind = spec.policy.encoder(spec.observation_space)?;
         let device = Device::flex();
         device.seed(spec.seed);
         let autodiff = device.clone().autodiff();
         let mut rng = Generator::from_seed(spec.seed);
-        let actor = GaussianActor::new(kind, &config.net_arch, action_dim, &mut rng, &autodiff)?;
-        let critic = Critic::new(kind, &config.net_arch, action_dim, &mut rng, &autodiff)?;
+        let actor = GaussianActor::new(kind.clone(), &config.net_arch, action_dim, &mut rng, &autodiff)?;
+        let critic = Critic::new(kind.clone(), &config.net_arch, action_dim, &mut rng, &autodiff)?;
         let collector_seed = rng.next_u64();
         let buffer = ReplayBuffer::new(ReplayConfig {
             capacity: config.buffer_size,

@@ -1,5 +1,7 @@
-//! Network building blocks shared by every learner: MLP torsos, the MiniGrid image encoder and
-//! the layer initializers.
+//! Network building blocks shared by every learner: MLP torsos, the observation encoders (the
+//! MiniGrid CNN; for missions given as word indices an instruction encoder, [`instruction`],
+//! joined to the CNN's features or conditioning BabyAI 1.1's FiLM encoder, [`film`]) and the
+//! layer initializers.
 //!
 //! Every parameter is drawn from our own [`Generator`], not from burn's device RNG: burn flex
 //! keeps one process-wide RNG behind a mutex, so two models built at once (tests, parallel
@@ -19,6 +21,8 @@
 
 pub mod blocks;
 pub mod distributions;
+pub mod film;
+pub mod instruction;
 pub mod memory;
 
 use crate::error::{AgentError, Result};
@@ -27,8 +31,10 @@ use burn::nn::conv::Conv2d;
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Linear, PaddingConfig2d};
 use burn::prelude::*;
+use film::{FilmConfig, FilmEncoder};
+use instruction::{InstructionConfig, InstructionEncoder};
 use limbic_environments::rng::Generator;
-use limbic_environments::Space;
+use limbic_environments::{DType, Space};
 use serde::{Deserialize, Serialize};
 
 /// The nonlinearity between hidden layers.
@@ -259,23 +265,41 @@ pub enum EncoderKind {
     /// A MiniGrid observation `{direction, image}`: its row is the direction one-hot (4) then
     /// the `view x view x 3` image of object/colour/state indices in `[x][y][c]` order.
     MiniGrid { view: usize },
+    /// A MiniGrid observation whose mission is word indices (a BabyAI level's
+    /// `mission_words`): the MiniGrid row, then `words` indices from 0 (padding) to
+    /// `vocabulary`.
+    MiniGridMission { view: usize, words: usize, vocabulary: usize },
 }
 
 /// Direction one-hot width in a MiniGrid row.
-const DIRECTIONS: usize = 4;
+pub(crate) const DIRECTIONS: usize = 4;
 
 impl EncoderKind {
     /// The encoder for an environment's observation space (as `Env::observation_space`
-    /// reports it; a MiniGrid `Dict` is recognised by its `direction` and `image` keys).
+    /// reports it; a MiniGrid `Dict` is recognised by its `direction` and `image` keys, a
+    /// mission of word indices by an int64 `Box` under `mission`).
     pub fn for_space(space: &Space) -> Result<EncoderKind> {
         if let Space::Dict(items) = space {
             let get = |key: &str| items.iter().find(|(k, _)| k == key).map(|(_, s)| s);
             if let (Some(Space::Discrete { n: 4, .. }), Some(Space::Box(image))) = (get("direction"), get("image")) {
-                return match image.shape[..] {
-                    [w, h, 3] if w == h => Ok(EncoderKind::MiniGrid { view: w }),
-                    _ => Err(AgentError::Unsupported(format!(
-                        "MiniGrid image of shape {:?}: the encoder needs a square view x view x 3 image",
-                        image.shape
+                let view = match image.shape[..] {
+                    [w, h, 3] if w == h => w,
+                    _ => {
+                        return Err(AgentError::Unsupported(format!(
+                            "MiniGrid image of shape {:?}: the encoder needs a square view x view x 3 image",
+                            image.shape
+                        )))
+                    }
+                };
+                return match get("mission") {
+                    Some(Space::Box(words)) if words.dtype == DType::Int64 && words.shape.len() == 1 => {
+                        let vocabulary = words.high.iter().fold(0.0f64, |a, &b| a.max(b));
+                        Ok(EncoderKind::MiniGridMission { view, words: words.shape[0], vocabulary: vocabulary as usize })
+                    }
+                    Some(Space::Text { .. }) | None => Ok(EncoderKind::MiniGrid { view }),
+                    Some(other) => Err(AgentError::Unsupported(format!(
+                        "a MiniGrid mission as {}: policies read a mission as word indices in an int64 Box (a BabyAI level's `mission_words` kwarg)",
+                        other.describe()
                     ))),
                 };
             }
@@ -297,39 +321,153 @@ impl EncoderKind {
         match self {
             EncoderKind::Flat { dim } => dim,
             EncoderKind::MiniGrid { view } => DIRECTIONS + view * view * 3,
+            EncoderKind::MiniGridMission { view, words, .. } => DIRECTIONS + view * view * 3 + words,
         }
     }
 }
 
+/// What an [`Encoder`] is built from: the observation's layout and, for a mission given as
+/// word indices, how it is read (a policy's `instruction` and `film`). An [`EncoderKind`]
+/// alone reads no mission.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EncoderSpec {
+    pub kind: EncoderKind,
+    pub instruction: Option<InstructionConfig>,
+    pub film: Option<FilmConfig>,
+}
+
+impl From<EncoderKind> for EncoderSpec {
+    fn from(kind: EncoderKind) -> Self {
+        EncoderSpec { kind, instruction: None, film: None }
+    }
+}
+
+impl EncoderSpec {
+    /// Length of the observation rows.
+    pub fn obs_dim(&self) -> usize {
+        self.kind.obs_dim()
+    }
+
+    /// How many leading numbers of a row observation normalization may standardize: the rest
+    /// are indices an embedding looks up (the mission's words; with FiLM the image's cells too).
+    pub fn normalizable_dim(&self) -> usize {
+        match self.kind {
+            EncoderKind::MiniGridMission { .. } if self.film.is_some() => DIRECTIONS,
+            EncoderKind::MiniGridMission { view, .. } => DIRECTIONS + view * view * 3,
+            kind => kind.obs_dim(),
+        }
+    }
+
+    /// The mission's reading in words (`instruction gru 128, film 2x128`), if the encoder
+    /// reads one: policies add it to their [`describe`](crate::policies::Policy::describe).
+    pub fn describe(&self) -> Option<String> {
+        let instruction = self.instruction.as_ref()?.describe();
+        Some(match &self.film {
+            Some(film) => format!("{instruction}, {}", film.describe()),
+            None => instruction,
+        })
+    }
+}
+
 /// Observation rows to features: the identity for flat observations, rl-starter-files' small
-/// CNN for MiniGrid images.
+/// CNN for MiniGrid images; with a mission in words and an instruction encoder, the CNN's
+/// features and the instruction vector side by side, or BabyAI 1.1's FiLM encoder conditioned
+/// on the instruction.
 #[derive(Module, Debug)]
 pub struct Encoder {
     pub cnn: Option<MiniGridCnn>,
+    pub instruction: Option<InstructionEncoder>,
+    pub film: Option<FilmEncoder>,
+    /// Numbers of the row before the mission's words (all of it without a mission).
+    #[module(skip)]
+    pub image_dim: usize,
+    /// Words of a mission at the row's end (0: none, or not read).
+    #[module(skip)]
+    pub words: usize,
     #[module(skip)]
     pub out_dim: usize,
+    #[module(skip)]
+    pub description: Option<String>,
 }
 
 impl Encoder {
-    pub fn new(kind: EncoderKind, init: Init, rng: &mut Generator, device: &Device) -> Result<Encoder> {
-        Ok(match kind {
-            EncoderKind::Flat { dim } => Encoder { cnn: None, out_dim: dim },
+    /// Draws every weight from `rng`: the CNN or FiLM encoder (with `init`), then the
+    /// instruction encoder.
+    pub fn new(spec: impl Into<EncoderSpec>, init: Init, rng: &mut Generator, device: &Device) -> Result<Encoder> {
+        let spec = spec.into();
+        let plain = |cnn: Option<MiniGridCnn>, image_dim: usize, out_dim: usize| Encoder {
+            cnn,
+            instruction: None,
+            film: None,
+            image_dim,
+            words: 0,
+            out_dim,
+            description: None,
+        };
+        Ok(match spec.kind {
+            EncoderKind::Flat { dim } => plain(None, dim, dim),
             EncoderKind::MiniGrid { view } => {
                 let cnn = MiniGridCnn::new(view, init, rng, device)?;
-                Encoder { out_dim: cnn.out_dim(), cnn: Some(cnn) }
+                plain(None, 0, 0).with_cnn(cnn, spec.kind.obs_dim())
+            }
+            EncoderKind::MiniGridMission { view, words, vocabulary } => {
+                let image_dim = DIRECTIONS + view * view * 3;
+                let Some(config) = &spec.instruction else {
+                    // No instruction encoder: the image alone (reward signals' embeddings).
+                    return Ok(plain(None, 0, 0).with_cnn(MiniGridCnn::new(view, init, rng, device)?, image_dim));
+                };
+                let (cnn, film) = match &spec.film {
+                    Some(film) => (None, Some(FilmEncoder::new(film, view, config.size, init, rng, device)?)),
+                    None => (Some(MiniGridCnn::new(view, init, rng, device)?), None),
+                };
+                let instruction = InstructionEncoder::new(config, vocabulary, rng, device)?;
+                let out_dim = match (&cnn, &film) {
+                    (Some(cnn), _) => cnn.out_dim() + instruction.out_dim(),
+                    (_, Some(film)) => film.out_dim(),
+                    _ => unreachable!("a CNN or a FiLM encoder"),
+                };
+                Encoder {
+                    cnn,
+                    instruction: Some(instruction),
+                    film,
+                    image_dim,
+                    words,
+                    out_dim,
+                    description: spec.describe(),
+                }
             }
         })
     }
 
+    fn with_cnn(mut self, cnn: MiniGridCnn, image_dim: usize) -> Encoder {
+        (self.out_dim, self.image_dim) = (cnn.out_dim(), image_dim);
+        self.cnn = Some(cnn);
+        self
+    }
+
     pub fn forward(&self, obs: Tensor<2>) -> Tensor<2> {
-        match &self.cnn {
-            Some(cnn) => cnn.forward(obs),
-            None => obs,
+        let Some(instruction) = &self.instruction else {
+            return match &self.cnn {
+                Some(cnn) => cnn.forward(obs.narrow(1, 0, self.image_dim)),
+                None => obs,
+            };
+        };
+        let image = obs.clone().narrow(1, 0, self.image_dim);
+        let words = instruction.forward(obs.narrow(1, self.image_dim, self.words));
+        match (&self.cnn, &self.film) {
+            (_, Some(film)) => film.forward(image, words),
+            (Some(cnn), None) => Tensor::cat(vec![cnn.forward(image), words], 1),
+            (None, None) => Tensor::cat(vec![image, words], 1),
         }
     }
 
     pub fn out_dim(&self) -> usize {
         self.out_dim
+    }
+
+    /// How the mission is read, if it is (see [`EncoderSpec::describe`]).
+    pub fn describe(&self) -> Option<&str> {
+        self.description.as_deref()
     }
 }
 
@@ -387,7 +525,6 @@ impl MiniGridCnn {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use limbic_environments::DType;
 
     fn gram(m: &[f32], rows: usize, cols: usize, by_rows: bool) -> Vec<f64> {
         let (k, len) = if by_rows { (rows, cols) } else { (cols, rows) };

@@ -2,7 +2,7 @@
 
 use super::{ActionKind, DistParams, Policy, PolicyInput, PolicyOutput};
 use crate::error::{AgentError, Result};
-use crate::nets::{self, Activation, Encoder, EncoderKind, Init, Mlp, MlpConfig};
+use crate::nets::{self, Activation, Encoder, EncoderSpec, Init, Mlp, MlpConfig};
 use burn::module::Param;
 use burn::nn::Linear;
 use burn::prelude::*;
@@ -102,6 +102,14 @@ impl ActorCriticHeads {
     }
 }
 
+/// A policy's architecture in words: `core`, and how its encoder reads a mission if it does.
+pub(crate) fn with_encoder(core: &str, encoder: &Encoder) -> String {
+    match encoder.describe() {
+        Some(reading) => format!("{core}, {reading}"),
+        None => core.to_string(),
+    }
+}
+
 /// Joins a goal vector to the features, where there is one.
 pub(crate) fn with_goal(features: Tensor<2>, goal: Option<Tensor<2>>) -> Tensor<2> {
     match goal {
@@ -123,7 +131,7 @@ impl ActorCritic {
     /// Builds the network, drawing every weight from `rng`.
     pub fn new(
         config: &PolicyConfig,
-        encoder: EncoderKind,
+        encoder: impl Into<EncoderSpec>,
         action: &ActionKind,
         rng: &mut Generator,
         device: &Device,
@@ -146,13 +154,14 @@ impl Policy for ActorCritic {
     }
 
     fn describe(&self) -> String {
-        "feed-forward".into()
+        with_encoder("feed-forward", &self.encoder)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nets::EncoderKind;
     use crate::policies::ActingRows;
     use limbic_environments::Space;
 

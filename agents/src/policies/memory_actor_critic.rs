@@ -8,11 +8,11 @@
 //! the heads for all steps at once. Where the learner cuts the gradient (after burn-in steps),
 //! the state goes on with its values but without its history's gradient.
 
-use super::actor_critic::{with_goal, ActorCriticHeads, PolicyConfig};
+use super::actor_critic::{with_encoder, with_goal, ActorCriticHeads, PolicyConfig};
 use super::{ActionKind, Policy, PolicyInput, PolicyOutput, SequenceInput};
 use crate::error::Result;
 use crate::nets::memory::{Memory, MemoryConfig};
-use crate::nets::{Encoder, EncoderKind, Init};
+use crate::nets::{Encoder, EncoderSpec, Init};
 use burn::prelude::*;
 use limbic_environments::rng::Generator;
 
@@ -34,7 +34,7 @@ impl MemoryActorCritic {
     pub fn new(
         config: &PolicyConfig,
         memory: &MemoryConfig,
-        encoder: EncoderKind,
+        encoder: impl Into<EncoderSpec>,
         action: &ActionKind,
         rng: &mut Generator,
         device: &Device,
@@ -137,14 +137,14 @@ impl Policy for MemoryActorCritic {
     }
 
     fn describe(&self) -> String {
-        self.memory.describe()
+        with_encoder(&self.memory.describe(), &self.encoder)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nets::download;
+    use crate::nets::{download, EncoderKind};
     use crate::policies::ActingRows;
 
     fn policy(memory: MemoryConfig) -> MemoryActorCritic {

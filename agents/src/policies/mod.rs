@@ -11,6 +11,9 @@
 //!   zero where `episode_starts` is 1; [`Policy::forward_sequences`] unrolls chunks of
 //!   consecutive steps for training (truncated backpropagation through time);
 //! - **hierarchical control**: a goal or option vector comes in `goal`;
+//! - **instructions**: a mission given as word indices in the observation is read by the
+//!   observation encoder (`policy.instruction`, optionally `policy.film`; [`crate::nets`]), so
+//!   every policy, with memory or without, follows instructions the same way;
 //! - **auxiliary losses**: a policy names its own (the slot memory's write cost) in
 //!   [`Policy::aux_losses`]; the learner adds them to its loss.
 //!
@@ -32,7 +35,10 @@ pub use memory_actor_critic::MemoryActorCritic;
 use crate::distributions::{Categorical, DiagGaussian};
 use crate::error::{AgentError, Result};
 use crate::nets;
+use crate::nets::film::{deserialize_film, FilmConfig};
+use crate::nets::instruction::InstructionConfig;
 use crate::nets::memory::MemoryConfig;
+use crate::nets::{EncoderKind, EncoderSpec};
 use burn::prelude::*;
 use limbic_environments::{DType, Space};
 use serde::{Deserialize, Serialize};
@@ -118,16 +124,25 @@ impl ActionKind {
     }
 }
 
-/// The policy part of a run's config: `"policy": {"memory": {"kind": "gru", "size": 128}}`.
+/// The policy part of a run's config: `"policy": {"memory": {"kind": "gru", "size": 128}}`;
+/// on observations with a mission in words, `"instruction": {"kind": "gru"}` and `"film": true`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PolicySpec {
     /// Working memory: `gru`, `lstm`, `slots` or `frame_stack` (none: a feed-forward policy).
     pub memory: Option<MemoryConfig>,
+    /// How the mission is read when the observation gives it as word indices (a BabyAI
+    /// level's `mission_words`): `gru` or `bow` ([`crate::nets::instruction`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instruction: Option<InstructionConfig>,
+    /// BabyAI 1.1's FiLM image encoder conditioned on the instruction (`true`, or `{"channels":
+    /// 64, "blocks": 2}`) instead of the MiniGrid CNN beside it ([`crate::nets::film`]).
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "deserialize_film")]
+    pub film: Option<FilmConfig>,
 }
 
 /// A feed-forward policy (no memory).
-pub const FEED_FORWARD: PolicySpec = PolicySpec { memory: None };
+pub const FEED_FORWARD: PolicySpec = PolicySpec { memory: None, instruction: None, film: None };
 
 impl PolicySpec {
     /// Refuses a memory on a learner that cannot train one, naming both.
@@ -142,6 +157,52 @@ impl PolicySpec {
             }),
             None => Ok(()),
         }
+    }
+
+    /// Refuses sizes that cannot work, naming the field.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(memory) = &self.memory {
+            memory.validate()?;
+        }
+        if let Some(instruction) = &self.instruction {
+            instruction.validate()?;
+        }
+        match &self.film {
+            Some(film) => film.validate(),
+            None => Ok(()),
+        }
+    }
+
+    /// The observation encoder for `space` with this spec's reading of the mission. A mission
+    /// in words needs an `instruction`; an `instruction` needs a mission in words; `film` needs
+    /// an `instruction`. Each refusal says what to set.
+    pub fn encoder(&self, space: &Space) -> Result<EncoderSpec> {
+        self.validate()?;
+        let kind = EncoderKind::for_space(space)?;
+        let config = |field: &str, message: String| Err(AgentError::Config { field: field.into(), message });
+        match (&kind, &self.instruction) {
+            (EncoderKind::MiniGridMission { .. }, None) => {
+                return config(
+                    "policy.instruction",
+                    "the observation holds the mission as word indices (mission_words): set policy.instruction.kind (gru or bow) to read it".into(),
+                )
+            }
+            (EncoderKind::MiniGridMission { .. }, Some(_)) => {}
+            (_, Some(_)) => {
+                return config(
+                    "policy.instruction",
+                    format!(
+                        "reads the mission as word indices, but the observation ({}) has none; BabyAI levels give them with env_kwargs.mission_words=true",
+                        space.describe()
+                    ),
+                )
+            }
+            (_, None) if self.film.is_some() => {
+                return config("policy.film", "conditions the image on the instruction: set policy.instruction too".into())
+            }
+            _ => {}
+        }
+        Ok(EncoderSpec { kind, instruction: self.instruction.clone(), film: self.film.clone() })
     }
 }
 
@@ -355,7 +416,7 @@ impl BuildPolicy for ActorCritic {
         rng: &mut limbic_environments::rng::Generator,
         device: &Device,
     ) -> Result<Self> {
-        let encoder = crate::nets::EncoderKind::for_space(spec.observation_space)?;
+        let encoder = spec.policy.encoder(spec.observation_space)?;
         ActorCritic::new(config, encoder, &ActionKind::for_space(spec.action_space)?, rng, device)
     }
 }
@@ -371,7 +432,7 @@ impl BuildPolicy for MemoryActorCritic {
             field: "policy.memory".into(),
             message: "a memory policy needs a memory (gru, lstm, slots or frame_stack)".into(),
         })?;
-        let encoder = crate::nets::EncoderKind::for_space(spec.observation_space)?;
+        let encoder = spec.policy.encoder(spec.observation_space)?;
         MemoryActorCritic::new(config, memory, encoder, &ActionKind::for_space(spec.action_space)?, rng, device)
     }
 }

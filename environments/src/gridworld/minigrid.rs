@@ -14,7 +14,12 @@
 //! `FlatObsWrapper` needs a vocabulary for it); within one family its text only changes with
 //! the layout, and callers that need it read it from [`GridEnv::world`] or use `reset`/`step`.
 //! [`Env::flat_space`] is the space those rows belong to.
+//!
+//! An env built [`MiniGrid::with_mission_words`] (the BabyAI levels' `mission_words` kwarg)
+//! says its mission as word indices instead (an int64 `Box`, see [`MissionWords`]), in the
+//! observation and at the end of the flat row, so learners see the instruction.
 
+use super::mission_words::MissionWords;
 use super::render;
 use super::view::{View, MAX_VIEW_SIZE};
 use super::world::{Action, World};
@@ -103,6 +108,15 @@ pub struct MiniGrid<T> {
     obs_space: Space,
     flat_space: Space,
     act_space: Space,
+    /// The vocabulary of [`MiniGrid::with_mission_words`], with the mission last encoded.
+    mission_words: Option<EncodedMission>,
+}
+
+/// A vocabulary, the mission it encoded last and its indices.
+struct EncodedMission {
+    words: MissionWords,
+    text: String,
+    indices: Vec<i64>,
 }
 
 /// Object-safe access to a MiniGrid env's state, for tests, tools and renderers.
@@ -153,7 +167,22 @@ impl<T: Task> MiniGrid<T> {
             obs_space: Space::dict(vec![direction.clone(), image.clone(), ("mission".into(), mission)]),
             flat_space: Space::dict(vec![direction, image]),
             act_space,
+            mission_words: None,
         })
+    }
+
+    /// The mission as word indices over `words` (an int64 `Box`), in the observation and at
+    /// the end of the flat row, instead of text. A mission with a word outside the vocabulary
+    /// (or too many words) makes `reset` an error.
+    pub fn with_mission_words(mut self, words: MissionWords) -> MiniGrid<T> {
+        let index_box = words.index_box();
+        for space in [&mut self.obs_space, &mut self.flat_space] {
+            let Space::Dict(items) = space else { unreachable!("MiniGrid observations are dicts") };
+            items.retain(|(key, _)| key != "mission");
+            items.push(("mission".into(), index_box.clone()));
+        }
+        self.mission_words = Some(EncodedMission { words, text: String::new(), indices: Vec::new() });
+        self
     }
 
     pub fn task(&self) -> &T {
@@ -162,7 +191,20 @@ impl<T: Task> MiniGrid<T> {
 
     /// Length of a flat row: `4 + size * size * 3`.
     pub fn flat_dim(&self) -> usize {
-        4 + self.view.image_len()
+        4 + self.view.image_len() + self.mission_words.as_ref().map_or(0, |m| m.words.max_words())
+    }
+
+    /// Encodes the mission into word indices (with [`MiniGrid::with_mission_words`]) when it
+    /// changed: a task may say a new mission mid-episode.
+    fn encode_mission(&mut self) -> Result<()> {
+        match &mut self.mission_words {
+            Some(m) if m.text != self.world.mission => {
+                m.indices = m.words.encode(&self.world.mission)?;
+                m.text.clone_from(&self.world.mission);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
     }
 
     fn begin(&mut self, seed: Option<u64>) -> Result<()> {
@@ -183,6 +225,7 @@ impl<T: Task> MiniGrid<T> {
         }
         self.view.observe(&self.world, self.config.see_through_walls);
         self.task.start(&mut self.world);
+        self.encode_mission()?;
         self.ready = true;
         Ok(())
     }
@@ -198,6 +241,7 @@ impl<T: Task> MiniGrid<T> {
         })?;
         let t = self.task.step(&mut self.world, action);
         self.view.observe(&self.world, self.config.see_through_walls);
+        self.encode_mission()?;
         Ok(t)
     }
 
@@ -207,22 +251,32 @@ impl<T: Task> MiniGrid<T> {
         Value::Dict(vec![
             ("direction".into(), Value::Int(self.world.agent_dir as i64)),
             ("image".into(), Value::U8(image)),
-            ("mission".into(), Value::Text(self.world.mission.clone())),
+            (
+                "mission".into(),
+                match &self.mission_words {
+                    Some(m) => Value::I64(m.indices.clone()),
+                    None => Value::Text(self.world.mission.clone()),
+                },
+            ),
         ])
     }
 
     fn write_flat(&self, out: &mut [f32]) -> Result<()> {
         if out.len() != self.flat_dim() {
             return Err(EnvError::BadSpace(format!(
-                "the observation buffer holds {} numbers, MiniGrid writes {} (direction one-hot + image)",
+                "the observation buffer holds {} numbers, MiniGrid writes {} (direction one-hot, image, mission words if any)",
                 out.len(),
                 self.flat_dim()
             )));
         }
-        let (direction, image) = out.split_at_mut(4);
+        let (direction, rest) = out.split_at_mut(4);
         direction.fill(0.0);
         direction[self.world.agent_dir % 4] = 1.0;
+        let (image, mission) = rest.split_at_mut(self.view.image_len());
         self.view.write_f32(image);
+        if let Some(m) = &self.mission_words {
+            mission.iter_mut().zip(&m.indices).for_each(|(out, &index)| *out = index as f32);
+        }
         Ok(())
     }
 }

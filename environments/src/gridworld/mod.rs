@@ -7,6 +7,8 @@
 //!   draws from numpy's stream exactly as its MiniGrid namesake does);
 //! - [`view`]: the agent's egocentric, occluded view;
 //! - [`minigrid`]: [`MiniGrid`], the [`Env`](crate::Env) over a layout family ([`Task`]);
+//! - [`mission_words`]: missions as word indices over a closed vocabulary (MiniGrid's
+//!   tokenizer), for instruction-conditioned learners;
 //! - [`roomgrid`]: rooms joined by doors, the base of several families;
 //! - [`envs`]: the families; [`registry`]: the `MiniGrid-*` and `BabyAI-*` ids;
 //! - [`babyai`]: the BabyAI levels (instructions in the Baby Language, their verifier, the
@@ -36,6 +38,7 @@ pub mod envs;
 pub mod experts;
 pub mod grid;
 pub mod minigrid;
+pub mod mission_words;
 pub mod object;
 pub mod registry;
 pub mod render;

@@ -5,6 +5,7 @@ use super::instr::parse;
 use super::level::{Level, Mission};
 use super::levelgen::{ActionKind, InstrKind, LevelGen};
 use super::levels::{goto, open, other, pickup, putnext, unlock};
+use super::vocab;
 use crate::error::{EnvError, Result};
 use crate::gridworld::registry::{kwarg, Args, Family, Kwarg, SeeThrough};
 use crate::gridworld::{Color, MiniGrid, ObjType, Rooms, COLOR_NAMES};
@@ -124,13 +125,19 @@ pub(crate) fn entries() -> Vec<Registered> {
 
 // ----- Families: a level class, its constructor's kwargs and their defaults. -----
 
-/// The kwargs a level class takes besides `max_steps`, `agent_view_size` and `instr`.
+/// The kwargs a level class takes besides `max_steps`, `agent_view_size`, and limbic's
+/// `instr` and `mission_words`.
 fn level_family(kwargs: Vec<Kwarg>, build: fn(&Args) -> Result<Box<BabyAiEnv>>) -> Family {
     let mut kwargs = kwargs;
     kwargs.push(kwarg(
         "instr",
         Json::Null,
         "an instruction in the Baby Language to give instead of the generated one (null: generated)",
+    ));
+    kwargs.push(kwarg(
+        "mission_words",
+        json!(false),
+        "the mission as word indices (an int64 Box of 73, 0 pads) instead of text, for instruction-conditioned learners",
     ));
     Family::level(kwargs, SeeThrough::Fixed(false), build)
 }
@@ -178,7 +185,8 @@ fn build_level(
         _ => Some(parse(args.text("instr")?)?),
     };
     let level = Level::new(mission, rooms, fixed.map(|m| m as u32), given);
-    Ok(Box::new(MiniGrid::new(level, config)?))
+    let env = MiniGrid::new(level, config)?;
+    Ok(Box::new(if args.flag("mission_words")? { env.with_mission_words(vocab::mission_words()) } else { env }))
 }
 
 fn count(args: &Args, key: &str, max: i64) -> Result<usize> {

@@ -3,10 +3,10 @@
 use super::{dict_entry, obs_entry, reset_flat, set_entry, step_flat};
 use crate::env::{Env, Info, Options, Step, Transition};
 use crate::error::{EnvError, Result};
+use crate::gridworld::mission_words::MissionWords;
 use crate::render::Frame;
 use crate::space::Space;
 use crate::value::Value;
-use crate::wrappers::bad_param;
 
 /// MiniGrid's vocabulary (`get_minigrid_words`): colours, objects, verbs, then other words; a
 /// word's index is its position.
@@ -28,8 +28,7 @@ pub const MINIGRID_WORDS: [&str; 51] = [
 pub struct DictObservationSpace<E> {
     env: E,
     space: Space,
-    words: Vec<String>,
-    max_words: usize,
+    words: MissionWords,
 }
 
 impl<E: Env> DictObservationSpace<E> {
@@ -41,54 +40,25 @@ impl<E: Env> DictObservationSpace<E> {
     /// A vocabulary of distinct `words` (a word's index is its position), and missions shorter
     /// than `max_words_in_mission` words. `env` must have a Dict observation with an `image`.
     pub fn with_vocabulary(env: E, max_words_in_mission: usize, words: &[&str]) -> Result<Self> {
-        if max_words_in_mission == 0 {
-            return Err(bad_param("max_words_in_mission", "must be at least 1"));
-        }
-        if let Some((i, w)) = words.iter().enumerate().find(|(i, w)| words[..*i].contains(w)) {
-            return Err(bad_param("word_dict", format!("word {w:?} appears twice (again at index {i})")));
-        }
+        let words = MissionWords::new(words, max_words_in_mission)?;
         let image = dict_entry(env.observation_space(), "image", "DictObservationSpace")?.clone();
-        let mission = Space::MultiDiscrete {
-            nvec: vec![words.len() as i64 + 1; max_words_in_mission],
-            start: vec![0; max_words_in_mission],
-        };
         let space = Space::dict(vec![
             ("direction".into(), Space::discrete(4)),
             ("image".into(), image),
-            ("mission".into(), mission),
+            ("mission".into(), words.multi_discrete()),
         ]);
-        let words = words.iter().map(|w| w.to_string()).collect();
-        Ok(DictObservationSpace { env, space, words, max_words: max_words_in_mission })
+        Ok(DictObservationSpace { env, space, words })
     }
 
     pub fn into_inner(self) -> E {
         self.env
     }
 
-    /// `string_to_indices`, padded: commas split off as words, each word's index + 1, then 0s.
-    fn indices(&self, mission: &str) -> Result<Vec<i64>> {
-        let spaced = mission.replace(',', " , ");
-        let mut out = Vec::with_capacity(self.max_words);
-        for word in spaced.split_whitespace() {
-            let index = self.words.iter().position(|w| w == word).ok_or_else(|| {
-                EnvError::Unsupported(format!("DictObservationSpace: unknown word {word:?} in the mission {mission:?}"))
-            })?;
-            out.push(index as i64 + 1);
-        }
-        if out.len() >= self.max_words {
-            return Err(EnvError::Unsupported(format!(
-                "DictObservationSpace: the mission {mission:?} has {} words, max_words_in_mission is {}",
-                out.len(),
-                self.max_words
-            )));
-        }
-        out.resize(self.max_words, 0);
-        Ok(out)
-    }
-
     fn observe(&self, obs: &mut Value) -> Result<()> {
         let indices = match obs_entry(obs, "mission", "DictObservationSpace")? {
-            Value::Text(mission) => self.indices(mission)?,
+            Value::Text(mission) => {
+                self.words.encode(mission).map_err(|e| EnvError::Unsupported(format!("DictObservationSpace: {e}")))?
+            }
             other => return Err(EnvError::BadSpace(format!("DictObservationSpace needs a text mission, got {other}"))),
         };
         set_entry(obs, "mission", Value::I64(indices))
