@@ -71,10 +71,15 @@ fn unexpected_in_run(path: &Path) -> Option<String> {
     if meta.file_type().is_symlink() || !meta.is_dir() {
         return Some(describe(path));
     }
+    let top = names(path).ok()?;
+    // A run killed before its config.json was in place holds only limbic's temporary files.
+    let unborn = !top.is_empty() && top.iter().all(|n| n.starts_with('.') && is_run_entry(n));
+    if unborn && !path.join(run_dir::CONFIG).exists() {
+        return None;
+    }
     if let Err(e) = RunConfig::load(&path.join(run_dir::CONFIG)) {
         return Some(format!("{} (its {} is not a run's: {e:#})", describe(path), run_dir::CONFIG));
     }
-    let top = names(path).ok()?;
     let strange: Vec<String> = top.into_iter().filter(|n| !is_run_entry(n)).collect();
     if !strange.is_empty() {
         return Some(format!("a run directory with other files in it ({})", listing(&strange)));
@@ -147,5 +152,13 @@ mod tests {
         assert!(message.contains("a file of 4 bytes"), "{message}");
         let message = format!("{:#}", check_replaceable(&dir, Kind::Dataset).unwrap_err());
         assert!(message.contains("not a dataset"), "{message}");
+
+        // Killed while writing its first config.json: only the temporary file is there.
+        let unborn = tmp.path().join("unborn");
+        std::fs::create_dir(&unborn).unwrap();
+        std::fs::write(unborn.join(".config.json.tmp7"), "{\"se").unwrap();
+        check_replaceable(&unborn, Kind::Run).unwrap();
+        std::fs::write(unborn.join(".notes.tmp1"), "").unwrap();
+        assert!(check_replaceable(&unborn, Kind::Run).is_err());
     }
 }
