@@ -12,10 +12,12 @@ window's mean is printed beside it. POPGym's paper reports MMER for GRU after 15
 SB3-contrib 2.9.2's RecurrentPPO (an LSTM; SB3 has no GRU) trained at the same budget.
 
 Both sides see the env POPGym's baselines train on: Antialias(PreviousAction(env)), the
-observation flattened (popgym's `Flatten`), and train with the same PPO values, those of
-limbic's `popgym-` preset: 8 envs x 128 steps, 4 epochs, minibatch 256, lr 3e-4 annealed,
-gamma 0.99, lambda 0.95, clip 0.2, entropy 0.01, value coef 0.5, grad clip 0.5, memory of 128
-units, a 64-unit layer for each head, whole 128-step segments for backpropagation through time.
+observation flattened (popgym's `Flatten`). SB3 trains with 8 envs x 128 steps, 4 epochs,
+minibatch 256, lr 3e-4 annealed, gamma 0.99, lambda 0.95, clip 0.2, entropy 0.01, value coef
+0.5, grad clip 0.5, an LSTM of 128 units, a 64-unit layer for each head, whole 128-step segments
+for backpropagation through time. limbic trains with its `popgym-` preset (the same but lr 1e-3,
+8 epochs, entropy 0, a GRU of 128); for the same values as SB3 pass
+`--set params.learning_rate=0.0003 --set params.n_epochs=4 --set params.ent_coef=0.01`.
 `--memory` swaps limbic's memory (`{"kind": "slots", "slots": 8, "size": 32}`, an LSTM...);
 `--keep DIR` keeps the run directories, for `limbic compare DIR/ENV-*` to plot the curves.
 """
@@ -49,7 +51,8 @@ def mmer(episodes: list[tuple[int, float]], window: int) -> tuple[float, float]:
     return (max(means), means[-1]) if means else (float("nan"), float("nan"))
 
 
-def run_limbic(limbic: Path, env_id: str, steps: int, seed: int, memory: str | None, keep: Path | None) -> dict:
+def run_limbic(limbic: Path, env_id: str, steps: int, seed: int, memory: str | None, keep: Path | None,
+               sets: list[str]) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         kind = json.loads(memory)["kind"] if memory else "preset"
         run = keep / f"{env_id}-{kind}-seed{seed}" if keep else Path(tmp) / "run"
@@ -57,6 +60,8 @@ def run_limbic(limbic: Path, env_id: str, steps: int, seed: int, memory: str | N
                "--quiet", "--set", "eval_every=0", "--set", "checkpoint_every=0"]
         if memory:
             cmd += ["--set", f"policy.memory={memory}"]
+        for assignment in sets:
+            cmd += ["--set", assignment]
         start = time.time()
         subprocess.run(cmd, check=True, env=dict(os.environ, RAYON_NUM_THREADS="1"), stdout=subprocess.DEVNULL)
         wall = time.time() - start
@@ -117,6 +122,8 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=10_240)
     parser.add_argument("--limbic", type=Path, default=DEFAULT_LIMBIC)
     parser.add_argument("--json", type=Path, default=None, help="append one JSON line per run here")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="passed to `limbic train --set` (repeatable)")
     parser.add_argument("--keep", type=Path, default=None,
                         help="keep limbic's run directories here (ENV-KIND-seedN), e.g. for `limbic compare`")
     args = parser.parse_args()
@@ -129,7 +136,7 @@ def main() -> None:
             for side in sides:
                 if (side == "limbic" and seed not in args.seeds) or (side == "sb3" and seed not in sb3_seeds):
                     continue
-                result = (run_limbic(args.limbic, env_id, args.steps, seed, args.memory, args.keep) if side == "limbic"
+                result = (run_limbic(args.limbic, env_id, args.steps, seed, args.memory, args.keep, args.set) if side == "limbic"
                           else run_sb3(env_id, args.steps, seed))
                 best, last = mmer(result["episodes"], args.window)
                 label = side if side == "sb3" else f"limbic:{json.loads(args.memory)['kind']}" if args.memory else side
