@@ -1,6 +1,7 @@
 //! limbic-rewards: the registry of intrinsic rewards, internal cost functions that differ by
 //! signal and change over development.
 //!
+//! - [`feedback`]: what passes between a social-feedback signal and its teacher;
 //! - [`signal`]: the [`IntrinsicReward`] contract every signal implements, and [`SignalEntry`],
 //!   how a signal is named, documented and built;
 //! - [`registry`]: [`Registry`], signals by name (built-ins and a user's own);
@@ -11,6 +12,7 @@
 //! - [`set`]: [`RewardSet`], a run's signals and their combination behind the learners'
 //!   [`limbic_agents::shaping::RewardShaper`] hook.
 
+pub mod feedback;
 pub mod models;
 pub mod registry;
 pub mod scaling;

@@ -1,0 +1,104 @@
+//! Social feedback: what passes between a feedback signal (`preferences`, `evaluative`) and
+//! its teacher, a simulated one or a person at the web teaching page.
+//!
+//! The signal asks; the teacher answers when it can. [`Teacher`] is that channel: `post` never
+//! blocks and `poll` returns whatever labels arrived since, so a slow or silent teacher never
+//! stalls training (the signal keeps its last model). Synthetic teachers answer inside `post`;
+//! the web teacher hands the question to its server and its labels come back through `poll`.
+
+use limbic_environments::render::Frame;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Names a clip for the life of a run (unique within the run, never reused).
+pub type ClipId = u64;
+/// Names a question for the life of a run (unique within the run, never reused).
+pub type QueryId = u64;
+
+/// A stretch of one sub-env's experience shown to a teacher.
+#[derive(Clone, Debug)]
+pub struct Clip {
+    pub id: ClipId,
+    /// The sub-env it came from.
+    pub env: usize,
+    /// The run's env step (all sub-envs counted) at the clip's first step.
+    pub start_step: u64,
+    /// Steps in the clip.
+    pub len: usize,
+    /// `[len, obs_dim]` observations.
+    pub obs: Vec<f32>,
+    /// `[len, action_dim]` actions taken.
+    pub actions: Vec<f32>,
+    /// `[len]` the env's true reward: synthetic teachers read it, people never see it.
+    pub true_rewards: Vec<f32>,
+    /// Rendered frames (one per step) when the teacher [looks at pictures](Teacher::wants_frames).
+    pub frames: Option<Vec<Frame>>,
+}
+
+/// What a signal asks.
+#[derive(Clone, Debug)]
+pub enum Question {
+    /// Which of two clips is better (preferences, Christiano et al. 2017).
+    Compare { id: QueryId, left: Arc<Clip>, right: Arc<Clip> },
+    /// How good is this clip's recent behaviour (evaluative feedback: TAMER, COACH).
+    Evaluate { id: QueryId, clip: Arc<Clip> },
+}
+
+impl Question {
+    pub fn id(&self) -> QueryId {
+        match self {
+            Question::Compare { id, .. } | Question::Evaluate { id, .. } => *id,
+        }
+    }
+}
+
+/// A teacher's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Answer {
+    Left,
+    Right,
+    Equal,
+    /// The teacher declined (the pair is not used for training).
+    Skip,
+    /// An evaluative score (+1 / -1, or a scalar), for the step `at` of the clip (`at` counts
+    /// from the clip's first step; credit is spread over the steps before it).
+    Score {
+        value: f32,
+        at: usize,
+    },
+}
+
+/// One stored label: a line of the run's label file (JSON lines, appended atomically).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Label {
+    pub query: QueryId,
+    /// The clips the question showed (two for `Compare`, one for `Evaluate`).
+    pub clips: Vec<ClipId>,
+    pub answer: Answer,
+    /// Who answered: a synthetic kind (`oracle`, `stochastic`, ...) or `web:<name>`.
+    pub teacher: String,
+    /// When, in milliseconds since the Unix epoch.
+    pub time_ms: u64,
+}
+
+/// The channel from a signal to whoever answers it.
+pub trait Teacher: Send {
+    /// The teacher's kind, as `--teacher` names it.
+    fn kind(&self) -> &str;
+
+    /// Whether clips must carry rendered frames (a person looks at them; synthetic teachers
+    /// read `true_rewards`).
+    fn wants_frames(&self) -> bool {
+        false
+    }
+
+    /// Hands a question over; never blocks.
+    fn post(&mut self, question: Question) -> limbic_agents::Result<()>;
+
+    /// The labels given since the last call (possibly none); never blocks.
+    fn poll(&mut self) -> limbic_agents::Result<Vec<Label>>;
+
+    /// Questions posted and not answered yet (shown in the progress bar and metrics).
+    fn pending(&self) -> usize;
+}
