@@ -282,6 +282,13 @@ impl EncoderKind {
         if let Space::Dict(items) = space {
             let get = |key: &str| items.iter().find(|(k, _)| k == key).map(|(_, s)| s);
             if let (Some(Space::Discrete { n: 4, .. }), Some(Space::Box(image))) = (get("direction"), get("image")) {
+                if let Some((extra, _)) =
+                    items.iter().find(|(k, _)| !["direction", "image", "mission"].contains(&k.as_str()))
+                {
+                    return Err(AgentError::Unsupported(format!(
+                        "a MiniGrid observation with the extra key `{extra}`: the MiniGrid encoder reads `direction`, `image` and `mission` only (a wrapper such as previous_action over a MiniGrid env is not supported; give the policy memory instead)"
+                    )));
+                }
                 let view = match image.shape[..] {
                     [w, h, 3] if w == h => w,
                     _ => {
@@ -637,6 +644,10 @@ mod tests {
         let kind = EncoderKind::for_space(&minigrid).unwrap();
         assert_eq!(kind, EncoderKind::MiniGrid { view: 7 });
         assert_eq!(kind.obs_dim(), 151);
+        let Space::Dict(mut items) = minigrid.clone() else { unreachable!() };
+        items.push(("prev_action".into(), Space::discrete(7)));
+        let error = EncoderKind::for_space(&Space::Dict(items)).unwrap_err().to_string();
+        assert!(error.contains("extra key `prev_action`"), "{error}");
         let device = Device::flex();
         let encoder = Encoder::new(kind, Init::orthogonal_hidden(), &mut Generator::from_seed(0), &device).unwrap();
         assert_eq!(encoder.out_dim(), 68);

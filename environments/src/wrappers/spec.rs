@@ -4,6 +4,7 @@
 use super::{Antialias, MaskObservation, PreviousAction};
 use crate::env::Env;
 use crate::error::Result;
+use crate::gridworld::wrappers::Skills;
 use serde::{Deserialize, Serialize};
 
 /// One wrapper of a config's `env_wrappers` list.
@@ -16,6 +17,13 @@ pub enum WrapperSpec {
     Antialias,
     /// Hides the listed entries of a Box observation (rl-zoo's `MaskVelocityWrapper`).
     MaskObservation { indices: Vec<usize> },
+    /// A library of scripted gridworld skills as the actions (`pickup:key`, `unlock:door`,
+    /// ...): a learner over them is a manager over given options. `max_frames` caps one skill.
+    Skills {
+        skills: Vec<String>,
+        #[serde(default)]
+        max_frames: Option<u32>,
+    },
 }
 
 impl WrapperSpec {
@@ -25,6 +33,7 @@ impl WrapperSpec {
             WrapperSpec::PreviousAction => Box::new(PreviousAction::new(env)?),
             WrapperSpec::Antialias => Box::new(Antialias::new(env)?),
             WrapperSpec::MaskObservation { indices } => Box::new(MaskObservation::new(env, indices)?),
+            WrapperSpec::Skills { skills, max_frames } => Box::new(Skills::new(env, skills, *max_frames)?),
         })
     }
 }

@@ -48,6 +48,7 @@ mod position_bonus;
 mod reseed;
 mod rgb_img_obs;
 mod rgb_img_partial_obs;
+mod skills;
 mod symbolic_obs;
 mod view_size;
 
@@ -63,6 +64,7 @@ pub use position_bonus::PositionBonus;
 pub use reseed::Reseed;
 pub use rgb_img_obs::{FullGrid, Picture, PixelObs, RGBImgObs, DEFAULT_TILE_SIZE};
 pub use rgb_img_partial_obs::{AgentView, RGBImgPartialObs};
+pub use skills::{Skill, Skills, SKILL_NAMES};
 pub use symbolic_obs::SymbolicObs;
 pub use view_size::ViewSize;
 
