@@ -1,0 +1,71 @@
+//! `limbic._limbic`: the native half of the `limbic` Python package.
+//!
+//! It holds limbic environments and vector envs and converts at the boundary: actions from
+//! Python objects into [`Value`](limbic_environments::Value)s (checked against the action space,
+//! with a Python exception naming what was wrong), observations back into numpy arrays, and
+//! [`EnvError`]s into the exception classes of `limbic.errors` (Gymnasium's where it has one).
+//! The Gymnasium classes themselves (`gymnasium.Env`, `gymnasium.vector.VectorEnv`) are written in
+//! Python on top of this module (python/limbic/).
+
+// pyo3 0.19 (the version the `gymnasium-rs` adapter already pins; one `links = "python"` per
+// lockfile) expands `#[pymethods]` into impls newer compilers flag.
+#![allow(non_local_definitions)]
+
+mod convert;
+mod env;
+mod vector;
+
+use limbic_environments::{registry, EnvError};
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::types::PyType;
+
+/// The Python exception for an environment error: the class from `limbic.errors` named after
+/// the error's kind, carrying the Rust message.
+pub(crate) fn env_err(py: Python<'_>, error: EnvError) -> PyErr {
+    let class = match root_cause(&error) {
+        EnvError::UnknownEnv { .. } => "UnknownEnv",
+        EnvError::UnknownKwarg { .. } => "UnknownKwarg",
+        EnvError::BadKwarg { .. } | EnvError::BadOption { .. } => "BadArgument",
+        EnvError::InvalidAction { .. } => "InvalidAction",
+        EnvError::NotReset | EnvError::EpisodeOver => "ResetNeeded",
+        _ => "LimbicError",
+    };
+    let message = error.to_string();
+    let class = py.import("limbic.errors").and_then(|m| m.getattr(class)).ok();
+    match class.and_then(|c| c.downcast::<PyType>().ok()) {
+        Some(class) => PyErr::from_type(class, message),
+        None => PyRuntimeError::new_err(message),
+    }
+}
+
+/// A sub-environment's error is classed by what went wrong inside it.
+fn root_cause(error: &EnvError) -> &EnvError {
+    match error {
+        EnvError::SubEnv { source, .. } => root_cause(source),
+        other => other,
+    }
+}
+
+/// Every registered environment id, sorted.
+#[pyfunction]
+fn ids() -> Vec<String> {
+    registry::specs().into_iter().map(|spec| spec.id).collect()
+}
+
+/// `(max_episode_steps, reward_threshold, [(kwarg, default as JSON, doc)])` of a registered id.
+#[pyfunction]
+fn spec(py: Python<'_>, id: &str) -> PyResult<(Option<usize>, Option<f64>, Vec<(String, String, String)>)> {
+    let spec = registry::spec(id).map_err(|e| env_err(py, e))?;
+    let kwargs = spec.kwargs.iter().map(|k| (k.name.to_string(), k.default.to_string(), k.doc.to_string())).collect();
+    Ok((spec.max_episode_steps, spec.reward_threshold, kwargs))
+}
+
+#[pymodule]
+fn _limbic(_py: Python<'_>, m: &PyModule) -> PyResult<()> {
+    m.add_class::<env::RustEnv>()?;
+    m.add_class::<vector::RustVecEnv>()?;
+    m.add_function(wrap_pyfunction!(ids, m)?)?;
+    m.add_function(wrap_pyfunction!(spec, m)?)?;
+    Ok(())
+}
