@@ -5,6 +5,7 @@ import json
 import gymnasium as gym
 
 from limbic import _limbic
+from limbic.errors import UnsupportedMode
 from limbic.spaces import from_json
 
 
@@ -16,12 +17,16 @@ class LimbicEnv(gym.Env):
     """
 
     def __init__(self, id, render_mode=None, **kwargs):
-        if render_mode not in (None, "rgb_array"):
-            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
         self._env = _limbic.RustEnv(id, json.dumps(kwargs))
+        self.metadata = {
+            "render_modes": ["rgb_array"] if self._env.renders else [],
+            "render_fps": self._env.render_fps,
+        }
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            modes = self.metadata["render_modes"] or "none"
+            raise UnsupportedMode(f"{id} renders in modes {modes}, not {render_mode!r}")
         self.id = id
         self.render_mode = render_mode
-        self.metadata = {"render_modes": ["rgb_array"], "render_fps": self._env.render_fps}
         self.observation_space = from_json(self._env.observation_space_json)
         self.action_space = from_json(self._env.action_space_json)
 

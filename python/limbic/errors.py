@@ -30,3 +30,7 @@ class InvalidAction(LimbicError, gymnasium.error.InvalidAction, ValueError):
 
 class ResetNeeded(LimbicError, gymnasium.error.ResetNeeded):
     """step() before reset(), or after the episode ended."""
+
+
+class UnsupportedMode(LimbicError, gymnasium.error.UnsupportedMode, ValueError):
+    """A render mode the environment does not draw."""

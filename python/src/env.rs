@@ -2,7 +2,7 @@
 
 use crate::convert::{action_from_py, json_object, json_to_py, value_to_py};
 use crate::env_err;
-use limbic_environments::{make, Env, Space};
+use limbic_environments::{make, Env, Kwargs, Options, Space};
 use numpy::PyArray1;
 use pyo3::prelude::*;
 
@@ -11,6 +11,7 @@ pub struct RustEnv {
     env: Box<dyn Env>,
     obs_space: Space,
     act_space: Space,
+    renders: bool,
 }
 
 #[pymethods]
@@ -18,9 +19,17 @@ impl RustEnv {
     /// `make(id, **kwargs)`, the kwargs as a JSON object.
     #[new]
     fn new(py: Python<'_>, id: &str, kwargs: &str) -> PyResult<Self> {
-        let env = make(id, &json_object(kwargs, "kwargs")?).map_err(|e| env_err(py, e))?;
+        let kwargs = json_object(kwargs, "kwargs")?;
+        let env = make(id, &kwargs).map_err(|e| env_err(py, e))?;
         let (obs_space, act_space) = (env.observation_space().clone(), env.action_space().clone());
-        Ok(RustEnv { env, obs_space, act_space })
+        let renders = renders(id, &kwargs);
+        Ok(RustEnv { env, obs_space, act_space, renders })
+    }
+
+    /// Whether the environment draws `rgb_array` frames (`metadata["render_modes"]`).
+    #[getter]
+    fn renders(&self) -> bool {
+        self.renders
     }
 
     /// The observation space in Gymnasium/Minari JSON form.
@@ -61,4 +70,11 @@ impl RustEnv {
         let frame = self.env.render().map_err(|e| env_err(py, e))?;
         Ok(PyArray1::from_vec(py, frame.pixels).reshape([frame.height, frame.width, 3])?.into_py(py))
     }
+}
+
+/// Whether envs of this id render, asked of a second instance (resetting the user's own env would
+/// seed it, and its first unseeded reset must stay random).
+fn renders(id: &str, kwargs: &Kwargs) -> bool {
+    let probe = make(id, kwargs).and_then(|mut env| env.reset(Some(0), &Options::new()).map(|_| env));
+    probe.is_ok_and(|env| env.render().is_ok())
 }
