@@ -42,5 +42,7 @@ class LimbicEnv(gym.Env):
     def render(self):
         return self._env.render() if self.render_mode == "rgb_array" else None
 
-    def __repr__(self):
+    def __str__(self):
         return f"<LimbicEnv<{self.id}>>"
+
+    __repr__ = __str__

@@ -40,6 +40,7 @@ class LimbicVectorEnv(VectorEnv):
         self.num_envs = num_envs
         self.copy = copy
         self.metadata = {"autoreset_mode": mode, "render_modes": []}
+        self._same_step = mode == AutoresetMode.SAME_STEP
         self.single_observation_space = from_json(self._envs.flat_space_json)
         self.single_action_space = from_json(self._envs.action_space_json)
         self.observation_space = batch_space(self.single_observation_space, num_envs)
@@ -70,7 +71,7 @@ class LimbicVectorEnv(VectorEnv):
         else:
             self._envs.step(list(iterate(self.action_space, actions)))
         infos = {}
-        if self._final_mask.any():
+        if self._same_step and self._final_mask.any():
             infos = self._final_infos()
         return (
             self._observation(self._obs),
