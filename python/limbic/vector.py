@@ -45,9 +45,8 @@ class LimbicVectorEnv(VectorEnv):
         self.single_action_space = from_json(self._envs.action_space_json)
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.action_space = batch_space(self.single_action_space, num_envs)
-        self._obs, self._rewards, self._terminated, self._truncated, self._final_obs, self._final_mask = (
-            self._envs.buffers()
-        )
+        self._obs, self._rewards, terminated, truncated, self._final_obs, final_mask = self._envs.buffers()
+        self._terminated, self._truncated, self._final_mask = (a.view(bool) for a in (terminated, truncated, final_mask))
         self._read_obs = _batch_reader(self.single_observation_space, 0)[0]
         # Discrete and float32 Box actions go to native code as one array; others one by one.
         space = self.single_action_space
@@ -61,7 +60,7 @@ class LimbicVectorEnv(VectorEnv):
         super().reset(seed=seed)
         options = dict(options or {})
         mask = options.pop("reset_mask", None)
-        mask = None if mask is None else np.ascontiguousarray(mask, dtype=bool)
+        mask = None if mask is None else np.asarray(mask, dtype=bool).tolist()
         self._envs.reset(seed, json.dumps(options), mask)
         return self._observation(self._obs), {}
 

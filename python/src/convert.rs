@@ -2,10 +2,11 @@
 //! from whatever Python hands over, checked against the space with a clear exception.
 
 use limbic_environments::{DType, Space, Value};
-use numpy::{Element, PyArray1, PyReadonlyArrayDyn};
+use pyo3::buffer::{Element, PyBuffer};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyList, PyString, PyTuple};
+use pyo3::sync::GILOnceCell;
+use pyo3::types::{PyBool, PyByteArray, PyDict, PyFloat, PyList, PyString, PyTuple};
 use serde_json::Value as Json;
 
 /// An observation as Gymnasium gives it: arrays shaped by the space, dicts, tuples, ints, strings.
@@ -36,14 +37,59 @@ pub fn value_to_py(py: Python<'_>, value: Value, space: &Space) -> PyResult<PyOb
     })
 }
 
-/// An array value as a numpy array of the space's shape.
-fn shaped<T: Element>(py: Python<'_>, numbers: Vec<T>, space: &Space) -> PyResult<PyObject> {
-    let array = PyArray1::from_vec(py, numbers);
-    match array_shape(space) {
-        Some(shape) => Ok(array.reshape(shape)?.into_py(py)),
-        None => Ok(array.into_py(py)),
+/// An array value as a (writable) numpy array of the space's shape.
+fn shaped<T: Number>(py: Python<'_>, numbers: Vec<T>, space: &Space) -> PyResult<PyObject> {
+    let shape = array_shape(space).unwrap_or_else(|| vec![numbers.len()]);
+    new_array(py, &numbers, &shape)
+}
+
+/// A numpy array holding a copy of `numbers`, of `shape`. Built through the buffer protocol
+/// rather than the `numpy` crate, whose dependencies would change the features of crates burn
+/// shares and rebuild burn for the extension.
+pub fn new_array<T: Number>(py: Python<'_>, numbers: &[T], shape: &[usize]) -> PyResult<PyObject> {
+    let mut bytes = Vec::with_capacity(std::mem::size_of_val(numbers));
+    for x in numbers {
+        x.extend_bytes(&mut bytes);
+    }
+    let array = numpy_function(py, "frombuffer")?.call1((PyByteArray::new(py, &bytes), T::DTYPE))?;
+    match shape {
+        [len] if *len == numbers.len() => Ok(array.into_py(py)),
+        _ => Ok(array.call_method1("reshape", (shape.to_vec(),))?.into_py(py)),
     }
 }
+
+/// A function of the numpy module, looked up once.
+fn numpy_function<'py>(py: Python<'py>, name: &'static str) -> PyResult<&'py PyAny> {
+    static FUNCTIONS: GILOnceCell<Vec<(&'static str, PyObject)>> = GILOnceCell::new();
+    let functions = FUNCTIONS.get_or_try_init(py, || -> PyResult<_> {
+        let numpy = py.import("numpy")?;
+        ["frombuffer", "asarray", "ascontiguousarray"]
+            .into_iter()
+            .map(|f| Ok((f, numpy.getattr(f)?.into_py(py))))
+            .collect()
+    })?;
+    let (_, function) = functions.iter().find(|(f, _)| *f == name).expect("a numpy function looked up above");
+    Ok(function.as_ref(py))
+}
+
+/// The element types of limbic's arrays, with their numpy names.
+pub trait Number: Element + Copy {
+    const DTYPE: &'static str;
+    fn extend_bytes(self, out: &mut Vec<u8>);
+}
+
+macro_rules! number {
+    ($($t:ty => $name:literal),*) => {$(
+        impl Number for $t {
+            const DTYPE: &'static str = $name;
+            fn extend_bytes(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_ne_bytes());
+            }
+        }
+    )*};
+}
+
+number!(f32 => "float32", f64 => "float64", u8 => "uint8", i8 => "int8", i64 => "int64");
 
 /// The numpy shape of an element of an array space.
 fn array_shape(space: &Space) -> Option<Vec<usize>> {
@@ -112,9 +158,15 @@ fn numpy_kind(object: &PyAny) -> Option<String> {
 
 /// The numbers of an array-like action of exactly `shape`, cast to `dtype`; integer spaces
 /// refuse float arrays rather than truncating them. `what` names the space in messages.
-pub fn array<T: Element + Copy>(action: &PyAny, shape: &[usize], dtype: DType, what: &str) -> PyResult<Vec<T>> {
-    let numpy = action.py().import("numpy")?;
-    let given = numpy.call_method1("asarray", (action,)).map_err(|_| wrong_type(action, what, "an array"))?;
+pub fn array<T: Number>(action: &PyAny, shape: &[usize], dtype: DType, what: &str) -> PyResult<Vec<T>> {
+    let py = action.py();
+    // The common case, an array of exactly this dtype and shape, is read as it is.
+    if let Ok(buffer) = PyBuffer::<T>::get(action) {
+        if buffer.shape() == shape && buffer.is_c_contiguous() {
+            return buffer.to_vec(py);
+        }
+    }
+    let given = numpy_function(py, "asarray")?.call1((action,)).map_err(|_| wrong_type(action, what, "an array"))?;
     let kind: String = given.getattr("dtype")?.getattr("kind")?.extract()?;
     let integer_space = !matches!(dtype, DType::Float32 | DType::Float64);
     if !matches!(kind.as_str(), "i" | "u" | "b" | "f") || (integer_space && kind == "f") {
@@ -126,9 +178,8 @@ pub fn array<T: Element + Copy>(action: &PyAny, shape: &[usize], dtype: DType, w
         let message = format!("action for {what} must have shape {shape:?}, got shape {got:?}");
         return Err(PyValueError::new_err(message));
     }
-    let typed = numpy.call_method1("ascontiguousarray", (given, dtype.name()))?;
-    let typed: PyReadonlyArrayDyn<'_, T> = typed.extract()?;
-    Ok(typed.as_slice()?.to_vec())
+    let typed = numpy_function(py, "ascontiguousarray")?.call1((given, dtype.name()))?;
+    PyBuffer::<T>::get(typed)?.to_vec(py)
 }
 
 fn wrong_type(action: &PyAny, what: &str, wanted: &str) -> PyErr {

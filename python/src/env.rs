@@ -1,9 +1,8 @@
 //! One environment, built by id from the registry (what `limbic.make` wraps).
 
-use crate::convert::{action_from_py, json_object, json_to_py, value_to_py};
+use crate::convert::{action_from_py, json_object, json_to_py, new_array, value_to_py};
 use crate::env_err;
 use limbic_environments::{make, Env, Kwargs, Options, Space};
-use numpy::PyArray1;
 use pyo3::prelude::*;
 
 #[pyclass(module = "limbic._limbic")]
@@ -68,7 +67,7 @@ impl RustEnv {
     /// The current frame as a `[height, width, 3]` uint8 array.
     fn render(&self, py: Python<'_>) -> PyResult<PyObject> {
         let frame = self.env.render().map_err(|e| env_err(py, e))?;
-        Ok(PyArray1::from_vec(py, frame.pixels).reshape([frame.height, frame.width, 3])?.into_py(py))
+        new_array(py, &frame.pixels, &[frame.height, frame.width, 3])
     }
 }
 

@@ -1,11 +1,11 @@
 //! N environments stepped together (what `limbic.make_vec` wraps): one call steps them all and
-//! copies each result buffer once into numpy arrays this object owns, so Python reads whole
-//! batches and never touches a sub-environment.
+//! copies each result buffer once into numpy arrays the caller handed over, so Python reads
+//! whole batches and never touches a sub-environment.
 
 use crate::convert::{action_from_py, array, json_object};
 use crate::env_err;
 use limbic_environments::{Autoreset, DType, Env, Space, Value, VecEnv};
-use numpy::{PyArray1, PyArray2, PyReadonlyArray1};
+use pyo3::buffer::{Element, PyBuffer};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
@@ -13,14 +13,20 @@ use pyo3::types::PyList;
 #[pyclass(module = "limbic._limbic")]
 pub struct RustVecEnv {
     envs: VecEnv,
-    /// `[N, D]` flat observations (D = the flat space's size), rewards, flags, and SAME_STEP's
-    /// terminal observations with their mask: the arrays Python reads.
-    obs: Py<PyArray2<f32>>,
-    rewards: Py<PyArray1<f64>>,
-    terminated: Py<PyArray1<bool>>,
-    truncated: Py<PyArray1<bool>>,
-    final_obs: Py<PyArray2<f32>>,
-    final_mask: Py<PyArray1<bool>>,
+    out: Outputs,
+}
+
+/// The caller's numpy arrays every call writes: `[N, D]` flat observations (D = the flat space's
+/// size), rewards, flags (bool arrays seen as uint8), and SAME_STEP's terminal observations with
+/// their mask; `arrays` holds the arrays themselves, in that order, for Python.
+struct Outputs {
+    arrays: Vec<PyObject>,
+    obs: PyBuffer<f32>,
+    rewards: PyBuffer<f64>,
+    terminated: PyBuffer<u8>,
+    truncated: PyBuffer<u8>,
+    final_obs: PyBuffer<f32>,
+    final_mask: PyBuffer<u8>,
 }
 
 #[pymethods]
@@ -43,15 +49,17 @@ impl RustVecEnv {
         let envs = VecEnv::make(id, num_envs, &kwargs).and_then(|v| v.with_autoreset(mode).with_threads(threads));
         let envs = envs.map_err(|e| env_err(py, e))?;
         let (n, d) = (envs.num_envs(), envs.obs_dim());
-        Ok(RustVecEnv {
-            envs,
-            obs: PyArray2::zeros(py, [n, d], false).to_owned(),
-            rewards: PyArray1::zeros(py, n, false).to_owned(),
-            terminated: PyArray1::zeros(py, n, false).to_owned(),
-            truncated: PyArray1::zeros(py, n, false).to_owned(),
-            final_obs: PyArray2::zeros(py, [n, d], false).to_owned(),
-            final_mask: PyArray1::zeros(py, n, false).to_owned(),
-        })
+        let mut arrays = Vec::new();
+        let out = Outputs {
+            obs: output(py, &[n, d], "float32", &mut arrays)?,
+            rewards: output(py, &[n], "float64", &mut arrays)?,
+            terminated: output(py, &[n], "uint8", &mut arrays)?,
+            truncated: output(py, &[n], "uint8", &mut arrays)?,
+            final_obs: output(py, &[n, d], "float32", &mut arrays)?,
+            final_mask: output(py, &[n], "uint8", &mut arrays)?,
+            arrays,
+        };
+        Ok(RustVecEnv { envs, out })
     }
 
     #[getter]
@@ -76,50 +84,37 @@ impl RustVecEnv {
         self.envs.action_space().to_json_string()
     }
 
-    #[getter]
-    fn render_fps(&self) -> u32 {
-        self.envs.envs()[0].render_fps()
-    }
-
-    /// The arrays every call writes: `(obs, rewards, terminated, truncated, final_obs, final_mask)`.
-    fn buffers(&self, py: Python<'_>) -> (PyObject, PyObject, PyObject, PyObject, PyObject, PyObject) {
-        (
-            self.obs.to_object(py),
-            self.rewards.to_object(py),
-            self.terminated.to_object(py),
-            self.truncated.to_object(py),
-            self.final_obs.to_object(py),
-            self.final_mask.to_object(py),
-        )
+    /// The arrays every call writes: `(obs, rewards, terminated, truncated, final_obs,
+    /// final_mask)`, the flags as uint8 (view them as bool).
+    fn buffers(&self, py: Python<'_>) -> Vec<PyObject> {
+        self.out.arrays.iter().map(|a| a.clone_ref(py)).collect()
     }
 
     /// Resets every sub-env (sub-env i with `seed + i`), or those where `mask` is set.
     #[pyo3(signature = (seed=None, options="{}", mask=None))]
-    fn reset(&mut self, py: Python<'_>, seed: Option<u64>, options: &str, mask: Option<PyReadonlyArray1<'_, bool>>) -> PyResult<()> {
+    fn reset(&mut self, py: Python<'_>, seed: Option<u64>, options: &str, mask: Option<Vec<bool>>) -> PyResult<()> {
         let options = json_object(options, "options")?;
-        let mask = mask.as_ref().map(|m| m.as_slice()).transpose()?;
-        self.envs.reset_with(seed, &options, mask).map_err(|e| env_err(py, e))?;
-        let step = self.envs.last();
-        write(py, &self.obs, step.obs)?;
+        self.envs.reset_with(seed, &options, mask.as_deref()).map_err(|e| env_err(py, e))?;
+        self.out.obs.copy_from_slice(py, self.envs.last().obs)?;
         // A reset leaves no reward and no flags (and a masked reset keeps the others' rows).
         if mask.is_none() {
-            self.clear_flags(py)?;
+            let n = self.envs.num_envs();
+            self.out.rewards.copy_from_slice(py, &vec![0.0; n])?;
+            for flags in [&self.out.terminated, &self.out.truncated, &self.out.final_mask] {
+                flags.copy_from_slice(py, &vec![0; n])?;
+            }
         }
         Ok(())
     }
 
     /// Steps every sub-env: `actions` is an array of N actions (`[N]` integers for a Discrete
-    /// action space, `[N, *shape]` for a Box) or a list of N single actions for other spaces.
+    /// action space, `[N, *shape]` for a float32 Box) or a list of N single actions otherwise.
     fn step(&mut self, py: Python<'_>, actions: &PyAny) -> PyResult<()> {
         let n = self.envs.num_envs();
         let space = self.envs.action_space().clone();
         let what = format!("{n} sub-environments of {}", space.describe());
         let result = match &space {
-            Space::Discrete { .. } => match actions.extract::<PyReadonlyArray1<'_, i64>>() {
-                // The common case reads the caller's array in place.
-                Ok(given) if given.len() == n => self.envs.step_discrete(given.as_slice()?),
-                _ => self.envs.step_discrete(&array::<i64>(actions, &[n], DType::Int64, &what)?),
-            },
+            Space::Discrete { .. } => self.envs.step_discrete(&array::<i64>(actions, &[n], DType::Int64, &what)?),
             Space::Box(b) if b.dtype == DType::Float32 => {
                 let shape: Vec<usize> = std::iter::once(n).chain(b.shape.iter().copied()).collect();
                 self.envs.step_continuous(&array::<f32>(actions, &shape, DType::Float32, &what)?)
@@ -140,33 +135,26 @@ impl RustVecEnv {
 impl RustVecEnv {
     /// Copies the last step's buffers into the numpy arrays, one copy per buffer.
     fn copy_step(&self, py: Python<'_>) -> PyResult<()> {
-        let step = self.envs.last();
-        write(py, &self.obs, step.obs)?;
-        write(py, &self.rewards, step.rewards)?;
-        write(py, &self.terminated, step.terminated)?;
-        write(py, &self.truncated, step.truncated)?;
+        let (step, out) = (self.envs.last(), &self.out);
+        out.obs.copy_from_slice(py, step.obs)?;
+        out.rewards.copy_from_slice(py, step.rewards)?;
+        out.terminated.copy_from_slice(py, &bytes(step.terminated))?;
+        out.truncated.copy_from_slice(py, &bytes(step.truncated))?;
         if self.envs.autoreset() == Autoreset::SameStep {
-            write(py, &self.final_obs, step.final_obs)?;
-            write(py, &self.final_mask, step.final_mask)?;
+            out.final_obs.copy_from_slice(py, step.final_obs)?;
+            out.final_mask.copy_from_slice(py, &bytes(step.final_mask))?;
         }
-        Ok(())
-    }
-
-    fn clear_flags(&self, py: Python<'_>) -> PyResult<()> {
-        self.rewards.as_ref(py).readwrite().as_slice_mut()?.fill(0.0);
-        self.terminated.as_ref(py).readwrite().as_slice_mut()?.fill(false);
-        self.truncated.as_ref(py).readwrite().as_slice_mut()?.fill(false);
-        self.final_mask.as_ref(py).readwrite().as_slice_mut()?.fill(false);
         Ok(())
     }
 }
 
+/// A new zeroed numpy array of `shape` and `dtype` (kept in `arrays`), written through its buffer.
+fn output<T: Element>(py: Python<'_>, shape: &[usize], dtype: &str, arrays: &mut Vec<PyObject>) -> PyResult<PyBuffer<T>> {
+    let array = py.import("numpy")?.call_method1("zeros", (shape.to_vec(), dtype))?;
+    arrays.push(array.into_py(py));
+    PyBuffer::get(array)
+}
 
-fn write<T: numpy::Element + Copy, D: numpy::ndarray::Dimension>(
-    py: Python<'_>,
-    array: &Py<numpy::PyArray<T, D>>,
-    data: &[T],
-) -> PyResult<()> {
-    array.as_ref(py).readwrite().as_slice_mut()?.copy_from_slice(data);
-    Ok(())
+fn bytes(flags: &[bool]) -> Vec<u8> {
+    flags.iter().map(|&f| u8::from(f)).collect()
 }
