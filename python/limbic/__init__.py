@@ -4,15 +4,18 @@
 - ``limbic.make_vec(id, num_envs, autoreset_mode=..., copy=True, threads=1, **kwargs)``: a
   ``gymnasium.vector.VectorEnv`` stepping all sub-environments in one native call;
 - ``limbic.ids()``: every registered id;
+- ``limbic.train(config_or_path, **overrides)`` -> run directory, ``limbic.load(run_dir)`` -> an
+  agent with ``act(obs, state=None)``, ``limbic.evaluate(run_dir)`` -> the evaluation summary;
 - ``limbic.errors``: the exceptions (Gymnasium's where it has one) with the Rust error's message.
 """
 
 from limbic import errors
 from limbic._limbic import ids
 from limbic.env import LimbicEnv
+from limbic.training import Agent, evaluate, load, train
 from limbic.vector import LimbicVectorEnv
 
-__all__ = ["make", "make_vec", "ids", "errors", "LimbicEnv", "LimbicVectorEnv"]
+__all__ = ["make", "make_vec", "ids", "errors", "train", "load", "evaluate", "Agent", "LimbicEnv", "LimbicVectorEnv"]
 
 
 def make(id, render_mode=None, **kwargs):

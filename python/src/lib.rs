@@ -11,6 +11,7 @@
 // lockfile) expands `#[pymethods]` into impls newer compilers flag.
 #![allow(non_local_definitions)]
 
+mod agent;
 mod convert;
 mod env;
 mod vector;
@@ -31,7 +32,15 @@ pub(crate) fn env_err(py: Python<'_>, error: EnvError) -> PyErr {
         EnvError::NotReset | EnvError::EpisodeOver => "ResetNeeded",
         _ => "LimbicError",
     };
-    let message = error.to_string();
+    exception(py, class, error.to_string())
+}
+
+/// `limbic.errors.LimbicError` with `message`.
+pub(crate) fn limbic_error(py: Python<'_>, message: String) -> PyErr {
+    exception(py, "LimbicError", message)
+}
+
+fn exception(py: Python<'_>, class: &str, message: String) -> PyErr {
     let class = py.import("limbic.errors").and_then(|m| m.getattr(class)).ok();
     match class.and_then(|c| c.downcast::<PyType>().ok()) {
         Some(class) => PyErr::from_type(class, message),
@@ -67,5 +76,8 @@ fn _limbic(_py: Python<'_>, m: &PyModule) -> PyResult<()> {
     m.add_class::<vector::RustVecEnv>()?;
     m.add_function(wrap_pyfunction!(ids, m)?)?;
     m.add_function(wrap_pyfunction!(spec, m)?)?;
+    m.add_class::<agent::Agent>()?;
+    m.add_function(wrap_pyfunction!(agent::train, m)?)?;
+    m.add_function(wrap_pyfunction!(agent::evaluate, m)?)?;
     Ok(())
 }
