@@ -116,7 +116,13 @@ impl Agent {
     /// episode's first step; pass back the state this returned for the next (None for
     /// feed-forward policies, an array for recurrent ones).
     #[pyo3(signature = (obs, state=None, deterministic=true))]
-    fn act(&mut self, py: Python<'_>, obs: &PyAny, state: Option<Vec<f32>>, deterministic: bool) -> PyResult<(PyObject, PyObject)> {
+    fn act(
+        &mut self,
+        py: Python<'_>,
+        obs: &PyAny,
+        state: Option<Vec<f32>>,
+        deterministic: bool,
+    ) -> PyResult<(PyObject, PyObject)> {
         let value = action_from_py(obs, &self.obs_space).map_err(|e| observation_error(py, e))?;
         let mut flat = vec![0.0; self.policy.obs_dim()];
         let flattened = self.flat_space.flatten_into(&value, &mut flat);

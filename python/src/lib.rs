@@ -62,20 +62,11 @@ fn ids() -> Vec<String> {
     registry::specs().into_iter().map(|spec| spec.id).collect()
 }
 
-/// `(max_episode_steps, reward_threshold, [(kwarg, default as JSON, doc)])` of a registered id.
-#[pyfunction]
-fn spec(py: Python<'_>, id: &str) -> PyResult<(Option<usize>, Option<f64>, Vec<(String, String, String)>)> {
-    let spec = registry::spec(id).map_err(|e| env_err(py, e))?;
-    let kwargs = spec.kwargs.iter().map(|k| (k.name.to_string(), k.default.to_string(), k.doc.to_string())).collect();
-    Ok((spec.max_episode_steps, spec.reward_threshold, kwargs))
-}
-
 #[pymodule]
 fn _limbic(_py: Python<'_>, m: &PyModule) -> PyResult<()> {
     m.add_class::<env::RustEnv>()?;
     m.add_class::<vector::RustVecEnv>()?;
     m.add_function(wrap_pyfunction!(ids, m)?)?;
-    m.add_function(wrap_pyfunction!(spec, m)?)?;
     m.add_class::<agent::Agent>()?;
     m.add_function(wrap_pyfunction!(agent::train, m)?)?;
     m.add_function(wrap_pyfunction!(agent::evaluate, m)?)?;

@@ -35,7 +35,14 @@ impl RustVecEnv {
     /// `disabled`; `threads` as in `VecEnv::with_threads` (1: the caller's thread only).
     #[new]
     #[pyo3(signature = (id, num_envs, kwargs="{}", autoreset="next_step", threads=1))]
-    fn new(py: Python<'_>, id: &str, num_envs: usize, kwargs: &str, autoreset: &str, threads: Option<usize>) -> PyResult<Self> {
+    fn new(
+        py: Python<'_>,
+        id: &str,
+        num_envs: usize,
+        kwargs: &str,
+        autoreset: &str,
+        threads: Option<usize>,
+    ) -> PyResult<Self> {
         let mode = match autoreset {
             "next_step" => Autoreset::NextStep,
             "same_step" => Autoreset::SameStep,
@@ -120,9 +127,9 @@ impl RustVecEnv {
                 self.envs.step_continuous(&array::<f32>(actions, &shape, DType::Float32, &what)?)
             }
             _ => {
-                let list = actions.downcast::<PyList>().map_err(|_| {
-                    PyValueError::new_err(format!("actions for {what} must be a list of {n} actions"))
-                })?;
+                let list = actions
+                    .downcast::<PyList>()
+                    .map_err(|_| PyValueError::new_err(format!("actions for {what} must be a list of {n} actions")))?;
                 let values: Vec<Value> = list.iter().map(|a| action_from_py(a, &space)).collect::<PyResult<_>>()?;
                 self.envs.step(&values)
             }
@@ -149,7 +156,12 @@ impl RustVecEnv {
 }
 
 /// A new zeroed numpy array of `shape` and `dtype` (kept in `arrays`), written through its buffer.
-fn output<T: Element>(py: Python<'_>, shape: &[usize], dtype: &str, arrays: &mut Vec<PyObject>) -> PyResult<PyBuffer<T>> {
+fn output<T: Element>(
+    py: Python<'_>,
+    shape: &[usize],
+    dtype: &str,
+    arrays: &mut Vec<PyObject>,
+) -> PyResult<PyBuffer<T>> {
     let array = py.import("numpy")?.call_method1("zeros", (shape.to_vec(), dtype))?;
     arrays.push(array.into_py(py));
     PyBuffer::get(array)
