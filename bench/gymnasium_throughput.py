@@ -45,8 +45,9 @@ def random_actions(space: gym.Space, count: int, seed: int) -> list:
     return [space.sample() for _ in range(count)]
 
 
-def single(env_id: str, steps: int, repeats: int) -> tuple[float, float]:
-    env = gym.make(env_id)
+def single(env_id: str, steps: int, repeats: int, make=gym.make) -> tuple[float, float]:
+    """`make` builds the env (`limbic.make` in bench/python_binding.py)."""
+    env = make(env_id)
     env.reset(seed=0)
     table = random_actions(env.action_space, 4096, 1)
 
@@ -59,9 +60,10 @@ def single(env_id: str, steps: int, repeats: int) -> tuple[float, float]:
     return median_rate(run, steps, repeats)
 
 
-def vectorized(env_id: str, num_envs: int, mode: str, steps: int, repeats: int) -> tuple[float, float] | None:
+def vectorized(env_id: str, num_envs: int, mode: str, steps: int, repeats: int,
+               make_vec=gym.make_vec) -> tuple[float, float] | None:
     try:
-        envs = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=mode)
+        envs = make_vec(env_id, num_envs=num_envs, vectorization_mode=mode)
     except (gym.error.Error, ValueError, TypeError):
         return None  # e.g. no vector_entry_point for this id
     envs.reset(seed=0)

@@ -1,0 +1,57 @@
+"""``limbic.train``, ``limbic.load`` and ``limbic.evaluate``: limbic's learners from Python, with
+the run directories, checkpoints and evaluation of ``limbic train`` / ``limbic eval``."""
+
+import json
+import os
+
+from limbic import _limbic
+from limbic.spaces import from_json
+
+
+def train(config_or_path=None, *, out=None, force=False, quiet=True, **overrides):
+    """Trains a run and returns its directory.
+
+    ``config_or_path`` is a dict of RunConfig fields or the path of a JSON config file (None:
+    the defaults); keyword arguments override it (``env="CartPole-v1"``, ``total_steps=20000``,
+    ``params={"learning_rate": 3e-4}``: dicts merge key by key). Unset fields come from the
+    env's preset, as ``limbic train`` resolves them; ``limbic train --print-config`` lists them.
+    ``out`` is the run directory (default ``runs/ENV-ALGO-seedSEED``); ``force`` replaces a run
+    limbic wrote there.
+    """
+    path, config = None, {}
+    if isinstance(config_or_path, dict):
+        config = config_or_path
+    elif config_or_path is not None:
+        path = os.fspath(config_or_path)
+    return _limbic.train(path, json.dumps(config), json.dumps(overrides), None if out is None else os.fspath(out),
+                         force, quiet)
+
+
+def evaluate(run_dir, episodes=None, seed=None, checkpoint="best", deterministic=True):
+    """Evaluates a run's checkpoint as ``limbic eval`` does (episode i resets with ``seed + i``;
+    the run's evaluation episodes and seed by default) and returns the summary as a dict
+    (``mean_return``, ``std_return``, ``ci95``, ``episodes``, ...)."""
+    return json.loads(_limbic.evaluate(os.fspath(run_dir), episodes, seed, checkpoint, deterministic))
+
+
+class Agent:
+    """A run's trained policy: ``act(obs, state=None) -> (action, state)`` for one observation
+    of the run's environment (as ``limbic.make(config["env"])`` gives it)."""
+
+    def __init__(self, run_dir, checkpoint="best", seed=0):
+        self._agent = _limbic.Agent(os.fspath(run_dir), checkpoint, seed)
+        self.config = json.loads(self._agent.config_json)
+        self.checkpoint = self._agent.checkpoint
+        self.observation_space = from_json(self._agent.observation_space_json)
+        self.action_space = from_json(self._agent.action_space_json)
+
+    def act(self, obs, state=None, deterministic=True):
+        """The action for ``obs``, and the state to pass with the next observation of the same
+        episode (None at an episode's start; None throughout for feed-forward policies)."""
+        return self._agent.act(obs, state, deterministic)
+
+
+def load(run_dir, checkpoint="best", seed=0):
+    """The agent of a run directory: checkpoint ``best`` (falling back to the latest),
+    ``latest``, or a checkpoint's name; ``seed`` seeds its sampling when not deterministic."""
+    return Agent(run_dir, checkpoint, seed)

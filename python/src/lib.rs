@@ -1,0 +1,74 @@
+//! `limbic._limbic`: the native half of the `limbic` Python package.
+//!
+//! It holds limbic environments and vector envs and converts at the boundary: actions from
+//! Python objects into [`Value`](limbic_environments::Value)s (checked against the action space,
+//! with a Python exception naming what was wrong), observations back into numpy arrays, and
+//! [`EnvError`]s into the exception classes of `limbic.errors` (Gymnasium's where it has one).
+//! The Gymnasium classes themselves (`gymnasium.Env`, `gymnasium.vector.VectorEnv`) are written in
+//! Python on top of this module (python/limbic/).
+
+// pyo3 0.19 (the version the `gymnasium-rs` adapter already pins; one `links = "python"` per
+// lockfile) expands `#[pymethods]` into impls newer compilers flag.
+#![allow(non_local_definitions)]
+
+mod agent;
+mod convert;
+mod env;
+mod vector;
+
+use limbic_environments::{registry, EnvError};
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::types::PyType;
+
+/// The Python exception for an environment error: the class from `limbic.errors` named after
+/// the error's kind, carrying the Rust message.
+pub(crate) fn env_err(py: Python<'_>, error: EnvError) -> PyErr {
+    let class = match root_cause(&error) {
+        EnvError::UnknownEnv { .. } => "UnknownEnv",
+        EnvError::UnknownKwarg { .. } => "UnknownKwarg",
+        EnvError::BadKwarg { .. } | EnvError::BadOption { .. } => "BadArgument",
+        EnvError::InvalidAction { .. } => "InvalidAction",
+        EnvError::NotReset | EnvError::EpisodeOver => "ResetNeeded",
+        _ => "LimbicError",
+    };
+    exception(py, class, error.to_string())
+}
+
+/// `limbic.errors.LimbicError` with `message`.
+pub(crate) fn limbic_error(py: Python<'_>, message: String) -> PyErr {
+    exception(py, "LimbicError", message)
+}
+
+fn exception(py: Python<'_>, class: &str, message: String) -> PyErr {
+    let class = py.import("limbic.errors").and_then(|m| m.getattr(class)).ok();
+    match class.and_then(|c| c.downcast::<PyType>().ok()) {
+        Some(class) => PyErr::from_type(class, message),
+        None => PyRuntimeError::new_err(message),
+    }
+}
+
+/// A sub-environment's error is classed by what went wrong inside it.
+fn root_cause(error: &EnvError) -> &EnvError {
+    match error {
+        EnvError::SubEnv { source, .. } => root_cause(source),
+        other => other,
+    }
+}
+
+/// Every registered environment id, sorted.
+#[pyfunction]
+fn ids() -> Vec<String> {
+    registry::specs().into_iter().map(|spec| spec.id).collect()
+}
+
+#[pymodule]
+fn _limbic(_py: Python<'_>, m: &PyModule) -> PyResult<()> {
+    m.add_class::<env::RustEnv>()?;
+    m.add_class::<vector::RustVecEnv>()?;
+    m.add_function(wrap_pyfunction!(ids, m)?)?;
+    m.add_class::<agent::Agent>()?;
+    m.add_function(wrap_pyfunction!(agent::train, m)?)?;
+    m.add_function(wrap_pyfunction!(agent::evaluate, m)?)?;
+    Ok(())
+}
