@@ -210,7 +210,10 @@ fn kill(args: &Args) -> anyhow::Result<()> {
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()?;
-    let url = BufReader::new(child.stdout.take().expect("piped")).lines().next().expect("the URL line")?;
+    let mut printed = BufReader::new(child.stdout.take().expect("piped")).lines();
+    let url = printed.next().expect("the URL line")?;
+    // Read what it prints (a label per line) until it dies: a closed pipe would end it early.
+    let reader = std::thread::spawn(move || printed.count());
     let (host, path) = split_url(&url)?;
     let token = path.trim_start_matches("/?token=").to_string();
     let start = Instant::now();
@@ -221,20 +224,25 @@ fn kill(args: &Args) -> anyhow::Result<()> {
     std::thread::sleep(Duration::from_secs(args.kill_seconds));
     child.kill()?;
     child.wait()?;
+    let printed = reader.join().expect("the reader thread");
     let sent = sender.join().expect("the sender thread")?;
     let journaled = read_journal(&journal)?;
     let ids: Vec<u64> = journaled.iter().map(|l| l.query).collect();
     let distinct: HashSet<u64> = ids.iter().copied().collect();
     let missing = sent.accepted.iter().filter(|id| !distinct.contains(id)).count();
     println!(
-        "kill: SIGKILL after {:.1} s; {} labels acknowledged, {} journal lines (all parse), {} distinct, \
-         {missing} acknowledged but missing; the sender stopped with: {}",
+        "kill: SIGKILL after {:.1} s; {} labels acknowledged ({printed} printed from poll), {} journal lines (all parse), {} distinct, \
+         {missing} acknowledged but missing; {} other answers; the sender stopped with: {}",
         start.elapsed().as_secs_f64(),
         sent.accepted.len(),
         journaled.len(),
         distinct.len(),
+        sent.other.len(),
         sent.stopped.as_deref().unwrap_or("nothing"),
     );
+    for line in sent.other.iter().take(3) {
+        println!("  {line}");
+    }
     let ok = missing == 0 && distinct.len() == ids.len() && !sent.accepted.is_empty();
     println!("kill: {}", if ok { "journal intact, nothing acknowledged lost" } else { "FAILED" });
     anyhow::ensure!(ok, "the journal lost or repeated labels across the kill");

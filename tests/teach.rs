@@ -193,3 +193,35 @@ fn teach_demo_prints_the_url_first_and_each_label_given() {
     let answers: Vec<(u64, Answer)> = printed.iter().map(|l| (l.query, l.answer)).collect();
     assert_eq!(answers, vec![(0, Answer::Left), (1, Answer::Right), (2, Answer::Skip)]);
 }
+
+#[test]
+fn a_server_killed_mid_session_leaves_every_acknowledged_label_in_its_journal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let run = run.to_str().unwrap();
+    let journal = tmp.path().join("labels.jsonl");
+    limbic(&["train", "--env", "CartPole-v1", "--algo", "random", "--steps", "200", "--num-envs", "2", "--out", run, "--quiet", "--set", "params.n_steps=20"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_limbic"))
+        .args(["teach", "--run", run, "--demo", "--questions", "100", "--clip-steps", "5", "--journal"])
+        .arg(&journal)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kept open to the end: a closed pipe would end the process before the kill.
+    let mut printed = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = printed.next().unwrap().unwrap();
+    let (host, path) = split_url(&url).unwrap();
+    let token = path["/?token=".len()..].to_string();
+    let mut client = Client::connect(&host).unwrap();
+    for query in 0..30 {
+        assert_eq!(send_label(&mut client, &token, query, json!("right")).status, 200);
+    }
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    child.wait().unwrap();
+    drop(printed);
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let labels: Vec<Label> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(text.ends_with('\n'));
+    assert_eq!(labels.iter().map(|l| l.query).collect::<Vec<_>>(), (0..30).collect::<Vec<_>>());
+}
