@@ -66,12 +66,29 @@ fn main() -> anyhow::Result<()> {
 
 fn picture_clip(id: u64) -> Arc<Clip> {
     let frames = (0..10).map(|t| Frame::filled(60, 40, [t * 20, 100, 200])).collect();
-    Arc::new(Clip { id, env: 0, start_step: 0, len: 10, obs: vec![], actions: vec![], true_rewards: vec![], frames: Some(frames) })
+    Arc::new(Clip {
+        id,
+        env: 0,
+        start_step: 0,
+        len: 10,
+        obs: vec![],
+        actions: vec![],
+        true_rewards: vec![],
+        frames: Some(frames),
+    })
 }
 
 /// Sends labels for queries `first, first + step, ...` below `total`, request `k` of all at
 /// `k / rate` seconds; every 50th request of a client repeats its previous query.
-fn client(host: &str, token: &str, first: u64, step: u64, total: u64, rate: u64, start: Instant) -> anyhow::Result<Sent> {
+fn client(
+    host: &str,
+    token: &str,
+    first: u64,
+    step: u64,
+    total: u64,
+    rate: u64,
+    start: Instant,
+) -> anyhow::Result<Sent> {
     let mut conn = Client::connect(host)?;
     let mut sent = Sent::default();
     let path = format!("/api/label?token={token}");
@@ -185,7 +202,9 @@ fn read_journal(path: &Path) -> anyhow::Result<Vec<Label>> {
     let text = std::fs::read_to_string(path)?;
     text.lines()
         .enumerate()
-        .map(|(i, line)| serde_json::from_str(line).map_err(|e| anyhow::anyhow!("{} line {}: {e}", path.display(), i + 1)))
+        .map(|(i, line)| {
+            serde_json::from_str(line).map_err(|e| anyhow::anyhow!("{} line {}: {e}", path.display(), i + 1))
+        })
         .collect()
 }
 

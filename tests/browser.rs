@@ -53,7 +53,8 @@ impl Browser {
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome", "goog:chromeOptions": {"binary": binary, "args": args}}}});
         let created = driver.post_json("/session", &capabilities).unwrap().json().unwrap();
-        let session = created["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {created}")).to_string();
+        let session =
+            created["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {created}")).to_string();
         Browser { driver, session, _chromedriver: process }
     }
 

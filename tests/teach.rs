@@ -42,13 +42,19 @@ fn the_page_state_shows_the_oldest_open_question_and_its_clip_sheets() {
     teacher.post(compare(3)).unwrap();
     teacher.post(evaluate(4)).unwrap();
     let state = client.get(&format!("/api/state?token={token}")).unwrap().json().unwrap();
-    assert_eq!(state["question"], json!({"id": 3, "kind": "compare", "clips": [{"id": 6, "frames": 5}, {"id": 7, "frames": 5}]}));
+    assert_eq!(
+        state["question"],
+        json!({"id": 3, "kind": "compare", "clips": [{"id": 6, "frames": 5}, {"id": 7, "frames": 5}]})
+    );
     assert_eq!((state["pending"].as_u64(), state["labels_given"].as_u64()), (Some(2), Some(0)));
     // Five 6x4 frames in a grid of 3 columns, 2 rows: an 18x8 PNG.
     let sheet = client.get(&format!("/api/clip/6?token={token}")).unwrap();
     assert_eq!(&sheet.body[1..4], b"PNG");
     let header = &sheet.body[16..24];
-    assert_eq!((u32::from_be_bytes(header[..4].try_into().unwrap()), u32::from_be_bytes(header[4..].try_into().unwrap())), (18, 8));
+    assert_eq!(
+        (u32::from_be_bytes(header[..4].try_into().unwrap()), u32::from_be_bytes(header[4..].try_into().unwrap())),
+        (18, 8)
+    );
     assert_eq!(client.get(&format!("/api/clip/99?token={token}")).unwrap().status, 404);
     assert_eq!(client.get(&format!("/api/clip/abc?token={token}")).unwrap().status, 400);
     assert_eq!(client.get(&format!("/nowhere?token={token}")).unwrap().status, 404);
@@ -106,7 +112,8 @@ fn labels_reach_poll_once_and_duplicates_and_unknown_ids_are_refused() {
     }
     teacher.post(evaluate(4)).unwrap();
     assert!(teacher.post(compare(2)).is_err(), "a query id posted twice");
-    let answers = [json!("left"), json!("right"), json!("equal"), json!("skip"), json!({"score": {"value": -1.0, "at": 3}})];
+    let answers =
+        [json!("left"), json!("right"), json!("equal"), json!("skip"), json!({"score": {"value": -1.0, "at": 3}})];
     for (id, answer) in answers.iter().enumerate() {
         let response = send_label(&mut client, &token, id as u64, answer.clone());
         assert_eq!(response.status, 200, "{}", response.text());
@@ -131,11 +138,8 @@ fn labels_reach_poll_once_and_duplicates_and_unknown_ids_are_refused() {
     assert!(labels.iter().all(|l| l.teacher == "web:page" && l.time_ms > 0));
     assert_eq!((teacher.pending(), teacher.labels_given()), (0, 5));
     assert!(teacher.poll().unwrap().is_empty(), "each label comes once");
-    let journaled: Vec<Label> = std::fs::read_to_string(&journal)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let journaled: Vec<Label> =
+        std::fs::read_to_string(&journal).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(journaled, labels);
 }
 
@@ -159,7 +163,22 @@ fn teach_demo_prints_the_url_first_and_each_label_given() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
     let run = run.to_str().unwrap();
-    limbic(&["train", "--env", "CartPole-v1", "--algo", "random", "--steps", "200", "--num-envs", "2", "--out", run, "--quiet", "--set", "params.n_steps=20"]);
+    limbic(&[
+        "train",
+        "--env",
+        "CartPole-v1",
+        "--algo",
+        "random",
+        "--steps",
+        "200",
+        "--num-envs",
+        "2",
+        "--out",
+        run,
+        "--quiet",
+        "--set",
+        "params.n_steps=20",
+    ]);
     let refused = Command::new(env!("CARGO_BIN_EXE_limbic")).args(["teach", "--run", run]).output().unwrap();
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("no `preferences` or `evaluative` reward signal"));
@@ -186,7 +205,7 @@ fn teach_demo_prints_the_url_first_and_each_label_given() {
     let curve = client.get(&format!("/api/curve?token={token}")).unwrap().json().unwrap();
     assert!(!curve["points"].as_array().unwrap().is_empty(), "the run's learning curve");
     for (query, answer) in [(0, "left"), (1, "right"), (2, "skip")] {
-        assert_eq!(send_label(&mut client, &token.to_string(), query, json!(answer)).status, 200);
+        assert_eq!(send_label(&mut client, token, query, json!(answer)).status, 200);
     }
     let printed: Vec<Label> = lines.map(|l| serde_json::from_str(&l.unwrap()).unwrap()).collect();
     assert!(child.wait().unwrap().success());
@@ -200,7 +219,22 @@ fn a_server_killed_mid_session_leaves_every_acknowledged_label_in_its_journal() 
     let run = tmp.path().join("run");
     let run = run.to_str().unwrap();
     let journal = tmp.path().join("labels.jsonl");
-    limbic(&["train", "--env", "CartPole-v1", "--algo", "random", "--steps", "200", "--num-envs", "2", "--out", run, "--quiet", "--set", "params.n_steps=20"]);
+    limbic(&[
+        "train",
+        "--env",
+        "CartPole-v1",
+        "--algo",
+        "random",
+        "--steps",
+        "200",
+        "--num-envs",
+        "2",
+        "--out",
+        run,
+        "--quiet",
+        "--set",
+        "params.n_steps=20",
+    ]);
     let mut child = Command::new(env!("CARGO_BIN_EXE_limbic"))
         .args(["teach", "--run", run, "--demo", "--questions", "100", "--clip-steps", "5", "--journal"])
         .arg(&journal)

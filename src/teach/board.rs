@@ -114,9 +114,8 @@ impl Board {
             Question::Compare { .. } => "compare",
             Question::Evaluate { .. } => "evaluate",
         };
-        let clips = clips_of(question)
-            .map(|c| ShownClip { id: c.id, frames: c.frames.as_ref().map_or(0, Vec::len) })
-            .collect();
+        let clips =
+            clips_of(question).map(|c| ShownClip { id: c.id, frames: c.frames.as_ref().map_or(0, Vec::len) }).collect();
         Some(Shown { id: question.id(), kind, clips })
     }
 

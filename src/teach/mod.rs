@@ -95,7 +95,8 @@ impl WebTeacher {
         let addr = listener.local_addr()?;
         let token = random_token()?;
         let (labels_tx, labels) = channel();
-        let shared = Arc::new(Shared::new(Board::new(labels_tx, journal), token.clone(), options.run_dir.clone(), options.fps));
+        let shared =
+            Arc::new(Shared::new(Board::new(labels_tx, journal), token.clone(), options.run_dir.clone(), options.fps));
         let runtime = tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let app = server::router(shared.clone());

@@ -73,9 +73,10 @@ fn error(status: StatusCode, message: impl std::fmt::Display) -> Response {
 }
 
 async fn require_token(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
-    let from_query = request.uri().query().and_then(|q| {
-        q.split('&').find_map(|pair| pair.strip_prefix("token=")).map(str::to_owned)
-    });
+    let from_query = request
+        .uri()
+        .query()
+        .and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("token=")).map(str::to_owned));
     let from_header = request.headers().get("x-limbic-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
     match from_query.or(from_header) {
         Some(given) if same_secret(&given, &shared.token) => next.run(request).await,
