@@ -13,6 +13,7 @@
 //! - [`imitate`] and [`imitate_sweep`]: train and score imitation learners from a dataset.
 //! - [`evaluate`] (with [`stats`]) and [`plot`]: evaluation summaries and learning curves.
 //! - [`dream`]: a run's world model predicting an episode open loop, drawn beside the real one.
+//! - [`teach`]: the web teacher, a page where a person answers a feedback signal's questions.
 
 pub use limbic_agents as agents;
 pub use limbic_datasets as datasets;
@@ -37,4 +38,5 @@ pub mod run_dir;
 pub mod runner;
 pub mod seeds;
 pub mod stats;
+pub mod teach;
 pub mod train_envs;

@@ -13,6 +13,7 @@ mod play;
 mod render;
 mod rewards;
 mod rollout;
+mod teach;
 mod train;
 
 use anyhow::{Context, Result};
@@ -44,6 +45,9 @@ enum Command {
     Bench(bench::Args),
     /// Train an agent into a run directory (config, metrics, checkpoints, plots), or resume one.
     Train(train::Args),
+    /// Teach a run from the browser: a page on 127.0.0.1 (URL and access token printed first)
+    /// showing clips to compare or rate; `--demo` asks about the run's own episodes.
+    Teach(teach::Args),
     /// Evaluate a run's checkpoint: mean return, std and 95% confidence interval.
     Eval(eval::Args),
     /// Plot several runs together: mean and spread across seeds, per algorithm and env.
@@ -72,6 +76,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Render(args)) => render::run(args),
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Train(args)) => train::run(args),
+        Some(Command::Teach(args)) => teach::run(args),
         Some(Command::Eval(args)) => eval::run(args),
         Some(Command::Compare(args)) => compare::run(args),
         Some(Command::Dream(args)) => dream::run(args),

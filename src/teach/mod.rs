@@ -1,0 +1,181 @@
+//! The web teacher: a person answers a feedback signal's questions at a page in the browser.
+//!
+//! [`WebTeacher`] is a [`Teacher`]: `post` puts the question on a [`board::Board`] that a small
+//! HTTP server ([`server`], tokio + axum) shows, and the labels given there come back through
+//! `poll`. The server runs on its own thread with its own runtime, so the training loop stays
+//! synchronous and never waits for it. It listens on 127.0.0.1 unless a non-loopback address
+//! is asked for explicitly, and answers only requests carrying the random token of the URL it
+//! prints. The page (HTML, JS, CSS) is compiled into the binary: it needs no internet.
+//!
+//! [`client`] is a minimal blocking HTTP/1.1 client for the tests, the load bench and the
+//! browser test's WebDriver session.
+
+pub mod board;
+pub mod client;
+pub mod server;
+
+use anyhow::{bail, Context, Result};
+use board::Board;
+use limbic_agents::AgentError;
+use limbic_rewards::feedback::{Label, Question, Teacher};
+use server::Shared;
+use std::fs::OpenOptions;
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use tokio::sync::oneshot;
+
+/// The kind `--teacher` names.
+pub const KIND: &str = "web";
+
+/// How the web teacher serves its page.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// Where to listen (port 0 picks a free port).
+    pub addr: SocketAddr,
+    /// Allows a non-loopback `addr` (anyone who can reach it and has the token may label).
+    pub allow_remote: bool,
+    /// The run whose learning curve the page draws.
+    pub run_dir: Option<PathBuf>,
+    /// Frames per second the page plays clips at.
+    pub fps: u32,
+    /// A JSON-lines file every accepted label is appended to before it is acknowledged.
+    pub journal: Option<PathBuf>,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            allow_remote: false,
+            run_dir: None,
+            fps: 15,
+            journal: None,
+        }
+    }
+}
+
+/// A teacher answering at a web page (see the module docs).
+pub struct WebTeacher {
+    shared: Arc<Shared>,
+    labels: Receiver<Label>,
+    url: String,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl WebTeacher {
+    /// Binds the address and starts the server; the page is at [`WebTeacher::url`].
+    pub fn start(options: &ServeOptions) -> Result<WebTeacher> {
+        if !options.addr.ip().is_loopback() && !options.allow_remote {
+            bail!(
+                "{} is not a loopback address: anyone who can reach it could label; \
+                 pass --allow-remote to serve it anyway",
+                options.addr
+            );
+        }
+        if options.fps == 0 {
+            bail!("fps must be at least 1");
+        }
+        let journal = match &options.journal {
+            Some(path) => Some(
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .with_context(|| format!("opening the label journal {}", path.display()))?,
+            ),
+            None => None,
+        };
+        let listener = TcpListener::bind(options.addr).with_context(|| format!("listening on {}", options.addr))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let token = random_token()?;
+        let (labels_tx, labels) = channel();
+        let shared =
+            Arc::new(Shared::new(Board::new(labels_tx, journal), token.clone(), options.run_dir.clone(), options.fps));
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = server::router(shared.clone());
+        let thread = std::thread::Builder::new().name("limbic-teach".into()).spawn(move || {
+            runtime.block_on(async move {
+                let listener = match tokio::net::TcpListener::from_std(listener) {
+                    Ok(l) => l,
+                    Err(e) => return tracing::error!("teaching server: {e}"),
+                };
+                let shutdown = async {
+                    let _ = stopped.await;
+                };
+                if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+                    tracing::error!("teaching server stopped: {e}");
+                }
+            })
+        })?;
+        let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
+        let url = format!("http://{host}:{}/?token={token}", addr.port());
+        Ok(WebTeacher { shared, labels, url, stop: Some(stop), thread: Some(thread) })
+    }
+
+    /// The page's address with its access token: print it as the first line of output.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Labels accepted so far.
+    pub fn labels_given(&self) -> u64 {
+        self.shared.board().labels_given()
+    }
+
+    fn running(&self) -> limbic_agents::Result<()> {
+        match &self.thread {
+            Some(t) if !t.is_finished() => Ok(()),
+            _ => Err(AgentError::Io("the teaching server stopped".into())),
+        }
+    }
+}
+
+impl Teacher for WebTeacher {
+    fn kind(&self) -> &str {
+        KIND
+    }
+
+    fn wants_frames(&self) -> bool {
+        true
+    }
+
+    fn post(&mut self, question: Question) -> limbic_agents::Result<()> {
+        self.running()?;
+        self.shared.board().post(question).map_err(AgentError::Unsupported)
+    }
+
+    fn poll(&mut self) -> limbic_agents::Result<Vec<Label>> {
+        Ok(self.labels.try_iter().collect())
+    }
+
+    fn pending(&self) -> usize {
+        self.shared.board().pending()
+    }
+}
+
+impl Drop for WebTeacher {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// 128 bits from the OS, in hex.
+fn random_token() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .context("reading /dev/urandom for the access token")?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}

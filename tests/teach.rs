@@ -1,0 +1,261 @@
+//! The web teacher over HTTP: the token, refusals (4xx, never a crash), duplicates, unknown
+//! ids, labels reaching `poll`, the journal, and `limbic teach --demo` through the binary.
+
+#[path = "common/teach.rs"]
+mod teach_common;
+
+use limbic::teach::client::{split_url, Client};
+use limbic::teach::server::MAX_BODY_BYTES;
+use limbic::teach::ServeOptions;
+use limbic_rewards::feedback::{Answer, Label, Teacher};
+use serde_json::json;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use teach_common::*;
+
+#[test]
+fn every_route_but_static_code_needs_the_token() {
+    let (mut teacher, mut client, token) = serve(ServeOptions::default());
+    teacher.post(compare(1)).unwrap();
+    for path in ["/", "/api/state", "/api/curve", "/api/clip/2"] {
+        assert_eq!(client.get(path).unwrap().status, 401, "{path} without a token");
+        let wrong = client.get(&format!("{path}?token=0123")).unwrap();
+        assert_eq!(wrong.status, 401, "{path} with a wrong token");
+        assert!(wrong.json().unwrap()["error"].as_str().unwrap().contains("token"));
+        assert_eq!(client.get(&format!("{path}?token={token}")).unwrap().status, 200, "{path}");
+    }
+    // Refused before its body is read, so the server may close this connection after.
+    let (host, _) = split_url(teacher.url()).unwrap();
+    let post = Client::connect(&host).unwrap().post_json("/api/label", &json!({"query": 1, "answer": "left"})).unwrap();
+    assert_eq!(post.status, 401);
+    assert_eq!(teacher.pending(), 1, "a refused request labels nothing");
+    assert!(client.get("/app.js").unwrap().text().contains("/api/label"));
+    assert!(client.get(&format!("/?token={token}")).unwrap().text().contains("labels given"));
+    assert!(teacher.wants_frames() && teacher.kind() == "web");
+}
+
+#[test]
+fn the_page_state_shows_the_oldest_open_question_and_its_clip_sheets() {
+    let (mut teacher, mut client, token) = serve(ServeOptions::default());
+    let idle = client.get(&format!("/api/state?token={token}")).unwrap().json().unwrap();
+    assert_eq!(idle["question"], serde_json::Value::Null);
+    teacher.post(compare(3)).unwrap();
+    teacher.post(evaluate(4)).unwrap();
+    let state = client.get(&format!("/api/state?token={token}")).unwrap().json().unwrap();
+    assert_eq!(
+        state["question"],
+        json!({"id": 3, "kind": "compare", "clips": [{"id": 6, "frames": 5}, {"id": 7, "frames": 5}]})
+    );
+    assert_eq!((state["pending"].as_u64(), state["labels_given"].as_u64()), (Some(2), Some(0)));
+    // Five 6x4 frames in a grid of 3 columns, 2 rows: an 18x8 PNG.
+    let sheet = client.get(&format!("/api/clip/6?token={token}")).unwrap();
+    assert_eq!(&sheet.body[1..4], b"PNG");
+    let header = &sheet.body[16..24];
+    assert_eq!(
+        (u32::from_be_bytes(header[..4].try_into().unwrap()), u32::from_be_bytes(header[4..].try_into().unwrap())),
+        (18, 8)
+    );
+    assert_eq!(client.get(&format!("/api/clip/99?token={token}")).unwrap().status, 404);
+    assert_eq!(client.get(&format!("/api/clip/abc?token={token}")).unwrap().status, 400);
+    assert_eq!(client.get(&format!("/nowhere?token={token}")).unwrap().status, 404);
+}
+
+#[test]
+fn bad_bodies_get_a_clear_4xx_and_the_server_goes_on() {
+    let (mut teacher, mut client, token) = serve(ServeOptions::default());
+    teacher.post(compare(1)).unwrap();
+    teacher.post(evaluate(2)).unwrap();
+    let path = format!("/api/label?token={token}");
+    let cases: [(&[u8], Option<&str>, u16); 6] = [
+        (b"{\"query\": 1, \"answer\": ", Some("application/json"), 400),
+        (b"not json", Some("application/json"), 400),
+        (b"{\"query\": 1, \"answer\": \"left\"}", None, 415),
+        (b"{\"query\": 1, \"answer\": \"sideways\"}", Some("application/json"), 422),
+        (b"{\"query\": -1, \"answer\": \"left\"}", Some("application/json"), 422),
+        (b"{\"query\": 1, \"answer\": \"left\", \"extra\": 1}", Some("application/json"), 422),
+    ];
+    for (body, kind, status) in cases {
+        let response = client.send("POST", &path, kind, body).unwrap();
+        assert_eq!(response.status, status, "{}: {}", String::from_utf8_lossy(body), response.text());
+        assert!(response.json().unwrap()["error"].is_string());
+    }
+    let huge = format!("{{\"query\": 1, \"answer\": \"left\", \"name\": \"{}\"}}", "x".repeat(MAX_BODY_BYTES));
+    let (host, _) = split_url(teacher.url()).unwrap();
+    let mut other = Client::connect(&host).unwrap(); // the server may close it without reading
+    assert_eq!(other.send("POST", &path, Some("application/json"), huge.as_bytes()).unwrap().status, 413);
+    // Answers that do not fit the question, or a bad teacher name.
+    assert_eq!(send_label(&mut client, &token, 1, json!({"score": {"value": 1.0, "at": 0}})).status, 422);
+    assert_eq!(send_label(&mut client, &token, 2, json!("left")).status, 422);
+    assert_eq!(send_label(&mut client, &token, 2, json!({"score": {"value": 3.0, "at": 0}})).status, 422);
+    assert_eq!(send_label(&mut client, &token, 2, json!({"score": {"value": 1.0, "at": 5}})).status, 422);
+    let named = json!({"query": 1, "answer": "left", "name": "<script>"});
+    assert_eq!(client.post_json(&path, &named).unwrap().status, 422);
+    // Not even HTTP: the connection gets a 400 and the server keeps serving others.
+    let mut raw = std::net::TcpStream::connect(&host).unwrap();
+    raw.write_all(b"\x00\x01 garbage \r\n\r\n").unwrap();
+    let mut reply = String::new();
+    let _ = BufReader::new(raw).read_line(&mut reply);
+    assert!(reply.is_empty() || reply.contains("400"), "{reply:?}");
+    assert_eq!(teacher.pending(), 2, "nothing was labelled");
+    assert!(teacher.poll().unwrap().is_empty());
+    let mut fresh = Client::connect(&host).unwrap();
+    assert_eq!(send_label(&mut fresh, &token, 1, json!("left")).status, 200);
+}
+
+#[test]
+fn labels_reach_poll_once_and_duplicates_and_unknown_ids_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("labels.jsonl");
+    let (mut teacher, mut client, token) = serve(ServeOptions { journal: Some(journal.clone()), ..Default::default() });
+    for id in 0..4 {
+        teacher.post(compare(id)).unwrap();
+    }
+    teacher.post(evaluate(4)).unwrap();
+    assert!(teacher.post(compare(2)).is_err(), "a query id posted twice");
+    let answers =
+        [json!("left"), json!("right"), json!("equal"), json!("skip"), json!({"score": {"value": -1.0, "at": 3}})];
+    for (id, answer) in answers.iter().enumerate() {
+        let response = send_label(&mut client, &token, id as u64, answer.clone());
+        assert_eq!(response.status, 200, "{}", response.text());
+        assert_eq!(response.json().unwrap()["labels_given"], id + 1);
+    }
+    let duplicate = send_label(&mut client, &token, 1, json!("left"));
+    assert_eq!(duplicate.status, 409);
+    assert!(duplicate.json().unwrap()["error"].as_str().unwrap().contains("already answered"));
+    assert_eq!(send_label(&mut client, &token, 77, json!("left")).status, 404);
+    let labels = poll_labels(&mut teacher, 5);
+    let got: Vec<(u64, Vec<u64>, Answer)> = labels.iter().map(|l| (l.query, l.clips.clone(), l.answer)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (0, vec![0, 1], Answer::Left),
+            (1, vec![2, 3], Answer::Right),
+            (2, vec![4, 5], Answer::Equal),
+            (3, vec![6, 7], Answer::Skip),
+            (4, vec![8], Answer::Score { value: -1.0, at: 3 }),
+        ]
+    );
+    assert!(labels.iter().all(|l| l.teacher == "web:page" && l.time_ms > 0));
+    assert_eq!((teacher.pending(), teacher.labels_given()), (0, 5));
+    assert!(teacher.poll().unwrap().is_empty(), "each label comes once");
+    let journaled: Vec<Label> =
+        std::fs::read_to_string(&journal).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(journaled, labels);
+}
+
+#[test]
+fn a_non_loopback_address_needs_the_explicit_flag() {
+    let options = ServeOptions { addr: "0.0.0.0:0".parse().unwrap(), ..Default::default() };
+    let refused = limbic::teach::WebTeacher::start(&options).err().expect("refused");
+    assert!(refused.to_string().contains("--allow-remote"), "{refused}");
+    let teacher = limbic::teach::WebTeacher::start(&ServeOptions { allow_remote: true, ..options }).unwrap();
+    assert!(teacher.url().starts_with("http://127.0.0.1:"), "{}", teacher.url());
+}
+
+fn limbic(args: &[&str]) -> std::process::Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_limbic")).args(args).output().expect("the limbic binary runs");
+    assert!(out.status.success(), "limbic {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+#[test]
+fn teach_demo_prints_the_url_first_and_each_label_given() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let run = run.to_str().unwrap();
+    limbic(&[
+        "train",
+        "--env",
+        "CartPole-v1",
+        "--algo",
+        "random",
+        "--steps",
+        "200",
+        "--num-envs",
+        "2",
+        "--out",
+        run,
+        "--quiet",
+        "--set",
+        "params.n_steps=20",
+    ]);
+    let refused = Command::new(env!("CARGO_BIN_EXE_limbic")).args(["teach", "--run", run]).output().unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no `preferences` or `evaluative` reward signal"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_limbic"))
+        .args(["teach", "--run", run, "--demo", "--questions", "3", "--clip-steps", "8"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = lines.next().unwrap().unwrap();
+    let (host, path) = split_url(&url).unwrap();
+    assert!(host.starts_with("127.0.0.1:") && path.starts_with("/?token="), "{url}");
+    let token = &path["/?token=".len()..];
+    let mut client = Client::connect(&host).unwrap();
+    let state = client.get(&format!("/api/state?token={token}")).unwrap().json().unwrap();
+    let first = &state["question"];
+    assert_eq!((first["id"].as_u64(), first["kind"].as_str()), (Some(0), Some("compare")));
+    // Real CartPole pictures: a 600x400 frame per step.
+    let sheet = client.get(&format!("/api/clip/{}?token={token}", first["clips"][0]["id"])).unwrap();
+    assert_eq!((sheet.status, &sheet.body[1..4]), (200, &b"PNG"[..]));
+    let width = u32::from_be_bytes(sheet.body[16..20].try_into().unwrap());
+    assert_eq!(width % 600, 0, "whole 600-pixel frames across");
+    let curve = client.get(&format!("/api/curve?token={token}")).unwrap().json().unwrap();
+    assert!(!curve["points"].as_array().unwrap().is_empty(), "the run's learning curve");
+    for (query, answer) in [(0, "left"), (1, "right"), (2, "skip")] {
+        assert_eq!(send_label(&mut client, token, query, json!(answer)).status, 200);
+    }
+    let printed: Vec<Label> = lines.map(|l| serde_json::from_str(&l.unwrap()).unwrap()).collect();
+    assert!(child.wait().unwrap().success());
+    let answers: Vec<(u64, Answer)> = printed.iter().map(|l| (l.query, l.answer)).collect();
+    assert_eq!(answers, vec![(0, Answer::Left), (1, Answer::Right), (2, Answer::Skip)]);
+}
+
+#[test]
+fn a_server_killed_mid_session_leaves_every_acknowledged_label_in_its_journal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let run = run.to_str().unwrap();
+    let journal = tmp.path().join("labels.jsonl");
+    limbic(&[
+        "train",
+        "--env",
+        "CartPole-v1",
+        "--algo",
+        "random",
+        "--steps",
+        "200",
+        "--num-envs",
+        "2",
+        "--out",
+        run,
+        "--quiet",
+        "--set",
+        "params.n_steps=20",
+    ]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_limbic"))
+        .args(["teach", "--run", run, "--demo", "--questions", "100", "--clip-steps", "5", "--journal"])
+        .arg(&journal)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kept open to the end: a closed pipe would end the process before the kill.
+    let mut printed = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = printed.next().unwrap().unwrap();
+    let (host, path) = split_url(&url).unwrap();
+    let token = path["/?token=".len()..].to_string();
+    let mut client = Client::connect(&host).unwrap();
+    for query in 0..30 {
+        assert_eq!(send_label(&mut client, &token, query, json!("right")).status, 200);
+    }
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    child.wait().unwrap();
+    drop(printed);
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let labels: Vec<Label> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(text.ends_with('\n'));
+    assert_eq!(labels.iter().map(|l| l.query).collect::<Vec<_>>(), (0..30).collect::<Vec<_>>());
+}
