@@ -12,6 +12,7 @@
 //! - [`demos`]: recording demonstrations into [`datasets`] (Minari layout), reference scores.
 //! - [`imitate`] and [`imitate_sweep`]: train and score imitation learners from a dataset.
 //! - [`evaluate`] (with [`stats`]) and [`plot`]: evaluation summaries and learning curves.
+//! - [`teachers`]: the teacher factory of the feedback signals (`--teacher`), and their label files.
 //! - [`dream`]: a run's world model predicting an episode open loop, drawn beside the real one.
 
 pub use limbic_agents as agents;
@@ -37,4 +38,5 @@ pub mod run_dir;
 pub mod runner;
 pub mod seeds;
 pub mod stats;
+pub mod teachers;
 pub mod train_envs;
