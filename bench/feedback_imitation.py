@@ -1,6 +1,8 @@
 """The `imitation` library's PreferenceComparisons (1.0.1) with its synthetic (oracle) gatherer,
 at the label budgets of bench/feedback_drlhp.sh, on the same env with SB3's PPO at limbic's
 preset hyperparameters. Prints one JSON line per run (final true return over 20 episodes).
+Fragments are 10 steps (imitation draws fixed-length fragments from episodes at least that
+long; CartPole-v1's early episodes are shorter than 25, its default in the docs' examples).
 
     /work/venvs/imitation/bin/python bench/feedback_imitation.py CartPole-v1 100000 "50 100 200 500" "1 2 3"
 """
@@ -36,7 +38,7 @@ def run(env_id, steps, budget, seed):
     generator = preference_comparisons.AgentTrainer(agent, net, venv, rng=rng, exploration_frac=0.05)
     comparisons = preference_comparisons.PreferenceComparisons(
         generator, net, num_iterations=10, fragmenter=fragmenter, preference_gatherer=gatherer,
-        reward_trainer=trainer, fragment_length=25, transition_oversampling=1,
+        reward_trainer=trainer, fragment_length=10, transition_oversampling=1,
         initial_comparison_frac=0.1, allow_variable_horizon=True, initial_epoch_multiplier=4,
     )
     start = time.time()

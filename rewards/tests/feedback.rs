@@ -319,7 +319,7 @@ fn uniform_selection_and_bad_parameters() {
     }
     assert!(action_gap(signal.as_mut(), &mut rng) > 0.3);
     for (params, key) in [
-        (json!({"selection": "loudest"}), "selection"),
+        (json!({"selection": "loudest"}), "loudest"),
         (json!({"segment": 0}), "segment"),
         (json!({"teacher": "oracel"}), "teacher"),
         (json!({"teacher_params": {"beta": -1.0}}), "teacher"),

@@ -7,7 +7,8 @@
 //! - Segments are up to `segment` consecutive steps of one sub-env, cut at the episode's end
 //!   (a shorter segment that ended the episode is how termination shows, e.g. in CartPole);
 //!   the `pool` most recent ones are candidates.
-//! - Each update asks up to `per_update` questions until `budget` labels were asked:
+//! - Each update (at most one every `interval` env steps: off-policy learners update every
+//!   vector step) asks up to `per_update` questions until `budget` labels were asked:
 //!   `selection: "disagreement"` picks, of `candidates` random pairs per question, those where
 //!   the members' `P(left)` differ most (their standard deviation); `"uniform"` draws pairs at
 //!   random (the baseline).
@@ -59,6 +60,8 @@ pub struct PreferenceParams {
     pub labels: Option<String>,
     pub segment: usize,
     pub per_update: usize,
+    /// Env steps between rounds of questions (0: every update).
+    pub interval: u64,
     pub selection: Selection,
     pub candidates: usize,
     pub pool: usize,
@@ -78,6 +81,7 @@ impl Default for PreferenceParams {
             labels: None,
             segment: 25,
             per_update: 25,
+            interval: 0,
             selection: Selection::Disagreement,
             candidates: 10,
             pool: 1000,
@@ -108,6 +112,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
         TEACHER_KEYS[3],
         ("segment", "steps per segment, cut at the episode's end (default 25)"),
         ("per_update", "questions asked per update until the budget is spent (default 25)"),
+        ("interval", "env steps between rounds of questions, 0 = every update; off-policy learners update every step: give them e.g. 5000 (default 0)"),
         ("selection", "disagreement (the members' spread of P(left)) or uniform (default disagreement)"),
         ("candidates", "random pairs considered per question by disagreement (default 10)"),
         ("pool", "most recent segments to draw pairs from (default 1000)"),
@@ -146,6 +151,8 @@ pub struct Preferences {
     unfit: bool,
     /// Env steps observed (all sub-envs).
     env_steps: u64,
+    /// `env_steps` at the last round of questions.
+    last_round: Option<u64>,
 }
 
 impl Preferences {
@@ -186,6 +193,7 @@ impl Preferences {
             fitted: false,
             unfit: false,
             env_steps: 0,
+            last_round: None,
         })
     }
 
@@ -284,7 +292,9 @@ impl IntrinsicReward for Preferences {
         let arrived = self.asking.poll(&self.recorder)?;
         self.take(arrived);
         let n = self.params.per_update.min(self.asking.room());
-        if n > 0 && self.pool.len() >= 2 {
+        let due = self.last_round.is_none_or(|last| self.env_steps >= last + self.params.interval);
+        if n > 0 && due && self.pool.len() >= 2 {
+            self.last_round = Some(self.env_steps);
             let (pairs, spread) = self.choose(n)?;
             metrics.insert("disagreement".into(), spread);
             for (left, right) in pairs {
@@ -323,7 +333,7 @@ impl IntrinsicReward for Preferences {
         self.ensemble.save(&mut archive)?;
         archive.put_json("rng", &RngState::of(&self.rng))?;
         archive.put_json("asked", &self.asking.state)?;
-        archive.put_json("progress", &(self.fitted, self.env_steps))?;
+        archive.put_json("progress", &(self.fitted, self.env_steps, self.last_round))?;
         archive.encode()
     }
 
@@ -331,10 +341,10 @@ impl IntrinsicReward for Preferences {
         let archive = Archive::decode(NAME, bytes)?;
         let rng = archive.json::<RngState>("rng")?.restore(std::path::Path::new(NAME))?;
         let asked: AskState = archive.json("asked")?;
-        let (fitted, env_steps): (bool, u64) = archive.json("progress")?;
+        let (fitted, env_steps, last_round): (bool, u64, Option<u64>) = archive.json("progress")?;
         self.ensemble.load(&archive)?;
         self.asking.restore(asked, &mut self.recorder);
-        (self.rng, self.fitted, self.env_steps) = (rng, fitted || self.fitted, env_steps);
+        (self.rng, self.fitted, self.env_steps, self.last_round) = (rng, fitted || self.fitted, env_steps, last_round);
         Ok(())
     }
 }
