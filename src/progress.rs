@@ -1,7 +1,7 @@
 //! The training progress bar: env steps, steps per second and the recent return.
 
-use std::collections::BTreeMap;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::time::Instant;
 

@@ -396,7 +396,10 @@ fn build_learner(
     let mut set = RewardSet::new(&Registry::builtins(), &config.rewards, &context)?;
     if let Some(teaching) = teaching {
         for label in set.attach_teachers(&mut |label, request| {
-            teaching.teacher(label, request).map_err(|e| AgentError::Config { field: format!("rewards.{label}.teacher"), message: format!("{e:#}") })
+            teaching.teacher(label, request).map_err(|e| AgentError::Config {
+                field: format!("rewards.{label}.teacher"),
+                message: format!("{e:#}"),
+            })
         })? {
             tracing::info!("{label}: labels go to {}", teaching.label_dir(&label).display());
         }

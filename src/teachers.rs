@@ -39,7 +39,10 @@ impl Teaching<'_> {
                 KINDS.join(" | ")
             ),
             kind => {
-                let seed = self.seed ^ label.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
+                let seed = self.seed
+                    ^ label
+                        .bytes()
+                        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
                 Box::new(SyntheticTeacher::new(kind, &request.params, seed)?)
             }
         };
@@ -47,7 +50,8 @@ impl Teaching<'_> {
         let mut history = Vec::new();
         if let Some(from) = &request.labels_from {
             let from = Path::new(from);
-            history = LabelFile::read(from).with_context(|| format!("reading the labels to start from ({label}.labels)"))?;
+            history =
+                LabelFile::read(from).with_context(|| format!("reading the labels to start from ({label}.labels)"))?;
             if history.is_empty() && !from.exists() {
                 bail!("{label}.labels: no label file at {}", from.display());
             }
@@ -67,7 +71,12 @@ mod tests {
     use std::sync::Arc;
 
     fn request(kind: &str, labels_from: Option<String>) -> TeacherRequest {
-        TeacherRequest { kind: kind.into(), params: serde_json::json!({}), question: QuestionKind::Compare, labels_from }
+        TeacherRequest {
+            kind: kind.into(),
+            params: serde_json::json!({}),
+            question: QuestionKind::Compare,
+            labels_from,
+        }
     }
 
     fn clip(id: u64, reward: f32) -> Arc<Clip> {

@@ -102,9 +102,28 @@ fn preferences_from_an_oracle_store_every_label_and_resume_reads_them_back() {
     let out = tmp.path().join("run");
     let out = out.to_str().unwrap();
     let args = [
-        "train", "--env", "CartPole-v1", "--reward", "preferences", "--teacher", "oracle", "--labels", "40",
-        "--steps", "1024", "--num-envs", "2", "--set", "params.n_steps=128", "--set", "checkpoint_every=512",
-        "--set", "eval_episodes=1", "--quiet", "--out", out,
+        "train",
+        "--env",
+        "CartPole-v1",
+        "--reward",
+        "preferences",
+        "--teacher",
+        "oracle",
+        "--labels",
+        "40",
+        "--steps",
+        "1024",
+        "--num-envs",
+        "2",
+        "--set",
+        "params.n_steps=128",
+        "--set",
+        "checkpoint_every=512",
+        "--set",
+        "eval_episodes=1",
+        "--quiet",
+        "--out",
+        out,
     ];
     let run = limbic(&args);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
@@ -121,7 +140,8 @@ fn preferences_from_an_oracle_store_every_label_and_resume_reads_them_back() {
     assert_eq!(lines.last().unwrap()["reward/preferences/labels"], json!(40.0));
     assert_eq!(std::fs::read_to_string(&labels).unwrap().lines().count(), 40);
 
-    let web = limbic(&["train", "--env", "CartPole-v1", "--reward", "preferences", "--teacher", "web", "--steps", "64"]);
+    let web =
+        limbic(&["train", "--env", "CartPole-v1", "--reward", "preferences", "--teacher", "web", "--steps", "64"]);
     let error = String::from_utf8_lossy(&web.stderr);
     assert!(!web.status.success() && error.contains("the web teacher is not in this build yet"), "{error}");
     let lonely = limbic(&["train", "--env", "CartPole-v1", "--teacher", "oracle", "--print-config"]);

@@ -146,7 +146,11 @@ fn read_lines<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
     let mut items = Vec::new();
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let item = serde_json::from_str(line).map_err(|e| {
-            AgentError::Io(format!("{}:{}: corrupt line ({e}); the file may have been edited or cut", path.display(), i + 1))
+            AgentError::Io(format!(
+                "{}:{}: corrupt line ({e}); the file may have been edited or cut",
+                path.display(),
+                i + 1
+            ))
         })?;
         items.push(item);
     }

@@ -108,12 +108,11 @@ impl RewardEnsemble {
             }
         }
         let rewards = self.predict(&obs, &actions)?;
-        let sum = |r: &[f32], (start, len): (usize, usize)| r[start..start + len].iter().map(|&x| x as f64).sum::<f64>();
+        let sum =
+            |r: &[f32], (start, len): (usize, usize)| r[start..start + len].iter().map(|&x| x as f64).sum::<f64>();
         Ok(rewards
             .iter()
-            .map(|r| {
-                bounds.chunks_exact(2).map(|b| 1.0 / (1.0 + (sum(r, b[1]) - sum(r, b[0])).exp())).collect()
-            })
+            .map(|r| bounds.chunks_exact(2).map(|b| 1.0 / (1.0 + (sum(r, b[1]) - sum(r, b[0])).exp())).collect())
             .collect())
     }
 
@@ -169,9 +168,8 @@ impl RewardEnsemble {
             let values = download(logits.clone().detach())?;
             let decided: Vec<(f32, f32)> =
                 values.iter().zip(&targets).filter(|(_, &t)| t != 0.5).map(|(&l, &t)| (l, t)).collect();
-            (!decided.is_empty()).then(|| {
-                decided.iter().filter(|(l, t)| (*l > 0.0) == (*t > 0.5)).count() as f64 / decided.len() as f64
-            })
+            (!decided.is_empty())
+                .then(|| decided.iter().filter(|(l, t)| (*l > 0.0) == (*t > 0.5)).count() as f64 / decided.len() as f64)
         };
         let t = Tensor::<1>::from_data(TensorData::new(targets, [pairs.len()]), &device);
         // Cross-entropy with soft targets: t * softplus(-x) + (1 - t) * softplus(x).
@@ -181,7 +179,13 @@ impl RewardEnsemble {
     }
 
     /// Fits every member to `targets` by squared error; returns `loss`.
-    pub fn fit_targets(&mut self, targets: &Targets, epochs: usize, batch_size: usize, rng: &mut Generator) -> Result<Means> {
+    pub fn fit_targets(
+        &mut self,
+        targets: &Targets,
+        epochs: usize,
+        batch_size: usize,
+        rng: &mut Generator,
+    ) -> Result<Means> {
         let mut means = Means::default();
         let (d, a) = (self.obs_dim, self.coding.stored_width());
         let all: Vec<usize> = (0..targets.values.len()).collect();

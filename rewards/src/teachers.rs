@@ -28,7 +28,8 @@ use limbic_environments::rng::Generator;
 use serde::{Deserialize, Serialize};
 
 /// Every synthetic kind `--teacher` accepts.
-pub const KINDS: &[&str] = &["oracle", "stochastic", "myopic", "skipping", "equal", "mistake", "noisy", "delayed", "sparse"];
+pub const KINDS: &[&str] =
+    &["oracle", "stochastic", "myopic", "skipping", "equal", "mistake", "noisy", "delayed", "sparse"];
 
 /// A synthetic teacher's imperfections (all off: the oracle).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -109,7 +110,8 @@ impl TeacherParams {
             crate::models::positive("teacher_params", "beta", beta)?;
         }
         within("teacher_params", "gamma", self.gamma, 0.0, 1.0)?;
-        for (key, value) in [("skip", self.skip), ("equal", self.equal), ("mistake", self.mistake), ("rate", self.rate)] {
+        for (key, value) in [("skip", self.skip), ("equal", self.equal), ("mistake", self.mistake), ("rate", self.rate)]
+        {
             within("teacher_params", key, value, 0.0, 1.0)?;
         }
         if !(self.noise.is_finite() && self.noise >= 0.0) {

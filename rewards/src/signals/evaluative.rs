@@ -299,7 +299,8 @@ impl IntrinsicReward for Evaluative {
         }
         self.model.load(&archive)?;
         self.asking.restore(asked, &mut self.recorder);
-        (self.rng, self.fitted, self.env_steps, self.since_asked) = (rng, fitted || self.fitted, env_steps, since_asked);
+        (self.rng, self.fitted, self.env_steps, self.since_asked) =
+            (rng, fitted || self.fitted, env_steps, since_asked);
         Ok(())
     }
 }
