@@ -7,7 +7,7 @@
 //! from (read first).
 
 use anyhow::{bail, Context, Result};
-use limbic_rewards::feedback::{Labelled, Teacher, TeacherRequest};
+use limbic_rewards::feedback::{Teacher, TeacherRequest, TeacherWithHistory};
 use limbic_rewards::labels::{LabelFile, Recorded, LABELS_FILE};
 use limbic_rewards::teachers::{SyntheticTeacher, KINDS};
 use std::path::{Path, PathBuf};
@@ -31,7 +31,7 @@ impl Teaching<'_> {
 
     /// The teacher for signal `label`'s request, recording into the run's label file, and the
     /// labels to start from.
-    pub fn teacher(&self, label: &str, request: &TeacherRequest) -> Result<(Box<dyn Teacher>, Vec<Labelled>)> {
+    pub fn teacher(&self, label: &str, request: &TeacherRequest) -> Result<TeacherWithHistory> {
         let teacher: Box<dyn Teacher> = match request.kind.as_str() {
             // Part B (issue #14) wires the web teaching page's `WebTeacher` here.
             "web" => bail!(

@@ -132,3 +132,6 @@ pub struct TeacherRequest {
     /// A label file (JSON lines of [`Label`], with its clips beside it) to start from.
     pub labels_from: Option<String>,
 }
+
+/// A teacher with the labels a signal starts from: what a teacher factory hands a signal.
+pub type TeacherWithHistory = (Box<dyn Teacher>, Vec<Labelled>);

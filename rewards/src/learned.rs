@@ -10,6 +10,9 @@ use limbic_agents::Result;
 use limbic_environments::rng::Generator;
 use std::sync::Arc;
 
+/// Two segments shown together.
+pub type ClipPair = (Arc<Clip>, Arc<Clip>);
+
 /// Two segments and how much the teacher preferred the left one (1 left, 0 right, 0.5 equal).
 #[derive(Clone, Debug)]
 pub struct Preference {
@@ -98,7 +101,7 @@ impl RewardEnsemble {
     }
 
     /// Each member's probability that the left segment of each pair is better.
-    pub fn preference_probabilities(&mut self, pairs: &[(Arc<Clip>, Arc<Clip>)]) -> Result<Vec<Vec<f64>>> {
+    pub fn preference_probabilities(&mut self, pairs: &[ClipPair]) -> Result<Vec<Vec<f64>>> {
         let (mut obs, mut actions, mut bounds) = (Vec::new(), Vec::new(), Vec::new());
         for (left, right) in pairs {
             for clip in [left, right] {

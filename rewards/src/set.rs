@@ -26,7 +26,7 @@
 //! row, in the Dict's order. With `obs_norm`, those rows are standardized first (running
 //! statistics of valid next observations, updated in `observe`, clipped to ±5).
 
-use crate::feedback::{Labelled, Teacher, TeacherRequest};
+use crate::feedback::{TeacherRequest, TeacherWithHistory};
 use crate::registry::Registry;
 use crate::scaling::{check_finite, obs_normalizer, Normalization, RewardScaler, ScalerState, Schedule};
 use crate::signal::{IntrinsicReward, SignalContext};
@@ -451,7 +451,7 @@ impl RewardSet {
     /// labels of the signals that got one.
     pub fn attach_teachers(
         &mut self,
-        make: &mut dyn FnMut(&str, &TeacherRequest) -> Result<(Box<dyn Teacher>, Vec<Labelled>)>,
+        make: &mut dyn FnMut(&str, &TeacherRequest) -> Result<TeacherWithHistory>,
     ) -> Result<Vec<String>> {
         let mut attached = Vec::new();
         for node in &mut self.nodes {

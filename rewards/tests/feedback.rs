@@ -44,7 +44,7 @@ impl Rollout {
             rewards: actions.clone(),
             actions,
             next_obs,
-            done: (0..slots).map(|s| (s / envs + 1) % episode == 0).collect(),
+            done: (0..slots).map(|s| (s / envs + 1).is_multiple_of(episode)).collect(),
             never: vec![false; slots],
             valid: vec![true; slots],
         }

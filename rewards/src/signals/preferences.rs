@@ -20,7 +20,7 @@
 
 use crate::asking::{AskState, Asking, ClipRecorder};
 use crate::feedback::{Clip, Labelled, Question, QuestionKind, Teacher, TeacherRequest};
-use crate::learned::{Preference, RewardEnsemble};
+use crate::learned::{ClipPair, Preference, RewardEnsemble};
 use crate::models::{
     at_least_one, bad_param, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, positive, to_json,
     valid_slots, ActionCoding, Archive,
@@ -214,7 +214,7 @@ impl Preferences {
     }
 
     /// `n` pairs of distinct pool segments.
-    fn draw_pairs(&mut self, n: usize) -> Vec<(Arc<Clip>, Arc<Clip>)> {
+    fn draw_pairs(&mut self, n: usize) -> Vec<ClipPair> {
         let size = self.pool.len() as i64;
         (0..n)
             .map(|_| {
@@ -226,7 +226,7 @@ impl Preferences {
     }
 
     /// The pairs to ask about now; the mean disagreement of those chosen.
-    fn choose(&mut self, n: usize) -> Result<(Vec<(Arc<Clip>, Arc<Clip>)>, f64)> {
+    fn choose(&mut self, n: usize) -> Result<(Vec<ClipPair>, f64)> {
         if self.params.selection == Selection::Uniform {
             return Ok((self.draw_pairs(n), 0.0));
         }
