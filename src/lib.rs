@@ -12,6 +12,7 @@
 //! - [`demos`]: recording demonstrations into [`datasets`] (Minari layout), reference scores.
 //! - [`imitate`] and [`imitate_sweep`]: train and score imitation learners from a dataset.
 //! - [`evaluate`] (with [`stats`]) and [`plot`]: evaluation summaries and learning curves.
+//! - [`teachers`]: the teacher factory of the feedback signals (`--teacher`), and their label files.
 //! - [`dream`]: a run's world model predicting an episode open loop, drawn beside the real one.
 //! - [`teach`]: the web teacher, a page where a person answers a feedback signal's questions.
 
@@ -39,4 +40,5 @@ pub mod runner;
 pub mod seeds;
 pub mod stats;
 pub mod teach;
+pub mod teachers;
 pub mod train_envs;

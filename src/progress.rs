@@ -1,6 +1,7 @@
 //! The training progress bar: env steps, steps per second and the recent return.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::time::Instant;
 
@@ -42,13 +43,14 @@ impl Progress {
         self.bar.set_message(format!("last return {last_return:.2}"));
     }
 
-    /// Moves the bar to `env_steps`, with the steps per second of this session and the mean
-    /// return of the last episodes.
-    pub fn update(&self, env_steps: u64, recent_return: Option<f64>) {
+    /// Moves the bar to `env_steps`, with the steps per second of this session, the mean
+    /// return of the last episodes, and the feedback signals' labels and unanswered questions
+    /// (from the update's `reward/<signal>/labels` and `.../pending` metrics).
+    pub fn update(&self, env_steps: u64, recent_return: Option<f64>, metrics: &BTreeMap<String, f64>) {
         let sps = (env_steps - self.first_step) as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
         let recent = recent_return.map_or(String::new(), |r| format!("  return {r:.2}"));
         self.bar.set_position(env_steps);
-        self.bar.set_message(format!("{sps:.0} steps/s{recent}"));
+        self.bar.set_message(format!("{sps:.0} steps/s{recent}{}", feedback_note(metrics)));
     }
 
     /// Runs `f` with the bar out of the way (for printing).
@@ -58,5 +60,17 @@ impl Progress {
 
     pub fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+}
+
+/// `  labels 120 (3 pending)`: the feedback signals' counts summed, or nothing without them.
+pub fn feedback_note(metrics: &BTreeMap<String, f64>) -> String {
+    let sum = |suffix: &str| -> Option<f64> {
+        let values: Vec<f64> = metrics.iter().filter(|(k, _)| k.ends_with(suffix)).map(|(_, &v)| v).collect();
+        (!values.is_empty()).then(|| values.iter().sum())
+    };
+    match (sum("/labels"), sum("/pending")) {
+        (Some(labels), Some(pending)) => format!("  labels {labels:.0} ({pending:.0} pending)"),
+        _ => String::new(),
     }
 }

@@ -23,6 +23,7 @@ use crate::evaluate::{evaluate, record_episode, EvalSummary};
 use crate::metrics::{insert_eval, Counters, Diverged};
 use crate::progress::Progress;
 use crate::run_dir::{self, Checkpoint, CheckpointState, MetricsDigest, MetricsLog, RunDir, RunWriter, Snapshot};
+use crate::teachers::Teaching;
 use crate::train_envs::{SavedEnvs, TrainEnvs};
 use anyhow::{bail, Context, Result};
 use limbic_agents::AlgorithmSpec;
@@ -72,7 +73,7 @@ pub fn train(config: &RunConfig, dir: &Path, build: Builder, options: &Options) 
     config.validate()?;
     preflight(config)?;
     // Build first, so a config the algorithm refuses leaves no run directory behind.
-    let (train, algo) = start(config, build)?;
+    let (train, algo) = start(config, build, dir)?;
     let run = RunWriter::create(dir, config, options.replace)?;
     Session::fresh(config.clone(), run, train, algo)?.run(options)
 }
@@ -160,10 +161,11 @@ fn preflight(config: &RunConfig) -> Result<()> {
 }
 
 /// The training envs, reset with the run's seed, and a new algorithm for them.
-fn start(config: &RunConfig, build: Builder) -> Result<(TrainEnvs, Box<dyn Algorithm>)> {
+fn start(config: &RunConfig, build: Builder, dir: &Path) -> Result<(TrainEnvs, Box<dyn Algorithm>)> {
     let mut train = TrainEnvs::new(config)?;
     train.envs.reset(Some(config.seed))?;
-    let algo = build_learner(config, &train, build)?;
+    let teaching = Teaching { run_dir: dir, resume: false, seed: config.seed };
+    let algo = build_learner(config, &train, build, Some(teaching))?;
     Ok((train, algo))
 }
 
@@ -205,7 +207,8 @@ impl Session {
         let saved: SavedEnvs = checkpoint.json(ENVS_FILE)?;
         let train =
             TrainEnvs::restore(&config, &saved).with_context(|| format!("checkpoint {}", checkpoint.path.display()))?;
-        let mut algo = build_learner(&config, &train, build)?;
+        let teaching = Teaching { run_dir: run.root(), resume: true, seed: config.seed };
+        let mut algo = build_learner(&config, &train, build, Some(teaching))?;
         algo.load(&checkpoint.algorithm_dir())?;
         if checkpoint.state.metrics.lines != counters.updates {
             bail!("checkpoint {}: its files disagree on the update count", checkpoint.path.display());
@@ -259,7 +262,7 @@ impl Session {
             if finished || crossed(before, now, self.config.checkpoint_every) {
                 self.checkpoint()?;
             }
-            progress.update(now, self.counters.recent_return());
+            progress.update(now, self.counters.recent_return(), &update.metrics);
         }
         progress.finish();
         self.report(options)
@@ -363,7 +366,7 @@ pub fn load_policy(run: &RunDir, which: &str, build: Builder) -> Result<(RunConf
     let (algo, path) = run.load_checkpoint(which, |checkpoint| {
         agree(&config, checkpoint)?;
         let train = TrainEnvs::new(&config)?;
-        let mut algo = build_learner(&config, &train, build)?;
+        let mut algo = build_learner(&config, &train, build, None)?;
         algo.load(&checkpoint.algorithm_dir())?;
         Ok((algo, checkpoint.path.clone()))
     })?;
@@ -371,8 +374,14 @@ pub fn load_policy(run: &RunDir, which: &str, build: Builder) -> Result<(RunConf
 }
 
 /// The learner for a run: `build`'s, or, when the config lists reward signals, the
-/// `limbic-agents` learner with a [`RewardSet`] of the registry's built-in signals.
-fn build_learner(config: &RunConfig, train: &TrainEnvs, build: Builder) -> Result<Box<dyn Algorithm>> {
+/// `limbic-agents` learner with a [`RewardSet`] of the registry's built-in signals. With
+/// `teaching` (training, not evaluating), feedback signals get their teachers.
+fn build_learner(
+    config: &RunConfig,
+    train: &TrainEnvs,
+    build: Builder,
+    teaching: Option<Teaching>,
+) -> Result<Box<dyn Algorithm>> {
     let spec = spec(config, train);
     if config.rewards.is_empty() {
         return build(&spec).context("building the algorithm");
@@ -384,7 +393,17 @@ fn build_learner(config: &RunConfig, train: &TrainEnvs, build: Builder) -> Resul
         num_envs: config.num_envs,
         seed: config.seed,
     };
-    let set = RewardSet::new(&Registry::builtins(), &config.rewards, &context)?;
+    let mut set = RewardSet::new(&Registry::builtins(), &config.rewards, &context)?;
+    if let Some(teaching) = teaching {
+        for label in set.attach_teachers(&mut |label, request| {
+            teaching.teacher(label, request).map_err(|e| AgentError::Config {
+                field: format!("rewards.{label}.teacher"),
+                message: format!("{e:#}"),
+            })
+        })? {
+            tracing::info!("{label}: labels go to {}", teaching.label_dir(&label).display());
+        }
+    }
     crate::config::algorithms().build(&spec, Some(Box::new(set))).context("building the algorithm")
 }
 

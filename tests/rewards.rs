@@ -95,3 +95,56 @@ fn a_shaped_run_resumes_exactly() {
     assert!(a[7].contains_key("reward/episodic/raw_mean"));
     assert_eq!(a, b);
 }
+
+#[test]
+fn preferences_from_an_oracle_store_every_label_and_resume_reads_them_back() {
+    let tmp = temp_dir();
+    let out = tmp.path().join("run");
+    let out = out.to_str().unwrap();
+    let args = [
+        "train",
+        "--env",
+        "CartPole-v1",
+        "--reward",
+        "preferences",
+        "--teacher",
+        "oracle",
+        "--labels",
+        "40",
+        "--steps",
+        "1024",
+        "--num-envs",
+        "2",
+        "--set",
+        "params.n_steps=128",
+        "--set",
+        "checkpoint_every=512",
+        "--set",
+        "eval_episodes=1",
+        "--quiet",
+        "--out",
+        out,
+    ];
+    let run = limbic(&args);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let lines = read_lines(std::path::Path::new(out));
+    assert_eq!(lines[0]["reward/preferences/labels"], json!(25.0), "{:?}", lines[0]);
+    assert_eq!(lines.last().unwrap()["reward/preferences/labels"], json!(40.0));
+    assert_eq!(lines[0]["reward/extrinsic/weight"], json!(0.0));
+    let labels = std::path::Path::new(out).join("feedback/preferences/labels.jsonl");
+    assert_eq!(std::fs::read_to_string(&labels).unwrap().lines().count(), 40);
+    // A longer run resumes with its labels read back: the budget is spent, nothing is asked again.
+    let resumed = limbic(&["train", "--resume", out, "--steps", "1536", "--quiet"]);
+    assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
+    let lines = read_lines(std::path::Path::new(out));
+    assert_eq!(lines.last().unwrap()["reward/preferences/labels"], json!(40.0));
+    assert_eq!(std::fs::read_to_string(&labels).unwrap().lines().count(), 40);
+
+    let web =
+        limbic(&["train", "--env", "CartPole-v1", "--reward", "preferences", "--teacher", "web", "--steps", "64"]);
+    let error = String::from_utf8_lossy(&web.stderr);
+    assert!(!web.status.success() && error.contains("the web teacher needs rendered clips"), "{error}");
+    let lonely = limbic(&["train", "--env", "CartPole-v1", "--teacher", "oracle", "--print-config"]);
+    let error = String::from_utf8_lossy(&lonely.stderr);
+    assert!(!lonely.status.success() && error.contains("--reward preferences"), "{error}");
+}

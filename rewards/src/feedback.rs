@@ -102,3 +102,36 @@ pub trait Teacher: Send {
     /// Questions posted and not answered yet (shown in the progress bar and metrics).
     fn pending(&self) -> usize;
 }
+
+/// A label with the clips it names: what a feedback signal learns from (read back from a label
+/// file on resume, or from another run's).
+#[derive(Clone, Debug)]
+pub struct Labelled {
+    pub label: Label,
+    /// The clips of `label.clips`, in that order.
+    pub clips: Vec<Arc<Clip>>,
+}
+
+/// Which kind of question a feedback signal asks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionKind {
+    Compare,
+    Evaluate,
+}
+
+/// What a feedback signal asks of the run: a teacher of some kind, and the labels to start from.
+/// The platform's teacher factory answers it before the first step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TeacherRequest {
+    /// `--teacher`: a synthetic kind (`limbic_rewards::teachers::KINDS`) or `web`.
+    pub kind: String,
+    /// The synthetic teacher's settings (`limbic rewards` lists them under the signal).
+    pub params: serde_json::Value,
+    pub question: QuestionKind,
+    /// A label file (JSON lines of [`Label`], with its clips beside it) to start from.
+    pub labels_from: Option<String>,
+}
+
+/// A teacher with the labels a signal starts from: what a teacher factory hands a signal.
+pub type TeacherWithHistory = (Box<dyn Teacher>, Vec<Labelled>);

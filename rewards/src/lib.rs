@@ -2,6 +2,10 @@
 //! signal and change over development.
 //!
 //! - [`feedback`]: what passes between a social-feedback signal and its teacher;
+//! - [`teachers`]: synthetic teachers (B-Pref's kinds, noisy/delayed/sparse evaluators);
+//! - [`labels`]: a run's label file, and [`labels::Recorded`], a teacher whose labels land in it;
+//! - [`asking`], [`learned`]: what the feedback signals share (clips, asking within a budget,
+//!   the learned reward ensemble);
 //! - [`signal`]: the [`IntrinsicReward`] contract every signal implements, and [`SignalEntry`],
 //!   how a signal is named, documented and built;
 //! - [`registry`]: [`Registry`], signals by name (built-ins and a user's own);
@@ -12,13 +16,17 @@
 //! - [`set`]: [`RewardSet`], a run's signals and their combination behind the learners'
 //!   [`limbic_agents::shaping::RewardShaper`] hook.
 
+pub mod asking;
 pub mod feedback;
+pub mod labels;
+pub mod learned;
 pub mod models;
 pub mod registry;
 pub mod scaling;
 pub mod set;
 pub mod signal;
 pub mod signals;
+pub mod teachers;
 
 pub use registry::Registry;
 pub use scaling::{Normalization, Schedule};

@@ -283,3 +283,32 @@ mod tests {
         assert_eq!(out, [0.0, 1.0, 4.0, 25.0]);
     }
 }
+
+/// A scalar score of a state-action pair: an embedding of s, then a head on (embedding, encoded
+/// action). GAIL's discriminator and the feedback signals' reward models.
+#[derive(Module, Debug)]
+pub struct PairScorer {
+    pub embed: Embedding,
+    pub head: Head,
+}
+
+impl PairScorer {
+    /// Hidden widths `hidden` for both parts (the embedding is as wide as the last one).
+    pub fn new(
+        kind: EncoderKind,
+        hidden: &[usize],
+        action_width: usize,
+        rng: &mut Generator,
+        device: &Device,
+    ) -> Result<PairScorer> {
+        let width = hidden.last().copied().unwrap_or(64);
+        let embed = Embedding::new(kind, &NetShape { hidden: hidden.to_vec(), out: width }, rng, device)?;
+        let head = Head::new(width + action_width, &NetShape { hidden: hidden.to_vec(), out: 1 }, rng, device)?;
+        Ok(PairScorer { embed, head })
+    }
+
+    /// `[rows, 1]` scores of `obs` `[rows, D]` and encoded `actions` `[rows, A]`.
+    pub fn forward(&self, obs: Tensor<2>, actions: Tensor<2>) -> Tensor<2> {
+        self.head.forward(Tensor::cat(vec![self.embed.forward(obs), actions], 1))
+    }
+}

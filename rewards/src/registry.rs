@@ -31,6 +31,8 @@ pub fn builtin_entries() -> Vec<SignalEntry> {
         signals::model_error::ENTRY,
         signals::gail::ENTRY,
         signals::goal_reaching::ENTRY,
+        signals::preferences::ENTRY,
+        signals::evaluative::ENTRY,
     ]
 }
 

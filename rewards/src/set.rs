@@ -26,6 +26,7 @@
 //! row, in the Dict's order. With `obs_norm`, those rows are standardized first (running
 //! statistics of valid next observations, updated in `observe`, clipped to ±5).
 
+use crate::feedback::{TeacherRequest, TeacherWithHistory};
 use crate::registry::Registry;
 use crate::scaling::{check_finite, obs_normalizer, Normalization, RewardScaler, ScalerState, Schedule};
 use crate::signal::{IntrinsicReward, SignalContext};
@@ -443,6 +444,26 @@ impl RewardSet {
         let norm = spec.obs_norm.then(|| obs_normalizer(dim));
         let input = Input { gate, dim, norm, obs: Vec::new(), next_obs: Vec::new(), scratch: Vec::new() };
         Ok(Kind::Signal { signal, input })
+    }
+
+    /// Gives every feedback signal the teacher `make` builds for its request, with the labels
+    /// to start from. Call once, before any step (and before loading a checkpoint); returns the
+    /// labels of the signals that got one.
+    pub fn attach_teachers(
+        &mut self,
+        make: &mut dyn FnMut(&str, &TeacherRequest) -> Result<TeacherWithHistory>,
+    ) -> Result<Vec<String>> {
+        let mut attached = Vec::new();
+        for node in &mut self.nodes {
+            if let Kind::Signal { signal, .. } = &mut node.kind {
+                if let Some(request) = signal.teacher_request() {
+                    let (teacher, history) = make(&node.label, &request)?;
+                    signal.attach_teacher(teacher, history)?;
+                    attached.push(node.label.clone());
+                }
+            }
+        }
+        Ok(attached)
     }
 
     /// Calls to [`RewardShaper::rewards`] so far.

@@ -5,6 +5,7 @@
 //! scaling stage, never inside a signal (RLeXplore's NGU weights each factor before
 //! multiplying them; limbic does not).
 
+use crate::feedback::{Labelled, Teacher, TeacherRequest};
 use limbic_agents::shaping::Transitions;
 use limbic_agents::world_model::SharedWorldModel;
 use limbic_agents::Result;
@@ -71,6 +72,20 @@ pub trait IntrinsicReward: Send {
     /// its own reads this one instead and returns `true`. Called once, before any step.
     fn share_world_model(&mut self, _model: &SharedWorldModel) -> Result<bool> {
         Ok(false)
+    }
+
+    /// The teacher a social-feedback signal (`preferences`, `evaluative`) asks for; `None`
+    /// for every other signal.
+    fn teacher_request(&self) -> Option<TeacherRequest> {
+        None
+    }
+
+    /// Hands a feedback signal its teacher and the labels it already has (read back from the
+    /// run's label file on resume, or from the file its `labels` parameter names). Called once,
+    /// before any step and before [`load`](Self::load); a signal that was never given a teacher
+    /// keeps its last model and asks nothing.
+    fn attach_teacher(&mut self, _teacher: Box<dyn Teacher>, _history: Vec<Labelled>) -> Result<()> {
+        Err(limbic_agents::AgentError::Unsupported(format!("{} takes no teacher", self.name())))
     }
 
     /// The signal's whole state (weights, optimizer moments, counts, memories, RNG) as bytes.

@@ -63,7 +63,7 @@ pub fn run(args: Args) -> Result<()> {
                 args.run.display()
             );
         }
-        bail!("continuing a run with the web teacher comes with `limbic train --teacher web` (issue #14 part A); --demo serves the page meanwhile");
+        bail!("continuing a run with the web teacher needs rendered clips, which training does not make yet; --demo serves the page with episodes of the run's policy");
     }
     if args.questions == 0 || args.clip_steps == 0 {
         bail!("--questions and --clip-steps must be at least 1");

@@ -4,6 +4,7 @@ use anyhow::Result;
 use limbic::config::{resolve, Layer, RunConfig};
 use limbic::run_dir;
 use limbic::runner::{self, build_algorithm, Options, Outcome};
+use limbic_rewards::signals::{evaluative, extrinsic, preferences};
 use limbic_rewards::RewardSpec;
 use serde_json::Map;
 use std::path::{Path, PathBuf};
@@ -33,6 +34,15 @@ pub struct Args {
     /// full specs (params, schedules, streams) go in the file or --set rewards='[...]'.
     #[arg(long = "reward", value_name = "NAME[:WEIGHT]")]
     rewards: Vec<String>,
+    /// Who answers the feedback signals (preferences, evaluative): a synthetic teacher (oracle,
+    /// stochastic, myopic, skipping, equal, mistake, noisy, delayed, sparse) or web. With a
+    /// feedback signal and no `extrinsic` in --reward, the env's reward is weighted 0: the agent
+    /// learns from the teacher alone.
+    #[arg(long, value_name = "KIND")]
+    teacher: Option<String>,
+    /// The label budget of the feedback signals: questions asked in the whole run.
+    #[arg(long, value_name = "N")]
+    labels: Option<usize>,
     /// Run directory to create [default: runs/ENV-ALGO-seedSEED].
     #[arg(long)]
     out: Option<PathBuf>,
@@ -47,7 +57,7 @@ pub struct Args {
     #[arg(long)]
     print_config: bool,
     /// Continue the run in DIR from its latest checkpoint, exactly as it would have gone on.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "env", "algo", "seed", "num_envs", "rewards", "out", "force", "sets", "print_config"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "env", "algo", "seed", "num_envs", "rewards", "teacher", "labels", "out", "force", "sets", "print_config"])]
     resume: Option<PathBuf>,
     /// No progress bar.
     #[arg(long, short)]
@@ -102,12 +112,53 @@ fn resolve_args(args: &Args) -> Result<RunConfig> {
         flags = flags.with("num_envs", n)?;
     }
     if !args.rewards.is_empty() {
-        let specs = args.rewards.iter().map(|r| RewardSpec::shorthand(r)).collect::<Result<Vec<_>, _>>()?;
+        let mut specs = args.rewards.iter().map(|r| RewardSpec::shorthand(r)).collect::<Result<Vec<_>, _>>()?;
+        if specs.iter().any(is_feedback) && !specs.iter().any(|s| s.name == extrinsic::NAME) {
+            specs.push(RewardSpec { weight: Some(0.0), ..RewardSpec::named(extrinsic::NAME) });
+        }
         flags = flags.with("rewards", serde_json::to_value(specs)?)?;
     }
     layers.push(flags);
     layers.push(Layer::from_assignments("--set", &args.sets)?);
-    resolve(layers)
+    let mut config = resolve(layers)?;
+    if args.teacher.is_some() || args.labels.is_some() {
+        set_teacher(&mut config.rewards, args.teacher.as_deref(), args.labels)?;
+        config.validate()?;
+    }
+    Ok(config)
+}
+
+fn is_feedback(spec: &RewardSpec) -> bool {
+    [preferences::NAME, evaluative::NAME].contains(&spec.name.as_str())
+}
+
+/// `--teacher KIND` and `--labels N` into every feedback signal's `teacher` and `budget`.
+fn set_teacher(specs: &mut [RewardSpec], teacher: Option<&str>, labels: Option<usize>) -> Result<()> {
+    let mut found = false;
+    for spec in specs.iter_mut().filter(|s| is_feedback(s)) {
+        found = true;
+        if spec.params.is_null() {
+            spec.params = serde_json::json!({});
+        }
+        let params = spec
+            .params
+            .as_object_mut()
+            .ok_or_else(|| anyhow::anyhow!("rewards.{}.params must be a JSON object", spec.name))?;
+        if let Some(kind) = teacher {
+            params.insert("teacher".into(), kind.into());
+        }
+        if let Some(n) = labels {
+            params.insert("budget".into(), n.into());
+        }
+    }
+    if !found {
+        anyhow::bail!(
+            "--teacher and --labels configure a feedback signal: add --reward {} or --reward {}",
+            preferences::NAME,
+            evaluative::NAME
+        );
+    }
+    Ok(())
 }
 
 pub(crate) fn print_summary(outcome: &Outcome) {

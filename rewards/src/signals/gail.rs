@@ -12,12 +12,13 @@
 //!   to end episodes): termination leaks reward. Train GAIL on a fixed-horizon variant
 //!   (`limbic_environments::wrappers::AbsorbAfterDone`); `limbic imitate --algo gail` wraps
 //!   the env so and says so.
+//! - The discriminator is a [`PairScorer`] (an embedding of s, a head on it and the action).
 //! - Each update trains on the batch's valid transitions (the learner's) against as many
 //!   pairs drawn with replacement from the demonstrations, `epochs` passes in minibatches.
 
 use crate::models::{
     at_least_one, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, minibatches, positive, to_json,
-    upload, valid_slots, ActionCoding, Archive, Embedding, Head, Means, NetShape, Trainer, SCORE_CHUNK,
+    upload, valid_slots, ActionCoding, Archive, Means, PairScorer, Trainer, SCORE_CHUNK,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use burn::prelude::*;
@@ -134,26 +135,13 @@ impl ExpertPairs {
     }
 }
 
-/// Embedding of s, then a head on (embedding, encoded action) giving the logit of "expert".
-#[derive(Module, Debug)]
-pub struct Discriminator {
-    embed: Embedding,
-    head: Head,
-}
-
-impl Discriminator {
-    fn forward(&self, obs: Tensor<2>, actions: Tensor<2>) -> Tensor<2> {
-        self.head.forward(Tensor::cat(vec![self.embed.forward(obs), actions], 1))
-    }
-}
-
 /// The GAIL signal; see the [module docs](self).
 pub struct Gail {
     obs_dim: usize,
     coding: ActionCoding,
     expert: ExpertPairs,
     params: GailParams,
-    trainer: Trainer<Discriminator>,
+    trainer: Trainer<PairScorer>,
     device: Device,
     rng: Generator,
 }
@@ -172,16 +160,8 @@ impl Gail {
         let mut rng = Generator::from_seed(context.seed);
         let device = Device::flex();
         let train_device = device.clone().autodiff();
-        let width = params.hidden.last().copied().unwrap_or(64);
-        let embed =
-            Embedding::new(kind, &NetShape { hidden: params.hidden.clone(), out: width }, &mut rng, &train_device)?;
-        let head = Head::new(
-            width + coding.width(),
-            &NetShape { hidden: params.hidden.clone(), out: 1 },
-            &mut rng,
-            &train_device,
-        )?;
-        let trainer = Trainer::new(Discriminator { embed, head }, params.learning_rate);
+        let discriminator = PairScorer::new(kind, &params.hidden, coding.width(), &mut rng, &train_device)?;
+        let trainer = Trainer::new(discriminator, params.learning_rate);
         Ok(Gail { obs_dim: context.obs_dim, coding, expert, params, trainer, device, rng })
     }
 

@@ -4,6 +4,7 @@
 pub mod counts;
 pub mod disagreement;
 pub mod e3b;
+pub mod evaluative;
 pub mod extrinsic;
 pub mod gail;
 pub mod goal_reaching;
@@ -11,6 +12,7 @@ pub mod icm;
 pub mod latent_disagreement;
 pub mod model_error;
 pub mod ngu;
+pub mod preferences;
 pub mod re3;
 pub mod ride;
 pub mod rnd;

@@ -1,0 +1,196 @@
+//! What the feedback signals share: recording clips of each sub-env's recent steps, and asking
+//! a teacher within a label budget without ever waiting for it.
+
+use crate::feedback::{Clip, ClipId, Labelled, QueryId, Question, Teacher};
+use limbic_agents::shaping::Transitions;
+use limbic_agents::{AgentError, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The last `max_len` steps of each sub-env's running episode.
+#[derive(Clone, Debug)]
+pub struct ClipRecorder {
+    obs_dim: usize,
+    action_dim: usize,
+    max_len: usize,
+    open: Vec<Window>,
+    next_clip: ClipId,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Window {
+    start_step: u64,
+    obs: Vec<f32>,
+    actions: Vec<f32>,
+    rewards: Vec<f32>,
+}
+
+impl ClipRecorder {
+    pub fn new(obs_dim: usize, action_dim: usize, num_envs: usize, max_len: usize) -> ClipRecorder {
+        ClipRecorder { obs_dim, action_dim, max_len, open: vec![Window::default(); num_envs], next_clip: 0 }
+    }
+
+    /// Appends slot `slot` of `step` (taken at the run's env step `env_step`) to its sub-env's
+    /// window, dropping the oldest step beyond `max_len`.
+    pub fn push(&mut self, step: &Transitions, slot: usize, env_step: u64) -> Result<()> {
+        let (env, envs) = (slot % step.envs, self.open.len());
+        let window = self.open.get_mut(env).ok_or_else(|| {
+            AgentError::Unsupported(format!("a feedback signal built for {envs} sub-envs got sub-env {env}"))
+        })?;
+        if window.rewards.is_empty() {
+            window.start_step = env_step;
+        }
+        window.obs.extend_from_slice(step.obs_row(slot));
+        window.actions.extend_from_slice(step.action_row(slot));
+        window.rewards.push(step.rewards[slot]);
+        if window.rewards.len() > self.max_len {
+            window.obs.drain(..self.obs_dim);
+            window.actions.drain(..self.action_dim);
+            window.rewards.remove(0);
+            window.start_step += step.envs as u64;
+        }
+        Ok(())
+    }
+
+    /// Steps in sub-env `env`'s window.
+    pub fn len(&self, env: usize) -> usize {
+        self.open[env].rewards.len()
+    }
+
+    /// Sub-env `env`'s window as a new clip.
+    pub fn clip(&mut self, env: usize) -> Arc<Clip> {
+        let w = &self.open[env];
+        let id = self.next_clip;
+        self.next_clip += 1;
+        Arc::new(Clip {
+            id,
+            env,
+            start_step: w.start_step,
+            len: w.rewards.len(),
+            obs: w.obs.clone(),
+            actions: w.actions.clone(),
+            true_rewards: w.rewards.clone(),
+            frames: None,
+        })
+    }
+
+    pub fn clear(&mut self, env: usize) {
+        self.open[env] = Window::default();
+    }
+
+    pub fn next_clip(&self) -> ClipId {
+        self.next_clip
+    }
+
+    /// Never reuses an id at or below `used`.
+    pub fn skip_past(&mut self, used: ClipId) {
+        self.next_clip = self.next_clip.max(used + 1);
+    }
+}
+
+/// The asking side's counters, saved with the signal.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AskState {
+    /// Questions posted (the label budget counts them).
+    pub asked: usize,
+    /// Labels received, including those read back at the start.
+    pub received: usize,
+    pub next_query: QueryId,
+    pub next_clip: ClipId,
+    /// Labels for questions without clips here (left out).
+    #[serde(default)]
+    pub stray: usize,
+}
+
+/// A teacher asked within a budget; see the [module docs](self).
+pub struct Asking {
+    teacher: Option<Box<dyn Teacher>>,
+    budget: usize,
+    pub state: AskState,
+    /// Clips of the questions not answered yet.
+    open: BTreeMap<QueryId, Vec<Arc<Clip>>>,
+}
+
+impl Asking {
+    pub fn new(budget: usize) -> Asking {
+        Asking { teacher: None, budget, state: AskState::default(), open: BTreeMap::new() }
+    }
+
+    /// Takes the teacher; the ids of `history` are never issued again and its labels count
+    /// against the budget.
+    pub fn attach(&mut self, teacher: Box<dyn Teacher>, history: &[Labelled], recorder: &mut ClipRecorder) {
+        self.teacher = Some(teacher);
+        for item in history {
+            self.state.next_query = self.state.next_query.max(item.label.query + 1);
+            item.label.clips.iter().for_each(|&c| recorder.skip_past(c));
+        }
+        self.state.asked = self.state.asked.max(history.len());
+        self.state.received = self.state.received.max(history.len());
+    }
+
+    /// Restores saved counters, keeping ids already past them.
+    pub fn restore(&mut self, saved: AskState, recorder: &mut ClipRecorder) {
+        self.state.asked = self.state.asked.max(saved.asked);
+        self.state.received = self.state.received.max(saved.received);
+        self.state.next_query = self.state.next_query.max(saved.next_query);
+        if saved.next_clip > 0 {
+            recorder.skip_past(saved.next_clip - 1);
+        }
+    }
+
+    /// Questions the budget still allows (0 without a teacher).
+    pub fn room(&self) -> usize {
+        if self.teacher.is_some() {
+            self.budget.saturating_sub(self.state.asked)
+        } else {
+            0
+        }
+    }
+
+    pub fn wants_frames(&self) -> bool {
+        self.teacher.as_ref().is_some_and(|t| t.wants_frames())
+    }
+
+    /// Posts the question `make` builds with a fresh id (when the budget allows).
+    pub fn ask(&mut self, make: impl FnOnce(QueryId) -> Question) -> Result<()> {
+        if self.room() == 0 {
+            return Ok(());
+        }
+        let question = make(self.state.next_query);
+        self.state.next_query += 1;
+        self.state.asked += 1;
+        let clips = match &question {
+            Question::Compare { left, right, .. } => vec![left.clone(), right.clone()],
+            Question::Evaluate { clip, .. } => vec![clip.clone()],
+        };
+        self.open.insert(question.id(), clips);
+        self.teacher.as_mut().map_or(Ok(()), |t| t.post(question))
+    }
+
+    /// The labels that arrived, with their clips. A label for a question this signal has no
+    /// clips for (asked before a restart) is left out (it stays in the label file) and counted.
+    pub fn poll(&mut self, recorder: &ClipRecorder) -> Result<Vec<Labelled>> {
+        let Some(teacher) = self.teacher.as_mut() else { return Ok(Vec::new()) };
+        let mut labelled = Vec::new();
+        for label in teacher.poll()? {
+            match self.open.remove(&label.query) {
+                Some(clips) => labelled.push(Labelled { label, clips }),
+                None => self.state.stray += 1,
+            }
+        }
+        self.state.received += labelled.len();
+        self.state.next_clip = recorder.next_clip();
+        Ok(labelled)
+    }
+
+    /// `labels`, `pending` and `budget_left` for the metrics.
+    pub fn metrics(&self, out: &mut BTreeMap<String, f64>) {
+        out.insert("labels".into(), self.state.received as f64);
+        out.insert("pending".into(), self.teacher.as_ref().map_or(0, |t| t.pending()) as f64);
+        out.insert("budget_left".into(), self.room() as f64);
+        if self.state.stray > 0 {
+            out.insert("stray_labels".into(), self.state.stray as f64);
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! The label file of a run: every label a teacher gives, kept so a run can resume and another
+//! run can start from them.
+//!
+//! A folder holds two JSON-lines files: `labels.jsonl` (one [`Label`] a line) and `clips.jsonl`
+//! (one [`StoredClip`] a line: the clips the labels name, without frames). Each append is one
+//! write of whole lines followed by an fsync, clips before the labels that name them, so a
+//! killed run leaves whole lines behind. Reading checks every line: a line that is not a label
+//! or a clip, or a label naming a clip the folder lacks, is an error naming the file and line.
+//!
+//! [`Recorded`] wraps any [`Teacher`] so that every clip it is shown and every label it gives
+//! lands in the folder.
+
+use crate::feedback::{Clip, ClipId, Label, Labelled, Question, Teacher};
+use limbic_agents::{AgentError, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub const LABELS_FILE: &str = "labels.jsonl";
+pub const CLIPS_FILE: &str = "clips.jsonl";
+
+/// A clip as `clips.jsonl` stores it (frames are not stored: they can be rendered again).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredClip {
+    pub id: ClipId,
+    pub env: usize,
+    pub start_step: u64,
+    pub len: usize,
+    pub obs: Vec<f32>,
+    pub actions: Vec<f32>,
+    pub true_rewards: Vec<f32>,
+}
+
+impl StoredClip {
+    fn of(clip: &Clip) -> StoredClip {
+        StoredClip {
+            id: clip.id,
+            env: clip.env,
+            start_step: clip.start_step,
+            len: clip.len,
+            obs: clip.obs.clone(),
+            actions: clip.actions.clone(),
+            true_rewards: clip.true_rewards.clone(),
+        }
+    }
+
+    fn into_clip(self) -> Clip {
+        let StoredClip { id, env, start_step, len, obs, actions, true_rewards } = self;
+        Clip { id, env, start_step, len, obs, actions, true_rewards, frames: None }
+    }
+}
+
+/// A folder of labels and clips, appended to as labels arrive.
+#[derive(Debug)]
+pub struct LabelFile {
+    dir: PathBuf,
+    /// Clips already in `clips.jsonl`.
+    stored: HashSet<ClipId>,
+}
+
+impl LabelFile {
+    /// The folder `dir` (created at the first append); clips already stored there are known.
+    pub fn open(dir: &Path) -> Result<LabelFile> {
+        let stored = match read_lines::<StoredClip>(&dir.join(CLIPS_FILE)) {
+            Ok(clips) => clips.into_iter().map(|c| c.id).collect(),
+            Err(_) if !dir.join(CLIPS_FILE).exists() => HashSet::new(),
+            Err(e) => return Err(e),
+        };
+        Ok(LabelFile { dir: dir.to_path_buf(), stored })
+    }
+
+    pub fn labels_path(&self) -> PathBuf {
+        self.dir.join(LABELS_FILE)
+    }
+
+    /// Stores the clips not stored yet.
+    pub fn append_clips<'a>(&mut self, clips: impl IntoIterator<Item = &'a Clip>) -> Result<()> {
+        let mut lines = Vec::new();
+        for clip in clips {
+            if self.stored.insert(clip.id) {
+                lines.push(StoredClip::of(clip));
+            }
+        }
+        append_lines(&self.dir, CLIPS_FILE, &lines)
+    }
+
+    pub fn append_labels(&mut self, labels: &[Label]) -> Result<()> {
+        append_lines(&self.dir, LABELS_FILE, labels)
+    }
+
+    /// Every label of the label file at `path` with its clips (read from `clips.jsonl` beside
+    /// it); a missing file is no labels.
+    pub fn read(path: &Path) -> Result<Vec<Labelled>> {
+        if !path.exists() {
+            return Ok(Vec::new());
+        }
+        let clips_path = path.with_file_name(CLIPS_FILE);
+        let clips: BTreeMap<ClipId, Arc<Clip>> = if clips_path.exists() {
+            read_lines::<StoredClip>(&clips_path)?.into_iter().map(|c| (c.id, Arc::new(c.into_clip()))).collect()
+        } else {
+            BTreeMap::new()
+        };
+        let mut labelled = Vec::new();
+        for (i, label) in read_lines::<Label>(path)?.into_iter().enumerate() {
+            let found: Option<Vec<Arc<Clip>>> = label.clips.iter().map(|id| clips.get(id).cloned()).collect();
+            let clips = found.ok_or_else(|| {
+                AgentError::Io(format!(
+                    "{}:{}: the label names clips {:?}, not all of them are in {}",
+                    path.display(),
+                    i + 1,
+                    label.clips,
+                    clips_path.display()
+                ))
+            })?;
+            labelled.push(Labelled { label, clips });
+        }
+        Ok(labelled)
+    }
+}
+
+/// Appends `items` as JSON lines to `dir/name` in one write, then fsyncs.
+fn append_lines<T: Serialize>(dir: &Path, name: &str, items: &[T]) -> Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let path = dir.join(name);
+    let io = |e: std::io::Error| AgentError::Io(format!("cannot append to {}: {e}", path.display()));
+    let mut bytes = Vec::new();
+    for item in items {
+        serde_json::to_writer(&mut bytes, item).map_err(|e| AgentError::Io(e.to_string()))?;
+        bytes.push(b'\n');
+    }
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(io)?;
+    file.write_all(&bytes).map_err(io)?;
+    file.sync_data().map_err(io)
+}
+
+/// Every line of `path` as a `T`; a line that is not one is an error naming it.
+fn read_lines<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| AgentError::Io(format!("cannot read the label file {}: {e}", path.display())))?;
+    let mut items = Vec::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let item = serde_json::from_str(line).map_err(|e| {
+            AgentError::Io(format!(
+                "{}:{}: corrupt line ({e}); the file may have been edited or cut",
+                path.display(),
+                i + 1
+            ))
+        })?;
+        items.push(item);
+    }
+    Ok(items)
+}
+
+/// A teacher whose clips and labels are appended to a [`LabelFile`] as they pass.
+pub struct Recorded {
+    inner: Box<dyn Teacher>,
+    file: LabelFile,
+}
+
+impl Recorded {
+    pub fn new(inner: Box<dyn Teacher>, file: LabelFile) -> Recorded {
+        Recorded { inner, file }
+    }
+}
+
+impl Teacher for Recorded {
+    fn kind(&self) -> &str {
+        self.inner.kind()
+    }
+
+    fn wants_frames(&self) -> bool {
+        self.inner.wants_frames()
+    }
+
+    fn post(&mut self, question: Question) -> Result<()> {
+        match &question {
+            Question::Compare { left, right, .. } => self.file.append_clips([left.as_ref(), right.as_ref()])?,
+            Question::Evaluate { clip, .. } => self.file.append_clips([clip.as_ref()])?,
+        }
+        self.inner.post(question)
+    }
+
+    fn poll(&mut self) -> Result<Vec<Label>> {
+        let labels = self.inner.poll()?;
+        self.file.append_labels(&labels)?;
+        Ok(labels)
+    }
+
+    fn pending(&self) -> usize {
+        self.inner.pending()
+    }
+}

@@ -1,0 +1,391 @@
+//! Social feedback end to end on a toy task whose true reward is the action (action 1 earns
+//! 1, action 0 earns 0): synthetic teachers, the label file, and the `preferences` and
+//! `evaluative` signals learning the reward from labels alone.
+
+use limbic_agents::shaping::{RewardShaper, Transitions};
+use limbic_environments::rng::Generator;
+use limbic_environments::{DType, Space};
+use limbic_rewards::feedback::{Answer, Clip, Label, Labelled, Question, Teacher};
+use limbic_rewards::labels::{LabelFile, Recorded, CLIPS_FILE, LABELS_FILE};
+use limbic_rewards::signals::{evaluative, preferences};
+use limbic_rewards::teachers::SyntheticTeacher;
+use limbic_rewards::{IntrinsicReward, Registry, RewardSet, RewardSpec, SignalContext};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+const OBS: usize = 3;
+
+/// `[T, N]` steps of the toy task.
+struct Rollout {
+    steps: usize,
+    envs: usize,
+    obs: Vec<f32>,
+    actions: Vec<f32>,
+    rewards: Vec<f32>,
+    next_obs: Vec<f32>,
+    done: Vec<bool>,
+    never: Vec<bool>,
+    valid: Vec<bool>,
+}
+
+impl Rollout {
+    /// Random observations and actions; an episode ends every `episode` steps.
+    fn random(steps: usize, envs: usize, episode: usize, rng: &mut Generator) -> Rollout {
+        let slots = steps * envs;
+        let normal = |rng: &mut Generator, n: usize| (0..n).map(|_| rng.standard_normal() as f32).collect::<Vec<_>>();
+        let obs = normal(rng, slots * OBS);
+        let next_obs = normal(rng, slots * OBS);
+        let actions: Vec<f32> = (0..slots).map(|_| rng.integers(0, 2) as f32).collect();
+        Rollout {
+            steps,
+            envs,
+            obs,
+            rewards: actions.clone(),
+            actions,
+            next_obs,
+            done: (0..slots).map(|s| (s / envs + 1).is_multiple_of(episode)).collect(),
+            never: vec![false; slots],
+            valid: vec![true; slots],
+        }
+    }
+
+    fn view(&self) -> Transitions<'_> {
+        self.step_view(0, self.steps)
+    }
+
+    /// Steps `t0..t1` as a batch.
+    fn step_view(&self, t0: usize, t1: usize) -> Transitions<'_> {
+        let (n, d) = (self.envs, OBS);
+        let slots = t0 * n..t1 * n;
+        Transitions {
+            steps: t1 - t0,
+            envs: n,
+            obs_dim: d,
+            action_dim: 1,
+            obs: &self.obs[slots.start * d..slots.end * d],
+            actions: &self.actions[slots.clone()],
+            rewards: &self.rewards[slots.clone()],
+            next_obs: &self.next_obs[slots.start * d..slots.end * d],
+            terminated: &self.done[slots.clone()],
+            truncated: &self.never[slots.clone()],
+            valid: &self.valid[slots],
+            goal_dim: 0,
+            goals: &[],
+            next_goals: &[],
+        }
+    }
+}
+
+fn context(envs: usize) -> SignalContext {
+    SignalContext {
+        obs_dim: OBS,
+        observation_space: Space::uniform_box(-10.0, 10.0, &[OBS], DType::Float32),
+        action_space: Space::discrete(2),
+        num_envs: envs,
+        seed: 7,
+    }
+}
+
+/// One on-policy update of `signal` on `rollout`: observe each step, compute, update.
+fn learn(signal: &mut dyn IntrinsicReward, rollout: &Rollout) -> (Vec<f32>, BTreeMap<String, f64>) {
+    for t in 0..rollout.steps {
+        signal.observe(&rollout.step_view(t, t + 1)).unwrap();
+    }
+    let mut out = vec![0.0; rollout.steps * rollout.envs];
+    signal.compute(&rollout.view(), &mut out).unwrap();
+    let metrics = signal.update(&rollout.view()).unwrap();
+    (out, metrics)
+}
+
+/// Mean reward the signal gives action 1 minus action 0 on fresh rows.
+fn action_gap(signal: &mut dyn IntrinsicReward, rng: &mut Generator) -> f32 {
+    let rollout = Rollout::random(64, 2, 1000, rng);
+    let mut out = vec![0.0; 128];
+    signal.compute(&rollout.view(), &mut out).unwrap();
+    let mean = |a: f32| {
+        let picked: Vec<f32> = out.iter().zip(&rollout.actions).filter(|(_, &x)| x == a).map(|(&r, _)| r).collect();
+        picked.iter().sum::<f32>() / picked.len() as f32
+    };
+    mean(1.0) - mean(0.0)
+}
+
+fn clip(id: u64, rewards: &[f32]) -> Arc<Clip> {
+    Arc::new(Clip {
+        id,
+        env: 0,
+        start_step: 0,
+        len: rewards.len(),
+        obs: vec![0.5; rewards.len() * OBS],
+        actions: vec![1.0; rewards.len()],
+        true_rewards: rewards.to_vec(),
+        frames: None,
+    })
+}
+
+fn ask(teacher: &mut dyn Teacher, id: u64, left: &[f32], right: &[f32]) -> Answer {
+    let question = Question::Compare { id, left: clip(2 * id, left), right: clip(2 * id + 1, right) };
+    teacher.post(question).unwrap();
+    let labels = teacher.poll().unwrap();
+    assert_eq!(labels.len(), 1);
+    assert_eq!((labels[0].query, labels[0].clips.clone()), (id, vec![2 * id, 2 * id + 1]));
+    labels[0].answer
+}
+
+fn teacher(kind: &str, params: serde_json::Value) -> SyntheticTeacher {
+    SyntheticTeacher::new(kind, &params, 3).unwrap()
+}
+
+#[test]
+fn synthetic_teachers_answer_as_b_pref_describes() {
+    let mut oracle = teacher("oracle", json!({}));
+    assert_eq!(ask(&mut oracle, 0, &[1.0, 1.0], &[0.0, 1.0]), Answer::Left);
+    assert_eq!(ask(&mut oracle, 1, &[0.0, 0.0], &[0.0, 1.0]), Answer::Right);
+    assert_eq!(ask(&mut oracle, 2, &[1.0, 0.0], &[0.0, 1.0]), Answer::Equal);
+    // Myopic: the same return, the later reward counts more.
+    let mut myopic = teacher("myopic", json!({}));
+    assert_eq!(ask(&mut myopic, 0, &[1.0, 0.0], &[0.0, 1.0]), Answer::Right);
+    // Skipping: both below 10% of the largest return seen.
+    let mut skipping = teacher("skipping", json!({}));
+    assert_eq!(ask(&mut skipping, 0, &[10.0], &[0.0]), Answer::Left);
+    assert_eq!(ask(&mut skipping, 1, &[0.5], &[0.0]), Answer::Skip);
+    // Equal: returns within 10% of the largest seen.
+    let mut equal = teacher("equal", json!({}));
+    assert_eq!(ask(&mut equal, 0, &[10.0], &[0.0]), Answer::Left);
+    assert_eq!(ask(&mut equal, 1, &[5.0], &[4.5]), Answer::Equal);
+    // Mistake flips about a tenth; stochastic with beta 1 picks the better of 1 vs 0 ~73% of the time.
+    let count = |kind: &str, params| {
+        let mut t = teacher(kind, params);
+        (0..2000).filter(|&i| ask(&mut t, i, &[1.0], &[0.0]) == Answer::Left).count()
+    };
+    let mistaken = 2000 - count("mistake", json!({}));
+    assert!((150..250).contains(&mistaken), "{mistaken}");
+    let left = count("stochastic", json!({}));
+    assert!((1380..1540).contains(&left), "{left}");
+    assert_eq!(count("stochastic", json!({"beta": 1000.0})), 2000);
+    // Bad kinds and parameters are errors naming them.
+    let error = SyntheticTeacher::new("orcale", &json!({}), 0).err().unwrap().to_string();
+    assert!(error.contains("orcale") && error.contains("oracle"), "{error}");
+    let error = SyntheticTeacher::new("mistake", &json!({"mistake": 2.0}), 0).err().unwrap().to_string();
+    assert!(error.contains("mistake"), "{error}");
+}
+
+#[test]
+fn evaluative_teachers_score_late_noisy_and_sparse() {
+    let evaluate = |kind: &str, rewards: &[f32], n: u64| {
+        let mut t = teacher(kind, json!({}));
+        (0..n)
+            .map(|i| {
+                t.post(Question::Evaluate { id: i, clip: clip(i, rewards) }).unwrap();
+                t.poll().unwrap().remove(0).answer
+            })
+            .collect::<Vec<_>>()
+    };
+    let rewards = [0.0, 0.0, 1.0, 0.0, 0.0, 0.0];
+    assert_eq!(evaluate("oracle", &rewards, 1), [Answer::Score { value: 0.0, at: 5 }]);
+    // Delayed by 3: the score at the last step is about step 2.
+    assert_eq!(evaluate("delayed", &rewards, 1), [Answer::Score { value: 1.0, at: 5 }]);
+    let sparse = evaluate("sparse", &rewards, 1000);
+    let answered = sparse.iter().filter(|a| **a != Answer::Skip).count();
+    assert!((60..140).contains(&answered), "{answered}");
+    let noisy = evaluate("noisy", &[1.0], 1000);
+    let values: Vec<f32> =
+        noisy.iter().map(|a| if let Answer::Score { value, .. } = a { *value } else { f32::NAN }).collect();
+    let mean = values.iter().sum::<f32>() / 1000.0;
+    let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / 1000.0).sqrt();
+    assert!((mean - 1.0).abs() < 0.1 && (std - 0.5).abs() < 0.1, "{mean} {std}");
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("limbic-feedback-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn the_label_file_keeps_every_label_and_names_a_corrupt_line() {
+    let dir = temp_dir("labels");
+    let mut recorded = Recorded::new(Box::new(teacher("oracle", json!({}))), LabelFile::open(&dir).unwrap());
+    assert_eq!(ask(&mut recorded, 0, &[1.0], &[0.0]), Answer::Left);
+    assert_eq!(ask(&mut recorded, 1, &[0.0], &[1.0]), Answer::Right);
+    let back = LabelFile::read(&dir.join(LABELS_FILE)).unwrap();
+    let answers: Vec<(u64, Answer, Vec<u64>)> =
+        back.iter().map(|l| (l.label.query, l.label.answer, l.clips.iter().map(|c| c.id).collect())).collect();
+    assert_eq!(answers, [(0, Answer::Left, vec![0, 1]), (1, Answer::Right, vec![2, 3])]);
+    assert_eq!(back[0].clips[0].true_rewards, [1.0]);
+    assert_eq!(back[0].label.teacher, "oracle");
+    // A reopened file appends (a resumed run), never rewriting a clip it holds.
+    let mut again = Recorded::new(Box::new(teacher("oracle", json!({}))), LabelFile::open(&dir).unwrap());
+    ask(&mut again, 2, &[1.0], &[1.0]);
+    assert_eq!(LabelFile::read(&dir.join(LABELS_FILE)).unwrap().len(), 3);
+    let clips = std::fs::read_to_string(dir.join(CLIPS_FILE)).unwrap();
+    assert_eq!(clips.lines().count(), 6);
+    // A damaged line is an error naming the file and the line.
+    let labels = dir.join(LABELS_FILE);
+    let mut text = std::fs::read_to_string(&labels).unwrap();
+    text = text.replacen("\"left\"", "\"lfet\"", 1);
+    std::fs::write(&labels, text).unwrap();
+    let error = LabelFile::read(&labels).err().unwrap().to_string();
+    assert!(error.contains("labels.jsonl:1") && error.contains("corrupt"), "{error}");
+    // A label naming a clip the folder lacks is an error too.
+    let stray = Label { query: 9, clips: vec![99], answer: Answer::Skip, teacher: "x".into(), time_ms: 0 };
+    std::fs::write(&labels, serde_json::to_string(&stray).unwrap() + "\n").unwrap();
+    let error = LabelFile::read(&labels).err().unwrap().to_string();
+    assert!(error.contains("labels.jsonl:1") && error.contains("[99]"), "{error}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn preferences_signal(params: serde_json::Value) -> Box<dyn IntrinsicReward> {
+    (preferences::ENTRY.build)(&params, &context(2)).unwrap()
+}
+
+#[test]
+fn preferences_learn_the_reward_from_an_oracle_within_the_budget() {
+    let mut rng = Generator::from_seed(1);
+    let mut signal = preferences_signal(json!({"budget": 60, "per_update": 20, "segment": 5, "epochs": 20}));
+    // Without a teacher: no questions, reward 0.
+    let (out, metrics) = learn(signal.as_mut(), &Rollout::random(20, 2, 7, &mut rng));
+    assert!(out.iter().all(|&r| r == 0.0) && metrics["labels"] == 0.0, "{metrics:?}");
+    let dir = temp_dir("preferences");
+    let recorded = Recorded::new(Box::new(teacher("oracle", json!({}))), LabelFile::open(&dir).unwrap());
+    signal.attach_teacher(Box::new(recorded), Vec::new()).unwrap();
+    let mut last = BTreeMap::new();
+    for _ in 0..5 {
+        last = learn(signal.as_mut(), &Rollout::random(20, 2, 7, &mut rng)).1;
+    }
+    assert_eq!((last["labels"], last["budget_left"], last["pending"]), (60.0, 0.0, 0.0), "{last:?}");
+    let gap = action_gap(signal.as_mut(), &mut rng);
+    assert!(gap > 0.5, "the learned reward should prefer action 1: gap {gap}");
+    // Every label is in the file; another signal started from it learns the same ordering.
+    let labels = LabelFile::read(&dir.join(LABELS_FILE)).unwrap();
+    assert_eq!(labels.len(), 60);
+    let mut reused = preferences_signal(json!({"budget": 60, "segment": 5, "epochs": 20}));
+    reused.attach_teacher(Box::new(teacher("oracle", json!({}))), labels).unwrap();
+    let (_, metrics) = learn(reused.as_mut(), &Rollout::random(20, 2, 7, &mut rng));
+    assert_eq!((metrics["labels"], metrics["budget_left"]), (60.0, 0.0), "{metrics:?}");
+    assert!(action_gap(reused.as_mut(), &mut rng) > 0.5);
+    // Save and load round-trip the model.
+    let bytes = signal.save().unwrap();
+    let mut restored = preferences_signal(json!({"budget": 60, "segment": 5}));
+    restored.load(&bytes).unwrap();
+    let probe = Rollout::random(8, 2, 100, &mut rng);
+    let (mut a, mut b) = (vec![0.0; 16], vec![0.0; 16]);
+    signal.compute(&probe.view(), &mut a).unwrap();
+    restored.compute(&probe.view(), &mut b).unwrap();
+    assert_eq!(a, b);
+    assert!(restored.load(&bytes[..bytes.len() / 2]).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Never answers (a person away from the page): the signal keeps asking within its budget,
+/// reports the questions pending, and training goes on.
+struct Silent(usize);
+
+impl Teacher for Silent {
+    fn kind(&self) -> &str {
+        "silent"
+    }
+    fn post(&mut self, _question: Question) -> limbic_agents::Result<()> {
+        self.0 += 1;
+        Ok(())
+    }
+    fn poll(&mut self) -> limbic_agents::Result<Vec<Label>> {
+        Ok(Vec::new())
+    }
+    fn pending(&self) -> usize {
+        self.0
+    }
+}
+
+#[test]
+fn a_silent_teacher_never_stalls_training() {
+    let mut rng = Generator::from_seed(2);
+    let mut signal = preferences_signal(json!({"budget": 30, "per_update": 10, "segment": 4}));
+    signal.attach_teacher(Box::new(Silent(0)), Vec::new()).unwrap();
+    for expected in [10.0, 20.0, 30.0, 30.0] {
+        let (out, metrics) = learn(signal.as_mut(), &Rollout::random(12, 2, 5, &mut rng));
+        assert!(out.iter().all(|&r| r == 0.0));
+        assert_eq!((metrics["pending"], metrics["labels"]), (expected, 0.0), "{metrics:?}");
+    }
+}
+
+#[test]
+fn uniform_selection_and_bad_parameters() {
+    let mut rng = Generator::from_seed(3);
+    let mut signal = preferences_signal(json!({"selection": "uniform", "budget": 40, "segment": 5, "epochs": 20}));
+    signal.attach_teacher(Box::new(teacher("oracle", json!({}))), Vec::new()).unwrap();
+    for _ in 0..2 {
+        learn(signal.as_mut(), &Rollout::random(20, 2, 7, &mut rng));
+    }
+    assert!(action_gap(signal.as_mut(), &mut rng) > 0.3);
+    for (params, key) in [
+        (json!({"selection": "loudest"}), "loudest"),
+        (json!({"segment": 0}), "segment"),
+        (json!({"teacher": "oracel"}), "teacher"),
+        (json!({"teacher_params": {"beta": -1.0}}), "teacher"),
+        (json!({"budget": 0}), "budget"),
+    ] {
+        let error = (preferences::ENTRY.build)(&params, &context(1)).err().unwrap().to_string();
+        assert!(error.contains(key), "{params}: {error}");
+    }
+}
+
+fn evaluative_signal(params: serde_json::Value) -> Box<dyn IntrinsicReward> {
+    (evaluative::ENTRY.build)(&params, &context(2)).unwrap()
+}
+
+#[test]
+fn tamer_models_the_teacher_and_coach_credits_the_steps() {
+    let mut rng = Generator::from_seed(4);
+    // TAMER with the oracle evaluator: the score of each step is its action.
+    let mut tamer = evaluative_signal(json!({"every": 1, "window": 1, "credit": [0, 0], "budget": 300, "epochs": 20}));
+    tamer.attach_teacher(Box::new(teacher("oracle", json!({}))), Vec::new()).unwrap();
+    for _ in 0..3 {
+        learn(tamer.as_mut(), &Rollout::random(50, 2, 1000, &mut rng));
+    }
+    let gap = action_gap(tamer.as_mut(), &mut rng);
+    assert!(gap > 0.5, "TAMER's model should score action 1 higher: {gap}");
+    // COACH with the delay window [1, 3]: the score 3 given at the clip's last step is shared
+    // by the three steps before it, 1 each; the scored step itself gets nothing.
+    let mut rollout = Rollout::random(4, 1, 1000, &mut rng);
+    rollout.rewards = vec![0.0, 0.0, 0.0, 3.0];
+    let params = json!({"mode": "coach", "every": 4, "window": 4, "credit": [1, 3]});
+    let mut coach = (evaluative::ENTRY.build)(&params, &context(1)).unwrap();
+    coach.attach_teacher(Box::new(teacher("oracle", json!({}))), Vec::new()).unwrap();
+    for t in 0..4 {
+        coach.observe(&rollout.step_view(t, t + 1)).unwrap();
+    }
+    let mut out = vec![0.0; 4];
+    coach.compute(&rollout.view(), &mut out).unwrap();
+    assert_eq!(out, [1.0, 1.0, 1.0, 0.0]);
+    let metrics = coach.update(&rollout.view()).unwrap();
+    assert_eq!((metrics["labels"], metrics["credited_steps"]), (1.0, 3.0), "{metrics:?}");
+}
+
+#[test]
+fn the_reward_set_hands_each_feedback_signal_its_teacher() {
+    let specs: Vec<RewardSpec> = serde_json::from_value(json!([
+        {"name": "preferences", "params": {"segment": 5}},
+        {"name": "evaluative", "label": "coach", "params": {"mode": "coach"}},
+        {"name": "counts"},
+        {"name": "extrinsic", "weight": 0.0}
+    ]))
+    .unwrap();
+    let mut set = RewardSet::new(&Registry::builtins(), &specs, &context(2)).unwrap();
+    let mut asked = Vec::new();
+    let attached = set
+        .attach_teachers(&mut |label, request| {
+            asked.push((label.to_string(), request.kind.clone(), request.question));
+            Ok((Box::new(teacher(&request.kind, request.params.clone())) as Box<dyn Teacher>, Vec::<Labelled>::new()))
+        })
+        .unwrap();
+    assert_eq!(attached, ["preferences", "coach"]);
+    assert_eq!(asked.len(), 2);
+    let rollout = Rollout::random(10, 2, 4, &mut Generator::from_seed(5));
+    for t in 0..10 {
+        set.observe(&rollout.step_view(t, t + 1)).unwrap();
+    }
+    let mut out = vec![0.0; 20];
+    let metrics = set.rewards(&rollout.view(), 10, &mut out).unwrap();
+    assert!(metrics["reward/preferences/labels"] > 0.0 && metrics["reward/coach/labels"] > 0.0, "{metrics:?}");
+}

@@ -1,0 +1,113 @@
+//! The teacher factory: who answers a feedback signal's questions (`preferences`,
+//! `evaluative`), by the kind `--teacher` names, and where the labels go.
+//!
+//! Every teacher is wrapped in [`Recorded`], so each label lands in the run's label file
+//! `RUN/feedback/<signal label>/labels.jsonl` (clips beside it in `clips.jsonl`). A resumed run
+//! reads its own label file back; a signal's `labels` parameter names another run's to start
+//! from (read first).
+
+use anyhow::{bail, Context, Result};
+use limbic_rewards::feedback::{Teacher, TeacherRequest, TeacherWithHistory};
+use limbic_rewards::labels::{LabelFile, Recorded, LABELS_FILE};
+use limbic_rewards::teachers::{SyntheticTeacher, KINDS};
+use std::path::{Path, PathBuf};
+
+/// The folder of a run that holds its label files.
+pub const FEEDBACK_DIR: &str = "feedback";
+
+/// Where a run keeps its labels, and whether it is resuming (then its own labels are read back).
+#[derive(Clone, Copy, Debug)]
+pub struct Teaching<'a> {
+    pub run_dir: &'a Path,
+    pub resume: bool,
+    pub seed: u64,
+}
+
+impl Teaching<'_> {
+    /// The folder of signal `label`'s label file.
+    pub fn label_dir(&self, label: &str) -> PathBuf {
+        self.run_dir.join(FEEDBACK_DIR).join(label)
+    }
+
+    /// The teacher for signal `label`'s request, recording into the run's label file, and the
+    /// labels to start from.
+    pub fn teacher(&self, label: &str, request: &TeacherRequest) -> Result<TeacherWithHistory> {
+        let teacher: Box<dyn Teacher> = match request.kind.as_str() {
+            // The web page shows clips as pictures, and training does not render its clips yet.
+            "web" => bail!(
+                "the web teacher needs rendered clips, which training does not make yet; use a synthetic teacher (--teacher {}) or label a run's episodes on the page with `limbic teach --run DIR --demo`",
+                KINDS.join(" | ")
+            ),
+            kind => {
+                let seed = self.seed
+                    ^ label
+                        .bytes()
+                        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
+                Box::new(SyntheticTeacher::new(kind, &request.params, seed)?)
+            }
+        };
+        let dir = self.label_dir(label);
+        let mut history = Vec::new();
+        if let Some(from) = &request.labels_from {
+            let from = Path::new(from);
+            history =
+                LabelFile::read(from).with_context(|| format!("reading the labels to start from ({label}.labels)"))?;
+            if history.is_empty() && !from.exists() {
+                bail!("{label}.labels: no label file at {}", from.display());
+            }
+        }
+        if self.resume {
+            history.extend(LabelFile::read(&dir.join(LABELS_FILE)).context("reading the run's labels back")?);
+        }
+        let file = LabelFile::open(&dir)?;
+        Ok((Box::new(Recorded::new(teacher, file)), history))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use limbic_rewards::feedback::{Clip, Question, QuestionKind};
+    use std::sync::Arc;
+
+    fn request(kind: &str, labels_from: Option<String>) -> TeacherRequest {
+        TeacherRequest {
+            kind: kind.into(),
+            params: serde_json::json!({}),
+            question: QuestionKind::Compare,
+            labels_from,
+        }
+    }
+
+    fn clip(id: u64, reward: f32) -> Arc<Clip> {
+        let (obs, actions, true_rewards) = (vec![0.0; 4], vec![0.0], vec![reward]);
+        Arc::new(Clip { id, env: 0, start_step: 0, len: 1, obs, actions, true_rewards, frames: None })
+    }
+
+    #[test]
+    fn synthetic_teachers_record_and_a_resumed_run_reads_its_labels_back() {
+        let dir = std::env::temp_dir().join(format!("limbic-teachers-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let fresh = Teaching { run_dir: &dir, resume: false, seed: 1 };
+        let error = fresh.teacher("preferences", &request("web", None)).err().unwrap().to_string();
+        assert!(error.contains("the web teacher needs rendered clips"), "{error}");
+        let error = fresh.teacher("preferences", &request("oracel", None)).err().unwrap().to_string();
+        assert!(error.contains("oracel"), "{error}");
+        let (mut teacher, history) = fresh.teacher("preferences", &request("oracle", None)).unwrap();
+        assert!(history.is_empty());
+        teacher.post(Question::Compare { id: 0, left: clip(0, 1.0), right: clip(1, 0.0) }).unwrap();
+        assert_eq!(teacher.poll().unwrap().len(), 1);
+        let resumed = Teaching { resume: true, ..fresh };
+        let (_, history) = resumed.teacher("preferences", &request("oracle", None)).unwrap();
+        assert_eq!(history.len(), 1);
+        // Another run starts from this one's labels.
+        let path = fresh.label_dir("preferences").join(LABELS_FILE).display().to_string();
+        let other = dir.join("other");
+        let reuse = Teaching { run_dir: &other, resume: false, seed: 1 };
+        let (_, history) = reuse.teacher("preferences", &request("oracle", Some(path))).unwrap();
+        assert_eq!(history.len(), 1);
+        let missing = reuse.teacher("preferences", &request("oracle", Some("/nonexistent/labels.jsonl".into())));
+        assert!(missing.err().unwrap().to_string().contains("no label file"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
