@@ -37,4 +37,5 @@ pub mod run_dir;
 pub mod runner;
 pub mod seeds;
 pub mod stats;
+pub mod sweep;
 pub mod train_envs;
