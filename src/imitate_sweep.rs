@@ -11,17 +11,14 @@
 use crate::demos::{self, DemoPolicy};
 use crate::imitate::{Outcome, ALGOS};
 use crate::plot::BandLine;
-use crate::progress::Progress;
 use crate::stats;
+use crate::sweep::jobs;
 use anyhow::{bail, Context, Result};
 use limbic_environments::experts::ExpertEnv;
 use limbic_environments::render::write_atomically;
 use limbic_environments::Kwargs;
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 /// Results file, one [`Outcome`] per line.
 pub const RUNS: &str = "runs.jsonl";
@@ -160,66 +157,21 @@ fn key(outcome: &Outcome) -> (String, usize, u64) {
 
 /// The finished runs of `runs.jsonl` (a torn last line, from a kill, is ignored).
 pub fn read_runs(dir: &Path) -> Result<Vec<Outcome>> {
-    let path = dir.join(RUNS);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-    };
-    let complete = text.rfind('\n').map_or("", |end| &text[..end]);
-    complete
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .enumerate()
-        .map(|(i, l)| serde_json::from_str(l).with_context(|| format!("{} line {} is corrupt", path.display(), i + 1)))
-        .collect()
+    jobs::read_rows(&dir.join(RUNS))
 }
 
 /// Runs the jobs as child processes, `sweep.jobs` at a time; every finished run is appended to
-/// `runs.jsonl` in one write. Failures are reported together at the end.
+/// `runs.jsonl` in one write.
 fn run_jobs(sweep: &Sweep, todo: &[(String, usize, u64)]) -> Result<()> {
     let exe = std::env::current_exe().context("cannot find the limbic executable")?;
-    let next = AtomicUsize::new(0);
-    let finished = AtomicUsize::new(0);
-    let runs = Mutex::new(
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(sweep.out.join(RUNS))
-            .with_context(|| format!("cannot open {}", sweep.out.join(RUNS).display()))?,
-    );
-    let failures = Mutex::new(Vec::new());
-    let progress = Progress::episodes(todo.len() as u64, sweep.quiet);
-    std::thread::scope(|scope| {
-        for _ in 0..sweep.jobs.min(todo.len()) {
-            scope.spawn(|| {
-                while let Some(job) = todo.get(next.fetch_add(1, Ordering::SeqCst)) {
-                    let result = run_one(&exe, sweep, job).and_then(|line| {
-                        let outcome: Outcome = serde_json::from_str(&line)?;
-                        let mut file = runs.lock().map_err(|_| anyhow::anyhow!("runs.jsonl lock poisoned"))?;
-                        file.write_all(format!("{line}\n").as_bytes())?;
-                        file.sync_data()?;
-                        Ok(outcome.normalized_score)
-                    });
-                    let done = finished.fetch_add(1, Ordering::SeqCst) as u64 + 1;
-                    match result {
-                        Ok(score) => progress.episode_done(done, score),
-                        Err(e) => {
-                            if let Ok(mut f) = failures.lock() {
-                                f.push(format!("{} K={} seed {}: {e:#}", job.0, job.1, job.2));
-                            }
-                        }
-                    }
-                }
-            });
-        }
-    });
-    progress.finish();
-    let failures = failures.into_inner().unwrap_or_default();
-    if !failures.is_empty() {
-        bail!("{} run(s) failed (rerun the sweep to retry them):\n{}", failures.len(), failures.join("\n"));
-    }
-    Ok(())
+    let runs = sweep.out.join(RUNS);
+    let describe = |job: &(String, usize, u64)| format!("{} K={} seed {}", job.0, job.1, job.2);
+    jobs::run_parallel(todo, sweep.jobs, sweep.quiet, describe, |job| {
+        let line = run_one(&exe, sweep, job)?;
+        let outcome: Outcome = serde_json::from_str(&line)?;
+        jobs::append_line(&runs, &line)?;
+        Ok(outcome.normalized_score)
+    })
 }
 
 /// One `limbic imitate ... --json` child; its JSON line.
@@ -234,14 +186,7 @@ fn run_one(exe: &Path, sweep: &Sweep, (algo, k, seed): &(String, usize, u64)) ->
     for set in &sweep.sets {
         command.args(["--set", set]);
     }
-    let output = command.output().context("cannot start `limbic imitate`")?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        bail!("{}", stderr.trim().lines().last().unwrap_or("exited with an error"));
-    }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout.lines().rev().find(|l| l.trim_start().starts_with('{')).context("no JSON line in the output")?;
-    Ok(line.trim().to_string())
+    jobs::child_json_line(&mut command)
 }
 
 /// Per algorithm and K (in the sweep's order): the statistics across the seeds it ran.

@@ -39,6 +39,7 @@ pub mod run_dir;
 pub mod runner;
 pub mod seeds;
 pub mod stats;
+pub mod sweep;
 pub mod teach;
 pub mod teachers;
 pub mod train_envs;

@@ -13,6 +13,7 @@ mod play;
 mod render;
 mod rewards;
 mod rollout;
+mod sweep;
 mod teach;
 mod train;
 
@@ -60,6 +61,9 @@ enum Command {
     /// Train an imitation learner (bc, dagger, gail, sqil) from a dataset and score it; `sweep`
     /// runs the protocol across algorithms, numbers of demos and seeds.
     Imitate(imitate::Args),
+    /// Train and evaluate a grid of configs x seeds from a sweep file (locally or on Ray);
+    /// results table and plot; rerunning resumes.
+    Sweep(sweep::Args),
     /// Play a MiniGrid environment from the keyboard (arrows, p, d, t, enter, r, q).
     Play(play::Args),
     /// List the reward signals `--reward` and configs can attach, with parameters and defaults.
@@ -85,6 +89,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Algorithms(args)) => algorithms::run(args),
         Some(Command::Demos(args)) => demos::run(args),
         Some(Command::Imitate(args)) => imitate::run(args),
+        Some(Command::Sweep(args)) => sweep::run(args),
     }
 }
 
