@@ -10,7 +10,8 @@
 //!   by one owner ([`lock`]), read by anyone; [`recognize`]: what `--force` may replace.
 //! - [`checks`]: arguments checked before work starts (seeds, memory, extensions), warnings.
 //! - [`demos`]: recording demonstrations into [`datasets`] (Minari layout), reference scores.
-//! - [`imitate`] and [`imitate_sweep`]: train and score imitation learners from a dataset.
+//! - [`imitate`] and [`imitate_sweep`]: train and score imitation learners from a dataset;
+//!   [`sweep`]: a grid of configs x seeds (`limbic sweep`, local or Ray backend).
 //! - [`evaluate`] (with [`stats`]) and [`plot`]: evaluation summaries and learning curves.
 //! - [`teachers`]: the teacher factory of the feedback signals (`--teacher`), and their label files.
 //! - [`dream`]: a run's world model predicting an episode open loop, drawn beside the real one.
