@@ -74,6 +74,9 @@ pub const ENTRY: SignalEntry = SignalEntry {
         ("inverse_coef", "weight of the inverse-dynamics loss (default 0.1, the authors' code)"),
     ],
     defaults: || to_json(&RideParams::default()),
+    weight: 0.1,
+    exploration: true,
+    caveats: "",
     build: |params, context| Ok(Box::new(Ride::new(params, context)?)),
 };
 

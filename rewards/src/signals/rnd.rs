@@ -91,6 +91,9 @@ pub const ENTRY: SignalEntry = SignalEntry {
         ("update_proportion", "probability that an observation joins the predictor's loss, in (0, 1] (default 0.25)"),
     ],
     defaults: || to_json(&RndParams::default()),
+    weight: 0.1,
+    exploration: true,
+    caveats: "lifelong novelty: summed into the env's stream at weight 0.01 it did not solve MiniGrid DoorKey-8x8 within 400k frames (BENCHMARKS.md), not re-measured in its own stream; prefer an episodic signal (counts, ngu) on MiniGrid",
     build: |params, context| Ok(Box::new(Rnd::new(params, context)?)),
 };
 
