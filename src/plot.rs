@@ -283,7 +283,8 @@ pub fn reward_signals(lines: &[Map<String, Json>], title: &str) -> Option<Result
         ("value_loss", "value head error, per stream", "mean (return - V)^2"),
         ("weight", "weight per signal (schedules)", "weight"),
     ];
-    let panels: Vec<(&str, &str, Vec<(String, Vec<(f64, f64)>)>)> = PANELS
+    type Curves = Vec<(String, Vec<(f64, f64)>)>;
+    let panels: Vec<(&str, &str, Curves)> = PANELS
         .iter()
         .map(|&(what, caption, y)| {
             let curves = signals.iter().map(|s| (s.clone(), series(lines, &format!("reward/{s}/{what}"))));
