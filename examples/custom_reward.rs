@@ -44,6 +44,9 @@ const NOVELTY: SignalEntry = SignalEntry {
     summary: "squared distance of the next observation from the mean observation",
     params: &[],
     defaults: || serde_json::json!({}),
+    weight: 1.0,
+    exploration: true,
+    caveats: "",
     build: |_, ctx| Ok(Box::new(Novelty { mean: vec![0.0; ctx.obs_dim], seen: 0.0 })),
 };
 

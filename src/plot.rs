@@ -261,9 +261,10 @@ pub fn trace(title: &str, steps: &[crate::evaluate::TraceStep]) -> Result<Vec<u8
     })
 }
 
-/// Per reward signal (the `reward/<signal>/...` metrics of a run with intrinsic rewards): its
-/// normalized, weighted mean reward per update above, its weight below. `None` when the run
-/// has no reward signals.
+/// Per reward signal (the `reward/<signal>/...` metrics of a run with intrinsic rewards), one
+/// panel each over env steps: the raw bonus, the bonus after normalization and weight, its
+/// stream's share of the policy's advantage, its value head's squared error, and its weight.
+/// A panel whose metric no signal logged is left out; `None` when the run has no signals.
 pub fn reward_signals(lines: &[Map<String, Json>], title: &str) -> Option<Result<Vec<u8>>> {
     let mut signals: Vec<String> = lines
         .iter()
@@ -275,29 +276,39 @@ pub fn reward_signals(lines: &[Map<String, Json>], title: &str) -> Option<Result
     if signals.is_empty() {
         return None;
     }
-    let curves = |what: &str| -> Vec<(String, Vec<(f64, f64)>)> {
-        signals.iter().map(|s| (s.clone(), series(lines, &format!("reward/{s}/{what}")))).collect()
-    };
-    let draw_curves = |chart: &mut Chart, curves: &[(String, Vec<(f64, f64)>)]| -> Result<()> {
-        for (i, (name, points)) in curves.iter().enumerate() {
-            let colour = PALETTE[i % PALETTE.len()];
-            chart
-                .draw_series(LineSeries::new(points.iter().copied(), colour.stroke_width(2)))
-                .map_err(plot_error)?
-                .label(name.as_str())
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2)));
+    const PANELS: [(&str, &str, &str); 5] = [
+        ("raw_mean", "raw bonus per signal", "mean raw bonus"),
+        ("mean", "bonus after the scaling stage", "mean reward (normalized, weighted)"),
+        ("advantage_share", "share of the policy's advantage, per stream", "share of |advantage|"),
+        ("value_loss", "value head error, per stream", "mean (return - V)^2"),
+        ("weight", "weight per signal (schedules)", "weight"),
+    ];
+    type Curves = Vec<(String, Vec<(f64, f64)>)>;
+    let panels: Vec<(&str, &str, Curves)> = PANELS
+        .iter()
+        .map(|&(what, caption, y)| {
+            let curves = signals.iter().map(|s| (s.clone(), series(lines, &format!("reward/{s}/{what}"))));
+            (caption, y, curves.filter(|c| !c.1.is_empty()).collect::<Vec<_>>())
+        })
+        .filter(|p| !p.2.is_empty())
+        .collect();
+    let height = SIZE.1 / 2 * panels.len().max(1) as u32;
+    Some(render((SIZE.0, height), |root| {
+        for (i, (area, (caption, y, curves))) in root.split_evenly((panels.len(), 1)).iter().zip(&panels).enumerate() {
+            let caption = if i == 0 { format!("{title}: {caption}") } else { caption.to_string() };
+            panel(area, &caption, y, curves.iter().flat_map(|c| &c.1), |chart| {
+                for (k, (name, points)) in curves.iter().enumerate() {
+                    let colour = PALETTE[k % PALETTE.len()];
+                    chart
+                        .draw_series(LineSeries::new(points.iter().copied(), colour.stroke_width(2)))
+                        .map_err(plot_error)?
+                        .label(name.as_str())
+                        .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2)));
+                }
+                Ok(())
+            })?;
         }
         Ok(())
-    };
-    let (means, weights) = (curves("mean"), curves("weight"));
-    Some(render((SIZE.0, SIZE.1 * 3 / 2), |root| {
-        let (top, bottom) = root.split_vertically(SIZE.1 * 3 / 4);
-        let all = means.iter().flat_map(|c| &c.1);
-        panel(&top, &format!("{title}: reward per signal"), "mean reward (normalized, weighted)", all, |c| {
-            draw_curves(c, &means)
-        })?;
-        let all = weights.iter().flat_map(|c| &c.1);
-        panel(&bottom, "weight per signal (schedules)", "weight", all, |c| draw_curves(c, &weights))
     }))
 }
 

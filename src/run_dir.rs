@@ -15,7 +15,8 @@
 //!     best/                the checkpoint with the best evaluation so far, plus its eval.json
 //!   eval.json              the final evaluation summary
 //!   learning_curve.png     returns over env steps
-//!   reward_signals.png     per reward signal: mean reward and weight (runs with signals)
+//!   reward_signals.png     per reward signal: raw and scaled bonus, advantage share, value
+//!                          error, weight (runs with signals)
 //!   episode.gif            one evaluation episode
 //! ```
 //!

@@ -37,7 +37,7 @@ fn reward_flags_attach_signals_and_the_run_logs_them() {
     let run = limbic(&[&args[..], &[out.to_str().unwrap()]].concat());
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let lines = read_lines(&out);
-    for key in ["raw_mean", "raw_std", "mean", "weight"] {
+    for key in ["raw_mean", "raw_std", "scaled_mean", "mean", "weight", "advantage_share", "value_loss"] {
         for signal in ["counts", "extrinsic"] {
             assert!(lines[0].contains_key(&format!("reward/{signal}/{key}")), "{signal}/{key}: {:?}", lines[0]);
         }
@@ -57,7 +57,8 @@ fn reward_flags_attach_signals_and_the_run_logs_them() {
 
     let listed = limbic(&["rewards"]);
     let text = String::from_utf8_lossy(&listed.stdout);
-    assert!(text.contains("counts:") && text.contains("memory = \"lifelong\"") && text.contains("extrinsic"), "{text}");
+    assert!(text.contains("counts:") && text.contains("memory = \"episodic\"") && text.contains("extrinsic"), "{text}");
+    assert!(text.contains("default weight 0.1, stream: own") && text.contains("caveats: "), "{text}");
 }
 
 /// A run with lifelong and episodic counts (and an own stream) extended from its final

@@ -93,6 +93,10 @@ pub struct Stream {
     /// Weight of this stream's advantages in the policy loss (CleanRL's RND uses 2 for the
     /// extrinsic and 1 for the intrinsic stream).
     pub advantage_coef: f64,
+    /// Whether a termination ends this stream's return (the env's reward: yes). An intrinsic
+    /// stream is usually not episodic (RND): a bonus that stopped at the goal would pay the
+    /// agent to avoid it, since every step survived earns more bonus.
+    pub episodic: bool,
 }
 
 /// Turns transitions into rewards for every stream. Implemented by the `rewards` crate's

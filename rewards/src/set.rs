@@ -17,9 +17,12 @@
 //! ```
 //!
 //! `extrinsic` is added with weight 1 and no normalization when the list does not name it.
-//! Stream 0 carries `extrinsic` and every spec with `"stream": "extrinsic"` (the default, one
-//! critic as in RLeXplore); each `"stream": "own"` spec gets its own value head, discount
-//! `gamma` and `advantage_coef` (ML-Agents, CleanRL's RND).
+//! Stream 0 carries `extrinsic` and every spec with `"stream": "extrinsic"` (one critic as in
+//! RLeXplore); every other spec (`"stream": "own"`, the default) gets its own value head,
+//! discount `gamma`, `advantage_coef`, and (for an exploration bonus) a return that
+//! terminations do not end unless `"episodic": true` (CleanRL's RND). Task and imitation
+//! rewards (`gail`, `goal_reaching`) default to stream 0. A weight left out is the signal's
+//! default weight.
 //!
 //! Observation gating: a signal reads only the Dict keys it names (`keys` in its spec, or its
 //! [`IntrinsicReward::keys`]); the rows it receives hold just those keys' parts of the flat
@@ -43,13 +46,14 @@ use std::ops::Range;
 use std::path::Path;
 
 /// Where a top-level spec's reward goes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StreamMode {
-    /// Summed into stream 0 with the env's reward.
-    #[default]
+    /// Summed into stream 0 with the env's reward (episodic: a positive bonus there pays the
+    /// agent for every step it survives, and so for avoiding a goal that ends the episode).
     Extrinsic,
-    /// A stream of its own: own value head, discount and advantage coefficient.
+    /// A stream of its own (the default for signals): own value head, discount, advantage
+    /// coefficient, and a return that a termination does not end unless `episodic`.
     Own,
 }
 
@@ -62,7 +66,8 @@ pub struct RewardSpec {
     /// Name in metrics and streams when a signal is used twice (default: `name`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
-    /// Scale of the normalized reward (default 1). Top-level specs only.
+    /// Scale of the normalized reward (default: the signal's default weight, `limbic rewards`
+    /// lists them; 1 for `extrinsic` and combinations). Top-level specs only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<f64>,
     /// The signal's own parameters (`limbic rewards` lists them with their defaults).
@@ -81,9 +86,14 @@ pub struct RewardSpec {
     /// Discount of the `rms` return filter and of an own stream (default 0.99).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gamma: Option<f64>,
-    /// `extrinsic` (default: summed into stream 0) or `own`. Top-level specs only.
+    /// `own` (default: a stream of its own) or `extrinsic` (summed into stream 0). Top-level
+    /// specs only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<StreamMode>,
+    /// Whether a termination ends an own stream's return (default: false for an exploration
+    /// bonus, whose return runs on across episodes as RND's does; true for a task reward).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub episodic: Option<bool>,
     /// Weight of this stream's advantages (default 1; for `extrinsic` it is stream 0's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advantage_coef: Option<f64>,
@@ -169,9 +179,12 @@ impl RewardSpec {
             && (self.weight.is_some()
                 || self.schedule.is_some()
                 || self.stream.is_some()
+                || self.episodic.is_some()
                 || self.advantage_coef.is_some())
         {
-            return bad("`weight`, `schedule`, `stream` and `advantage_coef` belong to the top-level spec".into());
+            return bad(
+                "`weight`, `schedule`, `stream`, `episodic` and `advantage_coef` belong to the top-level spec".into()
+            );
         }
         if self.weight.is_some_and(|w| !w.is_finite()) || self.advantage_coef.is_some_and(|c| !c.is_finite()) {
             return bad("`weight` and `advantage_coef` must be finite numbers".into());
@@ -183,8 +196,11 @@ impl RewardSpec {
         if self.clip.is_some_and(|c| !ordered(c)) || !self.offset.is_finite() {
             return bad("`clip` must be [low, high] with low <= high, `offset` finite".into());
         }
-        if self.name == extrinsic::NAME && self.stream == Some(StreamMode::Own) {
-            return bad("`extrinsic` is stream 0; it cannot have a stream of its own".into());
+        if self.name == extrinsic::NAME && (self.stream == Some(StreamMode::Own) || self.episodic.is_some()) {
+            return bad("`extrinsic` is stream 0 (episodic); it cannot have a stream of its own".into());
+        }
+        if self.stream == Some(StreamMode::Extrinsic) && self.episodic.is_some() {
+            return bad("`episodic` belongs to a stream of its own; stream 0 is always episodic".into());
         }
         if let Some(schedule) = &self.schedule {
             schedule.validate().map_err(|e| invalid(&format!("rewards.{label}"), e.to_string()))?;
@@ -304,6 +320,8 @@ struct Node {
     raw: Vec<f64>,
     /// `[T, N]` after the scaling stage.
     scaled: Vec<f64>,
+    /// The signal model's first `loss`, against which divergence is judged.
+    first_loss: Option<f64>,
 }
 
 /// A top-level spec: a node, its weight and schedule, and its stream.
@@ -327,6 +345,8 @@ pub struct RewardSet {
     num_envs: usize,
     /// Calls to `rewards` so far.
     updates: u64,
+    /// What the first update found wrong with the signals' scales (also logged as warnings).
+    warnings: Vec<String>,
 }
 
 impl RewardSet {
@@ -340,18 +360,34 @@ impl RewardSet {
         let mut set = RewardSet {
             nodes: Vec::new(),
             tops: Vec::new(),
-            streams: vec![Stream { name: extrinsic::NAME.into(), gamma: DEFAULT_GAMMA, advantage_coef: 1.0 }],
+            streams: vec![Stream {
+                name: extrinsic::NAME.into(),
+                gamma: DEFAULT_GAMMA,
+                advantage_coef: 1.0,
+                episodic: true,
+            }],
             num_envs: ctx.num_envs,
             updates: 0,
+            warnings: Vec::new(),
         };
         for spec in &specs {
             spec.check(true)?;
             let node = set.add_node(registry, spec, ctx)?;
-            let own = spec.stream == Some(StreamMode::Own);
+            let entry = match spec.children() {
+                Some(_) => None,
+                None => Some(registry.get(&spec.name)?),
+            };
+            let exploration = entry.is_none_or(|e| e.exploration);
+            let own = spec.stream.unwrap_or(if exploration { StreamMode::Own } else { StreamMode::Extrinsic })
+                == StreamMode::Own;
             let coef = spec.advantage_coef.unwrap_or(1.0);
             let stream = if own {
-                let gamma = spec.gamma.unwrap_or(DEFAULT_GAMMA);
-                set.streams.push(Stream { name: spec.label().into(), gamma, advantage_coef: coef });
+                set.streams.push(Stream {
+                    name: spec.label().into(),
+                    gamma: spec.gamma.unwrap_or(DEFAULT_GAMMA),
+                    advantage_coef: coef,
+                    episodic: spec.episodic.unwrap_or(!exploration),
+                });
                 set.streams.len() - 1
             } else {
                 if spec.name == extrinsic::NAME {
@@ -360,7 +396,8 @@ impl RewardSet {
                 0
             };
             let schedule = spec.schedule.clone().unwrap_or_default();
-            set.tops.push(Top { node, weight: spec.weight.unwrap_or(1.0), schedule, stream });
+            let weight = spec.weight.unwrap_or(entry.map_or(1.0, |e| e.weight));
+            set.tops.push(Top { node, weight, schedule, stream });
         }
         let mut labels: Vec<&str> = set.nodes.iter().map(|n| n.label.as_str()).collect();
         labels.sort();
@@ -398,6 +435,7 @@ impl RewardSet {
             clip: spec.clip,
             raw: Vec::new(),
             scaled: Vec::new(),
+            first_loss: None,
         });
         Ok(self.nodes.len() - 1)
     }
@@ -471,6 +509,30 @@ impl RewardSet {
         self.updates
     }
 
+    /// The warnings of the first update: signals whose weighted bonus swamps the env's reward
+    /// or vanishes (see [`scale_warning`]).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Fails when a signal's model loss has grown [`DIVERGENCE_FACTOR`] times past its first
+    /// value (and past 1): a model that diverges feeds the policy garbage long before NaN.
+    fn check_divergence(&mut self, node: usize, value: f64) -> Result<()> {
+        let node = &mut self.nodes[node];
+        let first = *node.first_loss.get_or_insert(value);
+        if value > 1.0 && value > DIVERGENCE_FACTOR * first {
+            return Err(AgentError::NonFinite {
+                update: self.updates + 1,
+                quantity: format!(
+                    "reward/{0}/loss (the model of signal `{0}` diverged: {first:.3e} at its first update,                      over {DIVERGENCE_FACTOR:.0e} times that now)",
+                    node.label
+                ),
+                value,
+            });
+        }
+        Ok(())
+    }
+
     /// Runs the scaling stage of node `i` on its `raw` values.
     fn scale(&mut self, i: usize, valid: &[bool]) -> Result<()> {
         let envs = self.num_envs;
@@ -491,6 +553,49 @@ impl RewardSet {
             }
         }
         Ok(())
+    }
+}
+
+/// How many times its first value a signal model's loss may grow before training stops.
+pub const DIVERGENCE_FACTOR: f64 = 1e4;
+
+/// A weighted bonus per step below this, in a rollout without env reward, vanishes: its
+/// discounted sum over a `1 / (1 - 0.99)` horizon stays under 0.1, the size of a critic's error.
+pub const VANISHING_BONUS: f64 = 1e-3;
+
+/// The bonus against the env's reward, per step, above which it swamps the task.
+pub const SWAMPING_RATIO: f64 = 100.0;
+
+/// The bonus against the env's reward, per step, below which it vanishes.
+pub const VANISHING_RATIO: f64 = 1e-3;
+
+/// Mean absolute values per step of one signal's bonus in the first rollout, at every stage,
+/// and of the env's reward.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Scales {
+    pub raw: f64,
+    pub scaled: f64,
+    pub weighted: f64,
+    pub env: f64,
+}
+
+/// The first update's warning for a signal whose weighted bonus swamps the env's reward
+/// (over [`SWAMPING_RATIO`] times it per step) or vanishes (under [`VANISHING_RATIO`] times
+/// it, or under [`VANISHING_BONUS`] when the first rollout had no env reward), with the
+/// numbers; `None` when the scales are sensible.
+pub fn scale_warning(label: &str, weight: f64, s: &Scales) -> Option<String> {
+    let numbers = format!(
+        "signal `{label}`: its bonus averages {:.2e} per step in the first rollout (raw {:.2e}, normalized {:.2e}, \
+         weight {weight}) against the env's reward {:.2e} per step",
+        s.weighted, s.raw, s.scaled, s.env
+    );
+    let vanish_below = if s.env > 0.0 { s.env * VANISHING_RATIO } else { VANISHING_BONUS };
+    if s.env > 0.0 && s.weighted > SWAMPING_RATIO * s.env {
+        Some(format!("{numbers}: {:.0}x, it swamps the task; lower the weight", s.weighted / s.env))
+    } else if s.weighted < vanish_below {
+        Some(format!("{numbers}: it vanishes and will not change the policy; raise the weight (`limbic rewards` lists each signal's default)"))
+    } else {
+        None
     }
 }
 
@@ -558,6 +663,7 @@ impl RewardShaper for RewardSet {
             let (mean, std) = mean_std(&node.raw, batch.valid);
             metrics.insert(format!("reward/{}/raw_mean", node.label), mean);
             metrics.insert(format!("reward/{}/raw_std", node.label), std);
+            metrics.insert(format!("reward/{}/scaled_mean", node.label), mean_std(&node.scaled, batch.valid).0);
         }
         // 2. Weight once, into the streams.
         let mut sums = vec![0.0f64; slots * k];
@@ -571,15 +677,34 @@ impl RewardShaper for RewardSet {
             }
             metrics.insert(format!("reward/{}/mean", node.label), mean_std(&weighted, batch.valid).0);
             metrics.insert(format!("reward/{}/weight", node.label), weight);
+            if self.updates == 0 && node.label != extrinsic::NAME && weight != 0.0 {
+                let per_step = |x: &[f64]| mean_std(&x.iter().map(|v| v.abs()).collect::<Vec<_>>(), batch.valid).0;
+                let env: Vec<f64> = batch.rewards.iter().map(|&r| r as f64).collect();
+                let scales = Scales {
+                    raw: per_step(&node.raw),
+                    scaled: per_step(&node.scaled),
+                    weighted: per_step(&weighted),
+                    env: per_step(&env),
+                };
+                if let Some(warning) = scale_warning(&node.label, weight, &scales) {
+                    tracing::warn!("{warning}");
+                    self.warnings.push(warning);
+                }
+            }
         }
         out.iter_mut().zip(&sums).for_each(|(o, &s)| *o = s as f32);
         // 3. The signals learn from the batch.
-        for node in &mut self.nodes {
-            if let Kind::Signal { signal, input } = &mut node.kind {
-                for (key, value) in signal.update(&input.view(batch))? {
-                    check_finite(&[value], &node.label, &key, self.updates + 1)?;
-                    metrics.insert(format!("reward/{}/{key}", node.label), value);
-                }
+        for i in 0..self.nodes.len() {
+            let node = &mut self.nodes[i];
+            let Kind::Signal { signal, input } = &mut node.kind else { continue };
+            let diagnostics = signal.update(&input.view(batch))?;
+            let loss = diagnostics.get("loss").copied();
+            for (key, value) in diagnostics {
+                check_finite(&[value], &node.label, &key, self.updates + 1)?;
+                metrics.insert(format!("reward/{}/{key}", node.label), value);
+            }
+            if let Some(loss) = loss {
+                self.check_divergence(i, loss)?;
             }
         }
         self.updates += 1;
@@ -613,6 +738,7 @@ impl RewardShaper for RewardSet {
                 label: node.label.clone(),
                 scaler: node.scaler.state(),
                 obs_rms,
+                first_loss: node.first_loss,
                 bytes: bytes.len(),
             });
             blobs.extend_from_slice(&bytes);
@@ -690,8 +816,11 @@ impl RewardShaper for RewardSet {
             }
             return Err(e);
         }
-        for ((node, scaler), norm) in self.nodes.iter_mut().zip(scalers.drain(..)).zip(norms.drain(..)) {
+        for (((node, scaler), norm), saved) in
+            self.nodes.iter_mut().zip(scalers.drain(..)).zip(norms.drain(..)).zip(&header.nodes)
+        {
             node.scaler = scaler;
+            node.first_loss = saved.first_loss;
             if let Kind::Signal { input, .. } = &mut node.kind {
                 input.norm = norm;
             }
@@ -718,6 +847,9 @@ struct SavedNode {
     label: String,
     scaler: ScalerState,
     obs_rms: Option<RmsState>,
+    /// The model's first loss (divergence is judged against it); absent in older files.
+    #[serde(default)]
+    first_loss: Option<f64>,
     /// Length of this node's signal state in the blob section.
     bytes: usize,
 }

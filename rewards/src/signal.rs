@@ -107,6 +107,15 @@ pub struct SignalEntry {
     pub params: &'static [(&'static str, &'static str)],
     /// The default parameters as a JSON object (keys = `params`' names).
     pub defaults: fn() -> serde_json::Value,
+    /// The weight `--reward NAME` (no `:WEIGHT`) and a spec without `weight` use: chosen so
+    /// the signal works in its own stream with `rms` normalization and no tuning.
+    pub weight: f64,
+    /// An exploration bonus: by default in a stream of its own whose return terminations do
+    /// not end. Otherwise (a task or imitation reward) summed into the env's stream.
+    pub exploration: bool,
+    /// Where the signal cannot work (a task family, an observation kind), for `limbic
+    /// rewards`; empty when nothing is known.
+    pub caveats: &'static str,
     /// Builds the signal; absent keys take their defaults, an unknown key or a bad value is an
     /// error that names it (and lists the valid keys).
     pub build: fn(&serde_json::Value, &SignalContext) -> Result<Box<dyn IntrinsicReward>>,

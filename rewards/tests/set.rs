@@ -81,6 +81,9 @@ const PROBE_B: SignalEntry = SignalEntry {
     summary: "records its rows (reads key b)",
     params: &[],
     defaults: || serde_json::json!({}),
+    weight: 1.0,
+    exploration: true,
+    caveats: "",
     // Built on the whole space first; the set then builds it again on key `b` alone.
     build: |_, _| Ok(Box::new(Probe { name: "probe_b".into(), keys: Some(vec!["b".into()]) })),
 };
@@ -89,13 +92,61 @@ const PROBE_CFG: SignalEntry = SignalEntry {
     summary: "records its rows",
     params: &[],
     defaults: || serde_json::json!({}),
+    weight: 1.0,
+    exploration: true,
+    caveats: "",
     build: |_, _| Ok(Box::new(Probe { name: "probe_cfg".into(), keys: None })),
+};
+
+/// `probe_task`: a task reward (not exploration), default weight 0.25.
+const PROBE_TASK: SignalEntry = SignalEntry {
+    name: "probe_task",
+    summary: "records its rows (a task reward)",
+    weight: 0.25,
+    exploration: false,
+    ..PROBE_CFG
+};
+
+/// A signal whose model's loss grows 100 times per update.
+struct Diverging {
+    loss: f64,
+}
+
+impl IntrinsicReward for Diverging {
+    fn name(&self) -> &str {
+        "diverging"
+    }
+    fn memory(&self) -> Memory {
+        Memory::Lifelong
+    }
+    fn compute(&mut self, _batch: &Transitions, out: &mut [f32]) -> Result<()> {
+        out.fill(0.1);
+        Ok(())
+    }
+    fn update(&mut self, _batch: &Transitions) -> Result<BTreeMap<String, f64>> {
+        self.loss *= 100.0;
+        Ok(BTreeMap::from([("loss".to_string(), self.loss)]))
+    }
+    fn save(&self) -> Result<Vec<u8>> {
+        Ok(Vec::new())
+    }
+    fn load(&mut self, _bytes: &[u8]) -> Result<()> {
+        Ok(())
+    }
+}
+
+const DIVERGING: SignalEntry = SignalEntry {
+    name: "diverging",
+    summary: "a model whose loss explodes",
+    build: |_, _| Ok(Box::new(Diverging { loss: 0.01 })),
+    ..PROBE_CFG
 };
 
 fn registry() -> Registry {
     let mut registry = Registry::builtins();
-    registry.register(PROBE_B).unwrap();
-    registry.register(PROBE_CFG).unwrap();
+    for entry in [PROBE_B, PROBE_CFG, PROBE_TASK, DIVERGING] {
+        registry.register(entry).unwrap();
+    }
     registry
 }
 
@@ -199,8 +250,10 @@ fn a_signal_sees_only_its_keys() {
     let _probes = probes();
     SEEN.lock().unwrap().clear();
     let specs = [
-        spec(serde_json::json!({"name": "probe_b", "normalization": "none"})),
-        spec(serde_json::json!({"name": "probe_cfg", "keys": ["c", "a"], "normalization": "none"})),
+        spec(serde_json::json!({"name": "probe_b", "normalization": "none", "stream": "extrinsic"})),
+        spec(
+            serde_json::json!({"name": "probe_cfg", "keys": ["c", "a"], "normalization": "none", "stream": "extrinsic"}),
+        ),
     ];
     let mut set = RewardSet::new(&registry(), &specs, &context(2)).unwrap();
     let batch = Batch::new(3, 2);
@@ -242,7 +295,7 @@ fn episodes_reset_on_termination_and_truncation_of_that_sub_env_only() {
     // Counts in episodic memory, through the set: env 0's repeated row keeps falling, env 1's
     // count starts over after its episode ends.
     let counts = [spec(serde_json::json!({"name": "counts", "params": {"memory": "episodic", "mode": "exact"},
-        "normalization": "none"}))];
+        "normalization": "none", "weight": 1.0, "stream": "extrinsic"}))];
     let mut set = RewardSet::new(&Registry::builtins(), &counts, &context(2)).unwrap();
     let mut batch = Batch::new(3, 2);
     batch.next_obs.iter_mut().for_each(|x| *x = 1.0); // the same observation everywhere
@@ -356,7 +409,7 @@ fn bad_specs_say_what_exists() {
 #[test]
 fn nan_bonuses_stop_training_naming_the_signal_and_update() {
     let _probes = probes();
-    let specs = [spec(serde_json::json!({"name": "probe_cfg", "normalization": "none"}))];
+    let specs = [spec(serde_json::json!({"name": "probe_cfg", "normalization": "none", "stream": "extrinsic"}))];
     let mut set = RewardSet::new(&registry(), &specs, &context(1)).unwrap();
     let mut batch = Batch::new(2, 1);
     run(&mut set, &batch, 0);
@@ -364,4 +417,58 @@ fn nan_bonuses_stop_training_naming_the_signal_and_update() {
     let mut out = vec![0.0; 2];
     let error = set.rewards(&batch.view(), 0, &mut out).unwrap_err().to_string();
     assert!(error.contains("update 2") && error.contains("reward/probe_cfg/raw"), "{error}");
+}
+
+#[test]
+fn a_bonus_defaults_to_a_continuing_stream_of_its_own_and_its_signals_weight() {
+    let _probes = probes();
+    let specs = [RewardSpec::named("counts"), RewardSpec::named("probe_task"), RewardSpec::named("probe_b")];
+    let mut set = RewardSet::new(&registry(), &specs, &context(1)).unwrap();
+    let streams: Vec<(&str, bool)> = set.streams().iter().map(|s| (s.name.as_str(), s.episodic)).collect();
+    // The task reward joins the env's stream 0; each exploration bonus gets a stream whose
+    // return a termination does not end.
+    assert_eq!(streams, [("extrinsic", true), ("counts", false), ("probe_b", false)]);
+    let (_, metrics) = run(&mut set, &Batch::new(2, 1), 0);
+    assert_eq!(metrics["reward/counts/weight"], limbic_rewards::signals::counts::ENTRY.weight);
+    assert_eq!(metrics["reward/probe_task/weight"], 0.25);
+    let episodic = [spec(serde_json::json!({"name": "counts", "episodic": true}))];
+    assert!(RewardSet::new(&registry(), &episodic, &context(1)).unwrap().streams()[1].episodic);
+    let summed = [spec(serde_json::json!({"name": "counts", "stream": "extrinsic", "episodic": false}))];
+    let error = RewardSet::new(&registry(), &summed, &context(1)).err().unwrap().to_string();
+    assert!(error.contains("episodic"), "{error}");
+}
+
+#[test]
+fn the_first_update_warns_of_a_vanishing_bonus_with_its_numbers() {
+    let _probes = probes();
+    // The probe's bonus is -(s + 1) per slot: 1.5 per step in magnitude, weighed down to 1.5e-6,
+    // against the env's 0.125 per step.
+    let specs = [spec(serde_json::json!({"name": "probe_cfg", "weight": 1e-6, "normalization": "none"}))];
+    let mut set = RewardSet::new(&registry(), &specs, &context(1)).unwrap();
+    run(&mut set, &Batch::new(2, 1), 0);
+    assert_eq!(set.warnings().len(), 1, "{:?}", set.warnings());
+    let warning = &set.warnings()[0];
+    assert!(warning.contains("probe_cfg") && warning.contains("vanishes"), "{warning}");
+    assert!(warning.contains("1.50e-6") && warning.contains("1.25e-1"), "{warning}");
+    // Only the first update judges; a sensible weight earns nothing.
+    run(&mut set, &Batch::new(2, 1), 0);
+    assert_eq!(set.warnings().len(), 1);
+    let specs = [spec(serde_json::json!({"name": "probe_cfg", "weight": 0.1, "normalization": "none"}))];
+    let mut set = RewardSet::new(&registry(), &specs, &context(1)).unwrap();
+    run(&mut set, &Batch::new(2, 1), 0);
+    assert!(set.warnings().is_empty(), "{:?}", set.warnings());
+}
+
+#[test]
+fn a_diverging_signal_model_stops_training_naming_the_signal() {
+    let _probes = probes();
+    let mut set = RewardSet::new(&registry(), &[RewardSpec::named("diverging")], &context(1)).unwrap();
+    // Losses 1, 100, 1e4 (1e4 times the first: still allowed), then 1e6.
+    for _ in 0..3 {
+        run(&mut set, &Batch::new(2, 1), 0);
+    }
+    let batch = Batch::new(2, 1);
+    let mut out = vec![0.0; 2 * set.streams().len()];
+    let error = set.rewards(&batch.view(), 0, &mut out).unwrap_err().to_string();
+    assert!(error.contains("signal `diverging`") && error.contains("update 4"), "{error}");
 }

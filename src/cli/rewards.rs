@@ -11,6 +11,15 @@ pub struct Args {
     json: bool,
 }
 
+/// Where a signal's bonus goes unless its spec says otherwise.
+fn stream(entry: &limbic_rewards::SignalEntry) -> &'static str {
+    if entry.exploration {
+        "own (a termination does not end its return)"
+    } else {
+        "extrinsic (summed with the env's reward)"
+    }
+}
+
 pub fn run(args: Args) -> Result<()> {
     let registry = Registry::builtins();
     for entry in registry.entries() {
@@ -20,11 +29,16 @@ pub fn run(args: Args) -> Result<()> {
                 entry.params.iter().map(|(name, doc)| (name.to_string(), json!(doc))).collect();
             println!(
                 "{}",
-                json!({"name": entry.name, "summary": entry.summary, "params": params, "defaults": defaults})
+                json!({"name": entry.name, "summary": entry.summary, "params": params, "defaults": defaults,
+                       "weight": entry.weight, "stream": stream(entry), "caveats": entry.caveats})
             );
             continue;
         }
         println!("{}: {}", entry.name, entry.summary);
+        println!("    default weight {}, stream: {}", entry.weight, stream(entry));
+        if !entry.caveats.is_empty() {
+            println!("    caveats: {}", entry.caveats);
+        }
         for (name, doc) in entry.params {
             let default = defaults.get(name).map_or_else(|| "-".to_string(), |v| v.to_string());
             println!("    {name} = {default}  {doc}");
@@ -36,9 +50,10 @@ pub fn run(args: Args) -> Result<()> {
              [{{\"name\": \"counts\", \"weight\": 0.005, \"params\": {{\"memory\": \"episodic\"}},\n  \
              \"schedule\": {{\"kind\": \"linear\", \"from\": 1, \"to\": 0, \"start\": 0, \"end\": 500000}}}}]\n\
              Per signal: weight, params, schedule (constant, linear, exponential, step, piecewise, phases),\n\
-             normalization (rms, std, minmax, none), obs_norm, gamma, stream (extrinsic, own),\n\
+             normalization (rms, std, minmax, none), obs_norm, gamma, stream (own, extrinsic), episodic,\n\
              advantage_coef, keys, offset, clip, label; combinations: {{\"name\": ..., \"product\": [specs]}}\n\
-             or \"sum\". `extrinsic` (weight 1) is added unless listed.",
+             or \"sum\". `extrinsic` (weight 1) is added unless listed. A weight left out is the signal's\n\
+             default: it assumes rms normalization (the default) and the signal's default stream.",
             registry.entries().len()
         );
     }

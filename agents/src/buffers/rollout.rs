@@ -189,15 +189,16 @@ impl RolloutBuffer {
     }
 
     /// Generalized advantage estimation (Schulman et al. 2016) per env and stream, backwards in
-    /// time, with `gammas[k]` the discount of stream k:
+    /// time, with `discounts[k]` the discount of stream k:
     /// `delta_t = r_t + gamma * V_next - V_t`, `A_t = delta_t + gamma * lambda * A_{t+1}`,
     /// where `V_next` is 0 after a termination, `V(final obs)` after a truncation (the value in
     /// the following reset slot, or `last_values` at the rollout's end) and `A_{t+1}` is not
-    /// carried across an episode's end.
-    pub fn compute_gae(&mut self, gammas: &[f64], lambda: f64) {
+    /// carried across an episode's end. A stream that is not episodic bootstraps a termination
+    /// like a truncation.
+    pub fn compute_gae(&mut self, discounts: &[Discount], lambda: f64) {
         let (n, k_count) = (self.n_envs, self.streams);
         for env in 0..n {
-            for (k, &gamma) in gammas.iter().enumerate().take(k_count) {
+            for (k, &Discount { gamma, episodic }) in discounts.iter().enumerate().take(k_count) {
                 // Value and advantage of the slot after t (its `V` is V(final obs) when t ended
                 // its episode).
                 let mut next_value = self.last_values[env * k_count + k] as f64;
@@ -213,7 +214,7 @@ impl RolloutBuffer {
                         next_advantage = 0.0;
                         continue;
                     }
-                    let bootstrap = if self.terminated[slot] { 0.0 } else { next_value };
+                    let bootstrap = if episodic && self.terminated[slot] { 0.0 } else { next_value };
                     let carry = if self.terminated[slot] || self.truncated[slot] { 0.0 } else { next_advantage };
                     let delta = self.rewards[at] as f64 + gamma * bootstrap - value;
                     let advantage = delta + gamma * lambda * carry;
@@ -224,6 +225,21 @@ impl RolloutBuffer {
                 }
             }
         }
+    }
+}
+
+/// How GAE discounts one reward stream.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Discount {
+    pub gamma: f64,
+    /// Whether a termination ends the stream's return.
+    pub episodic: bool,
+}
+
+impl Discount {
+    /// An episodic stream (the env's reward).
+    pub fn episodic(gamma: f64) -> Self {
+        Discount { gamma, episodic: true }
     }
 }
 
@@ -405,7 +421,7 @@ mod tests {
     fn gae_by_hand() {
         let (g, l) = (0.9f64, 0.8f64);
         let mut b = example();
-        b.compute_gae(&[g], l);
+        b.compute_gae(&[Discount::episodic(g)], l);
         // t=4 truncated: delta = 1 + 0.9 * V(final) 5 - 4 = 1.5, nothing carried.
         let a4 = 1.0 + g * 5.0 - 4.0;
         // t=3: next slot t=4 in the same episode.
@@ -426,26 +442,39 @@ mod tests {
         // Changing anything in the second episode (t >= 3) leaves the first one's advantages
         // alone, and the reset slot's value matters only as a truncation bootstrap.
         let mut a = example();
-        a.compute_gae(&[0.99], 0.95);
+        a.compute_gae(&[Discount::episodic(0.99)], 0.95);
         let mut b = example();
         b.rewards[3] = 100.0;
         b.values[3] = -7.0;
         b.values[2] = 1234.0; // the final obs of a *terminated* episode: never bootstrapped
-        b.compute_gae(&[0.99], 0.95);
+        b.compute_gae(&[Discount::episodic(0.99)], 0.95);
         assert_eq!(a.advantages[..3], b.advantages[..3]);
         assert_ne!(a.advantages[3], b.advantages[3]);
         // Truncating at t=1 instead makes that slot bootstrap from the reset slot's value.
         let mut c = example();
         c.terminated[1] = false;
         c.truncated[1] = true;
-        c.compute_gae(&[0.9], 0.8);
+        c.compute_gae(&[Discount::episodic(0.9)], 0.8);
         assert!((c.advantages[1] as f64 - (1.0 + 0.9 * 9.0 - 2.0)).abs() < 1e-5);
         assert_eq!(c.advantages[3..], a_with(0.9, 0.8)[3..]);
     }
 
+    #[test]
+    fn a_continuing_stream_bootstraps_through_a_termination() {
+        // The terminated step at t=1 bootstraps from its final observation's value (9, in the
+        // reset slot) like a truncation, in a stream that is not episodic.
+        let (g, l) = (0.9f64, 0.8f64);
+        let mut b = example();
+        b.compute_gae(&[Discount { gamma: g, episodic: false }], l);
+        let a1 = 1.0 + g * 9.0 - 2.0;
+        assert!((b.advantages[1] as f64 - a1).abs() < 1e-5, "{:?}", b.advantages);
+        assert!((b.advantages[0] as f64 - ((1.0 + g * 2.0 - 1.0) + g * l * a1)).abs() < 1e-5);
+        assert_eq!(b.advantages[3..], a_with(g, l)[3..]);
+    }
+
     fn a_with(g: f64, l: f64) -> Vec<f32> {
         let mut b = example();
-        b.compute_gae(&[g], l);
+        b.compute_gae(&[Discount::episodic(g)], l);
         b.advantages
     }
 
@@ -456,7 +485,7 @@ mod tests {
         b.rewards = vec![1.0, 2.0, 1.0, 2.0];
         b.valid = vec![true, true];
         b.last_values = vec![1.0, 0.0];
-        b.compute_gae(&[0.5, 1.0], 1.0);
+        b.compute_gae(&[Discount::episodic(0.5), Discount::episodic(1.0)], 1.0);
         // Stream 0, gamma 0.5: a1 = 1 + 0.5 - 1 = 0.5, a0 = 1 + 0.5 - 1 + 0.5 * 0.5 = 0.75.
         // Stream 1, gamma 1: a1 = 2, a0 = 2 + 2 = 4.
         assert_eq!(b.advantages, [0.75, 4.0, 0.5, 2.0]);

@@ -51,7 +51,7 @@
 //! too, actions from the collection session's own generator; burn's global RNG is never used.
 
 use crate::buffers::normalize::{ObsNormalizer, RewardNormState, RewardNormalizer, RmsState};
-use crate::buffers::rollout::{collect_rollout_with, Chunk, RolloutBuffer};
+use crate::buffers::rollout::{collect_rollout_with, Chunk, Discount, RolloutBuffer};
 use crate::core::algorithm::{defaults_json, Algorithm, AlgorithmEntry, AlgorithmSpec, Update};
 use crate::core::checkpoint::{check_same_config, checkpoint_error, CheckpointReader, CheckpointWriter, RngState};
 use crate::core::config::{at_least_one, invalid, parse_config, positive, unit};
@@ -571,7 +571,7 @@ pub struct Ppo<P: Policy> {
     /// Intrinsic rewards, if any.
     shaper: Option<Box<dyn RewardShaper>>,
     /// Discount of each reward stream (stream 0: `gamma`).
-    gammas: Vec<f64>,
+    discounts: Vec<Discount>,
     /// How the agent acts with its policy, when more than sampling it.
     controller: Option<Box<dyn Controller<P>>>,
 }
@@ -620,10 +620,20 @@ impl<P: Policy> Ppo<P> {
         controller: Option<Box<dyn Controller<P>>>,
         shaper: Option<Box<dyn RewardShaper>>,
     ) -> Result<Self> {
-        let (mut gammas, mut advantage_coefs) =
-            (vec![config.gamma; config.value_streams], vec![1.0; config.value_streams]);
+        let (mut discounts, mut advantage_coefs) =
+            (vec![Discount::episodic(config.gamma); config.value_streams], vec![1.0; config.value_streams]);
         if let Some(streams) = shaper.as_ref().map(|s| s.streams()) {
-            gammas = streams.iter().enumerate().map(|(k, s)| if k == 0 { config.gamma } else { s.gamma }).collect();
+            discounts = streams
+                .iter()
+                .enumerate()
+                .map(|(k, s)| {
+                    if k == 0 {
+                        Discount::episodic(config.gamma)
+                    } else {
+                        Discount { gamma: s.gamma, episodic: s.episodic }
+                    }
+                })
+                .collect();
             advantage_coefs = streams.iter().map(|s| s.advantage_coef).collect();
         }
         if spec.num_envs == 0 {
@@ -666,7 +676,7 @@ impl<P: Policy> Ppo<P> {
             env_steps: 0,
             total_steps: spec.total_steps,
             shaper,
-            gammas,
+            discounts,
             controller,
         })
     }
@@ -812,7 +822,7 @@ impl<P: Policy> Algorithm for Ppo<P> {
         let learning_rate = c.learning_rate * if c.anneal_lr { remaining } else { 1.0 };
         let clip_range = c.clip_range * if c.anneal_clip { remaining } else { 1.0 };
         // 3. Advantages: every stream with its own discount.
-        self.buffer.compute_gae(&self.gammas, c.gae_lambda);
+        self.buffer.compute_gae(&self.discounts, c.gae_lambda);
         // 4. Learn. An annealed rate reaches 0 on the last update: nothing to learn, and no
         // losses to report.
         let update = self.updates + 1;
@@ -830,6 +840,13 @@ impl<P: Policy> Algorithm for Ppo<P> {
             metrics.insert("explained_variance".into(), ev);
         }
         metrics.extend(shaping);
+        if let Some(shaper) = self.shaper.as_deref() {
+            let coefs: Vec<f64> = shaper.streams().iter().map(|s| s.advantage_coef).collect();
+            for (stream, (share, error)) in shaper.streams().iter().zip(stream_diagnostics(&self.buffer, &coefs)) {
+                metrics.insert(format!("reward/{}/advantage_share", stream.name), share);
+                metrics.insert(format!("reward/{}/value_loss", stream.name), error);
+            }
+        }
         if let Some(controller) = self.controller.as_deref_mut() {
             metrics.extend(controller.learn(&last, self.env_steps)?);
             metrics.extend(controller.metrics(&self.buffer));
@@ -978,6 +995,27 @@ fn explained_variance(buffer: &RolloutBuffer) -> Option<f64> {
     (total > 0.0).then(|| 1.0 - var(&errors) / total)
 }
 
+/// Per reward stream, over the rollout's transitions: its share of the policy's advantage
+/// (`mean |coef_k A_k| / sum_j mean |coef_j A_j|`, before standardization) and its critic's
+/// squared error `mean (return_k - V_k)^2` before this update: whether a bonus reaches the
+/// policy at all, and whether its value head keeps up.
+pub fn stream_diagnostics(buffer: &RolloutBuffer, coefs: &[f64]) -> Vec<(f64, f64)> {
+    let k = buffer.streams;
+    let slots = buffer.valid_slots();
+    let n = slots.len().max(1) as f64;
+    let mean_over = |f: &dyn Fn(usize) -> f64| slots.iter().map(|&s| f(s)).sum::<f64>() / n;
+    let magnitudes: Vec<f64> =
+        (0..k).map(|j| mean_over(&|s| (buffer.advantages[s * k + j] as f64 * coefs[j]).abs())).collect();
+    let total: f64 = magnitudes.iter().sum();
+    (0..k)
+        .map(|j| {
+            let share = if total > 0.0 { magnitudes[j] / total } else { 0.0 };
+            let error = mean_over(&|s| (buffer.returns[s * k + j] as f64 - buffer.values[s * k + j] as f64).powi(2));
+            (share, error)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -985,6 +1023,19 @@ mod tests {
     use crate::policies::PolicySpec;
     use crate::AgentError;
     use limbic_environments::{Kwargs, Value};
+
+    #[test]
+    fn stream_diagnostics_by_hand() {
+        // Two slots (the second not a transition), two streams with coefficients 2 and 1.
+        let mut b = RolloutBuffer::new(2, 1, 1, 1, 2);
+        b.valid = vec![true, false];
+        b.advantages = vec![0.5, -3.0, 100.0, 100.0];
+        b.returns = vec![1.0, 2.0, 0.0, 0.0];
+        b.values = vec![0.0, 0.5, 7.0, 7.0];
+        let d = stream_diagnostics(&b, &[2.0, 1.0]);
+        // |2 * 0.5| = 1 against |1 * -3| = 3: shares 0.25 and 0.75; errors 1 and 2.25.
+        assert_eq!(d, vec![(0.25, 1.0), (0.75, 2.25)]);
+    }
 
     type FeedForward = Ppo<ActorCritic>;
 

@@ -10,8 +10,10 @@
 //!   first); the paper's learned autoencoder `g` is not implemented.
 //! - `auto` (default) picks `exact` for discrete observation spaces and `simhash` otherwise.
 //!
-//! `memory: "lifelong"` (default) counts over the whole run, shared by the sub-envs;
-//! `"episodic"` keeps one table per sub-env, cleared when its episode ends.
+//! `memory: "episodic"` (default) keeps one table per sub-env, cleared when its episode ends;
+//! `"lifelong"` counts over the whole run, shared by the sub-envs. Lifelong counts of
+//! MiniGrid's egocentric view saturate early (the same wall views recur everywhere), and PPO
+//! with them did not solve DoorKey-8x8 in 400k frames; episodic counts did (BENCHMARKS.md).
 //!
 //! The count is taken when the step is observed, so an episodic bonus uses the episode's
 //! counts at that moment; `compute` returns the bonuses of the steps observed since the last
@@ -36,9 +38,12 @@ pub const ENTRY: SignalEntry = SignalEntry {
         ("beta", "bonus scale: the bonus of a first visit"),
         ("mode", "`auto` (exact for discrete observation spaces, else simhash), `exact` or `simhash`"),
         ("bits", "SimHash code length k (1..=64)"),
-        ("memory", "`lifelong` (counts over the whole run) or `episodic` (per sub-env episode)"),
+        ("memory", "`episodic` (per sub-env episode) or `lifelong` (counts over the whole run)"),
     ],
     defaults: || serde_json::to_value(Params::default()).unwrap_or_default(),
+    weight: 0.1,
+    exploration: true,
+    caveats: "",
     build,
 };
 
@@ -68,7 +73,7 @@ pub struct Params {
 
 impl Default for Params {
     fn default() -> Self {
-        Params { beta: 1.0, mode: Mode::Auto, bits: 32, memory: MemoryParam::Lifelong }
+        Params { beta: 1.0, mode: Mode::Auto, bits: 32, memory: MemoryParam::Episodic }
     }
 }
 
@@ -289,7 +294,7 @@ mod tests {
     #[test]
     fn counts_fall_with_visits() {
         let space = Space::MultiBinary { shape: vec![3] };
-        let mut c = build(&serde_json::json!({"beta": 2.0}), &ctx(space, 2)).unwrap();
+        let mut c = build(&serde_json::json!({"beta": 2.0, "memory": "lifelong"}), &ctx(space, 2)).unwrap();
         let (a, b) = ([1.0, 0.0, 1.0], [0.0, 1.0, 1.0]);
         let rows: Vec<f32> = a.iter().chain(&a).copied().collect();
         // Lifelong counts are shared by the sub-envs: visits 1 and 2 in one step.

@@ -70,6 +70,10 @@ pub const ENTRY: SignalEntry = SignalEntry {
         ("ridge", "lambda in C = lambda I + sum phi phi^T (default 0.1)"),
     ],
     defaults: || to_json(&E3bParams::default()),
+    weight: 0.1,
+    exploration: true,
+    caveats:
+        "at weight 0.1 it did not solve DoorKey-8x8 within 500k frames on seed 0 (BENCHMARKS.md); not tuned further",
     build: |params, context| Ok(Box::new(E3b::new(params, context)?)),
 };
 

@@ -97,6 +97,9 @@ pub const ENTRY: SignalEntry = SignalEntry {
         ("batch_size", "credited steps per gradient step (default 64)"),
     ],
     defaults: || to_json(&EvaluativeParams::default()),
+    weight: 1.0,
+    exploration: false,
+    caveats: "",
     build: |params, context| Ok(Box::new(Evaluative::new(params, context)?)),
 };
 

@@ -16,6 +16,9 @@ pub const ENTRY: SignalEntry = SignalEntry {
     summary: "the environment's own reward (after the learner's reward normalization); always stream 0",
     params: &[],
     defaults: || serde_json::json!({}),
+    weight: 1.0,
+    exploration: false,
+    caveats: "",
     build,
 };
 

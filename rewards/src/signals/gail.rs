@@ -73,6 +73,9 @@ pub const ENTRY: SignalEntry = SignalEntry {
     summary: "GAIL's discriminator (Ho & Ermon 2016): -log(1 - D(s, a)), D trained to tell the expert's pairs from the learner's",
     params: PARAMS,
     defaults: || to_json(&GailParams::default()),
+    weight: 1.0,
+    exploration: false,
+    caveats: "",
     build: |params, context| {
         let parsed: GailParams = parse_config(NAME, params)?;
         let path = parsed.demos.as_deref().ok_or_else(|| AgentError::Config {

@@ -31,6 +31,9 @@ pub const ENTRY: SignalEntry = SignalEntry {
         ("tolerance", "how close counts as reached (`reached` mode), in the goal's units"),
     ],
     defaults: || serde_json::to_value(Params::default()).unwrap_or_default(),
+    weight: 1.0,
+    exploration: false,
+    caveats: "",
     build,
 };
 

@@ -76,6 +76,9 @@ pub const ENTRY: SignalEntry = SignalEntry {
         ),
     ],
     defaults: || to_json(&LatentDisagreementParams::default()),
+    weight: 0.1,
+    exploration: true,
+    caveats: "",
     build: |params, context| Ok(Box::new(LatentDisagreement::new(params, context)?)),
 };
 

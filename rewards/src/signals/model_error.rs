@@ -57,6 +57,9 @@ pub const ENTRY: SignalEntry = SignalEntry {
         ),
     ],
     defaults: || to_json(&ModelErrorParams::default()),
+    weight: 0.1,
+    exploration: true,
+    caveats: "",
     build: |params, context| Ok(Box::new(ModelError::new(params, context)?)),
 };
 

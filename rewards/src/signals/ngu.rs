@@ -108,6 +108,9 @@ pub const ENTRY: SignalEntry = SignalEntry {
         ("rnd", "the internal RND's parameters, as the rnd signal's (default: rnd's defaults)"),
     ],
     defaults: || to_json(&NguParams::default()),
+    weight: 0.1,
+    exploration: true,
+    caveats: "at weight 0.1 in its own stream it did not solve MiniGrid DoorKey-8x8 within 500k frames on seed 0 (BENCHMARKS.md); not tuned further",
     build: |params, context| Ok(Box::new(Ngu::new(params, context)?)),
 };
 

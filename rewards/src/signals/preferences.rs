@@ -123,6 +123,9 @@ pub const ENTRY: SignalEntry = SignalEntry {
         ("batch_size", "pairs per gradient step (default 32)"),
     ],
     defaults: || to_json(&PreferenceParams::default()),
+    weight: 1.0,
+    exploration: false,
+    caveats: "",
     build: |params, context| Ok(Box::new(Preferences::new(params, context)?)),
 };
 

@@ -47,6 +47,9 @@ pub const ENTRY: SignalEntry = SignalEntry {
         ("k", "which nearest neighbour among the batch's other slots (default 3)"),
     ],
     defaults: || to_json(&Re3Params::default()),
+    weight: 0.1,
+    exploration: true,
+    caveats: "",
     build: |params, context| Ok(Box::new(Re3::new(params, context)?)),
 };
 
