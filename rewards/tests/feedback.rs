@@ -385,7 +385,8 @@ fn the_reward_set_hands_each_feedback_signal_its_teacher() {
     for t in 0..10 {
         set.observe(&rollout.step_view(t, t + 1)).unwrap();
     }
-    let mut out = vec![0.0; 20];
+    // Two streams: the env's (with the feedback signals) and counts' own.
+    let mut out = vec![0.0; 10 * 2 * 2];
     let metrics = set.rewards(&rollout.view(), 10, &mut out).unwrap();
     assert!(metrics["reward/preferences/labels"] > 0.0 && metrics["reward/coach/labels"] > 0.0, "{metrics:?}");
 }

@@ -77,12 +77,13 @@ pub fn run(args: Args) -> Result<()> {
         journal: args.journal.clone(),
     };
     let mut teacher = WebTeacher::start(&options)?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{}", teacher.url())?;
-    out.flush()?;
+    // The questions are on the board before the URL is printed: whoever opens it finds them.
     for question in demo_questions(&clips.clips, args.questions, args.evaluate) {
         teacher.post(question)?;
     }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", teacher.url())?;
+    out.flush()?;
     eprintln!("{} questions waiting at the page; each label given is printed here", teacher.pending());
     while teacher.pending() > 0 {
         std::thread::sleep(Duration::from_millis(50));
