@@ -158,27 +158,18 @@ fn limbic(args: &[&str]) -> std::process::Output {
     out
 }
 
+/// A short run of the random agent on CartPole at `run`: a policy for the demo's episodes.
+fn random_run(run: &str) {
+    let args = ["train", "--env", "CartPole-v1", "--algo", "random", "--steps", "200", "--num-envs", "2"];
+    limbic(&[&args[..], &["--out", run, "--quiet", "--set", "params.n_steps=20"]].concat());
+}
+
 #[test]
 fn teach_demo_prints_the_url_first_and_each_label_given() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
     let run = run.to_str().unwrap();
-    limbic(&[
-        "train",
-        "--env",
-        "CartPole-v1",
-        "--algo",
-        "random",
-        "--steps",
-        "200",
-        "--num-envs",
-        "2",
-        "--out",
-        run,
-        "--quiet",
-        "--set",
-        "params.n_steps=20",
-    ]);
+    random_run(run);
     let refused = Command::new(env!("CARGO_BIN_EXE_limbic")).args(["teach", "--run", run]).output().unwrap();
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("no `preferences` or `evaluative` reward signal"));
@@ -219,22 +210,7 @@ fn a_server_killed_mid_session_leaves_every_acknowledged_label_in_its_journal() 
     let run = tmp.path().join("run");
     let run = run.to_str().unwrap();
     let journal = tmp.path().join("labels.jsonl");
-    limbic(&[
-        "train",
-        "--env",
-        "CartPole-v1",
-        "--algo",
-        "random",
-        "--steps",
-        "200",
-        "--num-envs",
-        "2",
-        "--out",
-        run,
-        "--quiet",
-        "--set",
-        "params.n_steps=20",
-    ]);
+    random_run(run);
     let mut child = Command::new(env!("CARGO_BIN_EXE_limbic"))
         .args(["teach", "--run", run, "--demo", "--questions", "100", "--clip-steps", "5", "--journal"])
         .arg(&journal)
