@@ -164,7 +164,8 @@ fn preflight(config: &RunConfig) -> Result<()> {
 fn start(config: &RunConfig, build: Builder, dir: &Path) -> Result<(TrainEnvs, Box<dyn Algorithm>)> {
     let mut train = TrainEnvs::new(config)?;
     train.envs.reset(Some(config.seed))?;
-    let teaching = Teaching { run_dir: dir, resume: false, seed: config.seed };
+    let env = EnvMaker::of(config);
+    let teaching = Teaching { run_dir: dir, resume: false, seed: config.seed, env: &env };
     let algo = build_learner(config, &train, build, Some(teaching))?;
     Ok((train, algo))
 }
@@ -207,7 +208,8 @@ impl Session {
         let saved: SavedEnvs = checkpoint.json(ENVS_FILE)?;
         let train =
             TrainEnvs::restore(&config, &saved).with_context(|| format!("checkpoint {}", checkpoint.path.display()))?;
-        let teaching = Teaching { run_dir: run.root(), resume: true, seed: config.seed };
+        let env = EnvMaker::of(&config);
+        let teaching = Teaching { run_dir: run.root(), resume: true, seed: config.seed, env: &env };
         let mut algo = build_learner(&config, &train, build, Some(teaching))?;
         algo.load(&checkpoint.algorithm_dir())?;
         if checkpoint.state.metrics.lines != counters.updates {

@@ -63,7 +63,10 @@ pub fn run(args: Args) -> Result<()> {
                 args.run.display()
             );
         }
-        bail!("continuing a run with the web teacher needs rendered clips, which training does not make yet; --demo serves the page with episodes of the run's policy");
+        bail!(
+            "a training run serves its own page: train with `--teacher web` and open the URL it prints first; \
+             --demo serves the page with episodes of this run's policy"
+        );
     }
     if args.questions == 0 || args.clip_steps == 0 {
         bail!("--questions and --clip-steps must be at least 1");
@@ -75,6 +78,7 @@ pub fn run(args: Args) -> Result<()> {
         run_dir: Some(args.run.clone()),
         fps: clips.fps,
         journal: args.journal.clone(),
+        painter: None,
     };
     let mut teacher = WebTeacher::start(&options)?;
     // The questions are on the board before the URL is printed: whoever opens it finds them.
