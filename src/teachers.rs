@@ -27,19 +27,22 @@ pub struct Teaching<'a> {
     pub seed: u64,
     /// The run's env: the web teacher draws clips from its observations.
     pub env: &'a EnvMaker,
+    /// A person at the page answers every feedback signal, whatever teacher its config names
+    /// (`limbic teach --run DIR`).
+    pub web: Option<&'a WebSettings>,
 }
 
 /// The web teacher's settings (`teacher_params` with `teacher = "web"`).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct WebSettings {
+pub struct WebSettings {
     /// Where the page is served (default 127.0.0.1, any free port).
-    addr: Option<SocketAddr>,
+    pub addr: Option<SocketAddr>,
     /// Serve on a non-loopback address.
     #[serde(default)]
-    allow_remote: bool,
+    pub allow_remote: bool,
     /// Frames per second the page plays clips at (default: the env's).
-    fps: Option<u32>,
+    pub fps: Option<u32>,
 }
 
 impl Teaching<'_> {
@@ -51,7 +54,8 @@ impl Teaching<'_> {
     /// The teacher for signal `label`'s request, recording into the run's label file, and the
     /// labels to start from.
     pub fn teacher(&self, label: &str, request: &TeacherRequest) -> Result<TeacherWithHistory> {
-        let teacher: Box<dyn Teacher> = match request.kind.as_str() {
+        let kind = if self.web.is_some() { crate::teach::KIND } else { request.kind.as_str() };
+        let teacher: Box<dyn Teacher> = match kind {
             "web" => Box::new(self.web_teacher(label, &request.params)?),
             kind => {
                 let seed = self.seed
@@ -82,9 +86,10 @@ impl Teaching<'_> {
     /// observations (so the env's rows must determine its picture), the URL with its access
     /// token goes to stderr before the first step.
     fn web_teacher(&self, label: &str, params: &serde_json::Value) -> Result<WebTeacher> {
-        let settings: WebSettings = match params {
-            serde_json::Value::Object(map) if map.is_empty() => WebSettings::default(),
-            _ => serde_json::from_value(params.clone())
+        let settings: WebSettings = match (self.web, params) {
+            (Some(settings), _) => settings.clone(),
+            (None, serde_json::Value::Object(map)) if map.is_empty() => WebSettings::default(),
+            (None, _) => serde_json::from_value(params.clone())
                 .with_context(|| format!("{label}.teacher_params for the web teacher (addr, allow_remote, fps)"))?,
         };
         let env = self.env.make()?;
@@ -137,7 +142,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("limbic-teachers-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let env = EnvMaker::new("CartPole-v1", &Kwargs::new());
-        let fresh = Teaching { run_dir: &dir, resume: false, seed: 1, env: &env };
+        let fresh = Teaching { run_dir: &dir, resume: false, seed: 1, env: &env, web: None };
         let error = fresh.teacher("preferences", &request("oracel", None)).err().unwrap().to_string();
         assert!(error.contains("oracel"), "{error}");
         let (mut teacher, history) = fresh.teacher("preferences", &request("oracle", None)).unwrap();
@@ -150,7 +155,7 @@ mod tests {
         // Another run starts from this one's labels.
         let path = fresh.label_dir("preferences").join(LABELS_FILE).display().to_string();
         let other = dir.join("other");
-        let reuse = Teaching { run_dir: &other, resume: false, seed: 1, env: &env };
+        let reuse = Teaching { run_dir: &other, resume: false, seed: 1, env: &env, web: None };
         let (_, history) = reuse.teacher("preferences", &request("oracle", Some(path))).unwrap();
         assert_eq!(history.len(), 1);
         let missing = reuse.teacher("preferences", &request("oracle", Some("/nonexistent/labels.jsonl".into())));
@@ -162,7 +167,7 @@ mod tests {
     fn the_web_teacher_draws_from_observations_and_refuses_what_it_cannot_draw() {
         let dir = tempfile::tempdir().unwrap();
         let env = EnvMaker::new("CartPole-v1", &Kwargs::new());
-        let teaching = Teaching { run_dir: dir.path(), resume: false, seed: 1, env: &env };
+        let teaching = Teaching { run_dir: dir.path(), resume: false, seed: 1, env: &env, web: None };
         let (teacher, _) = teaching.teacher("preferences", &request("web", None)).unwrap();
         assert!(teacher.wants_frames() && teacher.kind() == "web");
         let mut bad = request("web", None);

@@ -177,7 +177,7 @@ fn eval_returns(run: &Path) -> anyhow::Result<Vec<f64>> {
 }
 
 fn options() -> Options {
-    Options { quiet: true, gif: true, replace: false }
+    Options { quiet: true, ..Options::default() }
 }
 
 /// A tiny PPO run with a reward signal (so a checkpoint holds every kind of file), finished.

@@ -236,22 +236,19 @@ fn a_server_killed_mid_session_leaves_every_acknowledged_label_in_its_journal() 
     assert_eq!(labels.iter().map(|l| l.query).collect::<Vec<_>>(), (0..30).collect::<Vec<_>>());
 }
 
-#[test]
-fn a_person_teaches_a_training_run_at_the_url_it_prints_before_training() {
-    let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("run");
-    let args = ["train", "--env", "CartPole-v1", "--reward", "preferences", "--teacher", "web", "--labels", "4"];
-    let mut child = Command::new(env!("CARGO_BIN_EXE_limbic"))
-        .args(args)
-        .args(["--steps", "10000000", "--set", "params.n_steps=64", "--quiet", "--out", run.to_str().unwrap()])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+/// Starts `limbic ARGS` (a training run with the web teacher): the process and its page's URL.
+fn start_teaching(args: &[&str]) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_limbic")).args(args).stderr(Stdio::piped()).spawn().unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
     let line = stderr.find_map(|l| l.ok().filter(|l| l.contains("teach at"))).expect("the page's URL");
-    let url = line.strip_prefix("preferences: teach at ").unwrap_or_else(|| panic!("{line}")).to_string();
     std::thread::spawn(move || stderr.for_each(drop)); // keep the pipe drained
-    let (host, path) = split_url(&url).unwrap();
+    let url = line.strip_prefix("preferences: teach at ").unwrap_or_else(|| panic!("{line}")).to_string();
+    (child, url)
+}
+
+/// Answers the page's first question `left` and waits for the label in the run's label file.
+fn answer_first_question(url: &str, run: &std::path::Path) -> Label {
+    let (host, path) = split_url(url).unwrap();
     let token = &path["/?token=".len()..];
     let mut client = Client::connect(&host).unwrap();
     let question = wait_for(|| {
@@ -273,9 +270,60 @@ fn a_person_teaches_a_training_run_at_the_url_it_prints_before_training() {
     let labels = run.join("feedback/preferences/labels.jsonl");
     let label: Label = wait_for(|| {
         let text = std::fs::read_to_string(&labels).unwrap_or_default();
-        text.lines().next().map(|line| serde_json::from_str(line).unwrap())
+        text.lines().map(|line| serde_json::from_str::<Label>(line).unwrap()).find(|l| l.teacher == "web:page")
     });
-    assert_eq!((label.query, label.answer, label.teacher.as_str()), (query, Answer::Left, "web:page"));
+    assert_eq!((label.query, label.answer), (query, Answer::Left));
+    label
+}
+
+#[test]
+fn a_person_teaches_a_training_run_at_the_url_it_prints_before_training() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let (mut child, url) = start_teaching(&[
+        "train",
+        "--env",
+        "CartPole-v1",
+        "--reward",
+        "preferences",
+        "--teacher",
+        "web",
+        "--labels",
+        "4",
+        "--steps",
+        "10000000",
+        "--set",
+        "params.n_steps=64",
+        "--quiet",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    answer_first_question(&url, &run);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn limbic_teach_goes_on_training_a_run_with_a_person_instead_of_its_teacher() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let run = run.to_str().unwrap();
+    let signal = r#"rewards=[{"name":"preferences","params":{"per_update":2,"interval":512}}]"#;
+    let trained = Command::new(env!("CARGO_BIN_EXE_limbic"))
+        .args(["train", "--env", "CartPole-v1", "--teacher", "oracle", "--labels", "4", "--set", signal])
+        .args(["--steps", "256", "--set", "params.n_steps=64", "--quiet", "--out", run])
+        .output()
+        .unwrap();
+    assert!(trained.status.success(), "{}", String::from_utf8_lossy(&trained.stderr));
+    let finished = Command::new(env!("CARGO_BIN_EXE_limbic")).args(["teach", "--run", run]).output().unwrap();
+    let error = String::from_utf8_lossy(&finished.stderr);
+    assert!(
+        !finished.status.success() && error.contains("env steps: a person teaches while the run trains"),
+        "{error}"
+    );
+    let (mut child, url) = start_teaching(&["teach", "--run", run, "--steps", "10000000", "--quiet"]);
+    let label = answer_first_question(&url, std::path::Path::new(run));
+    assert_eq!(label.query, 2, "the oracle answered questions 0 and 1 before");
     child.kill().unwrap();
     child.wait().unwrap();
 }

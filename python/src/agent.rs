@@ -51,7 +51,7 @@ pub fn train(
     })();
     let config = resolved.map_err(|e| run_err(py, e))?;
     let dir = out.unwrap_or_else(|| runner::new_run_dir(Path::new("runs"), &config));
-    let options = Options { quiet, replace: force, gif: false };
+    let options = Options { quiet, replace: force, gif: false, ..Options::default() };
     // The GIL is let go while Rust trains (other Python threads keep running).
     let outcome = py.allow_threads(|| runner::train(&config, &dir, &build_algorithm, &options));
     Ok(outcome.map_err(|e| run_err(py, e))?.dir.display().to_string())
