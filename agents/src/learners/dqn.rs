@@ -28,11 +28,11 @@ use crate::core::checkpoint::{
 use crate::core::config::{at_least_one, invalid, layer_widths, parse_config, positive, unit};
 use crate::core::optim::{check_finite, check_parameters, clip_grad_norm, polyak_update, Means, TORCH_ADAM_EPSILON};
 use crate::error::{AgentError, Result};
-use crate::learners::offpolicy::{check_envs, gradient_steps, store_step, Counters, Shaping};
+use crate::learners::offpolicy::{check_envs, gradient_steps, load_replay, save_replay, store_step, Counters, Shaping};
 use crate::nets::{download, linear, Activation, Encoder, EncoderSpec, Init, Mlp, MlpConfig};
 use crate::policies::{Acted, Acting, ActingRows, Actor, EnvActions, SessionState};
 use crate::runner::EnvRunner;
-use crate::shaping::{RewardShaper, SHAPER_DIR};
+use crate::shaping::RewardShaper;
 use burn::nn::Linear;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
@@ -545,9 +545,7 @@ impl Algorithm for Dqn {
         writer.module("q.bpk", &self.q)?;
         writer.module("q_target.bpk", &self.q_target)?;
         writer.optimizer("optimizer.bpk", &self.optimizer)?;
-        let (header, bin) = self.buffer.encode()?;
-        writer.bytes("replay.json", &header)?;
-        writer.bytes("replay.bin", &bin)?;
+        save_replay(&mut writer, dir, &self.buffer, self.shaping.as_ref())?;
         let state = DqnState {
             config: self.config.clone(),
             total_timesteps: self.total_timesteps,
@@ -558,9 +556,6 @@ impl Algorithm for Dqn {
             rng: RngState::of(&self.rng),
             collector: self.collector.save(),
         };
-        if let Some(shaping) = &self.shaping {
-            shaping.shaper.save(&dir.join(SHAPER_DIR))?;
-        }
         writer.finish(FORMAT, &state)
     }
 
@@ -582,19 +577,10 @@ impl Algorithm for Dqn {
         let q = reader.module("q.bpk", self.q.clone())?;
         let q_target = reader.module("q_target.bpk", self.q_target.clone())?;
         let optimizer = reader.optimizer("optimizer.bpk", self.optimizer.clone())?;
-        let buffer = ReplayBuffer::decode(
-            &reader.bytes("replay.json")?,
-            &reader.path("replay.json"),
-            &reader.bytes("replay.bin")?,
-            &reader.path("replay.bin"),
-            self.buffer.config(),
-        )?;
         let rng = state.rng.restore(&state_path)?;
         let mut collector = Actor::new(self.acting(1.0), self.num_envs, 0);
         collector.restore(&state.collector, &state_path)?;
-        if let Some(shaping) = self.shaping.as_mut() {
-            shaping.shaper.load(&dir.join(SHAPER_DIR))?;
-        }
+        let buffer = load_replay(&reader, dir, self.buffer.config(), self.shaping.as_mut())?;
         (self.q, self.q_target, self.optimizer, self.buffer) = (q, q_target, optimizer, buffer);
         (self.rng, self.collector, self.counters) = (rng, collector, state.counters);
         Ok(())

@@ -1,14 +1,56 @@
 //! What the off-policy learners (DQN, SAC, Dreamer) share, written once: storing the env runner's steps in the replay buffer
 //! (every autoreset mode), their reward shaping, the counters that schedule collection and
-//! learning, and the check that a vector env fits the learner.
+//! learning, the check that a vector env fits the learner, and the replay buffer's and
+//! shaper's place in a checkpoint.
 
-use crate::buffers::replay::ReplayBuffer;
+use crate::buffers::replay::{ReplayBuffer, ReplayConfig};
+use crate::core::checkpoint::{CheckpointReader, CheckpointWriter};
 use crate::error::{AgentError, Result};
 use crate::runner::StepBatch;
-use crate::shaping::{RewardShaper, Transitions};
+use crate::shaping::{RewardShaper, Transitions, SHAPER_DIR};
 use limbic_environments::vector::VecEnv;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::path::Path;
+
+const REPLAY_HEADER: &str = "replay.json";
+const REPLAY_DATA: &str = "replay.bin";
+
+/// Writes the replay buffer (`replay.json` + `replay.bin`) into a checkpoint, and the shaper's
+/// state beside it in `dir/rewards`.
+pub fn save_replay(
+    writer: &mut CheckpointWriter,
+    dir: &Path,
+    buffer: &ReplayBuffer,
+    shaping: Option<&Shaping>,
+) -> Result<()> {
+    let (header, bin) = buffer.encode()?;
+    writer.bytes(REPLAY_HEADER, &header)?;
+    writer.bytes(REPLAY_DATA, &bin)?;
+    shaping.map_or(Ok(()), |shaping| shaping.shaper.save(&dir.join(SHAPER_DIR)))
+}
+
+/// Reads back what [`save_replay`] wrote: the buffer (for `config`), the shaper restored in
+/// place. Call it once everything else has loaded, so a bad file changes nothing.
+pub fn load_replay(
+    reader: &CheckpointReader,
+    dir: &Path,
+    config: &ReplayConfig,
+    shaping: Option<&mut Shaping>,
+) -> Result<ReplayBuffer> {
+    let (header, data) = (REPLAY_HEADER, REPLAY_DATA);
+    let buffer = ReplayBuffer::decode(
+        &reader.bytes(header)?,
+        &reader.path(header),
+        &reader.bytes(data)?,
+        &reader.path(data),
+        config,
+    )?;
+    if let Some(shaping) = shaping {
+        shaping.shaper.load(&dir.join(SHAPER_DIR))?;
+    }
+    Ok(buffer)
+}
 
 /// Progress counters of an off-policy learner (all saved in checkpoints).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -29,11 +29,11 @@ use crate::core::config::{invalid, layer_widths, parse_config};
 use crate::core::optim::{check_finite, check_parameters, polyak_update, Means, TORCH_ADAM_EPSILON};
 use crate::distributions::TanhGaussian;
 use crate::error::{AgentError, Result};
-use crate::learners::offpolicy::{check_envs, gradient_steps, store_step, Counters, Shaping};
+use crate::learners::offpolicy::{check_envs, gradient_steps, load_replay, save_replay, store_step, Counters, Shaping};
 use crate::nets::{download, linear, Activation, Encoder, EncoderSpec, Init, Mlp, MlpConfig};
 use crate::policies::{Acted, Acting, ActingRows, Actor, EnvActions, SessionState};
 use crate::runner::EnvRunner;
-use crate::shaping::{RewardShaper, SHAPER_DIR};
+use crate::shaping::RewardShaper;
 use burn::nn::Linear;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
@@ -700,9 +700,7 @@ impl Algorithm for Sac {
         writer.module("critic_target.bpk", &self.critic_target)?;
         writer.optimizer("actor_optimizer.bpk", &self.actor_optimizer)?;
         writer.optimizer("critic_optimizer.bpk", &self.critic_optimizer)?;
-        let (header, bin) = self.buffer.encode()?;
-        writer.bytes("replay.json", &header)?;
-        writer.bytes("replay.bin", &bin)?;
+        save_replay(&mut writer, dir, &self.buffer, self.shaping.as_ref())?;
         let state = SacState {
             config: self.config.clone(),
             obs_dim: self.obs_dim,
@@ -714,9 +712,6 @@ impl Algorithm for Sac {
             rng: RngState::of(&self.rng),
             collector: self.collector.save(),
         };
-        if let Some(shaping) = &self.shaping {
-            shaping.shaper.save(&dir.join(SHAPER_DIR))?;
-        }
         writer.finish(FORMAT, &state)
     }
 
@@ -740,19 +735,10 @@ impl Algorithm for Sac {
         let critic_target = reader.module("critic_target.bpk", self.critic_target.clone())?;
         let actor_optimizer = reader.optimizer("actor_optimizer.bpk", self.actor_optimizer.clone())?;
         let critic_optimizer = reader.optimizer("critic_optimizer.bpk", self.critic_optimizer.clone())?;
-        let buffer = ReplayBuffer::decode(
-            &reader.bytes("replay.json")?,
-            &reader.path("replay.json"),
-            &reader.bytes("replay.bin")?,
-            &reader.path("replay.bin"),
-            self.buffer.config(),
-        )?;
         let rng = state.rng.restore(&state_path)?;
         let mut collector = Actor::new(Box::new(self.acting(false)), self.num_envs, 0);
         collector.restore(&state.collector, &state_path)?;
-        if let Some(shaping) = self.shaping.as_mut() {
-            shaping.shaper.load(&dir.join(SHAPER_DIR))?;
-        }
+        let buffer = load_replay(&reader, dir, self.buffer.config(), self.shaping.as_mut())?;
         (self.actor, self.critic, self.critic_target) = (actor, critic, critic_target);
         (self.actor_optimizer, self.critic_optimizer, self.buffer) = (actor_optimizer, critic_optimizer, buffer);
         (self.log_alpha, self.alpha_optimizer) = (state.log_alpha, state.alpha_optimizer);
