@@ -36,6 +36,61 @@ macro_rules! forward_grid_env {
     };
 }
 
+/// The `Env` of a wrapper that rewrites the observation and nothing else. The wrapper holds
+/// `env`, its observation `space`, its `flat` space and `inner_row` (the inner env's flat row),
+/// and has `observe(&mut Value) -> Result<()>` (the rewritten observation) and
+/// `write_row(&mut [f32]) -> Result<()>` (its flat row, from `inner_row`).
+macro_rules! rewrite_observation_env {
+    ($wrapper:ident: $bound:path) => {
+        impl<E: $bound> crate::env::Env for $wrapper<E> {
+            fn observation_space(&self) -> &crate::space::Space {
+                &self.space
+            }
+            fn action_space(&self) -> &crate::space::Space {
+                self.env.action_space()
+            }
+            fn reset(
+                &mut self,
+                seed: Option<u64>,
+                options: &crate::env::Options,
+            ) -> crate::error::Result<(crate::value::Value, crate::env::Info)> {
+                let (mut obs, info) = self.env.reset(seed, options)?;
+                self.observe(&mut obs)?;
+                Ok((obs, info))
+            }
+            fn step(&mut self, action: &crate::value::Value) -> crate::error::Result<crate::env::Step> {
+                let mut step = self.env.step(action)?;
+                self.observe(&mut step.obs)?;
+                Ok(step)
+            }
+            fn render(&self) -> crate::error::Result<crate::render::Frame> {
+                self.env.render()
+            }
+            fn render_fps(&self) -> u32 {
+                self.env.render_fps()
+            }
+            fn flat_space(&self) -> &crate::space::Space {
+                &self.flat
+            }
+            fn reset_into(&mut self, seed: Option<u64>, obs: &mut [f32]) -> crate::error::Result<()> {
+                crate::wrappers::check_buffer(obs, &self.flat)?;
+                self.env.reset_into(seed, &mut self.inner_row)?;
+                self.write_row(obs)
+            }
+            fn step_into(
+                &mut self,
+                action: &crate::value::Value,
+                obs: &mut [f32],
+            ) -> crate::error::Result<crate::env::Transition> {
+                crate::wrappers::check_buffer(obs, &self.flat)?;
+                let t = self.env.step_into(action, &mut self.inner_row)?;
+                self.write_row(obs)?;
+                Ok(t)
+            }
+        }
+    };
+}
+
 mod action_bonus;
 mod dict_observation_space;
 mod direction_obs;

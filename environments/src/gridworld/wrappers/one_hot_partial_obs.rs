@@ -2,12 +2,10 @@
 //! `OneHotPartialObsWrapper`).
 
 use super::{dict_entry, image_bytes, set_entry, with_entry, Splice};
-use crate::env::{Env, Info, Options, Step, Transition};
+use crate::env::Env;
 use crate::error::{EnvError, Result};
-use crate::render::Frame;
 use crate::space::{DType, Space};
 use crate::value::Value;
-use crate::wrappers::check_buffer;
 
 /// `len(OBJECT_TO_IDX)`, `len(COLOR_TO_IDX)`, `len(STATE_TO_IDX)`.
 const NUM_TYPES: usize = 11;
@@ -86,44 +84,7 @@ fn write_one_hot<T: Copy>(codes: &[T], out: &mut [T], [zero, one]: [T; 2], code:
     Ok(())
 }
 
-impl<E: Env> Env for OneHotPartialObs<E> {
-    fn observation_space(&self) -> &Space {
-        &self.space
-    }
-    fn action_space(&self) -> &Space {
-        self.env.action_space()
-    }
-    fn reset(&mut self, seed: Option<u64>, options: &Options) -> Result<(Value, Info)> {
-        let (mut obs, info) = self.env.reset(seed, options)?;
-        self.observe(&mut obs)?;
-        Ok((obs, info))
-    }
-    fn step(&mut self, action: &Value) -> Result<Step> {
-        let mut step = self.env.step(action)?;
-        self.observe(&mut step.obs)?;
-        Ok(step)
-    }
-    fn render(&self) -> Result<Frame> {
-        self.env.render()
-    }
-    fn render_fps(&self) -> u32 {
-        self.env.render_fps()
-    }
-    fn flat_space(&self) -> &Space {
-        &self.flat
-    }
-    fn reset_into(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Result<()> {
-        check_buffer(obs, &self.flat)?;
-        self.env.reset_into(seed, &mut self.inner_row)?;
-        self.write_row(obs)
-    }
-    fn step_into(&mut self, action: &Value, obs: &mut [f32]) -> Result<Transition> {
-        check_buffer(obs, &self.flat)?;
-        let t = self.env.step_into(action, &mut self.inner_row)?;
-        self.write_row(obs)?;
-        Ok(t)
-    }
-}
+rewrite_observation_env!(OneHotPartialObs: crate::env::Env);
 
 forward_grid_env!(OneHotPartialObs);
 

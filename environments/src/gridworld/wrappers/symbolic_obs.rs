@@ -1,14 +1,11 @@
 //! SymbolicObs: the whole grid as `(x, y, object type)` triples (MiniGrid's `SymbolicObsWrapper`).
 
 use super::{dict_entry, set_entry, with_entry, Splice};
-use crate::env::{Env, Info, Options, Step, Transition};
 use crate::error::Result;
 use crate::gridworld::minigrid::GridEnv;
 use crate::gridworld::object::ObjType;
-use crate::render::Frame;
 use crate::space::{BoxSpace, DType, Space};
 use crate::value::Value;
-use crate::wrappers::check_buffer;
 
 /// The image becomes int64 `[width, height, 3]`: cell `[x][y]` holds `x`, `y` and the index of
 /// the object there (-1 for an empty cell, 10 for the agent's cell). Direction and mission are
@@ -61,53 +58,16 @@ impl<E: GridEnv> SymbolicObs<E> {
         set_entry(obs, "image", Value::I64(self.image.clone()))
     }
 
-    fn write_row(&mut self, out: &mut [f32]) {
+    fn write_row(&mut self, out: &mut [f32]) -> Result<()> {
         self.encode();
         let (_, image) = self.splice.apply(&self.inner_row, out);
         for (o, &v) in image.iter_mut().zip(&self.image) {
             *o = v as f32;
         }
+        Ok(())
     }
 }
 
-impl<E: GridEnv> Env for SymbolicObs<E> {
-    fn observation_space(&self) -> &Space {
-        &self.space
-    }
-    fn action_space(&self) -> &Space {
-        self.env.action_space()
-    }
-    fn reset(&mut self, seed: Option<u64>, options: &Options) -> Result<(Value, Info)> {
-        let (mut obs, info) = self.env.reset(seed, options)?;
-        self.observe(&mut obs)?;
-        Ok((obs, info))
-    }
-    fn step(&mut self, action: &Value) -> Result<Step> {
-        let mut step = self.env.step(action)?;
-        self.observe(&mut step.obs)?;
-        Ok(step)
-    }
-    fn render(&self) -> Result<Frame> {
-        self.env.render()
-    }
-    fn render_fps(&self) -> u32 {
-        self.env.render_fps()
-    }
-    fn flat_space(&self) -> &Space {
-        &self.flat
-    }
-    fn reset_into(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Result<()> {
-        check_buffer(obs, &self.flat)?;
-        self.env.reset_into(seed, &mut self.inner_row)?;
-        self.write_row(obs);
-        Ok(())
-    }
-    fn step_into(&mut self, action: &Value, obs: &mut [f32]) -> Result<Transition> {
-        check_buffer(obs, &self.flat)?;
-        let t = self.env.step_into(action, &mut self.inner_row)?;
-        self.write_row(obs);
-        Ok(t)
-    }
-}
+rewrite_observation_env!(SymbolicObs: crate::gridworld::GridEnv);
 
 forward_grid_env!(SymbolicObs);

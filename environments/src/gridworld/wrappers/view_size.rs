@@ -1,14 +1,12 @@
 //! ViewSize: another side for the agent's view (MiniGrid's `ViewSizeWrapper`).
 
 use super::{dict_entry, set_entry, with_entry, Splice};
-use crate::env::{Env, Info, Options, Step, Transition};
 use crate::error::Result;
 use crate::gridworld::minigrid::GridEnv;
 use crate::gridworld::view::{View, MAX_VIEW_SIZE};
-use crate::render::Frame;
 use crate::space::{DType, Space};
 use crate::value::Value;
-use crate::wrappers::{bad_param, check_buffer};
+use crate::wrappers::bad_param;
 
 /// The image becomes the agent's view of side `agent_view_size` (uint8 `[n, n, 3]`), computed
 /// as MiniGrid's `gen_obs_grid(agent_view_size)` does; direction and mission are kept.
@@ -59,51 +57,14 @@ impl<E: GridEnv> ViewSize<E> {
     }
 
     /// The flat row: the inner row with this view for the image.
-    fn write_row(&mut self, out: &mut [f32]) {
+    fn write_row(&mut self, out: &mut [f32]) -> Result<()> {
         self.look();
         let (_, image) = self.splice.apply(&self.inner_row, out);
         self.view.write_f32(image);
+        Ok(())
     }
 }
 
-impl<E: GridEnv> Env for ViewSize<E> {
-    fn observation_space(&self) -> &Space {
-        &self.space
-    }
-    fn action_space(&self) -> &Space {
-        self.env.action_space()
-    }
-    fn reset(&mut self, seed: Option<u64>, options: &Options) -> Result<(Value, Info)> {
-        let (mut obs, info) = self.env.reset(seed, options)?;
-        self.observe(&mut obs)?;
-        Ok((obs, info))
-    }
-    fn step(&mut self, action: &Value) -> Result<Step> {
-        let mut step = self.env.step(action)?;
-        self.observe(&mut step.obs)?;
-        Ok(step)
-    }
-    fn render(&self) -> Result<Frame> {
-        self.env.render()
-    }
-    fn render_fps(&self) -> u32 {
-        self.env.render_fps()
-    }
-    fn flat_space(&self) -> &Space {
-        &self.flat
-    }
-    fn reset_into(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Result<()> {
-        check_buffer(obs, &self.flat)?;
-        self.env.reset_into(seed, &mut self.inner_row)?;
-        self.write_row(obs);
-        Ok(())
-    }
-    fn step_into(&mut self, action: &Value, obs: &mut [f32]) -> Result<Transition> {
-        check_buffer(obs, &self.flat)?;
-        let t = self.env.step_into(action, &mut self.inner_row)?;
-        self.write_row(obs);
-        Ok(t)
-    }
-}
+rewrite_observation_env!(ViewSize: crate::gridworld::GridEnv);
 
 forward_grid_env!(ViewSize);
