@@ -236,14 +236,24 @@ fn a_server_killed_mid_session_leaves_every_acknowledged_label_in_its_journal() 
     assert_eq!(labels.iter().map(|l| l.query).collect::<Vec<_>>(), (0..30).collect::<Vec<_>>());
 }
 
+/// A training process, killed when dropped (a failing test leaves no run behind).
+struct Training(std::process::Child);
+
+impl Drop for Training {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts `limbic ARGS` (a training run with the web teacher): the process and its page's URL.
-fn start_teaching(args: &[&str]) -> (std::process::Child, String) {
+fn start_teaching(args: &[&str]) -> (Training, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_limbic")).args(args).stderr(Stdio::piped()).spawn().unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
     let line = stderr.find_map(|l| l.ok().filter(|l| l.contains("teach at"))).expect("the page's URL");
     std::thread::spawn(move || stderr.for_each(drop)); // keep the pipe drained
     let url = line.strip_prefix("preferences: teach at ").unwrap_or_else(|| panic!("{line}")).to_string();
-    (child, url)
+    (Training(child), url)
 }
 
 /// Answers the page's first question `left` and waits for the label in the run's label file.
@@ -280,7 +290,7 @@ fn answer_first_question(url: &str, run: &std::path::Path) -> Label {
 fn a_person_teaches_a_training_run_at_the_url_it_prints_before_training() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
-    let (mut child, url) = start_teaching(&[
+    let (_training, url) = start_teaching(&[
         "train",
         "--env",
         "CartPole-v1",
@@ -299,8 +309,6 @@ fn a_person_teaches_a_training_run_at_the_url_it_prints_before_training() {
         run.to_str().unwrap(),
     ]);
     answer_first_question(&url, &run);
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 #[test]
@@ -321,11 +329,9 @@ fn limbic_teach_goes_on_training_a_run_with_a_person_instead_of_its_teacher() {
         !finished.status.success() && error.contains("env steps: a person teaches while the run trains"),
         "{error}"
     );
-    let (mut child, url) = start_teaching(&["teach", "--run", run, "--steps", "10000000", "--quiet"]);
+    let (_training, url) = start_teaching(&["teach", "--run", run, "--steps", "10000000", "--quiet"]);
     let label = answer_first_question(&url, std::path::Path::new(run));
     assert_eq!(label.query, 2, "the oracle answered questions 0 and 1 before");
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 /// Polls `check` until it gives a value (a training run answers within its next updates).
