@@ -5,6 +5,7 @@ import json
 import os
 
 from limbic import _limbic
+from limbic.envs import id_for, register_env
 from limbic.spaces import from_json
 
 
@@ -17,7 +18,15 @@ def train(config_or_path=None, *, out=None, force=False, quiet=True, **overrides
     env's preset, as ``limbic train`` resolves them; ``limbic train --print-config`` lists them.
     ``out`` is the run directory (default ``runs/ENV-ALGO-seedSEED``); ``force`` replaces a run
     limbic wrote there.
+
+    ``env`` may also be a factory returning a ``gymnasium.Env`` (Box/Discrete spaces): it is
+    registered as ``python:NAME`` (``limbic.register_env``) and limbic's learners train on it,
+    stepped from Rust on one thread. Reward specs may name signals registered with
+    ``limbic.rewards.register``.
     """
+    if callable(overrides.get("env")):
+        factory = overrides["env"]
+        overrides["env"] = register_env(id_for(factory), factory)
     path, config = None, {}
     if isinstance(config_or_path, dict):
         config = config_or_path

@@ -14,6 +14,8 @@
 mod agent;
 mod convert;
 mod env;
+mod rewards;
+mod user_env;
 mod vector;
 
 use limbic_environments::{registry, EnvError};
@@ -70,5 +72,8 @@ fn _limbic(_py: Python<'_>, m: &PyModule) -> PyResult<()> {
     m.add_class::<agent::Agent>()?;
     m.add_function(wrap_pyfunction!(agent::train, m)?)?;
     m.add_function(wrap_pyfunction!(agent::evaluate, m)?)?;
+    m.add_function(wrap_pyfunction!(rewards::install_signal, m)?)?;
+    m.add_function(wrap_pyfunction!(rewards::signals, m)?)?;
+    m.add_function(wrap_pyfunction!(user_env::register_python_env, m)?)?;
     Ok(())
 }
