@@ -119,13 +119,12 @@ impl PySignal {
             }
             Ok(Some((returned.getattr("dtype")?.str()?.to_string(), returned.getattr("shape")?.extract()?)))
         })();
-        let type_name = || returned.get_type().name().unwrap_or("?").to_string();
         let (dtype, shape) = match described {
             Ok(Some(described)) => described,
-            _ => return Err(wrong(format!("a {}", type_name()))),
+            _ => return Err(wrong(format!("an object of type {}", returned.get_type().name().unwrap_or("?")))),
         };
         if !dtype.starts_with("float") || shape != [t, n] {
-            return Err(wrong(format!("a {dtype} array of shape {shape:?}")));
+            return Err(wrong(format!("dtype {dtype}, shape {shape:?}")));
         }
         let copied = (|| -> PyResult<()> {
             let typed = numpy_function(py, "ascontiguousarray")?.call1((returned, "float32"))?;

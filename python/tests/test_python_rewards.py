@@ -77,6 +77,37 @@ def test_a_python_count_signal_drives_the_intrinsic_metrics(tmp_path):
     assert rows["pycounts"]["summary"].startswith("Count-based novelty")
 
 
+class EpisodicSteps(limbic.rewards.Signal):
+    """Steps since the episode began, per sub-env; forgets a sub-env's count when its episode ends."""
+
+    memory = "episodic"
+    instances = []
+
+    def __init__(self, context):
+        super().__init__(context)
+        self.steps, self.resets = np.zeros(context.num_envs), []
+        EpisodicSteps.instances.append(self)
+
+    def observe(self, step):
+        self.steps += 1
+
+    def reset_episode(self, env):
+        self.resets.append((env, self.steps[env]))
+        self.steps[env] = 0
+
+    def compute(self, batch):
+        return np.ones(batch.valid.shape, dtype=np.float32)
+
+
+def test_an_episodic_signal_hears_each_episode_end(tmp_path):
+    limbic.rewards.register("episodic_steps", EpisodicSteps)
+    run = train(tmp_path, "episodic", [{"name": "episodic_steps"}])
+    resets = EpisodicSteps.instances[-1].resets
+    # One reset per episode the run counted, each after a whole CartPole episode (8+ steps).
+    assert len(resets) == sum(m["episodes"] for m in metrics(run) if "episodes" in m) > 0
+    assert {env for env, _ in resets} == {0, 1, 2, 3} and all(steps >= 8 for _, steps in resets), resets
+
+
 class Raising(limbic.rewards.Signal):
     def compute(self, batch):
         return self.divide(batch)
@@ -112,16 +143,22 @@ class NotFinite(limbic.rewards.Signal):
         return bonus
 
 
+class ListBonus(limbic.rewards.Signal):
+    def compute(self, batch):
+        return batch.valid.tolist()
+
+
 class BadParams(limbic.rewards.Signal):
     def compute(self, batch):
         return np.zeros(batch.valid.shape)
 
 
 @pytest.mark.parametrize("cls, params, expected", [
-    (WrongShape, {}, r"compute must return a float array of shape \(T, N\) = \(64, 4\), got a float32 array of "
+    (WrongShape, {}, r"compute must return a float array of shape \(T, N\) = \(64, 4\), got dtype float32, "
                      r"shape \[4\]"),
-    (IntegerBonus, {}, r"float array .* got a int64 array of shape \[64, 4\]"),
+    (IntegerBonus, {}, r"float array .* got dtype int64, shape \[64, 4\]"),
     (NotFinite, {}, r"compute returned NaN at step 2, sub-env 3 \(bonuses must be finite\)"),
+    (ListBonus, {}, r"got an object of type list"),
     (BadParams, {"scale": 2}, r"raised in building it:(.|\n)*TypeError: BadParams takes no parameters, got \['scale'\]"),
 ])
 def test_wrong_results_are_clear_errors(tmp_path, cls, params, expected):
