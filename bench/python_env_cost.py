@@ -3,6 +3,8 @@
 limbic's PPO on Gymnasium's CartPole-v1 through `limbic.train(config, env=factory)` (stepped from
 Rust, one Python call per sub-env step), and SB3's PPO on the same Gymnasium env (DummyVecEnv).
 
+For scale, the Gymnasium env alone stepped in a Python loop (the part no binding can remove).
+
 Same PPO hyperparameters on every side (8 envs, n_steps 128, batch 256, 4 epochs, 64x64 tanh MLP
 as SB3's default), no evaluation during training; wall-clock seconds for `--steps` env steps.
 
@@ -44,6 +46,23 @@ def limbic_side(steps, seed):
     return rows
 
 
+def python_loop(steps, seed):
+    """The Python env alone: 8 Gymnasium CartPoles stepped in a Python loop, random actions."""
+    import numpy as np
+
+    envs = [gym_cartpole() for _ in range(ENVS)]
+    for i, env in enumerate(envs):
+        env.reset(seed=seed + i)
+    actions = np.random.default_rng(seed).integers(0, 2, size=steps)
+    start = time.perf_counter()
+    for k in range(0, steps, ENVS):
+        for i, env in enumerate(envs):
+            _, _, terminated, truncated, _ = env.step(int(actions[k + i]))
+            if terminated or truncated:
+                env.reset()
+    return [("Gymnasium CartPole-v1 alone, stepped in a Python loop (no learning)", time.perf_counter() - start)]
+
+
 def sb3_side(steps, seed):
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
@@ -62,6 +81,8 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     rows = (limbic_side if args.side == "limbic" else sb3_side)(args.steps, args.seed)
+    if args.side == "limbic":
+        rows += python_loop(args.steps, args.seed)
     print(f"load: {os.getloadavg()[0]:.2f}")
     print("| run | steps | seconds | env steps/s | µs per env step |")
     print("| --- | ---: | ---: | ---: | ---: |")
