@@ -75,6 +75,54 @@ def test_the_run_loads_acts_and_evaluates(run_dir):
     assert limbic.evaluate(run_dir, episodes=3, seed=7)["mean_return"] > 0.9
 
 
+class Target(gym.Env):
+    """A point on a line moves by the action (a Box in [-1, 1]); reward -|position|."""
+
+    observation_space = spaces.Box(-5.0, 5.0, shape=(1,), dtype=np.float32)
+    action_space = spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
+
+    def reset(self, seed=None, options=None):
+        super().reset(seed=seed)
+        self.position = self.np_random.uniform(-3, 3)
+        return np.array([self.position], dtype=np.float32), {}
+
+    def step(self, action):
+        assert action.shape == (1,) and action.dtype == np.float32 and -1 <= action[0] <= 1
+        self.position = float(np.clip(self.position + action[0], -5, 5))
+        return np.array([self.position], dtype=np.float32), -abs(self.position), False, False, {}
+
+
+def target():
+    return gym.wrappers.TimeLimit(Target(), max_episode_steps=20)
+
+
+class Visits(limbic.rewards.Signal):
+    """1 / visits of the corridor cell a step reaches."""
+
+    def __init__(self, context):
+        super().__init__(context)
+        self.visits = np.zeros(context.obs_dim)
+
+    def compute(self, batch):
+        cells = batch.next_obs.argmax(axis=2)
+        bonus = np.zeros(cells.shape, dtype=np.float32)
+        for t, n in zip(*np.nonzero(batch.valid)):
+            self.visits[cells[t, n]] += 1
+            bonus[t, n] = 1 / self.visits[cells[t, n]]
+        return bonus
+
+
+def test_box_actions_and_a_python_signal_on_a_python_env(tmp_path):
+    run = limbic.train({**CONFIG, "total_steps": 1024}, env=target, out=tmp_path / "target")
+    assert json.load(open(f"{run}/eval.json"))["mean_length"] == 20
+    limbic.rewards.register("visits", Visits)
+    run = limbic.train({**CONFIG, "total_steps": 1024, "rewards": [{"name": "visits"}]}, env=corridor,
+                       out=tmp_path / "visits")
+    lines = [json.loads(line) for line in open(f"{run}/metrics.jsonl")]
+    raw = [m["reward/visits/raw_mean"] for m in lines if "reward/visits/raw_mean" in m]
+    assert len(raw) == 2 and all(0 < r <= 1 for r in raw)  # 1024 steps / (128 x 4)
+
+
 class DictObs(Corridor):
     def __init__(self):
         super().__init__()
