@@ -4,7 +4,9 @@
 Discrete spaces) the environment ``id``: ``limbic.train({"env": id, ...})`` then trains on it
 with the run directories, checkpoints and evaluation of a native env, and ``limbic.make(id)``
 builds it. ``limbic.train(config, env=factory)`` registers the factory under ``python:NAME``
-(NAME: the factory's ``__name__``) first.
+(NAME: the factory's ``__name__``) first. An id Gymnasium has and limbic does not
+(``FrozenLake-v1``, ``LunarLander-v3`` with box2d, ...) is registered with ``gymnasium.make``
+as its factory when ``limbic.train``, ``limbic.load`` or ``limbic.evaluate`` meets it.
 
 The sub-envs are stepped from Rust (python/src/user_env.rs); a run holds the GIL from start
 to end and steps on one thread. Each reset is seeded (``reset(seed=...)``), and a resumed run
@@ -13,6 +15,7 @@ given its seed. The ``info`` dicts are not read. A process that trains, loads or
 run on a Python env registers it first.
 """
 
+import functools
 import json
 import re
 
@@ -43,6 +46,12 @@ def register_env(id, factory):
 def registered_envs():
     """The Python environments registered in this process: id -> factory."""
     return dict(_factories)
+
+
+def gymnasium_fallback(id):
+    """Registers ``gymnasium.make(id)`` as ``id`` when limbic has no env ``id`` and Gymnasium has."""
+    if isinstance(id, str) and id not in _factories and id in gym.registry and id not in _limbic.ids():
+        register_env(id, functools.partial(gym.make, id))
 
 
 def id_for(factory):

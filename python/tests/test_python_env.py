@@ -123,6 +123,14 @@ def test_box_actions_and_a_python_signal_on_a_python_env(tmp_path):
     assert len(raw) == 2 and all(0 < r <= 1 for r in raw)  # 1024 steps / (128 x 4)
 
 
+def test_an_id_only_gymnasium_has_trains_through_gymnasium_make(tmp_path):
+    assert "FrozenLake-v1" not in limbic.ids()
+    run = limbic.train({**CONFIG, "total_steps": 1024}, env="FrozenLake-v1", out=tmp_path / "lake")
+    assert json.load(open(f"{run}/config.json"))["env"] == "FrozenLake-v1"
+    assert limbic.evaluate(run, episodes=2)["episodes"] == 2
+    assert limbic.load(run).observation_space == gym.spaces.Discrete(16)
+
+
 class DictObs(Corridor):
     def __init__(self):
         super().__init__()
