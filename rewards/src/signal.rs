@@ -124,5 +124,4 @@ pub struct SignalEntry {
 }
 
 /// What [`SignalEntry::build`] calls.
-pub type BuildSignal =
-    dyn Fn(&serde_json::Value, &SignalContext) -> Result<Box<dyn IntrinsicReward>> + Send + Sync;
+pub type BuildSignal = dyn Fn(&serde_json::Value, &SignalContext) -> Result<Box<dyn IntrinsicReward>> + Send + Sync;
