@@ -5,7 +5,9 @@
 //! with a Python exception naming what was wrong), observations back into numpy arrays, and
 //! [`EnvError`]s into the exception classes of `limbic.errors` (Gymnasium's where it has one).
 //! The Gymnasium classes themselves (`gymnasium.Env`, `gymnasium.vector.VectorEnv`) are written in
-//! Python on top of this module (python/limbic/).
+//! Python on top of this module (python/limbic/). The other direction, Python code called by
+//! Rust: [`rewards`] (a Python class as a reward signal) and [`user_env`] (a `gymnasium.Env` as a
+//! limbic env); their exceptions come back as errors carrying the Python traceback.
 
 // pyo3 0.19 (the version the `gymnasium-rs` adapter already pins; one `links = "python"` per
 // lockfile) expands `#[pymethods]` into impls newer compilers flag.
@@ -48,6 +50,16 @@ fn exception(py: Python<'_>, class: &str, message: String) -> PyErr {
         Some(class) => PyErr::from_type(class, message),
         None => PyRuntimeError::new_err(message),
     }
+}
+
+/// The text Python prints for an uncaught exception (`Traceback (most recent call last): ...`).
+pub(crate) fn traceback(py: Python<'_>, error: &PyErr) -> String {
+    let formatted = py.import("traceback").and_then(|t| {
+        let args = (error.get_type(py), error.value(py), error.traceback(py));
+        let lines: Vec<String> = t.getattr("format_exception")?.call1(args)?.extract()?;
+        Ok(lines.concat())
+    });
+    formatted.unwrap_or_else(|_| error.to_string()).trim_end().to_string()
 }
 
 /// A sub-environment's error is classed by what went wrong inside it.

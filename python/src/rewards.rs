@@ -8,6 +8,7 @@
 //! dtype, finite); an exception stops the run with its Python traceback in the error.
 
 use crate::convert::{new_array, numpy_function};
+use crate::traceback;
 use limbic_agents::shaping::Transitions;
 use limbic_agents::{AgentError, Result};
 use limbic_rewards::registry::install;
@@ -227,16 +228,6 @@ impl IntrinsicReward for PySignal {
 /// A Python exception of signal `name` in `doing`, with its traceback, as the run's error.
 fn python_error(py: Python<'_>, name: &str, doing: &str, error: PyErr) -> AgentError {
     AgentError::Unsupported(format!("python signal `{name}` raised in {doing}:\n{}", traceback(py, &error)))
-}
-
-/// The text Python prints for an uncaught exception (`Traceback (most recent call last): ...`).
-pub fn traceback(py: Python<'_>, error: &PyErr) -> String {
-    let formatted = py.import("traceback").and_then(|t| {
-        let args = (error.get_type(py), error.value(py), error.traceback(py));
-        let lines: Vec<String> = t.getattr("format_exception")?.call1(args)?.extract()?;
-        Ok(lines.concat())
-    });
-    formatted.unwrap_or_else(|_| error.to_string()).trim_end().to_string()
 }
 
 /// Every signal runs can use (the built-ins, then those installed), as JSON text: name,

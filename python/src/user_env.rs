@@ -7,10 +7,9 @@
 //! (in fact once per run) and each sub-env's `with_gil` finds it already held.
 
 use crate::convert::{action_from_py, json_to_py, value_to_py};
-use crate::rewards::traceback;
+use crate::traceback;
 use limbic_environments::registry::{self, EnvSpec};
-use limbic_environments::{Env, Result};
-use limbic_environments::{EnvError, Info, Kwargs, Options, Space, Step, Value};
+use limbic_environments::{Env, EnvError, Info, Kwargs, Options, Result, Space, Step, Value};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::collections::BTreeSet;
