@@ -7,6 +7,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium import spaces
+from gymnasium.utils.env_checker import check_env
 
 import limbic
 from limbic.errors import LimbicError
@@ -73,6 +74,12 @@ def test_the_run_loads_acts_and_evaluates(run_dir):
         total, done = total + reward, terminated or truncated
     assert terminated and total > 0.9
     assert limbic.evaluate(run_dir, episodes=3, seed=7)["mean_return"] > 0.9
+    # Through both boundaries (limbic.make's env over the Rust env over the Python one), the env
+    # still passes Gymnasium's checker and gives the Python env's own trajectory.
+    check_env(limbic.make("python:corridor"), skip_render_check=True)
+    ours, theirs = limbic.make("python:corridor"), corridor()
+    for a, b in [(ours.reset(seed=5), theirs.reset(seed=5))] + [(ours.step(1), theirs.step(1)) for _ in range(3)]:
+        assert np.array_equal(a[0], b[0]) and a[1:-1] == b[1:-1]
 
 
 class Target(gym.Env):

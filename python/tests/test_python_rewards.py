@@ -3,6 +3,7 @@ the errors of classes that raise, return the wrong thing or take a built-in's na
 
 import json
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
@@ -106,6 +107,27 @@ def test_an_episodic_signal_hears_each_episode_end(tmp_path):
     # One reset per episode the run counted, each after a whole CartPole episode (8+ steps).
     assert len(resets) == sum(m["episodes"] for m in metrics(run) if "episodes" in m) > 0
     assert {env for env, _ in resets} == {0, 1, 2, 3} and all(steps >= 8 for _, steps in resets), resets
+
+
+class Direction(limbic.rewards.Signal):
+    """Reads only the `direction` key of MiniGrid's Dict observation."""
+
+    keys = ["direction"]
+    seen = []
+
+    def compute(self, batch):
+        Direction.seen.append((self.context.obs_dim, self.context.observation_space, batch.next_obs.shape))
+        return np.zeros(batch.valid.shape, dtype=np.float32)
+
+
+def test_a_signal_reads_only_its_keys(tmp_path):
+    limbic.rewards.register("direction", Direction)
+    config = {"env": "MiniGrid-Empty-5x5-v0", "algo": "ppo", "total_steps": 128, "num_envs": 2, "eval_episodes": 1,
+              "params": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}}
+    limbic.train(config, out=tmp_path / "keys", rewards=[{"name": "direction"}])
+    obs_dim, space, shape = Direction.seen[-1]
+    assert space == gym.spaces.Dict({"direction": gym.spaces.Discrete(4)})
+    assert shape == (64, 2, obs_dim)
 
 
 class Raising(limbic.rewards.Signal):
