@@ -177,3 +177,10 @@ def test_native_ids_and_threads():
         limbic.register_env("CartPole-v1", corridor)
     with pytest.raises(LimbicError, match="one thread"):
         limbic.train(CONFIG, env=corridor, threads=2, out="/nonexistent/never-written")
+    with pytest.raises(ValueError, match="one thread"):
+        limbic.make_vec("python:corridor", 2, threads=2)
+    envs = limbic.make_vec("python:corridor", 2)
+    envs.reset(seed=0)
+    for _ in range(5):
+        obs, *_ = envs.step(np.ones(2, dtype=np.int64))
+    assert obs.shape == (2, 6) and obs.sum() == 2
