@@ -22,6 +22,7 @@ mod vector;
 
 use limbic_environments::{registry, EnvError};
 use pyo3::exceptions::PyRuntimeError;
+use pyo3::marker::Ungil;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
@@ -37,6 +38,16 @@ pub(crate) fn env_err(py: Python<'_>, error: EnvError) -> PyErr {
         _ => "LimbicError",
     };
     exception(py, class, error.to_string())
+}
+
+/// Runs `f` holding the GIL, in a pool of its own, so the Python objects it makes are freed when
+/// it returns. `Python::with_gil` adds no pool where the GIL is already held (a run on a Python
+/// env holds it throughout): every object of every step would live until the run ended.
+pub(crate) fn with_gil_pool<F, R>(f: F) -> R
+where
+    F: for<'py> FnOnce(Python<'py>) -> R + Ungil,
+{
+    Python::with_gil(|py| py.with_pool(f))
 }
 
 /// `limbic.errors.LimbicError` with `message`.

@@ -8,7 +8,7 @@
 //! dtype, finite); an exception stops the run with its Python traceback in the error.
 
 use crate::convert::{new_array, numpy_function};
-use crate::traceback;
+use crate::{traceback, with_gil_pool};
 use limbic_agents::shaping::Transitions;
 use limbic_agents::{AgentError, Result};
 use limbic_rewards::registry::install;
@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 pub fn install_signal(py: Python<'_>, name: String, summary: String, weight: f64, exploration: bool) -> PyResult<()> {
     let name: &'static str = Box::leak(name.into_boxed_str());
     let build: &'static BuildSignal = Box::leak(Box::new(move |params: &serde_json::Value, ctx: &SignalContext| {
-        Python::with_gil(|py| PySignal::build(py, name, params, ctx))
+        with_gil_pool(|py| PySignal::build(py, name, params, ctx))
     }));
     let entry = SignalEntry {
         name,
@@ -163,7 +163,7 @@ impl IntrinsicReward for PySignal {
 
     fn observe(&mut self, step: &Transitions) -> Result<()> {
         self.check_failed()?;
-        Python::with_gil(|py| {
+        with_gil_pool(|py| {
             if self.has(py, "observe") {
                 self.call(py, "observe", (self.batch(py, step)?,))?;
             }
@@ -173,7 +173,7 @@ impl IntrinsicReward for PySignal {
 
     fn compute(&mut self, batch: &Transitions, out: &mut [f32]) -> Result<()> {
         self.check_failed()?;
-        Python::with_gil(|py| {
+        with_gil_pool(|py| {
             let returned = self.call(py, "compute", (self.batch(py, batch)?,))?;
             self.read_bonuses(py, returned, batch, out)
         })
@@ -181,7 +181,7 @@ impl IntrinsicReward for PySignal {
 
     fn update(&mut self, batch: &Transitions) -> Result<BTreeMap<String, f64>> {
         self.check_failed()?;
-        Python::with_gil(|py| {
+        with_gil_pool(|py| {
             if !self.has(py, "update") {
                 return Ok(BTreeMap::new());
             }
@@ -198,7 +198,7 @@ impl IntrinsicReward for PySignal {
     }
 
     fn reset_episode(&mut self, env: usize) {
-        let failed = Python::with_gil(|py| match self.has(py, "reset_episode") {
+        let failed = with_gil_pool(|py| match self.has(py, "reset_episode") {
             true => self.call(py, "reset_episode", (env,)).err(),
             false => None,
         });
@@ -206,7 +206,7 @@ impl IntrinsicReward for PySignal {
     }
 
     fn save(&self) -> Result<Vec<u8>> {
-        Python::with_gil(|py| {
+        with_gil_pool(|py| {
             let saved = py.import("limbic.rewards").and_then(|m| m.getattr("_save")?.call1((&self.object,)));
             let saved = saved.map_err(|e| python_error(py, self.name, "save", e))?;
             let bytes = saved.downcast::<PyBytes>().map_err(|_| {
@@ -217,7 +217,7 @@ impl IntrinsicReward for PySignal {
     }
 
     fn load(&mut self, bytes: &[u8]) -> Result<()> {
-        Python::with_gil(|py| {
+        with_gil_pool(|py| {
             let args = (&self.object, PyBytes::new(py, bytes));
             let loaded = py.import("limbic.rewards").and_then(|m| m.getattr("_load")?.call1(args));
             loaded.map(|_| ()).map_err(|e| python_error(py, self.name, "load", e))

@@ -2,12 +2,13 @@
 //! [`Env`], registered under an id so runs train, checkpoint and evaluate on it as on a native
 //! one (`limbic.register_env(id, factory)`, `limbic.train(config, env=factory)`).
 //!
-//! Every call takes the GIL. A run on a Python env holds it from start to end (see
+//! Every call takes the GIL, in a pool of its own ([`with_gil_pool`]: what a step makes is freed
+//! when it returns). A run on a Python env holds the GIL from start to end (see
 //! [`crate::agent::train`]), so stepping the vector env acquires it at most once per vector step
-//! (in fact once per run) and each sub-env's `with_gil` finds it already held.
+//! (in fact once per run) and each sub-env's call finds it already held.
 
 use crate::convert::{action_from_py, json_to_py, value_to_py};
-use crate::traceback;
+use crate::{traceback, with_gil_pool};
 use limbic_environments::registry::{self, EnvSpec};
 use limbic_environments::{Env, EnvError, Info, Kwargs, Options, Result, Space, Step, Value};
 use pyo3::prelude::*;
@@ -48,7 +49,7 @@ impl PyEnv {
     /// Calls the factory through `limbic.envs._make`, which checks what it returned and writes
     /// its spaces as JSON (refusing those limbic cannot train on).
     fn make(id: &str, kwargs: &Kwargs) -> Result<PyEnv> {
-        Python::with_gil(|py| {
+        with_gil_pool(|py| {
             let made = (|| -> PyResult<(PyObject, String, String)> {
                 let kwargs = serde_json::Value::Object(kwargs.clone()).to_string();
                 py.import("limbic.envs")?.getattr("_make")?.call1((id, kwargs))?.extract()
@@ -78,7 +79,7 @@ impl Env for PyEnv {
     }
 
     fn reset(&mut self, seed: Option<u64>, options: &Options) -> Result<(Value, Info)> {
-        Python::with_gil(|py| {
+        with_gil_pool(|py| {
             let returned = (|| -> PyResult<(&PyAny, &PyAny)> {
                 let kwargs = PyDict::new(py);
                 kwargs.set_item("seed", seed)?;
@@ -93,7 +94,7 @@ impl Env for PyEnv {
     }
 
     fn step(&mut self, action: &Value) -> Result<Step> {
-        Python::with_gil(|py| {
+        with_gil_pool(|py| {
             let returned = (|| -> PyResult<(&PyAny, f64, bool, bool)> {
                 let action = value_to_py(py, action.clone(), &self.act_space)?;
                 let (obs, reward, terminated, truncated, _info): (&PyAny, f64, &PyAny, &PyAny, &PyAny) =

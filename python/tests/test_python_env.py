@@ -2,6 +2,7 @@
 Rust, with a normal run directory; and the errors of envs limbic cannot train on."""
 
 import json
+import weakref
 
 import gymnasium as gym
 import numpy as np
@@ -136,6 +137,26 @@ def test_an_id_only_gymnasium_has_trains_through_gymnasium_make(tmp_path):
     assert json.load(open(f"{run}/config.json"))["env"] == "FrozenLake-v1"
     assert limbic.evaluate(run, episodes=2)["episodes"] == 2
     assert limbic.load(run).observation_space == gym.spaces.Discrete(16)
+
+
+class Watched(Corridor):
+    """Counts how many of the observations it returned are still alive at each step."""
+
+    returned, most_alive = [], 0
+
+    def _obs(self):
+        obs = super()._obs()
+        Watched.returned.append(weakref.ref(obs))
+        alive = sum(ref() is not None for ref in Watched.returned[-200:])
+        Watched.most_alive = max(Watched.most_alive, alive)
+        return obs
+
+
+def test_a_long_run_frees_what_each_step_made(tmp_path):
+    # The run holds the GIL throughout: each call must free its Python objects when it returns,
+    # not when the run ends.
+    limbic.train({**CONFIG, "total_steps": 2048, "eval_episodes": 1}, env=Watched, out=tmp_path / "watched")
+    assert len(Watched.returned) > 2048 and Watched.most_alive < 10
 
 
 class DictObs(Corridor):
