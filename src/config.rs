@@ -209,9 +209,19 @@ pub struct Layer {
 }
 
 impl Layer {
-    /// A layer from a JSON object, checked against [`RunConfig`]'s keys and types.
+    /// A layer from a JSON object, checked against [`RunConfig`]'s keys and types over the
+    /// defaults. A nested object may be partial (`policy.memory.size` alone): what it leaves out
+    /// comes from the layers below, so [`resolve`] checks again after merging each layer.
     pub fn new(source: &str, values: Map<String, Json>) -> Result<Layer> {
-        serde_json::from_value::<RunConfig>(Json::Object(values.clone())).with_context(|| source.to_string())?;
+        let Json::Object(mut merged) = serde_json::to_value(RunConfig::default())? else {
+            bail!("the defaults are not an object")
+        };
+        merge(&mut merged, values.clone());
+        if let Err(e) = serde_json::from_value::<RunConfig>(Json::Object(merged)) {
+            if !e.to_string().starts_with("missing field") {
+                return Err(e).with_context(|| source.to_string());
+            }
+        }
         Ok(Layer { source: source.to_string(), values })
     }
 
@@ -262,6 +272,8 @@ pub fn resolve(layers: Vec<Layer>) -> Result<RunConfig> {
     let preset = crate::presets::preset(&env, &algo)?;
     for layer in preset.into_iter().chain(layers) {
         merge(&mut merged, layer.values);
+        // Names the layer that left a nested object incomplete.
+        serde_json::from_value::<RunConfig>(Json::Object(merged.clone())).with_context(|| layer.source.clone())?;
     }
     let config: RunConfig = serde_json::from_value(Json::Object(merged)).context("resolved config")?;
     config.validate()?;
@@ -318,6 +330,17 @@ mod tests {
         let mut base = json!({"params": {"a": 1, "b": 2}, "seed": 1}).as_object().unwrap().clone();
         merge(&mut base, json!({"params": {"b": 3}, "seed": 2}).as_object().unwrap().clone());
         assert_eq!(Json::Object(base), json!({"params": {"a": 1, "b": 3}, "seed": 2}));
+    }
+
+    #[test]
+    fn a_partial_nested_object_takes_the_rest_from_the_layers_below() {
+        let size = || Layer::from_assignments("--set", &["policy.memory.size=64".into()]).unwrap();
+        let config = resolve(vec![layer(json!({"policy": {"memory": {"kind": "lstm"}}})), size()]).unwrap();
+        assert_eq!(config.policy.memory, Some(limbic_agents::nets::memory::MemoryConfig::Lstm { size: 64 }));
+        let error = format!("{:#}", resolve(vec![size()]).err().unwrap());
+        assert!(error.contains("--set") && error.contains("missing field `kind`"), "{error}");
+        let typo = Layer::from_assignments("--set", &["params.learning_rate=fast".into(), "sed=1".into()]);
+        assert!(typo.is_err());
     }
 
     #[test]

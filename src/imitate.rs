@@ -312,7 +312,8 @@ fn train_in_runner(config: &RunConfig, demos: &Demonstrations, request: &Request
             _ => runner::build_algorithm(spec),
         }
     };
-    let options = Options { quiet: request.quiet, gif: request.out.is_some(), replace: request.replace };
+    let options =
+        Options { quiet: request.quiet, gif: request.out.is_some(), replace: request.replace, ..Options::default() };
     match &request.out {
         Some(out) => Ok(runner::train(config, out, &build, &options)?.eval),
         None => {

@@ -23,7 +23,7 @@ use crate::evaluate::{evaluate, record_episode, EvalSummary};
 use crate::metrics::{insert_eval, Counters, Diverged};
 use crate::progress::Progress;
 use crate::run_dir::{self, Checkpoint, CheckpointState, MetricsDigest, MetricsLog, RunDir, RunWriter, Snapshot};
-use crate::teachers::Teaching;
+use crate::teachers::{Teaching, WebSettings};
 use crate::train_envs::{SavedEnvs, TrainEnvs};
 use anyhow::{bail, Context, Result};
 use limbic_agents::AlgorithmSpec;
@@ -51,11 +51,14 @@ pub struct Options {
     pub gif: bool,
     /// A new run may replace a run directory limbic recognises at its destination (`--force`).
     pub replace: bool,
+    /// A resumed run's feedback signals ask a person at the web page instead of their teachers
+    /// (`limbic teach --run DIR`).
+    pub web_teacher: Option<WebSettings>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { quiet: false, gif: true, replace: false }
+        Options { quiet: false, gif: true, replace: false, web_teacher: None }
     }
 }
 
@@ -117,11 +120,19 @@ pub fn resume(dir: &Path, total_steps: Option<u64>, build: Builder, options: &Op
         }
         config.total_steps = total;
     }
+    if options.web_teacher.is_some() && counters.env_steps >= config.total_steps {
+        bail!(
+            "{} has done its {} env steps: a person teaches while the run trains, so pass --steps N with N > {}",
+            dir.display(),
+            counters.env_steps,
+            counters.env_steps
+        );
+    }
     // A run already at its total (killed while writing its report) only writes the report.
     config.validate()?;
     agree(&config, &checkpoint)?;
     preflight(&config)?;
-    let session = Session::restore(config, run, &checkpoint, counters, build)?;
+    let session = Session::restore(config, run, &checkpoint, counters, build, options.web_teacher.as_ref())?;
     if session.config.total_steps != old_total {
         session.run.write_json(run_dir::CONFIG, &serde_json::to_value(&session.config)?)?;
     }
@@ -164,7 +175,8 @@ fn preflight(config: &RunConfig) -> Result<()> {
 fn start(config: &RunConfig, build: Builder, dir: &Path) -> Result<(TrainEnvs, Box<dyn Algorithm>)> {
     let mut train = TrainEnvs::new(config)?;
     train.envs.reset(Some(config.seed))?;
-    let teaching = Teaching { run_dir: dir, resume: false, seed: config.seed };
+    let env = EnvMaker::of(config);
+    let teaching = Teaching { run_dir: dir, resume: false, seed: config.seed, env: &env, web: None };
     let algo = build_learner(config, &train, build, Some(teaching))?;
     Ok((train, algo))
 }
@@ -203,11 +215,13 @@ impl Session {
         checkpoint: &Checkpoint,
         counters: Counters,
         build: Builder,
+        web: Option<&WebSettings>,
     ) -> Result<Session> {
         let saved: SavedEnvs = checkpoint.json(ENVS_FILE)?;
         let train =
             TrainEnvs::restore(&config, &saved).with_context(|| format!("checkpoint {}", checkpoint.path.display()))?;
-        let teaching = Teaching { run_dir: run.root(), resume: true, seed: config.seed };
+        let env = EnvMaker::of(&config);
+        let teaching = Teaching { run_dir: run.root(), resume: true, seed: config.seed, env: &env, web };
         let mut algo = build_learner(&config, &train, build, Some(teaching))?;
         algo.load(&checkpoint.algorithm_dir())?;
         if checkpoint.state.metrics.lines != counters.updates {

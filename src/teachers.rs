@@ -6,10 +6,14 @@
 //! reads its own label file back; a signal's `labels` parameter names another run's to start
 //! from (read first).
 
+use crate::env_maker::EnvMaker;
+use crate::teach::{ServeOptions, WebTeacher};
 use anyhow::{bail, Context, Result};
 use limbic_rewards::feedback::{Teacher, TeacherRequest, TeacherWithHistory};
 use limbic_rewards::labels::{LabelFile, Recorded, LABELS_FILE};
-use limbic_rewards::teachers::{SyntheticTeacher, KINDS};
+use limbic_rewards::teachers::SyntheticTeacher;
+use serde::Deserialize;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// The folder of a run that holds its label files.
@@ -21,6 +25,24 @@ pub struct Teaching<'a> {
     pub run_dir: &'a Path,
     pub resume: bool,
     pub seed: u64,
+    /// The run's env: the web teacher draws clips from its observations.
+    pub env: &'a EnvMaker,
+    /// A person at the page answers every feedback signal, whatever teacher its config names
+    /// (`limbic teach --run DIR`).
+    pub web: Option<&'a WebSettings>,
+}
+
+/// The web teacher's settings (`teacher_params` with `teacher = "web"`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSettings {
+    /// Where the page is served (default 127.0.0.1, any free port).
+    pub addr: Option<SocketAddr>,
+    /// Serve on a non-loopback address.
+    #[serde(default)]
+    pub allow_remote: bool,
+    /// Frames per second the page plays clips at (default: the env's).
+    pub fps: Option<u32>,
 }
 
 impl Teaching<'_> {
@@ -32,12 +54,9 @@ impl Teaching<'_> {
     /// The teacher for signal `label`'s request, recording into the run's label file, and the
     /// labels to start from.
     pub fn teacher(&self, label: &str, request: &TeacherRequest) -> Result<TeacherWithHistory> {
-        let teacher: Box<dyn Teacher> = match request.kind.as_str() {
-            // The web page shows clips as pictures, and training does not render its clips yet.
-            "web" => bail!(
-                "the web teacher needs rendered clips, which training does not make yet; use a synthetic teacher (--teacher {}) or label a run's episodes on the page with `limbic teach --run DIR --demo`",
-                KINDS.join(" | ")
-            ),
+        let kind = if self.web.is_some() { crate::teach::KIND } else { request.kind.as_str() };
+        let teacher: Box<dyn Teacher> = match kind {
+            "web" => Box::new(self.web_teacher(label, &request.params)?),
             kind => {
                 let seed = self.seed
                     ^ label
@@ -62,11 +81,45 @@ impl Teaching<'_> {
         let file = LabelFile::open(&dir)?;
         Ok((Box::new(Recorded::new(teacher, file)), history))
     }
+
+    /// A page for a person, serving while the run trains: clips are drawn from their
+    /// observations (so the env's rows must determine its picture), the URL with its access
+    /// token goes to stderr before the first step.
+    fn web_teacher(&self, label: &str, params: &serde_json::Value) -> Result<WebTeacher> {
+        let settings: WebSettings = match (self.web, params) {
+            (Some(settings), _) => settings.clone(),
+            (None, serde_json::Value::Object(map)) if map.is_empty() => WebSettings::default(),
+            (None, _) => serde_json::from_value(params.clone())
+                .with_context(|| format!("{label}.teacher_params for the web teacher (addr, allow_remote, fps)"))?,
+        };
+        let env = self.env.make()?;
+        let Some(painter) = env.observation_painter() else {
+            bail!(
+                "the web teacher draws clips from observations, and {}'s observations{} do not determine a picture; \
+                 use a classic-control or MiniGrid env without observation wrappers, or a synthetic teacher",
+                self.env.id,
+                if self.env.wrappers.is_empty() { "" } else { " (after its wrappers)" }
+            );
+        };
+        let defaults = ServeOptions::default();
+        let options = ServeOptions {
+            addr: settings.addr.unwrap_or(defaults.addr),
+            allow_remote: settings.allow_remote,
+            run_dir: Some(self.run_dir.to_path_buf()),
+            fps: settings.fps.unwrap_or_else(|| env.render_fps()),
+            journal: None,
+            painter: Some(painter),
+        };
+        let teacher = WebTeacher::start(&options).with_context(|| format!("starting {label}'s web teacher"))?;
+        eprintln!("{label}: teach at {}", teacher.url());
+        Ok(teacher)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use limbic_environments::Kwargs;
     use limbic_rewards::feedback::{Clip, Question, QuestionKind};
     use std::sync::Arc;
 
@@ -88,9 +141,8 @@ mod tests {
     fn synthetic_teachers_record_and_a_resumed_run_reads_its_labels_back() {
         let dir = std::env::temp_dir().join(format!("limbic-teachers-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let fresh = Teaching { run_dir: &dir, resume: false, seed: 1 };
-        let error = fresh.teacher("preferences", &request("web", None)).err().unwrap().to_string();
-        assert!(error.contains("the web teacher needs rendered clips"), "{error}");
+        let env = EnvMaker::new("CartPole-v1", &Kwargs::new());
+        let fresh = Teaching { run_dir: &dir, resume: false, seed: 1, env: &env, web: None };
         let error = fresh.teacher("preferences", &request("oracel", None)).err().unwrap().to_string();
         assert!(error.contains("oracel"), "{error}");
         let (mut teacher, history) = fresh.teacher("preferences", &request("oracle", None)).unwrap();
@@ -103,11 +155,28 @@ mod tests {
         // Another run starts from this one's labels.
         let path = fresh.label_dir("preferences").join(LABELS_FILE).display().to_string();
         let other = dir.join("other");
-        let reuse = Teaching { run_dir: &other, resume: false, seed: 1 };
+        let reuse = Teaching { run_dir: &other, resume: false, seed: 1, env: &env, web: None };
         let (_, history) = reuse.teacher("preferences", &request("oracle", Some(path))).unwrap();
         assert_eq!(history.len(), 1);
         let missing = reuse.teacher("preferences", &request("oracle", Some("/nonexistent/labels.jsonl".into())));
         assert!(missing.err().unwrap().to_string().contains("no label file"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_web_teacher_draws_from_observations_and_refuses_what_it_cannot_draw() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = EnvMaker::new("CartPole-v1", &Kwargs::new());
+        let teaching = Teaching { run_dir: dir.path(), resume: false, seed: 1, env: &env, web: None };
+        let (teacher, _) = teaching.teacher("preferences", &request("web", None)).unwrap();
+        assert!(teacher.wants_frames() && teacher.kind() == "web");
+        let mut bad = request("web", None);
+        bad.params = serde_json::json!({"adress": "127.0.0.1:0"});
+        let error = format!("{:#}", teaching.teacher("preferences", &bad).err().unwrap());
+        assert!(error.contains("adress") && error.contains("teacher_params"), "{error}");
+        let no_velocity = EnvMaker::new("CartPoleNoVel-v1", &Kwargs::new());
+        let blind = Teaching { env: &no_velocity, ..teaching };
+        let error = blind.teacher("preferences", &request("web", None)).err().unwrap().to_string();
+        assert!(error.contains("CartPoleNoVel-v1's observations do not determine a picture"), "{error}");
     }
 }

@@ -231,3 +231,48 @@ fn a_session_of_labels_clicked_and_typed_at_the_page_reaches_poll() {
         .collect();
     assert_eq!(scores, [1.0, -1.0]);
 }
+
+#[test]
+fn a_person_teaches_a_training_run_at_its_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let mut child = limbic()
+        .args(["train", "--env", "MiniGrid-DoorKey-5x5-v0", "--reward", "preferences", "--teacher", "web"])
+        .args(["--labels", "3", "--steps", "10000000", "--set", "params.n_steps=64", "--quiet"])
+        .args(["--out", run.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let process = Process(child);
+    let line = stderr.find_map(|l| l.ok().filter(|l| l.contains("teach at"))).expect("the page's URL");
+    std::thread::spawn(move || stderr.for_each(drop)); // keep the pipe drained
+    let url = line.rsplit(' ').next().unwrap();
+    let mut browser = Browser::start();
+    browser.open(url);
+    // The agent's view in each step of the clips, drawn from the observations training keeps.
+    browser.wait_question(Some(0));
+    std::thread::sleep(Duration::from_millis(600));
+    browser.screenshot(&figures().join("teach_training.png"));
+    browser.click("#left-button");
+    browser.wait_question(Some(1));
+    browser.press(ARROW_RIGHT);
+    browser.wait_question(Some(2));
+    browser.press(ARROW_LEFT);
+    browser.wait_question(None);
+    // The run takes the labels at its next updates and keeps them in its label file.
+    let file = run.join("feedback/preferences/labels.jsonl");
+    let given = wait_for(
+        || {
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            let labels: Vec<Label> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+            (labels.len() == 3).then_some(labels)
+        },
+        "three labels in the run's label file",
+    );
+    let answers: Vec<(u64, Answer)> = given.iter().map(|l| (l.query, l.answer)).collect();
+    assert_eq!(answers, [(0, Answer::Left), (1, Answer::Right), (2, Answer::Left)]);
+    assert!(given.iter().all(|l| l.teacher == "web:page" && l.clips.len() == 2));
+    drop(process);
+}

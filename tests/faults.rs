@@ -177,7 +177,7 @@ fn eval_returns(run: &Path) -> anyhow::Result<Vec<f64>> {
 }
 
 fn options() -> Options {
-    Options { quiet: true, gif: true, replace: false }
+    Options { quiet: true, ..Options::default() }
 }
 
 /// A tiny PPO run with a reward signal (so a checkpoint holds every kind of file), finished.
@@ -388,11 +388,12 @@ fn a_training_killed_anywhere_resumes_to_the_uninterrupted_run() {
 #[test]
 fn two_writers_at_once_leave_one_clean_run() {
     let tmp = temp_dir();
-    let config = tiny_ppo(1024);
+    let config = tiny_ppo(4096);
     let (alone, run) = (tmp.path().join("alone"), tmp.path().join("run"));
     let resume_args =
-        |dir: &Path| ["train", "--resume", dir.to_str().unwrap(), "--steps", "1024", "--quiet"].map(String::from);
-    // The reference: a run of 128 steps extended to 1024, alone.
+        |dir: &Path| ["train", "--resume", dir.to_str().unwrap(), "--steps", "4096", "--quiet"].map(String::from);
+    // The reference: a run of 128 steps extended to 4096, alone (long enough that the second
+    // writer starts while the first still holds the lock).
     limbic_ok(&as_strs(&train_args(&tiny_ppo(128), &alone)));
     limbic_ok(&as_strs(&resume_args(&alone)));
     let extended = result(&alone);

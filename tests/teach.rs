@@ -235,3 +235,125 @@ fn a_server_killed_mid_session_leaves_every_acknowledged_label_in_its_journal() 
     assert!(text.ends_with('\n'));
     assert_eq!(labels.iter().map(|l| l.query).collect::<Vec<_>>(), (0..30).collect::<Vec<_>>());
 }
+
+/// Starts `limbic ARGS` (a training run with the web teacher): the process and its page's URL.
+fn start_teaching(args: &[&str]) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_limbic")).args(args).stderr(Stdio::piped()).spawn().unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let line = stderr.find_map(|l| l.ok().filter(|l| l.contains("teach at"))).expect("the page's URL");
+    std::thread::spawn(move || stderr.for_each(drop)); // keep the pipe drained
+    let url = line.strip_prefix("preferences: teach at ").unwrap_or_else(|| panic!("{line}")).to_string();
+    (child, url)
+}
+
+/// Answers the page's first question `left` and waits for the label in the run's label file.
+fn answer_first_question(url: &str, run: &std::path::Path) -> Label {
+    let (host, path) = split_url(url).unwrap();
+    let token = &path["/?token=".len()..];
+    let mut client = Client::connect(&host).unwrap();
+    let question = wait_for(|| {
+        let state = client.get(&format!("/api/state?token={token}")).unwrap().json().unwrap();
+        (!state["question"].is_null()).then(|| state["question"].clone())
+    });
+    // Training's clips hold observations: the page draws CartPole from them, a frame a step.
+    assert_eq!(question["kind"], "compare");
+    let clip = &question["clips"][0];
+    let steps = clip["frames"].as_u64().unwrap();
+    assert!((1..=25).contains(&steps), "{question}");
+    let sheet = client.get(&format!("/api/clip/{}?token={token}", clip["id"])).unwrap();
+    assert_eq!((sheet.status, &sheet.body[1..4]), (200, &b"PNG"[..]));
+    let columns = (steps as f64).sqrt().ceil() as u32;
+    assert_eq!(u32::from_be_bytes(sheet.body[16..20].try_into().unwrap()), 600 * columns);
+    let query = question["id"].as_u64().unwrap();
+    assert_eq!(send_label(&mut client, token, query, json!("left")).status, 200);
+    // The run takes the label at its next update and keeps it in its label file.
+    let labels = run.join("feedback/preferences/labels.jsonl");
+    let label: Label = wait_for(|| {
+        let text = std::fs::read_to_string(&labels).unwrap_or_default();
+        text.lines().map(|line| serde_json::from_str::<Label>(line).unwrap()).find(|l| l.teacher == "web:page")
+    });
+    assert_eq!((label.query, label.answer), (query, Answer::Left));
+    label
+}
+
+#[test]
+fn a_person_teaches_a_training_run_at_the_url_it_prints_before_training() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let (mut child, url) = start_teaching(&[
+        "train",
+        "--env",
+        "CartPole-v1",
+        "--reward",
+        "preferences",
+        "--teacher",
+        "web",
+        "--labels",
+        "4",
+        "--steps",
+        "10000000",
+        "--set",
+        "params.n_steps=64",
+        "--quiet",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    answer_first_question(&url, &run);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn limbic_teach_goes_on_training_a_run_with_a_person_instead_of_its_teacher() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let run = run.to_str().unwrap();
+    let signal = r#"rewards=[{"name":"preferences","params":{"per_update":2,"interval":512}}]"#;
+    let trained = Command::new(env!("CARGO_BIN_EXE_limbic"))
+        .args(["train", "--env", "CartPole-v1", "--teacher", "oracle", "--labels", "4", "--set", signal])
+        .args(["--steps", "256", "--set", "params.n_steps=64", "--quiet", "--out", run])
+        .output()
+        .unwrap();
+    assert!(trained.status.success(), "{}", String::from_utf8_lossy(&trained.stderr));
+    let finished = Command::new(env!("CARGO_BIN_EXE_limbic")).args(["teach", "--run", run]).output().unwrap();
+    let error = String::from_utf8_lossy(&finished.stderr);
+    assert!(
+        !finished.status.success() && error.contains("env steps: a person teaches while the run trains"),
+        "{error}"
+    );
+    let (mut child, url) = start_teaching(&["teach", "--run", run, "--steps", "10000000", "--quiet"]);
+    let label = answer_first_question(&url, std::path::Path::new(run));
+    assert_eq!(label.query, 2, "the oracle answered questions 0 and 1 before");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// Polls `check` until it gives a value (a training run answers within its next updates).
+fn wait_for<T>(mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(std::time::Instant::now() < deadline, "nothing came within two minutes");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn clips_without_frames_are_drawn_from_their_observations() {
+    use limbic::teach::clip_frames;
+    use limbic_environments::{make, Kwargs};
+    use limbic_rewards::feedback::Clip;
+    let painter = make("CartPole-v1", &Kwargs::new()).unwrap().observation_painter();
+    let (obs, actions) = (vec![0.0, 0.0, 0.05, 0.0, 1.0, 0.0, -0.1, 0.0], vec![0.0, 1.0]);
+    let clip = Clip { id: 7, env: 0, start_step: 0, len: 2, obs, actions, true_rewards: vec![1.0; 2], frames: None };
+    let frames = clip_frames(&clip, painter.as_ref()).unwrap();
+    assert_eq!(frames.iter().map(|f| (f.width, f.height)).collect::<Vec<_>>(), [(600, 400); 2]);
+    assert_ne!(frames[0], frames[1], "the cart moved and the pole leans the other way");
+    let error = clip_frames(&clip, None).err().unwrap().to_string();
+    assert!(error.contains("clip 7 has no frames"), "{error}");
+    let ragged = Clip { obs: vec![0.0; 7], ..clip };
+    let error = clip_frames(&ragged, painter.as_ref()).err().unwrap().to_string();
+    assert!(error.contains("do not split into 2 steps"), "{error}");
+}

@@ -86,6 +86,13 @@ pub trait Env: Send {
     fn grid_world(&self) -> Option<&crate::gridworld::World> {
         None
     }
+
+    /// How to draw a picture from one of this env's observation rows (the flat row
+    /// `reset_into`/`step_into` write), where the row determines the picture: classic control
+    /// and MiniGrid's own rows. `None` where it does not (a wrapper that changes the row).
+    fn observation_painter(&self) -> Option<crate::render::ObservationPainter> {
+        None
+    }
 }
 
 impl<E: Env + ?Sized> Env for Box<E> {
@@ -118,6 +125,9 @@ impl<E: Env + ?Sized> Env for Box<E> {
     }
     fn grid_world(&self) -> Option<&crate::gridworld::World> {
         (**self).grid_world()
+    }
+    fn observation_painter(&self) -> Option<crate::render::ObservationPainter> {
+        (**self).observation_painter()
     }
 }
 

@@ -52,7 +52,7 @@ pub fn train(
     })();
     let config = resolved.map_err(|e| run_err(py, e))?;
     let dir = out.unwrap_or_else(|| runner::new_run_dir(Path::new("runs"), &config));
-    let options = Options { quiet, replace: force, gif: false };
+    let options = Options { quiet, replace: force, gif: false, ..Options::default() };
     let outcome = if is_python_env(&config.env) {
         if config.threads != 1 {
             let message = format!("`{}` is a Python environment: it steps on one thread (threads = 1)", config.env);

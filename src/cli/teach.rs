@@ -1,15 +1,19 @@
 //! `limbic teach --run DIR`: the web teaching page for a run with a social-feedback signal.
-//! The page's URL (with its access token) is the first line of output.
+//!
+//! Without `--demo` the run goes on training (as `limbic train --resume` does) while its
+//! feedback signals ask a person at the page instead of the teacher its config names; each
+//! signal's page URL (with its access token) is printed on stderr before the first step.
 //!
 //! `--demo` serves questions built from the run's own episodes (its latest checkpoint, drawn
 //! by the env's renderer) and prints each label given as a JSON line: the page and the server
-//! end to end, without training.
+//! end to end, without training. The page's URL is the first line of output.
 
 use anyhow::{bail, Context, Result};
 use limbic::evaluate::record_episode;
 use limbic::run_dir::RunDir;
-use limbic::runner::{build_algorithm, load_policy};
+use limbic::runner::{self, build_algorithm, load_policy, Options};
 use limbic::teach::{ServeOptions, WebTeacher};
+use limbic::teachers::WebSettings;
 use limbic_environments::render::Frame;
 use limbic_rewards::feedback::{Clip, Question, Teacher};
 use std::io::Write;
@@ -41,6 +45,12 @@ pub struct Args {
     /// Ask questions about the run's own episodes instead of training, and print the labels.
     #[arg(long)]
     demo: bool,
+    /// Without --demo: extend the run to this many env steps (needed once it has done its total).
+    #[arg(long, conflicts_with = "demo")]
+    steps: Option<u64>,
+    /// Without --demo: no progress bar.
+    #[arg(long, short, conflicts_with = "demo")]
+    quiet: bool,
     /// With --demo: how many questions to ask.
     #[arg(long, default_value_t = 10)]
     questions: u64,
@@ -63,7 +73,14 @@ pub fn run(args: Args) -> Result<()> {
                 args.run.display()
             );
         }
-        bail!("continuing a run with the web teacher needs rendered clips, which training does not make yet; --demo serves the page with episodes of the run's policy");
+        if args.journal.is_some() {
+            bail!("--journal is for --demo: a training run keeps its labels in RUN/feedback/<signal>/labels.jsonl");
+        }
+        let web = WebSettings { addr: Some(args.addr), allow_remote: args.allow_remote, fps: None };
+        let options = Options { quiet: args.quiet, web_teacher: Some(web), ..Options::default() };
+        let outcome = runner::resume(&args.run, args.steps, &build_algorithm, &options)?;
+        super::train::print_summary(&outcome);
+        return Ok(());
     }
     if args.questions == 0 || args.clip_steps == 0 {
         bail!("--questions and --clip-steps must be at least 1");
@@ -75,6 +92,7 @@ pub fn run(args: Args) -> Result<()> {
         run_dir: Some(args.run.clone()),
         fps: clips.fps,
         journal: args.journal.clone(),
+        painter: None,
     };
     let mut teacher = WebTeacher::start(&options)?;
     // The questions are on the board before the URL is printed: whoever opens it finds them.

@@ -6,6 +6,7 @@
 //! twice), and the answer must fit the question's kind. An accepted answer becomes a [`Label`],
 //! goes to the optional journal before it is acknowledged, and then to the teacher's channel.
 
+use limbic_environments::render::ObservationPainter;
 use limbic_rewards::feedback::{Answer, Clip, ClipId, Label, QueryId, Question};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -70,11 +71,14 @@ pub struct Board {
     labels_given: u64,
     labels: Sender<Label>,
     journal: Option<File>,
+    /// Draws the frames of clips posted without them.
+    painter: Option<ObservationPainter>,
 }
 
 impl Board {
-    /// A board sending accepted labels to `labels`, appending each to `journal` first if given.
-    pub fn new(labels: Sender<Label>, journal: Option<File>) -> Board {
+    /// A board sending accepted labels to `labels`, appending each to `journal` first if given;
+    /// `painter` draws the frames of clips posted without them.
+    pub fn new(labels: Sender<Label>, journal: Option<File>, painter: Option<ObservationPainter>) -> Board {
         Board {
             open: BTreeMap::new(),
             answered: HashSet::new(),
@@ -82,6 +86,7 @@ impl Board {
             labels_given: 0,
             labels,
             journal,
+            painter,
         }
     }
 
@@ -114,14 +119,23 @@ impl Board {
             Question::Compare { .. } => "compare",
             Question::Evaluate { .. } => "evaluate",
         };
-        let clips =
-            clips_of(question).map(|c| ShownClip { id: c.id, frames: c.frames.as_ref().map_or(0, Vec::len) }).collect();
+        let frames = |c: &Clip| match &c.frames {
+            Some(frames) => frames.len(),
+            None if self.painter.is_some() => c.len,
+            None => 0,
+        };
+        let clips = clips_of(question).map(|c| ShownClip { id: c.id, frames: frames(c) }).collect();
         Some(Shown { id: question.id(), kind, clips })
     }
 
     /// A clip of an open question.
     pub fn clip(&self, id: ClipId) -> Option<Arc<Clip>> {
         self.clips.get(&id).map(|(clip, _)| clip.clone())
+    }
+
+    /// What draws clips posted without frames.
+    pub fn painter(&self) -> Option<ObservationPainter> {
+        self.painter.clone()
     }
 
     /// Checks an answer and, when it is good, stores it and hands its label on.
@@ -243,7 +257,7 @@ mod tests {
     #[test]
     fn an_answer_becomes_one_label_and_closes_its_question() {
         let (tx, rx) = channel();
-        let mut board = Board::new(tx, None);
+        let mut board = Board::new(tx, None, None);
         board.post(compare(1)).unwrap();
         board.post(compare(2)).unwrap();
         assert_eq!(board.next().unwrap().id, 1);
@@ -257,7 +271,7 @@ mod tests {
     #[test]
     fn duplicates_unknown_ids_and_wrong_answers_are_refused() {
         let (tx, rx) = channel();
-        let mut board = Board::new(tx, None);
+        let mut board = Board::new(tx, None, None);
         board.post(compare(1)).unwrap();
         board.post(Question::Evaluate { id: 7, clip: clip(20, 5) }).unwrap();
         assert_eq!(board.answer(9, Answer::Left, "a"), Err(Refusal::UnknownQuery(9)));

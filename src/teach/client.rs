@@ -65,10 +65,15 @@ impl Client {
             head.push_str(&format!("Content-Type: {kind}\r\n"));
         }
         head.push_str("\r\n");
-        let stream = self.reader.get_mut();
-        stream.write_all(head.as_bytes())?;
-        stream.write_all(body)?;
-        self.read_response().with_context(|| format!("{method} {path}"))
+        let mut request = head.into_bytes();
+        request.extend_from_slice(body);
+        // A server may answer before reading the whole body (413) and close: read its answer then.
+        let written = self.reader.get_mut().write_all(&request);
+        let response = self.read_response().with_context(|| format!("{method} {path}"));
+        match (written, response) {
+            (Err(error), Err(_)) => Err(error).with_context(|| format!("{method} {path}")),
+            (_, response) => response,
+        }
     }
 
     fn read_response(&mut self) -> Result<Response> {

@@ -17,7 +17,8 @@ pub mod server;
 use anyhow::{bail, Context, Result};
 use board::Board;
 use limbic_agents::AgentError;
-use limbic_rewards::feedback::{Label, Question, Teacher};
+use limbic_environments::render::{Frame, ObservationPainter};
+use limbic_rewards::feedback::{Clip, Label, Question, Teacher};
 use server::Shared;
 use std::fs::OpenOptions;
 use std::io::Read;
@@ -32,7 +33,7 @@ use tokio::sync::oneshot;
 pub const KIND: &str = "web";
 
 /// How the web teacher serves its page.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ServeOptions {
     /// Where to listen (port 0 picks a free port).
     pub addr: SocketAddr,
@@ -44,6 +45,9 @@ pub struct ServeOptions {
     pub fps: u32,
     /// A JSON-lines file every accepted label is appended to before it is acknowledged.
     pub journal: Option<PathBuf>,
+    /// Draws the frames of clips that come without them (training's clips hold observations
+    /// only), when the page first shows them.
+    pub painter: Option<ObservationPainter>,
 }
 
 impl Default for ServeOptions {
@@ -54,6 +58,7 @@ impl Default for ServeOptions {
             run_dir: None,
             fps: 15,
             journal: None,
+            painter: None,
         }
     }
 }
@@ -95,8 +100,8 @@ impl WebTeacher {
         let addr = listener.local_addr()?;
         let token = random_token()?;
         let (labels_tx, labels) = channel();
-        let shared =
-            Arc::new(Shared::new(Board::new(labels_tx, journal), token.clone(), options.run_dir.clone(), options.fps));
+        let board = Board::new(labels_tx, journal, options.painter.clone());
+        let shared = Arc::new(Shared::new(board, token.clone(), options.run_dir.clone(), options.fps));
         let runtime = tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let app = server::router(shared.clone());
@@ -169,6 +174,26 @@ impl Drop for WebTeacher {
             let _ = thread.join();
         }
     }
+}
+
+/// A clip's frames: its own, or drawn from its observation rows (and the actions taken there).
+pub fn clip_frames(clip: &Clip, painter: Option<&ObservationPainter>) -> Result<Vec<Frame>> {
+    if let Some(frames) = &clip.frames {
+        return Ok(frames.clone());
+    }
+    let Some(paint) = painter else { bail!("clip {} has no frames", clip.id) };
+    if clip.len == 0 || !clip.obs.len().is_multiple_of(clip.len) || !clip.actions.len().is_multiple_of(clip.len) {
+        bail!(
+            "clip {}: {} observation and {} action numbers do not split into {} steps",
+            clip.id,
+            clip.obs.len(),
+            clip.actions.len(),
+            clip.len
+        );
+    }
+    let rows = clip.obs.chunks(clip.obs.len() / clip.len);
+    let actions = clip.actions.chunks(clip.actions.len() / clip.len);
+    rows.zip(actions).map(|(obs, action)| Ok(paint(obs, action)?)).collect()
 }
 
 /// 128 bits from the OS, in hex.

@@ -117,17 +117,23 @@ async fn state(State(shared): State<Arc<Shared>>) -> Response {
 /// A clip's frames as one PNG: a grid of `ceil(sqrt(n))` columns, read left to right, top
 /// to bottom (the page animates it by drawing one cell at a time, so it knows the step shown).
 async fn clip_sheet(State(shared): State<Arc<Shared>>, Path(id): Path<ClipId>) -> Response {
-    let Some(clip) = shared.board().clip(id) else {
+    let (clip, painter) = {
+        let board = shared.board();
+        (board.clip(id), board.painter())
+    };
+    let Some(clip) = clip else {
         return error(StatusCode::NOT_FOUND, format!("no open question shows clip {id}"));
     };
     let cached = shared.sheets.lock().unwrap_or_else(|e| e.into_inner()).get(&id).cloned();
     let bytes = match cached {
         Some(bytes) => bytes,
         None => {
-            let Some(frames) = clip.frames.as_deref().filter(|f| !f.is_empty()) else {
-                return error(StatusCode::NOT_FOUND, format!("clip {id} has no frames"));
+            let frames = match super::clip_frames(&clip, painter.as_ref()) {
+                Ok(frames) if !frames.is_empty() => frames,
+                Ok(_) => return error(StatusCode::NOT_FOUND, format!("clip {id} has no frames")),
+                Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
             };
-            let encoded = match sheet(frames).and_then(|s| encode_png(&s).map_err(|e| e.to_string())) {
+            let encoded = match sheet(&frames).and_then(|s| encode_png(&s).map_err(|e| e.to_string())) {
                 Ok(bytes) => Arc::new(bytes),
                 Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("clip {id}: {e}")),
             };

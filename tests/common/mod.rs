@@ -30,7 +30,7 @@ pub fn small_config() -> RunConfig {
 }
 
 pub fn quiet() -> Options {
-    Options { quiet: true, gif: false, replace: false }
+    Options { quiet: true, gif: false, ..Options::default() }
 }
 
 /// A fresh temporary folder (removed when the guard drops).

@@ -187,6 +187,9 @@ impl Env for Acrobot {
     fn render_fps(&self) -> u32 {
         15
     }
+    fn observation_painter(&self) -> Option<crate::render::ObservationPainter> {
+        Some(std::sync::Arc::new(crate::render::classic::paint_acrobot))
+    }
 }
 
 #[cfg(test)]

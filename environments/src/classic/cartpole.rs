@@ -198,4 +198,7 @@ impl Env for CartPole {
     fn render_fps(&self) -> u32 {
         50
     }
+    fn observation_painter(&self) -> Option<crate::render::ObservationPainter> {
+        Some(std::sync::Arc::new(crate::render::classic::paint_cartpole))
+    }
 }

@@ -128,4 +128,7 @@ impl Env for MountainCar {
     fn render_fps(&self) -> u32 {
         30
     }
+    fn observation_painter(&self) -> Option<crate::render::ObservationPainter> {
+        Some(crate::render::classic::mountain_car_painter(GOAL_POSITION))
+    }
 }

@@ -161,6 +161,9 @@ impl Env for Pendulum {
     fn render_fps(&self) -> u32 {
         30
     }
+    fn observation_painter(&self) -> Option<crate::render::ObservationPainter> {
+        Some(std::sync::Arc::new(crate::render::classic::paint_pendulum))
+    }
 }
 
 #[cfg(test)]

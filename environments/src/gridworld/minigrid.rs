@@ -324,6 +324,16 @@ impl<T: Task> Env for MiniGrid<T> {
         Some(&self.world)
     }
 
+    /// The agent's view, drawn from the row's image as [`render::render_pov`] draws it.
+    fn observation_painter(&self) -> Option<crate::render::ObservationPainter> {
+        let (view, len) = (self.view.size(), self.flat_dim());
+        Some(std::sync::Arc::new(move |obs, _| {
+            crate::render::check_painted_row("MiniGrid", obs, len)?;
+            let image: Vec<u8> = obs[4..4 + view * view * 3].iter().map(|&x| x as u8).collect();
+            render::render_encoded_view(&image, view, render::TILE_PIXELS)
+        }))
+    }
+
     /// The observation without its mission: direction one-hot, then the image.
     fn flat_space(&self) -> &Space {
         &self.flat_space

@@ -4,8 +4,10 @@
 //! except the pendulum's torque arrow, a bitmap in Gymnasium and a drawn outline here.
 
 use super::canvas::Rgb;
-use super::Frame;
+use super::{check_painted_row, Frame, ObservationPainter};
+use crate::error::Result;
 use std::f64::consts::PI;
+use std::sync::Arc;
 
 const WHITE: Rgb = [255, 255, 255];
 const BLACK: Rgb = [0, 0, 0];
@@ -240,6 +242,37 @@ fn signed_area(points: &[(f64, f64)]) -> f64 {
             x0 * y1 - x1 * y0
         })
         .sum()
+}
+
+// Pictures from observation rows (see `ObservationPainter`): each classic observation holds
+// what its picture needs, angles as cosine and sine where the env observes them so.
+
+/// CartPole's picture from its observation (its state).
+pub fn paint_cartpole(obs: &[f32], _action: &[f32]) -> Result<Frame> {
+    check_painted_row("CartPole", obs, 4)?;
+    Ok(cartpole(&std::array::from_fn(|i| f64::from(obs[i]))))
+}
+
+/// Acrobot's picture from `[cos t1, sin t1, cos t2, sin t2, dt1, dt2]`.
+pub fn paint_acrobot(obs: &[f32], _action: &[f32]) -> Result<Frame> {
+    check_painted_row("Acrobot", obs, 6)?;
+    let angle = |cos: f32, sin: f32| f64::from(sin).atan2(f64::from(cos));
+    Ok(acrobot(&[angle(obs[0], obs[1]), angle(obs[2], obs[3]), f64::from(obs[4]), f64::from(obs[5])]))
+}
+
+/// Pendulum's picture from `[cos theta, sin theta, dtheta]`, with the arrow of the torque applied.
+pub fn paint_pendulum(obs: &[f32], action: &[f32]) -> Result<Frame> {
+    check_painted_row("Pendulum", obs, 3)?;
+    let theta = f64::from(obs[1]).atan2(f64::from(obs[0]));
+    Ok(pendulum(theta, action.first().map(|&u| f64::from(u))))
+}
+
+/// A mountain car's picture from `[position, velocity]`, the flag at `goal_position`.
+pub fn mountain_car_painter(goal_position: f64) -> ObservationPainter {
+    Arc::new(move |obs, _| {
+        check_painted_row("MountainCar", obs, 2)?;
+        Ok(mountain_car(f64::from(obs[0]), goal_position))
+    })
 }
 
 #[cfg(test)]

@@ -121,6 +121,9 @@ impl<E: Env> Env for AbsorbAfterDone<E> {
     fn grid_world(&self) -> Option<&crate::gridworld::World> {
         self.env.grid_world()
     }
+    fn observation_painter(&self) -> Option<crate::render::ObservationPainter> {
+        self.env.observation_painter()
+    }
     fn reset_into(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Result<()> {
         self.start();
         self.env.reset_into(seed, obs)?;

@@ -68,6 +68,9 @@ impl<E: Env> Env for TimeLimit<E> {
     fn grid_world(&self) -> Option<&crate::gridworld::World> {
         self.env.grid_world()
     }
+    fn observation_painter(&self) -> Option<crate::render::ObservationPainter> {
+        self.env.observation_painter()
+    }
     fn flat_space(&self) -> &Space {
         self.env.flat_space()
     }
