@@ -47,7 +47,7 @@ const NOVELTY: SignalEntry = SignalEntry {
     weight: 1.0,
     exploration: true,
     caveats: "",
-    build: |_, ctx| Ok(Box::new(Novelty { mean: vec![0.0; ctx.obs_dim], seen: 0.0 })),
+    build: &|_, ctx| Ok(Box::new(Novelty { mean: vec![0.0; ctx.obs_dim], seen: 0.0 })),
 };
 
 fn main() -> anyhow::Result<()> {

@@ -388,8 +388,9 @@ pub fn load_policy(run: &RunDir, which: &str, build: Builder) -> Result<(RunConf
 }
 
 /// The learner for a run: `build`'s, or, when the config lists reward signals, the
-/// `limbic-agents` learner with a [`RewardSet`] of the registry's built-in signals. With
-/// `teaching` (training, not evaluating), feedback signals get their teachers.
+/// `limbic-agents` learner with a [`RewardSet`] of [`Registry::installed`] (the built-ins and
+/// any signal a binding installed). With `teaching` (training, not evaluating), feedback
+/// signals get their teachers.
 fn build_learner(
     config: &RunConfig,
     train: &TrainEnvs,
@@ -407,7 +408,7 @@ fn build_learner(
         num_envs: config.num_envs,
         seed: config.seed,
     };
-    let mut set = RewardSet::new(&Registry::builtins(), &config.rewards, &context)?;
+    let mut set = RewardSet::new(&Registry::installed(), &config.rewards, &context)?;
     if let Some(teaching) = teaching {
         for label in set.attach_teachers(&mut |label, request| {
             teaching.teacher(label, request).map_err(|e| AgentError::Config {

@@ -6,16 +6,21 @@
 - ``limbic.ids()``: every registered id;
 - ``limbic.train(config_or_path, **overrides)`` -> run directory, ``limbic.load(run_dir)`` -> an
   agent with ``act(obs, state=None)``, ``limbic.evaluate(run_dir)`` -> the evaluation summary;
+- ``limbic.register_env(id, factory)``: a user's ``gymnasium.Env`` (Box/Discrete spaces) as an
+  environment limbic's learners train on (``limbic.train(config, env=factory)`` does it for you);
+- ``limbic.rewards.register(name, cls)``: a Python class as a reward signal (``limbic.rewards``);
 - ``limbic.errors``: the exceptions (Gymnasium's where it has one) with the Rust error's message.
 """
 
-from limbic import errors
+from limbic import errors, rewards
 from limbic._limbic import ids
 from limbic.env import LimbicEnv
+from limbic.envs import register_env
 from limbic.training import Agent, evaluate, load, train
 from limbic.vector import LimbicVectorEnv
 
-__all__ = ["make", "make_vec", "ids", "errors", "train", "load", "evaluate", "Agent", "LimbicEnv", "LimbicVectorEnv"]
+__all__ = ["make", "make_vec", "ids", "errors", "rewards", "register_env", "train", "load", "evaluate", "Agent",
+           "LimbicEnv", "LimbicVectorEnv"]
 
 
 def make(id, render_mode=None, **kwargs):

@@ -5,6 +5,7 @@ import json
 import os
 
 from limbic import _limbic
+from limbic.envs import gymnasium_fallback, id_for, register_env
 from limbic.spaces import from_json
 
 
@@ -17,12 +18,21 @@ def train(config_or_path=None, *, out=None, force=False, quiet=True, **overrides
     env's preset, as ``limbic train`` resolves them; ``limbic train --print-config`` lists them.
     ``out`` is the run directory (default ``runs/ENV-ALGO-seedSEED``); ``force`` replaces a run
     limbic wrote there.
+
+    ``env`` may also be a factory returning a ``gymnasium.Env`` (Box/Discrete spaces): it is
+    registered as ``python:NAME`` (``limbic.register_env``) and limbic's learners train on it,
+    stepped from Rust on one thread; so is an id only Gymnasium has (through ``gymnasium.make``).
+    Reward specs may name signals registered with ``limbic.rewards.register``.
     """
+    if callable(overrides.get("env")):
+        factory = overrides["env"]
+        overrides["env"] = register_env(id_for(factory), factory)
     path, config = None, {}
     if isinstance(config_or_path, dict):
         config = config_or_path
     elif config_or_path is not None:
         path = os.fspath(config_or_path)
+    gymnasium_fallback(overrides.get("env", config.get("env")))
     return _limbic.train(path, json.dumps(config), json.dumps(overrides), None if out is None else os.fspath(out),
                          force, quiet)
 
@@ -31,6 +41,7 @@ def evaluate(run_dir, episodes=None, seed=None, checkpoint="best", deterministic
     """Evaluates a run's checkpoint as ``limbic eval`` does (episode i resets with ``seed + i``;
     the run's evaluation episodes and seed by default) and returns the summary as a dict
     (``mean_return``, ``std_return``, ``ci95``, ``episodes``, ...)."""
+    _run_env(run_dir)
     return json.loads(_limbic.evaluate(os.fspath(run_dir), episodes, seed, checkpoint, deterministic))
 
 
@@ -39,6 +50,7 @@ class Agent:
     of the run's environment (as ``limbic.make(config["env"])`` gives it)."""
 
     def __init__(self, run_dir, checkpoint="best", seed=0):
+        _run_env(run_dir)
         self._agent = _limbic.Agent(os.fspath(run_dir), checkpoint, seed)
         self.config = json.loads(self._agent.config_json)
         self.checkpoint = self._agent.checkpoint
@@ -55,3 +67,13 @@ def load(run_dir, checkpoint="best", seed=0):
     """The agent of a run directory: checkpoint ``best`` (falling back to the latest),
     ``latest``, or a checkpoint's name; ``seed`` seeds its sampling when not deterministic."""
     return Agent(run_dir, checkpoint, seed)
+
+
+def _run_env(run_dir):
+    """Registers the run's env through ``gymnasium.make`` if only Gymnasium has it."""
+    try:
+        with open(os.path.join(os.fspath(run_dir), "config.json")) as f:
+            env = json.load(f).get("env")
+    except (OSError, ValueError):
+        return  # the native side says what is wrong with the run directory
+    gymnasium_fallback(env)

@@ -59,7 +59,7 @@ pub fn new_array<T: Number>(py: Python<'_>, numbers: &[T], shape: &[usize]) -> P
 }
 
 /// A function of the numpy module, looked up once.
-fn numpy_function<'py>(py: Python<'py>, name: &'static str) -> PyResult<&'py PyAny> {
+pub(crate) fn numpy_function<'py>(py: Python<'py>, name: &'static str) -> PyResult<&'py PyAny> {
     static FUNCTIONS: GILOnceCell<Vec<(&'static str, PyObject)>> = GILOnceCell::new();
     let functions = FUNCTIONS.get_or_try_init(py, || -> PyResult<_> {
         let numpy = py.import("numpy")?;

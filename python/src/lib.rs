@@ -5,7 +5,9 @@
 //! with a Python exception naming what was wrong), observations back into numpy arrays, and
 //! [`EnvError`]s into the exception classes of `limbic.errors` (Gymnasium's where it has one).
 //! The Gymnasium classes themselves (`gymnasium.Env`, `gymnasium.vector.VectorEnv`) are written in
-//! Python on top of this module (python/limbic/).
+//! Python on top of this module (python/limbic/). The other direction, Python code called by
+//! Rust: [`rewards`] (a Python class as a reward signal) and [`user_env`] (a `gymnasium.Env` as a
+//! limbic env); their exceptions come back as errors carrying the Python traceback.
 
 // pyo3 0.19 (the version the `gymnasium-rs` adapter already pins; one `links = "python"` per
 // lockfile) expands `#[pymethods]` into impls newer compilers flag.
@@ -14,10 +16,13 @@
 mod agent;
 mod convert;
 mod env;
+mod rewards;
+mod user_env;
 mod vector;
 
 use limbic_environments::{registry, EnvError};
 use pyo3::exceptions::PyRuntimeError;
+use pyo3::marker::Ungil;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
@@ -35,6 +40,16 @@ pub(crate) fn env_err(py: Python<'_>, error: EnvError) -> PyErr {
     exception(py, class, error.to_string())
 }
 
+/// Runs `f` holding the GIL, in a pool of its own, so the Python objects it makes are freed when
+/// it returns. `Python::with_gil` adds no pool where the GIL is already held (a run on a Python
+/// env holds it throughout): every object of every step would live until the run ended.
+pub(crate) fn with_gil_pool<F, R>(f: F) -> R
+where
+    F: for<'py> FnOnce(Python<'py>) -> R + Ungil,
+{
+    Python::with_gil(|py| py.with_pool(f))
+}
+
 /// `limbic.errors.LimbicError` with `message`.
 pub(crate) fn limbic_error(py: Python<'_>, message: String) -> PyErr {
     exception(py, "LimbicError", message)
@@ -46,6 +61,16 @@ fn exception(py: Python<'_>, class: &str, message: String) -> PyErr {
         Some(class) => PyErr::from_type(class, message),
         None => PyRuntimeError::new_err(message),
     }
+}
+
+/// The text Python prints for an uncaught exception (`Traceback (most recent call last): ...`).
+pub(crate) fn traceback(py: Python<'_>, error: &PyErr) -> String {
+    let formatted = py.import("traceback").and_then(|t| {
+        let args = (error.get_type(py), error.value(py), error.traceback(py));
+        let lines: Vec<String> = t.getattr("format_exception")?.call1(args)?.extract()?;
+        Ok(lines.concat())
+    });
+    formatted.unwrap_or_else(|_| error.to_string()).trim_end().to_string()
 }
 
 /// A sub-environment's error is classed by what went wrong inside it.
@@ -70,5 +95,8 @@ fn _limbic(_py: Python<'_>, m: &PyModule) -> PyResult<()> {
     m.add_class::<agent::Agent>()?;
     m.add_function(wrap_pyfunction!(agent::train, m)?)?;
     m.add_function(wrap_pyfunction!(agent::evaluate, m)?)?;
+    m.add_function(wrap_pyfunction!(rewards::install_signal, m)?)?;
+    m.add_function(wrap_pyfunction!(rewards::signals, m)?)?;
+    m.add_function(wrap_pyfunction!(user_env::register_python_env, m)?)?;
     Ok(())
 }

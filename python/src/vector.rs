@@ -4,6 +4,7 @@
 
 use crate::convert::{action_from_py, array, json_object};
 use crate::env_err;
+use crate::user_env::is_python_env;
 use limbic_environments::{Autoreset, DType, Env, Space, Value, VecEnv};
 use pyo3::buffer::{Element, PyBuffer};
 use pyo3::exceptions::PyValueError;
@@ -52,6 +53,12 @@ impl RustVecEnv {
                 return Err(PyValueError::new_err(message));
             }
         };
+        if is_python_env(id) && threads != Some(1) {
+            // Stepping threads would wait for the GIL this call holds.
+            return Err(PyValueError::new_err(format!(
+                "`{id}` is a Python environment: it steps on one thread (threads=1)"
+            )));
+        }
         let kwargs = json_object(kwargs, "kwargs")?;
         let envs = VecEnv::make(id, num_envs, &kwargs).and_then(|v| v.with_autoreset(mode).with_threads(threads));
         let envs = envs.map_err(|e| env_err(py, e))?;

@@ -9,11 +9,31 @@
 //! let counts = registry.get("counts")?; // an unknown name lists every name
 //! # Ok::<(), limbic_agents::AgentError>(())
 //! ```
+//!
+//! A signal defined at run time (the Python binding's `limbic.rewards.register`) is
+//! [`install`]ed for the whole process instead: runs build their reward sets from
+//! [`Registry::installed`], the built-ins and those.
 
 use crate::signal::SignalEntry;
 use crate::signals;
 use limbic_agents::core::config::invalid;
 use limbic_agents::Result;
+use std::sync::RwLock;
+
+/// Signals installed for the whole process, in installation order.
+static INSTALLED: RwLock<Vec<SignalEntry>> = RwLock::new(Vec::new());
+
+/// Makes `entry` part of every [`Registry::installed`] from now on. A name a built-in has is an
+/// error; installing a name again replaces the earlier entry (a notebook cell run twice).
+pub fn install(entry: SignalEntry) -> Result<()> {
+    if builtin_entries().iter().any(|e| e.name == entry.name) {
+        return Err(invalid("rewards", format!("`{}` is a built-in signal: choose another name", entry.name)));
+    }
+    let mut installed = INSTALLED.write().unwrap_or_else(|e| e.into_inner());
+    installed.retain(|e| e.name != entry.name);
+    installed.push(entry);
+    Ok(())
+}
 
 /// The built-in entries, in the order `limbic rewards` lists them.
 pub fn builtin_entries() -> Vec<SignalEntry> {
@@ -51,6 +71,13 @@ impl Registry {
     /// Every built-in signal.
     pub fn builtins() -> Self {
         Registry { entries: builtin_entries() }
+    }
+
+    /// The built-ins and every signal [`install`]ed in this process (what runs build from).
+    pub fn installed() -> Self {
+        let mut entries = builtin_entries();
+        entries.extend(INSTALLED.read().unwrap_or_else(|e| e.into_inner()).iter().copied());
+        Registry { entries }
     }
 
     /// Adds a signal; a name already registered is an error.
@@ -97,6 +124,19 @@ mod tests {
         let mut empty = Registry::empty();
         empty.register(signals::counts::ENTRY).unwrap();
         assert_eq!(empty.entries().len(), 1);
+    }
+
+    #[test]
+    fn installed_signals_join_every_installed_registry() {
+        let entry = |summary| SignalEntry { name: "registry_test_novelty", summary, ..signals::counts::ENTRY };
+        assert!(Registry::builtins().get("registry_test_novelty").is_err());
+        install(entry("first")).unwrap();
+        install(entry("second")).unwrap();
+        let registry = Registry::installed();
+        assert_eq!(registry.get("registry_test_novelty").unwrap().summary, "second");
+        assert_eq!(registry.entries().len(), builtin_entries().len() + 1);
+        let error = install(signals::counts::ENTRY).unwrap_err().to_string();
+        assert!(error.contains("`counts` is a built-in"), "{error}");
     }
 
     #[test]

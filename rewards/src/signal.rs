@@ -117,6 +117,11 @@ pub struct SignalEntry {
     /// rewards`; empty when nothing is known.
     pub caveats: &'static str,
     /// Builds the signal; absent keys take their defaults, an unknown key or a bad value is an
-    /// error that names it (and lists the valid keys).
-    pub build: fn(&serde_json::Value, &SignalContext) -> Result<Box<dyn IntrinsicReward>>,
+    /// error that names it (and lists the valid keys). A `&'static` closure: built-ins write
+    /// `&|params, context| ...`; a signal registered at run time (the Python binding's) leaks
+    /// one that holds what it builds from.
+    pub build: &'static BuildSignal,
 }
+
+/// What [`SignalEntry::build`] calls.
+pub type BuildSignal = dyn Fn(&serde_json::Value, &SignalContext) -> Result<Box<dyn IntrinsicReward>> + Send + Sync;

@@ -85,7 +85,7 @@ const PROBE_B: SignalEntry = SignalEntry {
     exploration: true,
     caveats: "",
     // Built on the whole space first; the set then builds it again on key `b` alone.
-    build: |_, _| Ok(Box::new(Probe { name: "probe_b".into(), keys: Some(vec!["b".into()]) })),
+    build: &|_, _| Ok(Box::new(Probe { name: "probe_b".into(), keys: Some(vec!["b".into()]) })),
 };
 const PROBE_CFG: SignalEntry = SignalEntry {
     name: "probe_cfg",
@@ -95,7 +95,7 @@ const PROBE_CFG: SignalEntry = SignalEntry {
     weight: 1.0,
     exploration: true,
     caveats: "",
-    build: |_, _| Ok(Box::new(Probe { name: "probe_cfg".into(), keys: None })),
+    build: &|_, _| Ok(Box::new(Probe { name: "probe_cfg".into(), keys: None })),
 };
 
 /// `probe_task`: a task reward (not exploration), default weight 0.25.
@@ -138,7 +138,7 @@ impl IntrinsicReward for Diverging {
 const DIVERGING: SignalEntry = SignalEntry {
     name: "diverging",
     summary: "a model whose loss explodes",
-    build: |_, _| Ok(Box::new(Diverging { loss: 0.01 })),
+    build: &|_, _| Ok(Box::new(Diverging { loss: 0.01 })),
     ..PROBE_CFG
 };
 

@@ -44,7 +44,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     weight: 0.1,
     exploration: true,
     caveats: "",
-    build,
+    build: &build,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

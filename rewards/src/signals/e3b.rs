@@ -74,7 +74,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     exploration: true,
     caveats:
         "at weight 0.1 it did not solve DoorKey-8x8 within 500k frames on seed 0 (BENCHMARKS.md); not tuned further",
-    build: |params, context| Ok(Box::new(E3b::new(params, context)?)),
+    build: &|params, context| Ok(Box::new(E3b::new(params, context)?)),
 };
 
 /// The E3B signal; see the [module docs](self).

@@ -100,7 +100,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     weight: 1.0,
     exploration: false,
     caveats: "",
-    build: |params, context| Ok(Box::new(Evaluative::new(params, context)?)),
+    build: &|params, context| Ok(Box::new(Evaluative::new(params, context)?)),
 };
 
 /// The evaluative signal; see the [module docs](self).

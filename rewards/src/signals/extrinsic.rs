@@ -19,7 +19,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     weight: 1.0,
     exploration: false,
     caveats: "",
-    build,
+    build: &build,
 };
 
 /// No parameters: its scale is the spec's `weight` and `schedule`.

@@ -76,7 +76,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     weight: 1.0,
     exploration: false,
     caveats: "",
-    build: |params, context| {
+    build: &|params, context| {
         let parsed: GailParams = parse_config(NAME, params)?;
         let path = parsed.demos.as_deref().ok_or_else(|| AgentError::Config {
             field: format!("{NAME}.demos"),

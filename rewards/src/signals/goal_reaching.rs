@@ -34,7 +34,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     weight: 1.0,
     exploration: false,
     caveats: "",
-    build,
+    build: &build,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -76,7 +76,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     weight: 0.1,
     exploration: true,
     caveats: "summed into the env's stream at weight 0.01 it did not take off on MiniGrid DoorKey-8x8 within 400k frames (BENCHMARKS.md), not re-measured in its own stream; ~3x the cost of counts per env step",
-    build: |params, context| Ok(Box::new(Icm::new(params, context)?)),
+    build: &|params, context| Ok(Box::new(Icm::new(params, context)?)),
 };
 
 /// Checks the parameters every dynamics-trained signal shares.

@@ -79,7 +79,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     weight: 0.1,
     exploration: true,
     caveats: "",
-    build: |params, context| Ok(Box::new(LatentDisagreement::new(params, context)?)),
+    build: &|params, context| Ok(Box::new(LatentDisagreement::new(params, context)?)),
 };
 
 /// The one-step predictors.

@@ -60,7 +60,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     weight: 0.1,
     exploration: true,
     caveats: "",
-    build: |params, context| Ok(Box::new(ModelError::new(params, context)?)),
+    build: &|params, context| Ok(Box::new(ModelError::new(params, context)?)),
 };
 
 /// The model-error signal; see the [module docs](self).

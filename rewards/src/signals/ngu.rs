@@ -111,7 +111,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     weight: 0.1,
     exploration: true,
     caveats: "at weight 0.1 in its own stream it did not solve MiniGrid DoorKey-8x8 within 500k frames on seed 0 (BENCHMARKS.md); not tuned further",
-    build: |params, context| Ok(Box::new(Ngu::new(params, context)?)),
+    build: &|params, context| Ok(Box::new(Ngu::new(params, context)?)),
 };
 
 /// One episode's embeddings, a ring of at most `capacity` rows.

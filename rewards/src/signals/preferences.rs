@@ -126,7 +126,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     weight: 1.0,
     exploration: false,
     caveats: "",
-    build: |params, context| Ok(Box::new(Preferences::new(params, context)?)),
+    build: &|params, context| Ok(Box::new(Preferences::new(params, context)?)),
 };
 
 /// Checks the teacher keys both feedback signals share.

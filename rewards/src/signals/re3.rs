@@ -50,7 +50,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     weight: 0.1,
     exploration: true,
     caveats: "",
-    build: |params, context| Ok(Box::new(Re3::new(params, context)?)),
+    build: &|params, context| Ok(Box::new(Re3::new(params, context)?)),
 };
 
 /// The RE3 signal; see the [module docs](self).

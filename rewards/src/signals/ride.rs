@@ -77,7 +77,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     weight: 0.1,
     exploration: true,
     caveats: "at weight 0.1 in its own stream PPO did not solve MiniGrid DoorKey-8x8 within 1M frames (seed 0; plain PPO solves it by ~850k): its entropy collapsed while the bonus held 50-70% of the advantage (BENCHMARKS.md); not tuned further",
-    build: |params, context| Ok(Box::new(Ride::new(params, context)?)),
+    build: &|params, context| Ok(Box::new(Ride::new(params, context)?)),
 };
 
 /// An observation row as an exact key (its bit patterns).

@@ -94,7 +94,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     weight: 0.1,
     exploration: true,
     caveats: "at weight 0.1 in its own stream PPO did not solve MiniGrid DoorKey-8x8 within 1M frames (seed 5; plain PPO solves it by ~850k), and summed into the env's stream at 0.01 it stopped PPO at 2M (issue #13): on MiniGrid's egocentric view prefer `counts` (BENCHMARKS.md)",
-    build: |params, context| Ok(Box::new(Rnd::new(params, context)?)),
+    build: &|params, context| Ok(Box::new(Rnd::new(params, context)?)),
 };
 
 /// The target and the predictor, shared with NGU's lifelong factor.
