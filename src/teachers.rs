@@ -13,6 +13,7 @@ use limbic_rewards::feedback::{Teacher, TeacherRequest, TeacherWithHistory};
 use limbic_rewards::labels::{LabelFile, Recorded, LABELS_FILE};
 use limbic_rewards::teachers::SyntheticTeacher;
 use serde::Deserialize;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -84,7 +85,7 @@ impl Teaching<'_> {
 
     /// A page for a person, serving while the run trains: clips are drawn from their
     /// observations (so the env's rows must determine its picture), the URL with its access
-    /// token goes to stderr before the first step.
+    /// token is printed before the first step.
     fn web_teacher(&self, label: &str, params: &serde_json::Value) -> Result<WebTeacher> {
         let settings: WebSettings = match (self.web, params) {
             (Some(settings), _) => settings.clone(),
@@ -111,7 +112,9 @@ impl Teaching<'_> {
             painter: Some(painter),
         };
         let teacher = WebTeacher::start(&options).with_context(|| format!("starting {label}'s web teacher"))?;
-        eprintln!("{label}: teach at {}", teacher.url());
+        // The first line of the run's output (its report comes at the end).
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{label}: teach at {}", teacher.url()).and_then(|_| out.flush())?;
         Ok(teacher)
     }
 }

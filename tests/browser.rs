@@ -240,14 +240,14 @@ fn a_person_teaches_a_training_run_at_its_page() {
         .args(["train", "--env", "MiniGrid-DoorKey-5x5-v0", "--reward", "preferences", "--teacher", "web"])
         .args(["--labels", "3", "--steps", "10000000", "--set", "params.n_steps=64", "--quiet"])
         .args(["--out", run.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     let process = Process(child);
-    let line = stderr.find_map(|l| l.ok().filter(|l| l.contains("teach at"))).expect("the page's URL");
-    std::thread::spawn(move || stderr.for_each(drop)); // keep the pipe drained
+    let line = stdout.next().expect("the page's URL").unwrap();
+    std::thread::spawn(move || stdout.for_each(drop)); // keep the pipe drained
     let url = line.rsplit(' ').next().unwrap();
     let mut browser = Browser::start();
     browser.open(url);

@@ -248,10 +248,10 @@ impl Drop for Training {
 
 /// Starts `limbic ARGS` (a training run with the web teacher): the process and its page's URL.
 fn start_teaching(args: &[&str]) -> (Training, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_limbic")).args(args).stderr(Stdio::piped()).spawn().unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
-    let line = stderr.find_map(|l| l.ok().filter(|l| l.contains("teach at"))).expect("the page's URL");
-    std::thread::spawn(move || stderr.for_each(drop)); // keep the pipe drained
+    let mut child = Command::new(env!("CARGO_BIN_EXE_limbic")).args(args).stdout(Stdio::piped()).spawn().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = stdout.next().expect("a first line").unwrap();
+    std::thread::spawn(move || stdout.for_each(drop)); // keep the pipe drained
     let url = line.strip_prefix("preferences: teach at ").unwrap_or_else(|| panic!("{line}")).to_string();
     (Training(child), url)
 }
@@ -287,7 +287,7 @@ fn answer_first_question(url: &str, run: &std::path::Path) -> Label {
 }
 
 #[test]
-fn a_person_teaches_a_training_run_at_the_url_it_prints_before_training() {
+fn a_person_teaches_a_training_run_at_the_url_it_prints_first() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
     let (_training, url) = start_teaching(&[

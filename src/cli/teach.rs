@@ -2,7 +2,7 @@
 //!
 //! Without `--demo` the run goes on training (as `limbic train --resume` does) while its
 //! feedback signals ask a person at the page instead of the teacher its config names; each
-//! signal's page URL (with its access token) is printed on stderr before the first step.
+//! signal's page URL (with its access token) is the first line of output.
 //!
 //! `--demo` serves questions built from the run's own episodes (its latest checkpoint, drawn
 //! by the env's renderer) and prints each label given as a JSON line: the page and the server
