@@ -67,9 +67,11 @@ impl Teaching<'_> {
             }
         };
         let dir = self.label_dir(label);
+        let own = dir.join(LABELS_FILE);
         let mut history = Vec::new();
-        if let Some(from) = &request.labels_from {
-            let from = Path::new(from);
+        // The run's own file (named when resuming) is read back below, once.
+        let names_own = |from: &Path| matches!((from.canonicalize(), own.canonicalize()), (Ok(a), Ok(b)) if a == b);
+        if let Some(from) = request.labels_from.as_deref().map(Path::new).filter(|from| !names_own(from)) {
             history =
                 LabelFile::read(from).with_context(|| format!("reading the labels to start from ({label}.labels)"))?;
             if history.is_empty() && !from.exists() {
@@ -77,7 +79,7 @@ impl Teaching<'_> {
             }
         }
         if self.resume {
-            history.extend(LabelFile::read(&dir.join(LABELS_FILE)).context("reading the run's labels back")?);
+            history.extend(LabelFile::read(&own).context("reading the run's labels back")?);
         }
         let file = LabelFile::open(&dir)?;
         Ok((Box::new(Recorded::new(teacher, file)), history))
@@ -155,8 +157,11 @@ mod tests {
         let resumed = Teaching { resume: true, ..fresh };
         let (_, history) = resumed.teacher("preferences", &request("oracle", None)).unwrap();
         assert_eq!(history.len(), 1);
-        // Another run starts from this one's labels.
+        // Its own file named as the labels to start from is still read once.
         let path = fresh.label_dir("preferences").join(LABELS_FILE).display().to_string();
+        let (_, history) = resumed.teacher("preferences", &request("oracle", Some(path.clone()))).unwrap();
+        assert_eq!(history.len(), 1);
+        // Another run starts from this one's labels.
         let other = dir.join("other");
         let reuse = Teaching { run_dir: &other, resume: false, seed: 1, env: &env, web: None };
         let (_, history) = reuse.teacher("preferences", &request("oracle", Some(path))).unwrap();
