@@ -88,4 +88,20 @@ fn bad_sweep_files_are_clear_errors() {
     let ok = write("ok.json", r#"{"env": "CartPole-v1", "algo": "random", "seeds": 1}"#);
     assert_fails_with(&limbic(&["sweep", &ok, "--out", out, "--backend", "ray"]), &["--address"]);
     assert_fails_with(&limbic(&["sweep", "/nonexistent/sweep.json"]), &["/nonexistent/sweep.json"]);
+    // The folder above became `ok`'s (its copy of the sweep file) before the backend was refused:
+    // another sweep may not write there, nor any sweep into a folder of someone else's files.
+    let copy: Json =
+        serde_json::from_str(&std::fs::read_to_string(Path::new(out).join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(copy["algo"], "random");
+    let other = write("other.json", r#"{"env": "CartPole-v1", "algo": "random", "seeds": 2}"#);
+    assert_fails_with(&limbic(&["sweep", &other, "--out", out]), &["holds another sweep"]);
+    let mine = tmp.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::write(mine.join("notes.txt"), "mine").unwrap();
+    assert_fails_with(&limbic(&["sweep", &ok, "--out", mine.to_str().unwrap()]), &["files a sweep did not write"]);
+    let left: Vec<_> = std::fs::read_dir(&mine).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(
+        (left, std::fs::read_to_string(mine.join("notes.txt")).unwrap()),
+        (vec!["notes.txt".into()], "mine".into())
+    );
 }

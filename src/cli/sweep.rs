@@ -62,6 +62,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     // One sweep at a time in a folder: two would run the same runs.
     let _lock = DirLock::acquire(&out)?;
+    sweep.claim_folder()?;
     let start = Instant::now();
     let pending = sweep.pending()?.len();
     let total = sweep.jobs().len();

@@ -25,6 +25,8 @@ use std::path::{Path, PathBuf};
 
 /// Results file, one [`Row`] per line.
 pub const RESULTS: &str = "results.jsonl";
+/// The sweep file's copy in the output folder: the mark of a folder a sweep made, and what it ran.
+pub const SWEEP_COPY: &str = "sweep.json";
 /// Seed of the bootstrap resampling (the CIs are reproducible).
 const BOOTSTRAP_SEED: u64 = 0;
 /// The longest run name taken from a combination's values.
@@ -121,6 +123,39 @@ impl Sweep {
         let sweep = Sweep { path, file, out: out.to_path_buf() };
         sweep.check().with_context(|| format!("sweep file {}", sweep.path.display()))?;
         Ok(sweep)
+    }
+
+    /// Makes `out` this sweep's folder, or checks that it is (call it holding the folder's lock):
+    /// a new or empty folder gets a copy of the sweep file; a folder with files but no copy, or
+    /// with another sweep's, is refused, so a sweep never writes over what it did not write.
+    pub fn claim_folder(&self) -> Result<()> {
+        let copy = self.out.join(SWEEP_COPY);
+        let read_json = |path: &Path| -> Result<Json> {
+            let text = std::fs::read_to_string(path)?;
+            serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
+        };
+        let this = read_json(&self.path)?;
+        match read_json(&copy) {
+            Ok(existing) if existing == this => return Ok(()),
+            Ok(_) => bail!(
+                "{} holds another sweep ({} differs from {}): give this one its own --out",
+                self.out.display(),
+                copy.display(),
+                self.path.display()
+            ),
+            Err(_) if copy.exists() => bail!("{} is damaged: give this sweep a new --out", copy.display()),
+            Err(_) => {}
+        }
+        let holds_files = std::fs::read_dir(&self.out).map(|mut d| d.next().is_some()).unwrap_or(false);
+        if holds_files {
+            bail!(
+                "{} holds files a sweep did not write (no {SWEEP_COPY}): give the sweep a new or empty --out",
+                self.out.display()
+            );
+        }
+        std::fs::create_dir_all(&self.out).with_context(|| format!("cannot create {}", self.out.display()))?;
+        write_atomically(&copy, serde_json::to_string_pretty(&this)?.as_bytes())?;
+        Ok(())
     }
 
     fn check(&self) -> Result<()> {
