@@ -156,14 +156,15 @@ impl ActionInput {
         Ok(())
     }
 
-    /// The env action for a model action in `[-1, 1]` (continuous only).
+    /// The env actions for model actions in `[-1, 1]`: rows of `env_width()` numbers, one row
+    /// per sub-env (continuous only).
     pub fn unscale(&self, scaled: &[f32]) -> Vec<f32> {
         match self {
             ActionInput::OneHot { .. } => scaled.to_vec(),
             ActionInput::Scaled { low, high } => {
                 scaled
                     .iter()
-                    .zip(low.iter().zip(high))
+                    .zip(low.iter().zip(high).cycle())
                     .map(|(&x, (&l, &h))| {
                         if l.is_finite() && h.is_finite() {
                             l + (x.clamp(-1.0, 1.0) + 1.0) * 0.5 * (h - l)
@@ -366,6 +367,7 @@ mod tests {
         boxed.encode(&[7.0], &mut out).unwrap();
         assert_eq!(out, [1.0], "clipped to the box");
         assert_eq!((boxed.unscale(&[0.5]), boxed.unscale(&[-1.0])), (vec![1.0], vec![-2.0]));
+        assert_eq!(boxed.unscale(&[0.5, -1.0, 1.0]), [1.0, -2.0, 2.0], "one action per sub-env");
         let error = ActionInput::for_space(&Space::Text { min_length: 0, max_length: 3, charset: "ab".into() });
         assert!(error.unwrap_err().to_string().contains("Discrete or rank-1 Box"));
     }

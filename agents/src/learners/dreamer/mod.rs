@@ -634,6 +634,11 @@ mod tests {
             let EnvActions::Continuous { values, .. } = &acted.env_actions else { panic!("continuous") };
             assert!(values.iter().all(|a| (-2.0..=2.0).contains(a)), "{values:?}");
         }
+        // Evaluation acts for several sub-envs at once: one action each.
+        let three = envs("Pendulum-v1", 3, 1);
+        let acted = Actor::new(dreamer.policy().unwrap(), 3, 0).act(three.last().obs, &[true; 3]).unwrap();
+        let EnvActions::Continuous { values, .. } = &acted.env_actions else { panic!("continuous") };
+        assert_eq!(values.len(), 3, "{values:?}");
         let mut doorkey = envs("MiniGrid-DoorKey-5x5-v0", 2, 0);
         let mut dreamer = Dreamer::new(&spec_for(&doorkey, &params, 1)).unwrap();
         for _ in 0..8 {
