@@ -524,7 +524,8 @@ impl RewardSet {
             return Err(AgentError::NonFinite {
                 update: self.updates + 1,
                 quantity: format!(
-                    "reward/{0}/loss (the model of signal `{0}` diverged: {first:.3e} at its first update,                      over {DIVERGENCE_FACTOR:.0e} times that now)",
+                    "reward/{0}/loss (the model of signal `{0}` diverged: {first:.3e} at its first update, \
+                     over {DIVERGENCE_FACTOR:.0e} times that now)",
                     node.label
                 ),
                 value,
@@ -582,8 +583,12 @@ pub struct Scales {
 /// The first update's warning for a signal whose weighted bonus swamps the env's reward
 /// (over [`SWAMPING_RATIO`] times it per step) or vanishes (under [`VANISHING_RATIO`] times
 /// it, or under [`VANISHING_BONUS`] when the first rollout had no env reward), with the
-/// numbers; `None` when the scales are sensible.
+/// numbers; `None` when the scales are sensible, and for a signal that gives nothing yet (a raw
+/// bonus of exactly 0: a learned reward before its first labels), which no weight would change.
 pub fn scale_warning(label: &str, weight: f64, s: &Scales) -> Option<String> {
+    if s.raw == 0.0 {
+        return None;
+    }
     let numbers = format!(
         "signal `{label}`: its bonus averages {:.2e} per step in the first rollout (raw {:.2e}, normalized {:.2e}, \
          weight {weight}) against the env's reward {:.2e} per step",

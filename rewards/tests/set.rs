@@ -472,3 +472,13 @@ fn a_diverging_signal_model_stops_training_naming_the_signal() {
     let error = set.rewards(&batch.view(), 0, &mut out).unwrap_err().to_string();
     assert!(error.contains("signal `diverging`") && error.contains("update 4"), "{error}");
 }
+
+#[test]
+fn a_signal_that_gives_nothing_yet_earns_no_weight_warning() {
+    use limbic_rewards::set::{scale_warning, Scales};
+    // A learned reward before its first labels: exactly 0 everywhere, whatever the weight.
+    let nothing = Scales { raw: 0.0, scaled: 0.0, weighted: 0.0, env: 1.0 };
+    assert_eq!(scale_warning("preferences", 1.0, &nothing), None);
+    let tiny = Scales { raw: 1e-9, scaled: 1e-9, weighted: 1e-9, env: 1.0 };
+    assert!(scale_warning("probe", 1.0, &tiny).unwrap().contains("vanishes"));
+}
