@@ -6,27 +6,21 @@
 //! own target behind the `browser-tests` feature: `scripts/browser_tests.sh` installs them
 //! and runs it; plain `cargo test --release` leaves it out.
 
+#[path = "common/teach.rs"]
+mod teach_common;
+
 use limbic::teach::client::{split_url, Client};
 use limbic_rewards::feedback::{Answer, Label};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Lines};
+use std::io::{BufReader, Lines};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
+use teach_common::{serving, Process};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 const ARROW_LEFT: &str = "\u{E012}";
 const ARROW_RIGHT: &str = "\u{E014}";
-
-/// Kills the child when dropped (a failing test leaves no process behind).
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A WebDriver session of headless Chromium.
 struct Browser {
@@ -145,16 +139,8 @@ fn limbic() -> Command {
 
 /// `limbic teach --demo` on `run`: the process, its page URL and the rest of its output.
 fn teach_demo(run: &Path, extra: &[&str]) -> (Process, String, Lines<BufReader<ChildStdout>>) {
-    let mut child = limbic()
-        .args(["teach", "--run", run.to_str().unwrap(), "--demo", "--clip-steps", "12"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = lines.next().unwrap().unwrap();
-    (Process(child), url, lines)
+    let args = [&["teach", "--run", run.to_str().unwrap(), "--demo", "--clip-steps", "12"], extra].concat();
+    serving(&args)
 }
 
 fn labels(lines: Lines<BufReader<ChildStdout>>) -> Vec<Label> {
@@ -236,18 +222,26 @@ fn a_session_of_labels_clicked_and_typed_at_the_page_reaches_poll() {
 fn a_person_teaches_a_training_run_at_its_page() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
-    let mut child = limbic()
-        .args(["train", "--env", "MiniGrid-DoorKey-5x5-v0", "--reward", "preferences", "--teacher", "web"])
-        .args(["--labels", "3", "--steps", "10000000", "--set", "params.n_steps=64", "--quiet"])
-        .args(["--out", run.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let process = Process(child);
-    let line = stdout.next().expect("the page's URL").unwrap();
-    std::thread::spawn(move || stdout.for_each(drop)); // keep the pipe drained
+    let run_arg = run.to_str().unwrap();
+    let (process, line, rest) = serving(&[
+        "train",
+        "--env",
+        "MiniGrid-DoorKey-5x5-v0",
+        "--reward",
+        "preferences",
+        "--teacher",
+        "web",
+        "--labels",
+        "3",
+        "--steps",
+        "10000000",
+        "--set",
+        "params.n_steps=64",
+        "--quiet",
+        "--out",
+        run_arg,
+    ]);
+    std::thread::spawn(move || rest.for_each(drop)); // keep the pipe drained
     let url = line.rsplit(' ').next().unwrap();
     let mut browser = Browser::start();
     browser.open(url);

@@ -10,7 +10,7 @@ use limbic::teach::ServeOptions;
 use limbic_rewards::feedback::{Answer, Label, Teacher};
 use serde_json::json;
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use teach_common::*;
 
 #[test]
@@ -173,14 +173,8 @@ fn teach_demo_prints_the_url_first_and_each_label_given() {
     let refused = Command::new(env!("CARGO_BIN_EXE_limbic")).args(["teach", "--run", run]).output().unwrap();
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("no `preferences` or `evaluative` reward signal"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_limbic"))
-        .args(["teach", "--run", run, "--demo", "--questions", "3", "--clip-steps", "8"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = lines.next().unwrap().unwrap();
+    let (mut process, url, lines) =
+        serving(&["teach", "--run", run, "--demo", "--questions", "3", "--clip-steps", "8"]);
     let (host, path) = split_url(&url).unwrap();
     assert!(host.starts_with("127.0.0.1:") && path.starts_with("/?token="), "{url}");
     let token = &path["/?token=".len()..];
@@ -199,7 +193,7 @@ fn teach_demo_prints_the_url_first_and_each_label_given() {
         assert_eq!(send_label(&mut client, token, query, json!(answer)).status, 200);
     }
     let printed: Vec<Label> = lines.map(|l| serde_json::from_str(&l.unwrap()).unwrap()).collect();
-    assert!(child.wait().unwrap().success());
+    assert!(process.0.wait().unwrap().success());
     let answers: Vec<(u64, Answer)> = printed.iter().map(|l| (l.query, l.answer)).collect();
     assert_eq!(answers, vec![(0, Answer::Left), (1, Answer::Right), (2, Answer::Skip)]);
 }
@@ -211,24 +205,18 @@ fn a_server_killed_mid_session_leaves_every_acknowledged_label_in_its_journal() 
     let run = run.to_str().unwrap();
     let journal = tmp.path().join("labels.jsonl");
     random_run(run);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_limbic"))
-        .args(["teach", "--run", run, "--demo", "--questions", "100", "--clip-steps", "5", "--journal"])
-        .arg(&journal)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Kept open to the end: a closed pipe would end the process before the kill.
-    let mut printed = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = printed.next().unwrap().unwrap();
+    let journal_arg = journal.to_str().unwrap();
+    let demo = ["teach", "--run", run, "--demo", "--questions", "100", "--clip-steps", "5", "--journal", journal_arg];
+    // The output kept open to the end: a closed pipe would end the process before the kill.
+    let (mut process, url, printed) = serving(&demo);
     let (host, path) = split_url(&url).unwrap();
     let token = path["/?token=".len()..].to_string();
     let mut client = Client::connect(&host).unwrap();
     for query in 0..30 {
         assert_eq!(send_label(&mut client, &token, query, json!("right")).status, 200);
     }
-    child.kill().unwrap(); // SIGKILL: no chance to clean up
-    child.wait().unwrap();
+    process.0.kill().unwrap(); // SIGKILL: no chance to clean up
+    process.0.wait().unwrap();
     drop(printed);
     let text = std::fs::read_to_string(&journal).unwrap();
     let labels: Vec<Label> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -236,24 +224,12 @@ fn a_server_killed_mid_session_leaves_every_acknowledged_label_in_its_journal() 
     assert_eq!(labels.iter().map(|l| l.query).collect::<Vec<_>>(), (0..30).collect::<Vec<_>>());
 }
 
-/// A training process, killed when dropped (a failing test leaves no run behind).
-struct Training(std::process::Child);
-
-impl Drop for Training {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Starts `limbic ARGS` (a training run with the web teacher): the process and its page's URL.
-fn start_teaching(args: &[&str]) -> (Training, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_limbic")).args(args).stdout(Stdio::piped()).spawn().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = stdout.next().expect("a first line").unwrap();
-    std::thread::spawn(move || stdout.for_each(drop)); // keep the pipe drained
+fn start_teaching(args: &[&str]) -> (Process, String) {
+    let (process, line, rest) = serving(args);
+    std::thread::spawn(move || rest.for_each(drop)); // keep the pipe drained
     let url = line.strip_prefix("preferences: teach at ").unwrap_or_else(|| panic!("{line}")).to_string();
-    (Training(child), url)
+    (process, url)
 }
 
 /// Answers the page's first question `left` and waits for the label in the run's label file.

@@ -6,8 +6,34 @@ use limbic::teach::{ServeOptions, WebTeacher};
 use limbic_environments::render::Frame;
 use limbic_rewards::feedback::{Clip, Label, Question, Teacher};
 use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Lines};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// A child process, killed when dropped (a failing test leaves none behind).
+pub struct Process(pub Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `limbic ARGS`, whose first line of output is a teaching page's URL: the process, that
+/// line and the rest of its output (keep it open: a closed pipe ends the process).
+pub fn serving(args: &[&str]) -> (Process, String, Lines<BufReader<ChildStdout>>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_limbic"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("the page's URL first").unwrap();
+    (Process(child), first, lines)
+}
 
 /// A clip of `len` frames of 6x4 pixels whose colour shows the clip and the step.
 pub fn clip(id: u64, len: usize) -> Arc<Clip> {
