@@ -33,11 +33,34 @@ fn split_params(
     let (mine, rest): (serde_json::Map<_, _>, serde_json::Map<_, _>) =
         object.into_iter().partition(|(key, _)| own.iter().any(|(name, _)| name == key));
     let ppo = PpoConfig::from_json(&serde_json::Value::Object(rest)).map_err(|e| match e {
-        AgentError::Config { field, message } => AgentError::Config {
-            field,
-            message: format!("{message}; {algo}'s own: {}", own.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")),
-        },
+        AgentError::Config { field, message } => {
+            let own = own.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ");
+            let message = match message.split_once(", expected one of ") {
+                Some((unknown, ppo)) => format!("{unknown}; its own parameters: {own}; its PPO learner's: {ppo}"),
+                None => format!("{field}: {message}"),
+            };
+            AgentError::Config { field: algo.to_string(), message }
+        }
         other => other,
     })?;
     Ok((serde_json::Value::Object(mine), ppo))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_parameter_is_named_under_the_algorithm_with_both_lists() {
+        let own = [("options", "count"), ("option_epsilon", "epsilon")];
+        let err = split_params("option-critic", &serde_json::json!({"options": 4, "bogus": 1}), &own).unwrap_err();
+        let AgentError::Config { field, message } = err else { panic!("{err}") };
+        assert_eq!(field, "option-critic");
+        assert!(message.starts_with("unknown field `bogus`; its own parameters: options, option_epsilon;"), "{message}");
+        assert!(message.contains("its PPO learner's: `learning_rate`"), "{message}");
+        let err = split_params("option-critic", &serde_json::json!({"n_steps": 0}), &own).unwrap_err();
+        assert!(err.to_string().contains("option-critic") && err.to_string().contains("n_steps"), "{err}");
+        let (mine, ppo) = split_params("option-critic", &serde_json::json!({"options": 4, "n_steps": 8}), &own).unwrap();
+        assert_eq!((mine, ppo.n_steps), (serde_json::json!({"options": 4}), 8));
+    }
 }
