@@ -56,11 +56,15 @@ mod tests {
         let err = split_params("option-critic", &serde_json::json!({"options": 4, "bogus": 1}), &own).unwrap_err();
         let AgentError::Config { field, message } = err else { panic!("{err}") };
         assert_eq!(field, "option-critic");
-        assert!(message.starts_with("unknown field `bogus`; its own parameters: options, option_epsilon;"), "{message}");
+        assert!(
+            message.starts_with("unknown field `bogus`; its own parameters: options, option_epsilon;"),
+            "{message}"
+        );
         assert!(message.contains("its PPO learner's: `learning_rate`"), "{message}");
         let err = split_params("option-critic", &serde_json::json!({"n_steps": 0}), &own).unwrap_err();
         assert!(err.to_string().contains("option-critic") && err.to_string().contains("n_steps"), "{err}");
-        let (mine, ppo) = split_params("option-critic", &serde_json::json!({"options": 4, "n_steps": 8}), &own).unwrap();
+        let (mine, ppo) =
+            split_params("option-critic", &serde_json::json!({"options": 4, "n_steps": 8}), &own).unwrap();
         assert_eq!((mine, ppo.n_steps), (serde_json::json!({"options": 4}), 8));
     }
 }

@@ -94,10 +94,20 @@ impl TwoHot {
     /// The predicted value of each row of `logits [N, K]`: `symexp(sum softmax(logits) * bins)`,
     /// on the host.
     pub fn mean(&self, logits: Tensor<2>) -> Result<Vec<f32>> {
+        Ok(download(self.symlog_mean(logits))?.into_iter().map(symexp).collect())
+    }
+
+    /// [`TwoHot::mean`] as a tensor `[N]`, differentiable where `logits` are.
+    pub fn mean_tensor(&self, logits: Tensor<2>) -> Tensor<1> {
+        let y = self.symlog_mean(logits);
+        y.clone().sign() * y.abs().exp().sub_scalar(1.0)
+    }
+
+    /// `sum softmax(logits) * bins` of each row: the prediction in symlog space.
+    fn symlog_mean(&self, logits: Tensor<2>) -> Tensor<1> {
         let device = logits.device();
         let [n, _] = logits.dims();
-        let expectation = (softmax(logits, 1) * self.bins(&device)).sum_dim(1).reshape([n]);
-        Ok(download(expectation)?.into_iter().map(symexp).collect())
+        (softmax(logits, 1) * self.bins(&device)).sum_dim(1).reshape([n])
     }
 
     /// `-ln p(target)` of each row: the two-hot cross-entropy `[N]`.
@@ -221,8 +231,11 @@ mod tests {
             let mut weights = vec![0.0f32; two_hot.len()];
             two_hot.encode(value, &mut weights);
             let logits: Vec<f32> = weights.iter().map(|&w| if w > 0.0 { w.ln() } else { -1e4 }).collect();
-            let mean = two_hot.mean(Tensor::from_data(TensorData::new(logits, [1, two_hot.len()]), &device)).unwrap();
+            let logits = Tensor::<2>::from_data(TensorData::new(logits, [1, two_hot.len()]), &device);
+            let mean = two_hot.mean(logits.clone()).unwrap();
             assert!((mean[0] - value).abs() <= 1e-3 * (1.0 + value.abs()), "{value} -> {}", mean[0]);
+            let tensor = download(two_hot.mean_tensor(logits)).unwrap();
+            assert!((tensor[0] - mean[0]).abs() <= 1e-5 * (1.0 + value.abs()), "{} != {}", tensor[0], mean[0]);
         }
     }
 

@@ -10,8 +10,14 @@
 //!    predicted termination counts less);
 //! 3. **return normalization**: `S` = exponential moving averages (decay 0.99) of the 5th and
 //!    95th percentiles of the returns, advantages `(R_t - v_t) / max(1, S_95 - S_5)`;
-//! 4. **actor**: `-w_t (ln pi(a_t | s_t) sg(adv_t) + eta H[pi(s_t)])` (REINFORCE for every
-//!    action kind, as DreamerV3's current code does), Adam, global-norm clip;
+//! 4. **actor**: for `Discrete` actions REINFORCE, `-w_t (ln pi(a_t | s_t) sg(adv_t) + eta
+//!    H[pi(s_t)])`; for `Box` actions by default the return's own gradient through the model
+//!    (`-w_t (R_t / S + eta H[pi(s_t)])`, the imagined rollout rerun with autodiff and
+//!    reparameterized actions), as DreamerV3's first release did (`actor_grad_cont: backprop`);
+//!    its current code uses REINFORCE for both, which `continuous_actor_grad = "reinforce"`
+//!    selects (at this crate's budgets it does not learn: the critic lags the returns, every
+//!    advantage is negative on the negative-reward tasks and the std climbs to its bound; see
+//!    BENCHMARKS.md). Adam, global-norm clip;
 //! 5. **critic**: two-hot `symlog` distribution over returns: `-w_t (ln p(R_t | s_t) +
 //!    slowreg ln p(v^slow_t | s_t))`, regularized towards a slow EMA copy of itself, which
 //!    then moves `slow_fraction` of the way to the critic.
@@ -66,6 +72,17 @@ impl ActorKind {
     }
 }
 
+/// How a continuous actor's gradient is estimated; see the [module docs](self).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActorGrad {
+    /// Through the world model, from reparameterized actions.
+    #[default]
+    Backprop,
+    /// The score function with the critic as baseline.
+    Reinforce,
+}
+
 /// The policy network on model states `[h, z]`.
 #[derive(Module, Debug)]
 pub struct ActorNet {
@@ -118,6 +135,17 @@ impl ActorNet {
             ActorKind::Continuous { .. } => download(out)?,
         };
         Ok(ActorRows { kind: self.kind, params })
+    }
+
+    /// Continuous actors: actions `mean + std * noise` clipped to the unit box, differentiable
+    /// in the actor's outputs (the noise `[N, dim]` drawn from `rng`).
+    fn reparameterized(&self, features: Tensor<2>, rng: &mut Generator) -> Tensor<2> {
+        let [n, _] = features.dims();
+        let dim = self.kind.width();
+        let out = self.forward(features);
+        let noise: Vec<f32> = (0..n * dim).map(|_| rng.standard_normal() as f32).collect();
+        let noise = Tensor::<2>::from_data(TensorData::new(noise, [n, dim]), &out.device());
+        (out.clone().narrow(1, 0, dim) + out.narrow(1, dim, dim) * noise).clamp(-1.0, 1.0)
     }
 
     /// `ln pi(a | s)` `[N]` of encoded actions `[N, width]` (one-hot, or in `[-1, 1]`) and the
@@ -202,6 +230,8 @@ pub struct BehaviorConfig {
     pub return_norm_decay: f64,
     /// Start states per step (0: every state of the chunk batch).
     pub imag_starts: usize,
+    /// How a `Box` actor learns.
+    pub continuous_grad: ActorGrad,
 }
 
 /// Moving 5th and 95th percentiles of the returns (DreamerV3's `perc_ema`).
@@ -258,23 +288,61 @@ pub fn imagine(
     horizon: usize,
     rng: &mut Generator,
 ) -> Result<Imagined> {
-    let (mut deter, mut stoch) = starts;
-    let [n, _] = deter.dims();
-    let device = deter.device();
-    let mut features = vec![Tensor::cat(vec![deter.clone(), stoch.clone()], 1)];
-    let mut actions = Vec::with_capacity(horizon * n * actor.kind.width());
-    for _ in 0..horizon {
-        let chosen = actor.rows(features.last().expect("one state").clone())?.sample(false, rng);
-        let action = Tensor::<2>::from_data(TensorData::new(chosen.clone(), [n, actor.kind.width()]), &device);
-        actions.extend(chosen);
-        (deter, stoch) = model.rssm.imagine_step(deter, stoch, action, Some(rng))?;
-        features.push(Tensor::cat(vec![deter.clone(), stoch.clone()], 1));
-    }
-    let all = Tensor::cat(features, 0);
+    let [n, _] = starts.0.dims();
+    let width = actor.kind.width();
+    let (all, actions) = roll_out(model, starts, horizon, rng, |features, rng| {
+        let chosen = actor.rows(features.clone())?.sample(false, rng);
+        Ok(Tensor::from_data(TensorData::new(chosen, [n, width]), &features.device()))
+    })?;
     let rewards = model.predict_reward(all.clone())?;
     let mut conts = model.predict_cont(all.clone())?;
     conts[..n].copy_from_slice(start_conts);
     Ok(Imagined { starts: n, features: download(all)?, actions, rewards, conts })
+}
+
+/// Steps the model `horizon` times from `starts` with the actions `act` chooses from each
+/// state's features: every state's features `[(H + 1) * N, F]` (time-major, on the starts'
+/// device, differentiable where they are) and the encoded actions on the host.
+fn roll_out(
+    model: &WorldModel,
+    starts: (Tensor<2>, Tensor<2>),
+    horizon: usize,
+    rng: &mut Generator,
+    mut act: impl FnMut(Tensor<2>, &mut Generator) -> Result<Tensor<2>>,
+) -> Result<(Tensor<2>, Vec<f32>)> {
+    let (mut deter, mut stoch) = starts;
+    let mut features = vec![Tensor::cat(vec![deter.clone(), stoch.clone()], 1)];
+    let mut actions = Vec::new();
+    for _ in 0..horizon {
+        let action = act(features.last().expect("one state").clone(), rng)?;
+        actions.extend(download(action.clone().detach())?);
+        (deter, stoch) = model.rssm.imagine_step(deter, stoch, action, Some(rng))?;
+        features.push(Tensor::cat(vec![deter.clone(), stoch.clone()], 1));
+    }
+    Ok((Tensor::cat(features, 0), actions))
+}
+
+/// [`lambda_returns`]'s returns `[H * N]` as a tensor, differentiable in the rewards, the
+/// continuation probabilities and the values (`[(H + 1) * N]` each).
+fn lambda_return_tensor(
+    rewards: Tensor<1>,
+    conts: Tensor<1>,
+    values: Tensor<1>,
+    n: usize,
+    gamma: f64,
+    lambda: f64,
+) -> Tensor<1> {
+    let horizon = values.dims()[0] / n - 1;
+    let at = |x: &Tensor<1>, t: usize| x.clone().narrow(0, t * n, n);
+    let mut next = at(&values, horizon);
+    let mut returns = Vec::with_capacity(horizon);
+    for t in (0..horizon).rev() {
+        let bootstrap = at(&values, t + 1).mul_scalar(1.0 - lambda) + next.mul_scalar(lambda);
+        next = at(&rewards, t + 1) + at(&conts, t + 1).mul_scalar(gamma) * bootstrap;
+        returns.push(next.clone());
+    }
+    returns.reverse();
+    Tensor::cat(returns, 0)
 }
 
 /// `lambda`-returns `[H * N]` and trajectory weights `[H * N]` of an imagined batch with
@@ -321,19 +389,28 @@ impl Behavior {
         Behavior { config, actor, critic, slow_critic, return_norm: ReturnNorm::default() }
     }
 
-    /// One actor and one critic step on imagination from `starts`; `update` names a
-    /// non-finite loss.
+    /// One actor and one critic step on imagination from `starts`; `model` is the world model
+    /// without autodiff, `trainable` the same on the autodiff device (a `Box` actor learning by
+    /// backprop imagines through it); `update` names a non-finite loss.
     pub fn train(
         &mut self,
         model: &WorldModel,
+        trainable: &WorldModel,
         starts: (Tensor<2>, Tensor<2>),
         start_conts: &[f32],
         rng: &mut Generator,
         update: u64,
     ) -> Result<BTreeMap<String, f64>> {
         let c = self.config.clone();
-        let actor = self.actor.inference().clone();
-        let imagined = imagine(model, &actor, starts, start_conts, c.horizon, rng)?;
+        let kind = self.actor.model.kind;
+        let (imagined, differentiable) =
+            if matches!(kind, ActorKind::Continuous { .. }) && c.continuous_grad == ActorGrad::Backprop {
+                let (imagined, returns) = self.imagine_with_gradient(trainable, starts, start_conts, rng)?;
+                (imagined, Some(returns))
+            } else {
+                let actor = self.actor.inference().clone();
+                (imagine(model, &actor, starts, start_conts, c.horizon, rng)?, None)
+            };
         let n = imagined.starts;
         let f = imagined.features.len() / ((c.horizon + 1) * n);
         let device = Device::flex();
@@ -352,12 +429,14 @@ impl Behavior {
             |values: Vec<f32>, width: usize| Tensor::<2>::from_data(TensorData::new(values, [rows, width]), &ad);
         let states = upload(imagined.features[..rows * f].to_vec(), f);
         let weight = upload(weights.clone(), 1).reshape([rows]);
-        let width = actor.kind.width();
         let (log_prob, entropy) =
-            self.actor.model.log_prob_entropy(states.clone(), upload(imagined.actions.clone(), width));
-        let advantage = upload(advantages.clone(), 1).reshape([rows]);
-        let actor_loss =
-            ((log_prob * advantage + entropy.clone().mul_scalar(c.entropy_coef)) * weight.clone()).mean().neg();
+            self.actor.model.log_prob_entropy(states.clone(), upload(imagined.actions.clone(), kind.width()));
+        let objective = match differentiable {
+            // The return itself, its gradient through the model (the baseline is a constant).
+            Some(returns) => returns.div_scalar(scale),
+            None => log_prob * upload(advantages.clone(), 1).reshape([rows]),
+        };
+        let actor_loss = ((objective + entropy.clone().mul_scalar(c.entropy_coef)) * weight.clone()).mean().neg();
         let two_hot = TwoHot::default();
         let logits = self.critic.model.forward(states);
         let critic_loss = ((TwoHot::loss(logits.clone(), two_hot.encode_rows(&returns, &ad))
@@ -383,6 +462,44 @@ impl Behavior {
         metrics.insert("imagined/advantage".into(), mean(&advantages));
         metrics.insert("return_scale".into(), scale);
         Ok(metrics)
+    }
+
+    /// The imagined batch of a `Box` actor learning by backprop: the rollout with autodiff
+    /// through `model` (on the autodiff device) and reparameterized actions, and its
+    /// `lambda`-returns `[H * N]` as a tensor differentiable in the actor.
+    fn imagine_with_gradient(
+        &self,
+        model: &WorldModel,
+        starts: (Tensor<2>, Tensor<2>),
+        start_conts: &[f32],
+        rng: &mut Generator,
+    ) -> Result<(Imagined, Tensor<1>)> {
+        let c = &self.config;
+        let ad = Device::flex().autodiff();
+        let lift = |x: Tensor<2>| -> Result<Tensor<2>> {
+            let dims = x.dims();
+            Ok(Tensor::from_data(TensorData::new(download(x)?, dims), &ad))
+        };
+        let [n, _] = starts.0.dims();
+        let actor = &self.actor.model;
+        let (all, actions) = roll_out(model, (lift(starts.0)?, lift(starts.1)?), c.horizon, rng, |features, rng| {
+            Ok(actor.reparameterized(features, rng))
+        })?;
+        let two_hot = TwoHot::default();
+        let rewards = two_hot.mean_tensor(model.reward.forward(all.clone()));
+        let conts = sigmoid(model.cont.forward(all.clone())).reshape([(c.horizon + 1) * n]);
+        let values = two_hot.mean_tensor(self.critic.model.forward(all.clone()));
+        let returns = lambda_return_tensor(rewards.clone(), conts.clone(), values, n, c.gamma, c.lambda);
+        let mut host_conts = download(conts.detach())?;
+        host_conts[..n].copy_from_slice(start_conts);
+        let imagined = Imagined {
+            starts: n,
+            features: download(all.detach())?,
+            actions,
+            rewards: download(rewards.detach())?,
+            conts: host_conts,
+        };
+        Ok((imagined, returns))
     }
 
     /// Everything into `archive`.
@@ -439,6 +556,27 @@ mod tests {
         assert!((returns[3] - 58.0).abs() < 1e-4 && (returns[1] - 2.0).abs() < 1e-6, "{returns:?}");
         // Weights: w_0 = c_0, w_1 = c_0 g c_1.
         assert_eq!(weights, [1.0, 1.0, 0.9, 0.0]);
+    }
+
+    #[test]
+    fn the_differentiable_returns_equal_the_host_ones() {
+        let imagined = Imagined {
+            starts: 2,
+            features: Vec::new(),
+            actions: Vec::new(),
+            rewards: vec![0.0, 0.0, 1.0, 2.0, 3.0, 4.0],
+            conts: vec![1.0, 1.0, 0.5, 0.0, 1.0, 0.9],
+        };
+        let values = [10.0f32, 20.0, 30.0, 40.0, 50.0, 60.0];
+        let (host, _) = lambda_returns(&imagined, &values, 0.9, 0.5);
+        let device = Device::flex();
+        let tensor = |x: &[f32]| Tensor::<1>::from_data(TensorData::new(x.to_vec(), [x.len()]), &device);
+        let (rewards, conts) = (tensor(&imagined.rewards), tensor(&imagined.conts));
+        let returns = download(lambda_return_tensor(rewards, conts, tensor(&values), 2, 0.9, 0.5)).unwrap();
+        assert_eq!(returns.len(), host.len());
+        for (a, b) in returns.iter().zip(&host) {
+            assert!((a - b).abs() < 1e-4, "{returns:?} != {host:?}");
+        }
     }
 
     #[test]

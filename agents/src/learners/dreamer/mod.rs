@@ -38,7 +38,7 @@ use crate::runner::EnvRunner;
 use crate::shaping::{RewardShaper, SHAPER_DIR};
 use crate::world_model::{ActionInput, ReplaySettings, SharedWorldModel, WorldModelConfig, WorldModelLearner};
 use acting::DreamerActing;
-use behavior::{ActorKind, ActorNet, Behavior, BehaviorConfig, CriticNet};
+use behavior::{ActorGrad, ActorKind, ActorNet, Behavior, BehaviorConfig, CriticNet};
 use burn::prelude::*;
 use limbic_environments::rng::Generator;
 use limbic_environments::vector::VecEnv;
@@ -91,6 +91,9 @@ pub struct DreamerConfig {
     /// Imagination start states per gradient step, drawn from the chunk batch's states (0:
     /// all `batch_size * seq_len`).
     pub imag_starts: usize,
+    /// How an actor of `Box` actions learns: `backprop` (the return's gradient through the
+    /// model) or `reinforce`.
+    pub continuous_actor_grad: ActorGrad,
 }
 
 impl Default for DreamerConfig {
@@ -115,6 +118,7 @@ impl Default for DreamerConfig {
             slowreg: 1.0,
             return_norm_decay: 0.99,
             imag_starts: 0,
+            continuous_actor_grad: ActorGrad::Backprop,
         }
     }
 }
@@ -167,6 +171,7 @@ impl DreamerConfig {
             slowreg: self.slowreg,
             return_norm_decay: self.return_norm_decay,
             imag_starts: self.imag_starts,
+            continuous_grad: self.continuous_actor_grad,
         }
     }
 }
@@ -198,6 +203,7 @@ pub const ENTRY: AlgorithmEntry = AlgorithmEntry {
         ("slowreg", "weight of the critic's regularizer towards the slow critic"),
         ("return_norm_decay", "decay of the moving 5th/95th return percentiles"),
         ("imag_starts", "imagination starts per gradient step (0: every state of the chunk batch)"),
+        ("continuous_actor_grad", "how an actor of Box actions learns: backprop (through the model) or reinforce"),
     ],
     defaults: || defaults_json(&DreamerConfig::default()),
     needs_demonstrations: false,
@@ -359,7 +365,8 @@ impl Dreamer {
             }
         };
         let model = self.model.model().clone();
-        let behavior = self.behavior.train(&model, starts, &start_conts, &mut self.rng, update)?;
+        let trainable = self.model.trainable().clone();
+        let behavior = self.behavior.train(&model, &trainable, starts, &start_conts, &mut self.rng, update)?;
         for (key, value) in step.metrics.into_iter().chain(behavior) {
             let entry = sums.entry(key).or_insert((0.0, 0));
             (entry.0, entry.1) = (entry.0 + value, entry.1 + 1);
@@ -648,6 +655,33 @@ mod tests {
             }
         }
         assert!(dreamer.counters.gradient_steps > 0);
+    }
+
+    #[test]
+    fn a_box_actor_learns_through_the_model_or_by_reinforce() {
+        let mut actions = Vec::new();
+        for grad in ["backprop", "reinforce"] {
+            let mut params = tiny();
+            params["learning_starts"] = 8.into();
+            params["continuous_actor_grad"] = grad.into();
+            let mut pendulum = envs("Pendulum-v1", 1, 0);
+            let mut dreamer = Dreamer::new(&spec_for(&pendulum, &params, 1)).unwrap();
+            let mut grad_norms = Vec::new();
+            for _ in 0..12 {
+                grad_norms.extend(dreamer.update(&mut pendulum).unwrap().metrics.get("actor/grad_norm").copied());
+            }
+            assert!(
+                !grad_norms.is_empty() && grad_norms.iter().all(|g| g.is_finite() && *g > 0.0),
+                "{grad}: {grad_norms:?}"
+            );
+            actions.push(crate::policies::acting::act_once(&dreamer, &[1.0, 0.0, 0.0], true));
+        }
+        assert_ne!(actions[0], actions[1], "the two estimators train different actors");
+        let mut params = tiny();
+        params["continuous_actor_grad"] = "sideways".into();
+        let pendulum = envs("Pendulum-v1", 1, 0);
+        let error = Dreamer::new(&spec_for(&pendulum, &params, 0)).err().unwrap().to_string();
+        assert!(error.contains("sideways") && error.contains("backprop"), "{error}");
     }
 
     #[test]
