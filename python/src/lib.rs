@@ -15,6 +15,7 @@
 
 mod agent;
 mod convert;
+mod datasets;
 mod env;
 mod rewards;
 mod user_env;
@@ -55,7 +56,7 @@ pub(crate) fn limbic_error(py: Python<'_>, message: String) -> PyErr {
     exception(py, "LimbicError", message)
 }
 
-fn exception(py: Python<'_>, class: &str, message: String) -> PyErr {
+pub(crate) fn exception(py: Python<'_>, class: &str, message: String) -> PyErr {
     let class = py.import("limbic.errors").and_then(|m| m.getattr(class)).ok();
     match class.and_then(|c| c.downcast::<PyType>().ok()) {
         Some(class) => PyErr::from_type(class, message),
@@ -98,5 +99,8 @@ fn _limbic(_py: Python<'_>, m: &PyModule) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rewards::install_signal, m)?)?;
     m.add_function(wrap_pyfunction!(rewards::signals, m)?)?;
     m.add_function(wrap_pyfunction!(user_env::register_python_env, m)?)?;
+    m.add_function(wrap_pyfunction!(datasets::read_metadata, m)?)?;
+    m.add_function(wrap_pyfunction!(datasets::read_dataset, m)?)?;
+    m.add_function(wrap_pyfunction!(datasets::record, m)?)?;
     Ok(())
 }
