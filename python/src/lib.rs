@@ -42,8 +42,9 @@ pub(crate) fn env_err(py: Python<'_>, error: EnvError) -> PyErr {
 }
 
 /// Runs `f` holding the GIL, in a pool of its own, so the Python objects it makes are freed when
-/// it returns. `Python::with_gil` adds no pool where the GIL is already held (a run on a Python
-/// env holds it throughout): every object of every step would live until the run ended.
+/// it returns. `Python::with_gil` adds no pool where the GIL is already held (inside a vector
+/// step's batch scope, or a vector env stepped from Python): every object of every sub-env's
+/// step would live until the scope ended.
 pub(crate) fn with_gil_pool<F, R>(f: F) -> R
 where
     F: for<'py> FnOnce(Python<'py>) -> R + Ungil,
