@@ -6,8 +6,8 @@ limbic writes Minari's layout (``<dataset>/data/metadata.json`` and the episodes
 - ``limbic.datasets.load(path_or_id)`` checks the dataset with limbic's reader (every checksum
   limbic wrote, every episode against the spaces; a damaged or missing file raises
   ``limbic.errors.DatasetError`` naming it) and opens it as a ``minari.MinariDataset`` when
-  ``minari`` is installed (``pip install "minari[arrow]" pillow``; ``minari[hdf5]`` for hdf5
-  datasets), else as a :class:`Dataset` with Minari's episode API read by limbic's native reader
+  ``minari`` is installed (``pip install "limbic[minari]"``, i.e. ``minari[arrow]`` and
+  ``pillow``; ``minari[hdf5]`` for hdf5 datasets), else as a :class:`Dataset` with Minari's episode API read by limbic's native reader
   (``minari=False`` asks for that one, ``minari=True`` for Minari's);
 - ``limbic.datasets.list()``: the datasets under Minari's local root, by id;
 - ``limbic.datasets.record(env, out, policy=...)``: ``limbic demos record`` from Python.
