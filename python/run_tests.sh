@@ -3,7 +3,8 @@
 #   LIMBIC_VENV      the venv (default ~/.cache/limbic-venv; created on first use)
 #   CARGO_TARGET_DIR shared with `cargo test --release`, so the extension reuses its builds
 # PyPI is needed the first time and when requirements-test.txt changes (maturin, numpy, pytest,
-# gymnasium, minigrid); later runs install nothing.
+# gymnasium, minigrid, minari with pyarrow and pillow: about 10 s more from wheels); later runs
+# install nothing.
 set -euo pipefail
 cd "$(dirname "$0")"
 venv="${LIMBIC_VENV:-$HOME/.cache/limbic-venv}"

@@ -2,6 +2,8 @@
 //! run's policy, into a [`Dataset`] in Minari's layout; and Minari's reference scores.
 
 use crate::progress::Progress;
+use crate::run_dir::RunDir;
+use crate::runner::{build_algorithm, load_policy};
 use anyhow::{bail, Context, Result};
 use limbic_agents::policies::{Acted, Actor, EnvActions};
 use limbic_agents::runner::{ActionSource, EnvRunner};
@@ -11,6 +13,7 @@ use limbic_environments::experts::ExpertEnv;
 use limbic_environments::rng::Generator;
 use limbic_environments::vector::VecEnv;
 use limbic_environments::{make, Env, Frame, Info, Kwargs, Options, Space, Step, Transition, Value};
+use std::path::Path;
 
 /// Steps after which a recorded episode is abandoned (an env without a time limit).
 const MAX_EPISODE_STEPS: usize = 1_000_000;
@@ -31,6 +34,34 @@ pub enum DemoPolicy {
 }
 
 impl DemoPolicy {
+    /// The policy `name` for `env`: `scripted` (its expert), `random`, or a run directory
+    /// trained on `env` (deterministic actions of its best, else latest, checkpoint).
+    pub fn named(name: &str, env: &str) -> Result<DemoPolicy> {
+        match name {
+            "scripted" => {
+                ExpertEnv::make(env, &Default::default())?;
+                Ok(DemoPolicy::Scripted)
+            }
+            "random" => Ok(DemoPolicy::Random),
+            dir if Path::new(dir).is_dir() => {
+                let run = RunDir::open(Path::new(dir))?;
+                let config = run.config()?;
+                if config.env != env {
+                    bail!("the run in {dir} was trained on {}, not {env}", config.env);
+                }
+                if !config.env_wrappers.is_empty() {
+                    // A dataset holds the env's own observations; this policy reads wrapped ones.
+                    bail!(
+                        "the run in {dir} sees {env} through env_wrappers {:?}; demos record the bare env",
+                        config.env_wrappers
+                    );
+                }
+                Ok(DemoPolicy::Trained(load_policy(&run, "best", &build_algorithm)?.1))
+            }
+            other => bail!("policy `{other}` is neither `scripted`, `random` nor a run directory"),
+        }
+    }
+
     /// A short name for the dataset's `algorithm_name`.
     pub fn name(&self) -> String {
         match self {
@@ -186,6 +217,17 @@ fn without_text(value: &Value) -> Value {
         }
         other => other.clone(),
     }
+}
+
+/// The dataset id of demonstrations of `policy` (as [`DemoPolicy::named`] takes it) on `env`:
+/// `limbic/<env without its version>/<scripted|random|trained>-v0`.
+pub fn default_dataset_id(env: &str, policy: &str) -> String {
+    let env_name = env.rsplit_once("-v").map_or(env, |(name, _)| name);
+    let policy = match policy {
+        "scripted" | "random" => policy,
+        _ => "trained",
+    };
+    format!("limbic/{env_name}/{policy}-v0")
 }
 
 /// Records `episodes` episodes of `env_id` (episode i reset with `seed + i`) into a new dataset

@@ -5,7 +5,7 @@ use crate::config::RunConfig;
 use anyhow::Result;
 use limbic_environments::vector::VecEnv;
 use limbic_environments::wrappers::{wrap, WrapperSpec};
-use limbic_environments::{make, Env, Kwargs};
+use limbic_environments::{make, registry, Env, Kwargs};
 
 /// An env id, its kwargs and the wrappers applied over what `make` builds.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,10 +30,11 @@ impl EnvMaker {
         Ok(wrap(make(&self.id, &self.kwargs)?, &self.wrappers)?)
     }
 
-    /// `n` of them, stepped together.
+    /// `n` of them, stepped together (each batch in the id's batch scope).
     pub fn vec(&self, n: usize) -> Result<VecEnv> {
-        Ok(VecEnv::from_fn(n, |_| {
+        let envs = VecEnv::from_fn(n, |_| {
             self.make().map_err(|e| limbic_environments::EnvError::Unsupported(format!("{e:#}")))
-        })?)
+        })?;
+        Ok(envs.with_batch_scope(registry::spec(&self.id)?.batch_scope))
     }
 }

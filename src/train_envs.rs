@@ -64,7 +64,8 @@ impl TrainEnvs {
             logs.push(log);
             sub_envs.push(Box::new(env));
         }
-        let envs = VecEnv::new(sub_envs)?.with_threads(Some(config.threads))?;
+        let scope = registry::spec(&config.env)?.batch_scope;
+        let envs = VecEnv::new(sub_envs)?.with_threads(Some(config.threads))?.with_batch_scope(scope);
         Ok(TrainEnvs { envs, logs })
     }
 

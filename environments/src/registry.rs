@@ -2,6 +2,7 @@
 
 use crate::env::Env;
 use crate::error::{EnvError, Result};
+use crate::vector::BatchScope;
 use crate::wrappers::{OrderEnforcing, TimeLimit};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
@@ -31,6 +32,9 @@ pub struct EnvSpec {
     pub max_episode_steps: Option<usize>,
     pub reward_threshold: Option<f64>,
     pub kwargs: Vec<KwargSpec>,
+    /// The scope every batch of a vector env of this id runs in ([`VecEnv::with_batch_scope`](crate::vector::VecEnv::with_batch_scope)):
+    /// a Python env's takes the GIL once per vector step.
+    pub batch_scope: Option<BatchScope>,
 }
 
 impl EnvSpec {
@@ -41,7 +45,13 @@ impl EnvSpec {
             max_episode_steps: None,
             reward_threshold: None,
             kwargs: Vec::new(),
+            batch_scope: None,
         }
+    }
+
+    pub fn batch_scope(mut self, scope: BatchScope) -> Self {
+        self.batch_scope = Some(scope);
+        self
     }
 
     pub fn max_episode_steps(mut self, steps: usize) -> Self {

@@ -516,3 +516,56 @@ fn episode_starts_follow_resets_in_every_autoreset_mode() {
         }
     }
 }
+
+thread_local! {
+    /// Whether the batch scope below is open on this thread.
+    static IN_SCOPE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A CartPole that fails unless it is reset or stepped inside the batch scope.
+struct Scoped(TimeLimit<CartPole>);
+
+impl Env for Scoped {
+    fn observation_space(&self) -> &Space {
+        self.0.observation_space()
+    }
+    fn action_space(&self) -> &Space {
+        self.0.action_space()
+    }
+    fn reset(&mut self, seed: Option<u64>, options: &Options) -> limbic_environments::Result<(Value, Info)> {
+        assert!(IN_SCOPE.get(), "reset outside the batch scope");
+        self.0.reset(seed, options)
+    }
+    fn step(&mut self, action: &Value) -> limbic_environments::Result<Step> {
+        assert!(IN_SCOPE.get(), "step outside the batch scope");
+        self.0.step(action)
+    }
+}
+
+#[test]
+fn a_batch_scope_wraps_each_reset_and_step_of_the_whole_batch_once() {
+    let opened = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&opened);
+    let scope: limbic_environments::vector::BatchScope = std::sync::Arc::new(move |batch: &mut dyn FnMut()| {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        IN_SCOPE.set(true);
+        batch();
+        IN_SCOPE.set(false);
+    });
+    let sub_envs = (0..3).map(|_| Scoped(TimeLimit::new(CartPole::default(), 500))).collect();
+    let mut envs = VecEnv::new(sub_envs).unwrap().with_batch_scope(Some(scope));
+    envs.reset(Some(0)).unwrap();
+    for _ in 0..50 {
+        envs.step_discrete(&[0, 1, 0]).unwrap();
+    }
+    envs.step(&[Value::Int(1), Value::Int(1), Value::Int(1)]).unwrap();
+    assert_eq!(opened.load(std::sync::atomic::Ordering::SeqCst), 52, "one scope per reset and per vector step");
+    // The same results as without a scope: the scope only wraps.
+    let mut plain = cartpoles(3, 500);
+    plain.reset(Some(0)).unwrap();
+    for _ in 0..50 {
+        plain.step_discrete(&[0, 1, 0]).unwrap();
+    }
+    plain.step(&[Value::Int(1), Value::Int(1), Value::Int(1)]).unwrap();
+    assert_eq!(envs.last().obs, plain.last().obs);
+}

@@ -12,14 +12,14 @@
 - ``limbic.errors``: the exceptions (Gymnasium's where it has one) with the Rust error's message.
 """
 
-from limbic import errors, rewards
+from limbic import datasets, errors, rewards
 from limbic._limbic import ids
 from limbic.env import LimbicEnv
 from limbic.envs import register_env
 from limbic.training import Agent, evaluate, load, train
 from limbic.vector import LimbicVectorEnv
 
-__all__ = ["make", "make_vec", "ids", "errors", "rewards", "register_env", "train", "load", "evaluate", "Agent",
+__all__ = ["make", "make_vec", "ids", "errors", "rewards", "datasets", "register_env", "train", "load", "evaluate", "Agent",
            "LimbicEnv", "LimbicVectorEnv"]
 
 

@@ -8,8 +8,8 @@ builds it. ``limbic.train(config, env=factory)`` registers the factory under ``p
 (``FrozenLake-v1``, ``LunarLander-v3`` with box2d, ...) is registered with ``gymnasium.make``
 as its factory when ``limbic.train``, ``limbic.load`` or ``limbic.evaluate`` meets it.
 
-The sub-envs are stepped from Rust (python/src/user_env.rs); a run holds the GIL from start
-to end and steps on one thread. Each reset is seeded (``reset(seed=...)``), and a resumed run
+The sub-envs are stepped from Rust (python/src/user_env.rs) on one thread; a run lets the GIL
+go while Rust trains and takes it once per vector step, so other Python threads keep running. Each reset is seeded (``reset(seed=...)``), and a resumed run
 replays each sub-env's episode from its seed and actions, so the env should be deterministic
 given its seed. The ``info`` dicts are not read. A process that trains, loads or evaluates a
 run on a Python env registers it first.

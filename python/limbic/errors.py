@@ -34,3 +34,8 @@ class ResetNeeded(LimbicError, gymnasium.error.ResetNeeded):
 
 class UnsupportedMode(LimbicError, gymnasium.error.UnsupportedMode, ValueError):
     """A render mode the environment does not draw."""
+
+
+class DatasetError(LimbicError, ValueError):
+    """A dataset that is missing, damaged (a checksum mismatch, a truncated file) or not in
+    Minari's layout; the message names the file and the episode."""

@@ -53,19 +53,13 @@ pub fn train(
     let config = resolved.map_err(|e| run_err(py, e))?;
     let dir = out.unwrap_or_else(|| runner::new_run_dir(Path::new("runs"), &config));
     let options = Options { quiet, replace: force, gif: false, ..Options::default() };
-    let outcome = if is_python_env(&config.env) {
-        if config.threads != 1 {
-            let message = format!("`{}` is a Python environment: it steps on one thread (threads = 1)", config.env);
-            return Err(run_err(py, anyhow::anyhow!(message)));
-        }
-        // Python code steps every sub-env: the GIL stays held through the run rather than
-        // being taken back for each sub-env's step.
-        runner::train(&config, &dir, &build_algorithm, &options)
-    } else {
-        // The GIL is let go while Rust trains (other Python threads keep running); a Python
-        // reward signal takes it back once per call (a vector step, a batch).
-        py.allow_threads(|| runner::train(&config, &dir, &build_algorithm, &options))
-    };
+    if is_python_env(&config.env) && config.threads != 1 {
+        let message = format!("`{}` is a Python environment: it steps on one thread (threads = 1)", config.env);
+        return Err(run_err(py, anyhow::anyhow!(message)));
+    }
+    // The GIL is let go while Rust trains (other Python threads keep running); a Python env
+    // takes it back once per vector step (its batch scope), a Python reward signal once per call.
+    let outcome = py.allow_threads(|| runner::train(&config, &dir, &build_algorithm, &options));
     Ok(outcome.map_err(|e| run_err(py, e))?.dir.display().to_string())
 }
 

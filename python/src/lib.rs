@@ -15,6 +15,7 @@
 
 mod agent;
 mod convert;
+mod datasets;
 mod env;
 mod rewards;
 mod user_env;
@@ -41,8 +42,9 @@ pub(crate) fn env_err(py: Python<'_>, error: EnvError) -> PyErr {
 }
 
 /// Runs `f` holding the GIL, in a pool of its own, so the Python objects it makes are freed when
-/// it returns. `Python::with_gil` adds no pool where the GIL is already held (a run on a Python
-/// env holds it throughout): every object of every step would live until the run ended.
+/// it returns. `Python::with_gil` adds no pool where the GIL is already held (inside a vector
+/// step's batch scope, or a vector env stepped from Python): every object of every sub-env's
+/// step would live until the scope ended.
 pub(crate) fn with_gil_pool<F, R>(f: F) -> R
 where
     F: for<'py> FnOnce(Python<'py>) -> R + Ungil,
@@ -55,7 +57,7 @@ pub(crate) fn limbic_error(py: Python<'_>, message: String) -> PyErr {
     exception(py, "LimbicError", message)
 }
 
-fn exception(py: Python<'_>, class: &str, message: String) -> PyErr {
+pub(crate) fn exception(py: Python<'_>, class: &str, message: String) -> PyErr {
     let class = py.import("limbic.errors").and_then(|m| m.getattr(class)).ok();
     match class.and_then(|c| c.downcast::<PyType>().ok()) {
         Some(class) => PyErr::from_type(class, message),
@@ -98,5 +100,8 @@ fn _limbic(_py: Python<'_>, m: &PyModule) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rewards::install_signal, m)?)?;
     m.add_function(wrap_pyfunction!(rewards::signals, m)?)?;
     m.add_function(wrap_pyfunction!(user_env::register_python_env, m)?)?;
+    m.add_function(wrap_pyfunction!(datasets::read_metadata, m)?)?;
+    m.add_function(wrap_pyfunction!(datasets::read_dataset, m)?)?;
+    m.add_function(wrap_pyfunction!(datasets::record, m)?)?;
     Ok(())
 }

@@ -2,19 +2,21 @@
 //! [`Env`], registered under an id so runs train, checkpoint and evaluate on it as on a native
 //! one (`limbic.register_env(id, factory)`, `limbic.train(config, env=factory)`).
 //!
-//! Every call takes the GIL, in a pool of its own ([`with_gil_pool`]: what a step makes is freed
-//! when it returns). A run on a Python env holds the GIL from start to end (see
-//! [`crate::agent::train`]), so stepping the vector env acquires it at most once per vector step
-//! (in fact once per run) and each sub-env's call finds it already held.
+//! A run lets the GIL go while Rust trains (see [`crate::agent::train`]). The id's batch scope
+//! ([`EnvSpec::batch_scope`]) takes it back once per vector step (a reset or step of every
+//! sub-env), so each sub-env's call finds it held; every call runs in a pool of its own
+//! ([`with_gil_pool`]: what a step makes is freed when it returns). Between vector steps (the
+//! policy, the learner's updates) other Python threads run.
 
 use crate::convert::{action_from_py, json_to_py, value_to_py};
 use crate::{traceback, with_gil_pool};
 use limbic_environments::registry::{self, EnvSpec};
+use limbic_environments::vector::BatchScope;
 use limbic_environments::{Env, EnvError, Info, Kwargs, Options, Result, Space, Step, Value};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::collections::BTreeSet;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Registers `id` for the factory `limbic.envs` keeps under it (once per process: the
 /// Python side swaps factories for an id already registered).
@@ -24,7 +26,8 @@ pub fn register_python_env(py: Python<'_>, id: String) -> PyResult<()> {
         let id = id.clone();
         move |kwargs: &Kwargs| Ok(Box::new(PyEnv::make(&id, kwargs)?) as Box<dyn Env>)
     };
-    registry::register(EnvSpec::new(&id, factory)).map_err(|e| crate::env_err(py, e))?;
+    let once_per_batch: BatchScope = Arc::new(|batch: &mut dyn FnMut()| Python::with_gil(|_| batch()));
+    registry::register(EnvSpec::new(&id, factory).batch_scope(once_per_batch)).map_err(|e| crate::env_err(py, e))?;
     PYTHON_ENVS.lock().unwrap_or_else(|e| e.into_inner()).insert(id);
     Ok(())
 }
@@ -32,7 +35,7 @@ pub fn register_python_env(py: Python<'_>, id: String) -> PyResult<()> {
 /// The ids registered by [`register_python_env`].
 static PYTHON_ENVS: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
-/// Whether `id` is a Python environment (whose runs step on one thread, holding the GIL).
+/// Whether `id` is a Python environment (whose runs step on one thread).
 pub fn is_python_env(id: &str) -> bool {
     PYTHON_ENVS.lock().unwrap_or_else(|e| e.into_inner()).contains(id)
 }

@@ -2,6 +2,8 @@
 Rust, with a normal run directory; and the errors of envs limbic cannot train on."""
 
 import json
+import sys
+import threading
 import weakref
 
 import gymnasium as gym
@@ -153,10 +155,49 @@ class Watched(Corridor):
 
 
 def test_a_long_run_frees_what_each_step_made(tmp_path):
-    # The run holds the GIL throughout: each call must free its Python objects when it returns,
-    # not when the run ends.
+    # A vector step holds the GIL for all its sub-envs: each call must free its Python objects
+    # when it returns, not when the vector step (or the run) ends.
     limbic.train({**CONFIG, "total_steps": 2048, "eval_episodes": 1}, env=Watched, out=tmp_path / "watched")
     assert len(Watched.returned) > 2048 and Watched.most_alive < 10
+
+
+class Counted(Corridor):
+    """Counts every step taken in this process, training's and evaluation's."""
+
+    steps = 0
+
+    def step(self, action):
+        Counted.steps += 1
+        if Counted.steps == 100:
+            go.set()
+        return super().step(action)
+
+
+go = threading.Event()
+
+
+def test_other_python_threads_run_while_a_python_env_trains(tmp_path):
+    # A thread waits for step 100, then does a short piece of work and notes the step count.
+    # With a switch interval longer than any test, the running thread never hands the GIL over
+    # by itself: the helper can only run when the run lets the GIL go. Were the GIL held from
+    # start to end, it would run only after limbic.train returned, at the final step count.
+    finished_at = []
+
+    def helper():
+        go.wait()
+        assert sum(range(1000)) == 499500  # some Python work
+        finished_at.append(Counted.steps)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1000.0)
+    thread = threading.Thread(target=helper)
+    try:
+        thread.start()
+        limbic.train({**CONFIG, "total_steps": 2048, "eval_episodes": 1}, env=Counted, out=tmp_path / "counted")
+        thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert 100 <= finished_at[0] < Counted.steps
 
 
 class DictObs(Corridor):

@@ -15,8 +15,6 @@ use limbic::evaluate::{success_rule, SuccessRule};
 use limbic::lock::DirLock;
 use limbic::progress::Progress;
 use limbic::recognize::{check_replaceable, describe, Kind};
-use limbic::run_dir::RunDir;
-use limbic::runner::{build_algorithm, load_policy};
 use limbic_environments::experts::ExpertEnv;
 use limbic_environments::json::value_to_json;
 use limbic_environments::registry;
@@ -108,8 +106,8 @@ fn record(args: RecordArgs) -> Result<()> {
         check_replaceable(&args.out, Kind::Dataset)?;
     }
     let kwargs = super::parse_kwargs(args.kwargs.as_deref())?;
-    let policy = policy(&args.policy, &args.env)?;
-    let dataset_id = args.dataset_id.clone().unwrap_or_else(|| default_id(&args.env, &args.policy));
+    let policy = DemoPolicy::named(&args.policy, &args.env)?;
+    let dataset_id = args.dataset_id.clone().unwrap_or_else(|| demos::default_dataset_id(&args.env, &args.policy));
     let progress = Progress::episodes(args.episodes as u64, args.quiet);
     let mut dataset =
         demos::record(&args.env, &kwargs, &policy, args.episodes, args.seed, &dataset_id, Some(&progress))?;
@@ -131,42 +129,6 @@ fn record(args: RecordArgs) -> Result<()> {
     dataset.write(&args.out, args.force)?;
     println!("wrote {}", args.out.display());
     info(&args.out, false)
-}
-
-/// The policy named by `--policy`.
-fn policy(name: &str, env: &str) -> Result<DemoPolicy> {
-    match name {
-        "scripted" => {
-            ExpertEnv::make(env, &Default::default())?;
-            Ok(DemoPolicy::Scripted)
-        }
-        "random" => Ok(DemoPolicy::Random),
-        dir if Path::new(dir).is_dir() => {
-            let run = RunDir::open(Path::new(dir))?;
-            let config = run.config()?;
-            if config.env != env {
-                bail!("the run in {dir} was trained on {}, not {env}", config.env);
-            }
-            if !config.env_wrappers.is_empty() {
-                // A dataset holds the env's own observations; this policy reads wrapped ones.
-                bail!(
-                    "the run in {dir} sees {env} through env_wrappers {:?}; demos record the bare env",
-                    config.env_wrappers
-                );
-            }
-            Ok(DemoPolicy::Trained(load_policy(&run, "best", &build_algorithm)?.1))
-        }
-        other => bail!("--policy `{other}` is neither `scripted`, `random` nor a run directory"),
-    }
-}
-
-fn default_id(env: &str, policy: &str) -> String {
-    let env_name = env.rsplit_once("-v").map_or(env, |(name, _)| name);
-    let policy = match policy {
-        "scripted" | "random" => policy,
-        _ => "trained",
-    };
-    format!("limbic/{env_name}/{policy}-v0")
 }
 
 fn info(path: &Path, as_json: bool) -> Result<()> {

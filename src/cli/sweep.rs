@@ -50,7 +50,12 @@ pub fn run(args: Args) -> Result<()> {
     });
     let sweep = Sweep::load(&args.sweep, &out)?;
     if let Some(id) = &args.job {
-        let row = sweep.run_job(&sweep.job(id)?)?;
+        let job = sweep.job(id)?;
+        if let Some(checkpoint) = sweep.resume_point(&job)? {
+            // A backend reports which runs went on from an earlier try's checkpoint.
+            eprintln!("{id}: resuming from {}", checkpoint.display());
+        }
+        let row = sweep.run_job(&job)?;
         println!("{}", serde_json::to_string(&row)?);
         return Ok(());
     }

@@ -248,6 +248,15 @@ impl Sweep {
         Ok(self.jobs().into_iter().filter(|j| !done.contains(&j.id())).collect())
     }
 
+    /// The checkpoint an earlier, interrupted try of `job` left (none once its row is written),
+    /// which [`Sweep::run_job`] resumes from.
+    pub fn resume_point(&self, job: &Job) -> Result<Option<PathBuf>> {
+        if self.results()?.iter().any(|r| r.run == job.id()) {
+            return Ok(None);
+        }
+        Ok(RunDir::open(&self.run_dir(job)).and_then(|run| run.latest_checkpoint()).ok().flatten())
+    }
+
     /// Trains (or resumes) and evaluates one run and appends its row, unless a row is there
     /// already (then that row).
     pub fn run_job(&self, job: &Job) -> Result<Row> {
@@ -256,8 +265,7 @@ impl Sweep {
         }
         let dir = self.run_dir(job);
         let options = Options { quiet: true, replace: dir.exists(), ..Options::default() };
-        let resumable = RunDir::open(&dir).and_then(|run| run.latest_checkpoint()).ok().flatten().is_some();
-        let outcome = if resumable {
+        let outcome = if self.resume_point(job)?.is_some() {
             runner::resume(&dir, None, &build_algorithm, &options)?
         } else {
             runner::train(&self.config(job)?, &dir, &build_algorithm, &options)?

@@ -17,6 +17,9 @@
 //! - [`VecEnv::cartpole`] steps CartPoles with a batched kernel, with results identical to
 //!   `VecEnv::make("CartPole-v1", ..)`.
 //! - Finished episodes (return, length) are kept until [`VecEnv::take_episodes`].
+//! - [`VecEnv::with_batch_scope`] runs every reset and step of the whole batch inside one call
+//!   of a scope function (an env id's [`EnvSpec::batch_scope`](crate::registry::EnvSpec)): a
+//!   Python env takes the GIL once per vector step rather than once per sub-env.
 //!
 //! ```
 //! use limbic_environments::vector::VecEnv;
@@ -45,12 +48,16 @@ mod threaded;
 
 use crate::env::{check_action, Env, Options};
 use crate::error::{EnvError, Result};
-use crate::registry::{make, Kwargs};
+use crate::registry::{make, spec, Kwargs};
 use crate::space::{DType, Space};
 use crate::value::Value;
 pub use state::VecEnvState;
 use sync::{Actions, Kernel, Part};
 use threaded::Threads;
+
+/// Runs one batch (a reset or step of every sub-env) inside a scope of the caller's: the batch
+/// is the function it is given, to call exactly once.
+pub type BatchScope = std::sync::Arc<dyn Fn(&mut dyn FnMut()) + Send + Sync>;
 
 /// What a vector env does after a sub-env's episode ends (Gymnasium's `AutoresetMode`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -129,13 +136,15 @@ pub struct VecEnv<E: Env = Box<dyn Env>> {
     threads: Option<Threads>,
     /// A batched step for this sub-env type, where there is one (see [`VecEnv::cartpole`]).
     kernel: Option<Kernel<E>>,
+    scope: Option<BatchScope>,
 }
 
 impl VecEnv<Box<dyn Env>> {
     /// `num_envs` copies of a registered environment, each built by [`make`] (so with its time
     /// limit), like `gym.make_vec(id, num_envs, vectorization_mode="sync")`.
+    /// Batches run inside the id's [`batch_scope`](crate::registry::EnvSpec::batch_scope).
     pub fn make(id: &str, num_envs: usize, kwargs: &Kwargs) -> Result<Self> {
-        Self::from_fn(num_envs, |_| make(id, kwargs))
+        Ok(Self::from_fn(num_envs, |_| make(id, kwargs))?.with_batch_scope(spec(id)?.batch_scope))
     }
 }
 
@@ -193,12 +202,21 @@ impl<E: Env> VecEnv<E> {
             episodes: Vec::new(),
             threads: None,
             kernel: None,
+            scope: None,
         })
     }
 
     /// Sets the autoreset mode (NEXT_STEP by default); choose it before the first reset.
     pub fn with_autoreset(mut self, mode: Autoreset) -> Self {
         self.autoreset = mode;
+        self
+    }
+
+    /// Runs every batch (each reset and step of all sub-envs) inside `scope`, on the calling
+    /// thread: what the sub-envs need for a whole batch is set up once (a Python env's GIL).
+    /// Sub-envs stepped on worker threads ([`VecEnv::with_threads`]) run outside it.
+    pub fn with_batch_scope(mut self, scope: Option<BatchScope>) -> Self {
+        self.scope = scope;
         self
     }
 
@@ -342,6 +360,13 @@ impl<E: Env> VecEnv<E> {
     /// collects the finished episodes in sub-env order. On error the lowest failing index wins;
     /// the batch is then partly stepped and should be reset.
     fn run(&mut self, job: impl Fn(&mut Part<'_, E>) -> Result<()> + Sync) -> Result<()> {
+        let Some(scope) = self.scope.clone() else { return self.run_unscoped(&job) };
+        let mut result = Ok(());
+        scope(&mut || result = self.run_unscoped(&job));
+        result
+    }
+
+    fn run_unscoped(&mut self, job: &(impl Fn(&mut Part<'_, E>) -> Result<()> + Sync)) -> Result<()> {
         let episodes = std::mem::take(&mut self.episodes);
         let whole = Part::new(&mut self.envs, &mut self.buf, &self.flat_space, self.obs_dim, episodes);
         match &mut self.threads {
@@ -351,7 +376,7 @@ impl<E: Env> VecEnv<E> {
                 self.episodes = part.episodes;
                 result
             }
-            Some(threads) => threads.run(whole, &mut self.episodes, &job),
+            Some(threads) => threads.run(whole, &mut self.episodes, job),
         }
     }
 
