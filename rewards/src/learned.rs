@@ -4,9 +4,9 @@
 
 use crate::feedback::{Answer, Clip};
 use crate::models::{minibatches, upload, valid_slots, ActionCoding, Archive, Means, PairScorer, Trainer, SCORE_CHUNK};
-use limbic_agents::shaping::Transitions;
 use burn::prelude::*;
 use limbic_agents::nets::{download, EncoderKind};
+use limbic_agents::shaping::Transitions;
 use limbic_agents::Result;
 use limbic_environments::rng::Generator;
 use std::sync::Arc;

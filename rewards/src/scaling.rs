@@ -111,7 +111,10 @@ impl RewardScaler {
             Normalization::None => 1.0,
             Normalization::Rms | Normalization::Std => 1.0 / (self.rms.var()[0] + EPSILON).sqrt(),
             Normalization::Minmax => {
-                return Err(invalid("normalization", "`minmax` scales each batch on its own: stored rewards cannot be scored again"))
+                return Err(invalid(
+                    "normalization",
+                    "`minmax` scales each batch on its own: stored rewards cannot be scored again",
+                ))
             }
         };
         for ((o, &r), &v) in out.iter_mut().zip(raw).zip(valid) {

@@ -401,8 +401,10 @@ fn the_reward_set_keeps_the_learned_share_apart_and_reports_each_new_model() {
             "params": {"segment": 5, "per_update": 10, "budget": 10, "epochs": 5}});
         let mut preferences = preferences.as_object().unwrap().clone();
         preferences.extend(extra.as_object().unwrap().clone());
-        serde_json::from_value(json!([preferences, {"name": "counts", "stream": "own"}, {"name": "extrinsic", "weight": 0.0}]))
-            .unwrap()
+        serde_json::from_value(
+            json!([preferences, {"name": "counts", "stream": "own"}, {"name": "extrinsic", "weight": 0.0}]),
+        )
+        .unwrap()
     };
     let mut set = RewardSet::new(&Registry::builtins(), &specs(json!({})), &context(2)).unwrap();
     assert_eq!(set.relabelled(), ["preferences"]);

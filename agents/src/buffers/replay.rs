@@ -319,7 +319,8 @@ impl ReplayBuffer {
         truncated: bool,
     ) {
         let env_action = action;
-        let step = Step { obs, action, reward, parts: &[], env_action, env_reward: reward, next_obs, terminated, truncated };
+        let step =
+            Step { obs, action, reward, parts: &[], env_action, env_reward: reward, next_obs, terminated, truncated };
         self.push(env, &step);
     }
 
@@ -397,7 +398,8 @@ impl ReplayBuffer {
 
     /// Writes one finished transition at the ring's position.
     fn store(&mut self, t: &Finished) {
-        let (d, a, p, n) = (self.config.obs_dim, self.config.action.stored_width(), self.config.parts, self.config.n_step);
+        let (d, a, p, n) =
+            (self.config.obs_dim, self.config.action.stored_width(), self.config.parts, self.config.n_step);
         let i = if self.len() < self.config.capacity { self.len() } else { self.pos };
         let flag = |b: bool| if b { 1.0 } else { 0.0 };
         let total = t.fixed + t.parts.iter().sum::<f64>();
@@ -436,7 +438,8 @@ impl ReplayBuffer {
         chunk: usize,
         score: &mut dyn FnMut(&Transitions, &mut [f32]) -> Result<()>,
     ) -> Result<usize> {
-        let (d, a, p, n) = (self.config.obs_dim, self.config.action.stored_width(), self.config.parts, self.config.n_step);
+        let (d, a, p, n) =
+            (self.config.obs_dim, self.config.action.stored_width(), self.config.parts, self.config.n_step);
         assert!(part < p, "no relabelled part {part} of {p}");
         let (gamma, len) = (self.config.gamma, self.len());
         let mut rows = Rows::default();
@@ -464,9 +467,16 @@ impl ReplayBuffer {
         rows.clear();
         for pending in &self.pending {
             for j in 0..pending.len() {
-                let next = if j + 1 < pending.len() { &pending.obs[(j + 1) * d..(j + 2) * d] } else { &pending.tail_obs };
+                let next =
+                    if j + 1 < pending.len() { &pending.obs[(j + 1) * d..(j + 2) * d] } else { &pending.tail_obs };
                 let flags = (false, false, true);
-                rows.push(&pending.obs[j * d..(j + 1) * d], &pending.env_actions[j * a..(j + 1) * a], pending.env_rewards[j], next, flags);
+                rows.push(
+                    &pending.obs[j * d..(j + 1) * d],
+                    &pending.env_actions[j * a..(j + 1) * a],
+                    pending.env_rewards[j],
+                    next,
+                    flags,
+                );
             }
         }
         let waiting = rows.valid.len();
@@ -651,7 +661,8 @@ impl ReplayBuffer {
 
     /// Numbers per transition in each of [`Relabelling::columns`] (all 0 without parts).
     fn relabelling_widths(&self) -> [usize; 6] {
-        let (d, a, p, n) = (self.config.obs_dim, self.config.action.stored_width(), self.config.parts, self.config.n_step);
+        let (d, a, p, n) =
+            (self.config.obs_dim, self.config.action.stored_width(), self.config.parts, self.config.n_step);
         if p == 0 {
             return [0; 6];
         }
@@ -746,7 +757,15 @@ mod tests {
     use crate::core::checkpoint::tests::scratch_dir;
 
     fn config(capacity: usize, n_step: usize, num_envs: usize) -> ReplayConfig {
-        ReplayConfig { capacity, obs_dim: 1, action: ActionLayout::Discrete { n: 2 }, num_envs, n_step, gamma: 0.5, parts: 0 }
+        ReplayConfig {
+            capacity,
+            obs_dim: 1,
+            action: ActionLayout::Discrete { n: 2 },
+            num_envs,
+            n_step,
+            gamma: 0.5,
+            parts: 0,
+        }
     }
 
     /// Rows of `buffer` in storage order: (obs, action, reward, next_obs, terminated, horizon).
@@ -970,7 +989,11 @@ mod tests {
     }
 
     /// What a buffer without parts holds when every step's reward came from model `version`.
-    fn reference(config: &ReplayConfig, steps: &[(usize, f32, f32, f32, f32, bool, bool)], version: f32) -> ReplayBuffer {
+    fn reference(
+        config: &ReplayConfig,
+        steps: &[(usize, f32, f32, f32, f32, bool, bool)],
+        version: f32,
+    ) -> ReplayBuffer {
         let mut buffer = ReplayBuffer::new(ReplayConfig { parts: 0, ..config.clone() }).unwrap();
         for &(env, obs, action, fixed, next, terminated, truncated) in steps {
             let reward = fixed + share(version, obs, action + 10.0, next) - 1.0;

@@ -217,7 +217,9 @@ pub fn store_step(
     let parts = match (&shaping, p) {
         (_, 0) => &[][..],
         (Some(shaping), _) => shaping.last_parts(n)?,
-        (None, _) => return Err(AgentError::Unsupported("a replay with relabelled parts needs a reward shaper".into())),
+        (None, _) => {
+            return Err(AgentError::Unsupported("a replay with relabelled parts needs a reward shaper".into()))
+        }
     };
     let received = received_actions(batch);
     for i in (0..n).filter(|&i| batch.is_transition(i)) {
@@ -411,7 +413,8 @@ mod tests {
         use std::sync::atomic::{AtomicU64, Ordering};
         for n_step in [1, 3] {
             let version = std::sync::Arc::new(AtomicU64::new(1));
-            let stream = crate::shaping::Stream { name: "extrinsic".into(), gamma: 0.99, advantage_coef: 1.0, episodic: true };
+            let stream =
+                crate::shaping::Stream { name: "extrinsic".into(), gamma: 0.99, advantage_coef: 1.0, episodic: true };
             let learned = Learned { version: version.clone(), seen: 1, parts: Vec::new(), streams: vec![stream] };
             let mut shaping = Shaping::new(Box::new(learned));
             let config = ReplayConfig { n_step, parts: shaping.parts(), ..cartpole_buffer(2).config().clone() };
@@ -426,8 +429,17 @@ mod tests {
                     let batch = runner.step(&mut envs, &mut Right).unwrap();
                     store_step(&batch, buffer, Some(shaping), 0).unwrap();
                     for i in (0..2).filter(|&i| batch.is_transition(i)) {
-                        let (obs, next) = (batch.obs[i * 4..(i + 1) * 4].to_vec(), batch.next_obs[i * 4..(i + 1) * 4].to_vec());
-                        steps.push((i, obs, batch.acted.actions[i], batch.rewards[i] as f32, next, batch.terminated[i], batch.truncated[i]));
+                        let (obs, next) =
+                            (batch.obs[i * 4..(i + 1) * 4].to_vec(), batch.next_obs[i * 4..(i + 1) * 4].to_vec());
+                        steps.push((
+                            i,
+                            obs,
+                            batch.acted.actions[i],
+                            batch.rewards[i] as f32,
+                            next,
+                            batch.terminated[i],
+                            batch.truncated[i],
+                        ));
                     }
                 }
                 steps.clone()
