@@ -410,7 +410,7 @@ fn the_reward_set_keeps_the_learned_share_apart_and_reports_each_new_model() {
     assert_eq!(set.relabelled(), ["preferences"]);
     let mut rng = Generator::from_seed(4);
     // One off-policy step at a time (T = 1); returns the env stream's rewards.
-    let mut step = |set: &mut RewardSet, rollout: &Rollout, t: usize| {
+    let step = |set: &mut RewardSet, rollout: &Rollout, t: usize| {
         let view = rollout.step_view(t, t + 1);
         set.observe(&view).unwrap();
         let mut out = vec![0.0; 2 * 2];

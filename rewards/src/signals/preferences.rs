@@ -167,6 +167,8 @@ pub struct Preferences {
     unfit: bool,
     /// Fits in this process: the model's version.
     fits: u64,
+    /// Labels the model was last fit on.
+    fit_labels: usize,
     /// Env steps observed (all sub-envs).
     env_steps: u64,
     /// `env_steps` at the last round of questions.
@@ -211,6 +213,7 @@ impl Preferences {
             fitted: false,
             unfit: false,
             fits: 0,
+            fit_labels: 0,
             env_steps: 0,
             last_round: None,
         })
@@ -322,7 +325,7 @@ impl IntrinsicReward for Preferences {
             let means = self.ensemble.fit_preferences(&self.preferences, epochs, batch_size, &mut self.rng)?;
             metrics.extend(means.into_map());
             (self.fitted, self.unfit) = (true, false);
-            self.fits += 1;
+            (self.fits, self.fit_labels) = (self.fits + 1, self.preferences.len());
         }
         self.asking.metrics(&mut metrics);
         Ok(metrics)
@@ -358,6 +361,7 @@ impl IntrinsicReward for Preferences {
         archive.put_json("rng", &RngState::of(&self.rng))?;
         archive.put_json("asked", &self.asking.state)?;
         archive.put_json("progress", &(self.fitted, self.env_steps, self.last_round))?;
+        archive.put_json("fit_labels", &self.fit_labels)?;
         archive.encode()
     }
 
@@ -369,6 +373,12 @@ impl IntrinsicReward for Preferences {
         self.ensemble.load(&archive)?;
         self.asking.restore(asked, &mut self.recorder);
         (self.rng, self.fitted, self.env_steps, self.last_round) = (rng, fitted || self.fitted, env_steps, last_round);
+        // The labels read back on resume (attached before) were fit already unless there are
+        // others than the saved model saw: refitting on them would not be an exact resume.
+        if archive.get("fit_labels").is_ok() {
+            self.fit_labels = archive.json("fit_labels")?;
+            self.unfit = self.preferences.len() != self.fit_labels;
+        }
         Ok(())
     }
 }
