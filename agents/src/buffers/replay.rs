@@ -1002,8 +1002,11 @@ mod tests {
         buffer
     }
 
+    /// A stored row without its reward: (obs, action, next_obs, terminated, horizon).
+    type Row = (f32, f32, f32, f32, f32);
+
     /// Storage rows without the rewards, and the rewards apart.
-    fn split(buffer: &ReplayBuffer) -> (Vec<(f32, f32, f32, f32, f32)>, Vec<f32>) {
+    fn split(buffer: &ReplayBuffer) -> (Vec<Row>, Vec<f32>) {
         stored(buffer).iter().map(|&(o, a, r, n, t, h)| ((o, a, n, t, h), r)).unzip()
     }
 

@@ -408,6 +408,9 @@ mod tests {
         }
     }
 
+    /// A stored step: (env, obs, action, env reward, next obs, terminated, truncated).
+    type Recorded = (usize, Vec<f32>, f32, f32, Vec<f32>, bool, bool);
+
     #[test]
     fn a_changed_model_relabels_the_whole_replay_and_an_unchanged_one_nothing() {
         use std::sync::atomic::{AtomicU64, Ordering};
@@ -445,7 +448,7 @@ mod tests {
                 steps.clone()
             };
             // What a buffer holds whose every reward came from model `v`.
-            let expected = |steps: &[(usize, Vec<f32>, f32, f32, Vec<f32>, bool, bool)], v: f32| {
+            let expected = |steps: &[Recorded], v: f32| {
                 let mut reference = ReplayBuffer::new(ReplayConfig { parts: 0, ..config.clone() }).unwrap();
                 for (env, obs, action, reward, next, terminated, truncated) in steps {
                     let r = reward + v * obs[0] + action;
