@@ -97,6 +97,55 @@ fn a_shaped_run_resumes_exactly() {
     assert_eq!(a, b);
 }
 
+/// PEBBLE: a DQN run with 3-step returns whose replay is relabelled after every fit of its
+/// preference model, extended from its checkpoint (labels read back from its label file),
+/// writes the same lines as the run that went straight to the end.
+/// Known to fail (2026-12-07), so ignored: the preference signal does not checkpoint its pool of
+/// recent segments, so the pairs it asks about after a resume differ (also with `"relabel":
+/// false`); and with relabelling the first Q loss after the resume differs in the 10th digit
+/// (cause not found). The replay's own save/load with relabelling is exact
+/// (`limbic_agents::buffers::replay` tests).
+#[test]
+#[ignore = "the preference signal's segment pool is not checkpointed; see the comment"]
+fn an_off_policy_run_relabelled_by_preferences_resumes_exactly() {
+    let config = RunConfig {
+        env: "CartPole-v1".into(),
+        algo: "dqn".into(),
+        seed: 2,
+        total_steps: 512,
+        num_envs: 2,
+        eval_episodes: 1,
+        eval_every: 0,
+        checkpoint_every: 0,
+        // A constant epsilon: its schedule is a fraction of the run, which the extension changes.
+        params: json!({"learning_starts": 64, "train_freq": 4, "buffer_size": 2000, "batch_size": 16, "n_step": 3,
+            "exploration_initial_eps": 0.1, "exploration_final_eps": 0.1}),
+        rewards: serde_json::from_value(json!([
+            {"name": "preferences", "params": {"segment": 10, "per_update": 5, "budget": 30, "interval": 128, "epochs": 2}},
+            {"name": "extrinsic", "weight": 0.0}]))
+        .unwrap(),
+        ..RunConfig::default()
+    };
+    let tmp = temp_dir();
+    let (whole, extended) = (tmp.path().join("whole"), tmp.path().join("extended"));
+    train(&RunConfig { total_steps: 1024, ..config.clone() }, &whole, &build_algorithm, &quiet()).unwrap();
+    train(&config, &extended, &build_algorithm, &quiet()).unwrap();
+    resume(&extended, Some(1024), &build_algorithm, &quiet()).unwrap();
+    let strip = |lines| {
+        let mut lines = without_wall_clock(lines);
+        lines.iter_mut().for_each(|l| l.retain(|k, _| !k.starts_with("eval/")));
+        lines
+    };
+    let (a, b) = (strip(read_lines(&whole)), strip(read_lines(&extended)));
+    let relabelled = |lines: &[serde_json::Map<String, serde_json::Value>]| -> f64 {
+        lines.iter().filter_map(|l| l.get("feedback/preferences/relabelled").and_then(|v| v.as_f64())).sum()
+    };
+    // Relabelled before and after the checkpoint.
+    let half = a.len() / 2;
+    assert!(relabelled(&a[..half]) > 0.0 && relabelled(&a[half..]) > 0.0, "{:?}", a.last());
+    assert_eq!(a, b);
+}
+
 #[test]
 fn preferences_from_an_oracle_store_every_label_and_resume_reads_them_back() {
     let tmp = temp_dir();

@@ -129,4 +129,30 @@ pub trait RewardShaper: Send {
     fn share_world_model(&mut self, _model: &SharedWorldModel) -> Result<Vec<String>> {
         Ok(Vec::new())
     }
+
+    /// The signals whose share of the reward an off-policy learner's replay keeps apart, to
+    /// relabel it when their model changes (PEBBLE): rewards learned from a teacher's labels.
+    /// Their order is that of [`RewardShaper::parts`]. None by default.
+    fn relabelled(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Each relabelled signal's share of the last [`RewardShaper::rewards`] batch, weighted as
+    /// it went into the streams: `[T, N, P]` with `P = relabelled().len()`.
+    fn parts(&self) -> &[f32] {
+        &[]
+    }
+
+    /// The relabelled signals (indices into [`RewardShaper::relabelled`]) whose model changed
+    /// since the last call.
+    fn changed(&mut self) -> Vec<usize> {
+        Vec::new()
+    }
+
+    /// Relabelled signal `part`'s share `[T, N]` of stored transitions `batch` under its current
+    /// model, with its current normalization statistics and its weight at `env_steps`; learns
+    /// nothing and changes no running statistic.
+    fn rescore(&mut self, part: usize, _batch: &Transitions, _env_steps: u64, _out: &mut [f32]) -> Result<()> {
+        Err(crate::error::AgentError::Unsupported(format!("this reward shaper relabels nothing (part {part})")))
+    }
 }

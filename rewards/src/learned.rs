@@ -3,9 +3,10 @@
 //! credited evaluative feedback (TAMER's model of the teacher, Knox & Stone 2009).
 
 use crate::feedback::{Answer, Clip};
-use crate::models::{minibatches, upload, ActionCoding, Archive, Means, PairScorer, Trainer, SCORE_CHUNK};
+use crate::models::{minibatches, upload, valid_slots, ActionCoding, Archive, Means, PairScorer, Trainer, SCORE_CHUNK};
 use burn::prelude::*;
 use limbic_agents::nets::{download, EncoderKind};
+use limbic_agents::shaping::Transitions;
 use limbic_agents::Result;
 use limbic_environments::rng::Generator;
 use std::sync::Arc;
@@ -98,6 +99,16 @@ impl RewardEnsemble {
         let n = per_member.len() as f32;
         let rows = per_member.first().map_or(0, Vec::len);
         Ok((0..rows).map(|r| per_member.iter().map(|m| m[r]).sum::<f32>() / n).collect())
+    }
+
+    /// The ensemble's mean reward of every valid slot of `batch` into `out` (the other slots
+    /// are left as they are).
+    pub fn score(&mut self, batch: &Transitions, out: &mut [f32]) -> Result<()> {
+        let slots = valid_slots(batch);
+        let obs: Vec<f32> = slots.iter().flat_map(|&s| batch.obs_row(s).to_vec()).collect();
+        let actions: Vec<f32> = slots.iter().flat_map(|&s| batch.action_row(s).to_vec()).collect();
+        slots.iter().zip(self.mean(&obs, &actions)?).for_each(|(&s, r)| out[s] = r);
+        Ok(())
     }
 
     /// Each member's probability that the left segment of each pair is better.

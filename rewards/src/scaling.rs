@@ -99,6 +99,30 @@ impl RewardScaler {
         Ok(())
     }
 
+    pub fn kind(&self) -> Normalization {
+        self.kind
+    }
+
+    /// Normalizes `raw` with the statistics as they are, learning nothing (rewards of stored
+    /// transitions scored again); invalid slots get 0. `minmax` depends on the batch, so it
+    /// has no such scale and is an error.
+    pub fn apply_frozen(&self, raw: &[f64], valid: &[bool], out: &mut [f64]) -> Result<()> {
+        let scale = match self.kind {
+            Normalization::None => 1.0,
+            Normalization::Rms | Normalization::Std => 1.0 / (self.rms.var()[0] + EPSILON).sqrt(),
+            Normalization::Minmax => {
+                return Err(invalid(
+                    "normalization",
+                    "`minmax` scales each batch on its own: stored rewards cannot be scored again",
+                ))
+            }
+        };
+        for ((o, &r), &v) in out.iter_mut().zip(raw).zip(valid) {
+            *o = if v { r * scale } else { 0.0 };
+        }
+        Ok(())
+    }
+
     pub fn state(&self) -> ScalerState {
         let rms = RmsState { mean: self.rms.mean().to_vec(), var: self.rms.var().to_vec(), count: self.rms.count() };
         ScalerState { returns: self.returns.clone(), rms }

@@ -332,6 +332,13 @@ struct Top {
     stream: usize,
 }
 
+/// A top-level signal whose share of the reward a replay relabels when its model changes.
+struct Relabelled {
+    top: usize,
+    /// The model version the replay's shares were last scored with.
+    version: u64,
+}
+
 /// Everything a reward set is built with besides its specs: the whole observation space of
 /// the vector env's flat rows, the action space, sub-envs and seed.
 pub type SetContext = SignalContext;
@@ -347,6 +354,10 @@ pub struct RewardSet {
     updates: u64,
     /// What the first update found wrong with the signals' scales (also logged as warnings).
     warnings: Vec<String>,
+    /// The top-level signals with a model version (see [`IntrinsicReward::model_version`]).
+    relabelled: Vec<Relabelled>,
+    /// `[T, N, P]` each relabelled signal's weighted share of the last batch.
+    parts: Vec<f32>,
 }
 
 impl RewardSet {
@@ -369,6 +380,8 @@ impl RewardSet {
             num_envs: ctx.num_envs,
             updates: 0,
             warnings: Vec::new(),
+            relabelled: Vec::new(),
+            parts: Vec::new(),
         };
         for spec in &specs {
             spec.check(true)?;
@@ -404,7 +417,28 @@ impl RewardSet {
         if let Some(w) = labels.windows(2).find(|w| w[0] == w[1]) {
             return Err(invalid("rewards", format!("`{}` appears twice: give one a distinct `label`", w[0])));
         }
+        set.relabelled = set.find_relabelled()?;
         Ok(set)
+    }
+
+    /// The top-level signals that have a model version; a `minmax` normalization among them
+    /// is refused (it has no scale to score stored rewards with).
+    fn find_relabelled(&self) -> Result<Vec<Relabelled>> {
+        let mut found = Vec::new();
+        for (t, top) in self.tops.iter().enumerate() {
+            let node = &self.nodes[top.node];
+            let Kind::Signal { signal, .. } = &node.kind else { continue };
+            let Some(version) = signal.model_version() else { continue };
+            if node.scaler.kind() == Normalization::Minmax {
+                return Err(invalid(
+                    &format!("rewards.{}.normalization", node.label),
+                    "`minmax` scales each batch on its own, so an off-policy replay could not be relabelled \
+                     with it: use rms, std or none (or the signal's \"relabel\": false)",
+                ));
+            }
+            found.push(Relabelled { top: t, version });
+        }
+        Ok(found)
     }
 
     fn add_node(&mut self, registry: &Registry, spec: &RewardSpec, ctx: &SetContext) -> Result<usize> {
@@ -541,22 +575,25 @@ impl RewardSet {
         check_finite(&node.raw, &node.label, "raw", self.updates + 1)?;
         node.scaled.resize(node.raw.len(), 0.0);
         node.scaler.apply(&node.raw, valid, envs, &mut node.scaled)?;
-        if node.offset != 0.0 || node.clip.is_some() {
-            for (x, &v) in node.scaled.iter_mut().zip(valid) {
-                let shifted = *x + node.offset;
-                *x = if !v {
-                    0.0
-                } else if let Some((lo, hi)) = node.clip {
-                    shifted.clamp(lo, hi)
-                } else {
-                    shifted
-                };
-            }
-        }
+        offset_and_clip(node.offset, node.clip, &mut node.scaled, valid);
         Ok(())
     }
 }
 
+/// The `offset` and `clip` of the scaling stage, on `values`.
+fn offset_and_clip(offset: f64, clip: Option<(f64, f64)>, values: &mut [f64], valid: &[bool]) {
+    if offset == 0.0 && clip.is_none() {
+        return;
+    }
+    for (x, &v) in values.iter_mut().zip(valid) {
+        let shifted = *x + offset;
+        *x = match (v, clip) {
+            (false, _) => 0.0,
+            (true, Some((lo, hi))) => shifted.clamp(lo, hi),
+            (true, None) => shifted,
+        };
+    }
+}
 /// How many times its first value a signal model's loss may grow before training stops.
 pub const DIVERGENCE_FACTOR: f64 = 1e4;
 
@@ -670,15 +707,21 @@ impl RewardShaper for RewardSet {
             metrics.insert(format!("reward/{}/raw_std", node.label), std);
             metrics.insert(format!("reward/{}/scaled_mean", node.label), mean_std(&node.scaled, batch.valid).0);
         }
-        // 2. Weight once, into the streams.
+        // 2. Weight once, into the streams (and the relabelled signals' shares apart).
         let mut sums = vec![0.0f64; slots * k];
-        for top in &self.tops {
+        let p = self.relabelled.len();
+        self.parts.clear();
+        self.parts.resize(slots * p, 0.0);
+        for (t, top) in self.tops.iter().enumerate() {
             let node = &self.nodes[top.node];
             let weight = top.weight * top.schedule.factor(env_steps);
             let weighted: Vec<f64> = node.scaled.iter().map(|&x| x * weight).collect();
             check_finite(&weighted, &node.label, "weighted", self.updates + 1)?;
             for (slot, &x) in weighted.iter().enumerate() {
                 sums[slot * k + top.stream] += x;
+            }
+            if let Some(q) = self.relabelled.iter().position(|r| r.top == t) {
+                weighted.iter().enumerate().for_each(|(slot, &x)| self.parts[slot * p + q] = x as f32);
             }
             metrics.insert(format!("reward/{}/mean", node.label), mean_std(&weighted, batch.valid).0);
             metrics.insert(format!("reward/{}/weight", node.label), weight);
@@ -728,6 +771,54 @@ impl RewardShaper for RewardSet {
             }
         }
         Ok(takers)
+    }
+
+    fn relabelled(&self) -> Vec<String> {
+        self.relabelled.iter().map(|r| self.nodes[self.tops[r.top].node].label.clone()).collect()
+    }
+
+    fn parts(&self) -> &[f32] {
+        &self.parts
+    }
+
+    fn changed(&mut self) -> Vec<usize> {
+        let mut changed = Vec::new();
+        for (q, r) in self.relabelled.iter_mut().enumerate() {
+            let version = match &self.nodes[self.tops[r.top].node].kind {
+                Kind::Signal { signal, .. } => signal.model_version(),
+                Kind::Combine { .. } => None,
+            };
+            if let Some(version) = version.filter(|&v| v != r.version) {
+                r.version = version;
+                changed.push(q);
+            }
+        }
+        changed
+    }
+
+    fn rescore(&mut self, part: usize, batch: &Transitions, env_steps: u64, out: &mut [f32]) -> Result<()> {
+        let slots = batch.slots();
+        let top = self.relabelled.get(part).map(|r| &self.tops[r.top]).ok_or_else(|| {
+            invalid("rescore", format!("no relabelled signal {part} (there are {})", self.relabelled.len()))
+        })?;
+        let weight = top.weight * top.schedule.factor(env_steps);
+        let node = &mut self.nodes[top.node];
+        let Kind::Signal { signal, input } = &mut node.kind else {
+            return Err(AgentError::Unsupported(format!("{} is a combination", node.label)));
+        };
+        if out.len() != slots {
+            return Err(invalid("rescore", format!("expected {slots} output numbers ([T, N]), got {}", out.len())));
+        }
+        input.prepare(batch, false)?;
+        out.fill(0.0);
+        signal.score(&input.view(batch), out)?;
+        let raw: Vec<f64> = out.iter().map(|&x| x as f64).collect();
+        check_finite(&raw, &node.label, "raw", self.updates)?;
+        let mut scaled = vec![0.0; slots];
+        node.scaler.apply_frozen(&raw, batch.valid, &mut scaled)?;
+        offset_and_clip(node.offset, node.clip, &mut scaled, batch.valid);
+        out.iter_mut().zip(&scaled).for_each(|(o, &x)| *o = (x * weight) as f32);
+        Ok(())
     }
 
     fn save(&self, dir: &Path) -> Result<()> {
@@ -831,6 +922,12 @@ impl RewardShaper for RewardSet {
             }
         }
         self.updates = header.updates;
+        // The replay saved beside this state was relabelled with these models.
+        for r in &mut self.relabelled {
+            if let Kind::Signal { signal, .. } = &self.nodes[self.tops[r.top].node].kind {
+                r.version = signal.model_version().unwrap_or(r.version);
+            }
+        }
         Ok(())
     }
 }

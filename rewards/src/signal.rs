@@ -88,6 +88,22 @@ pub trait IntrinsicReward: Send {
         Err(limbic_agents::AgentError::Unsupported(format!("{} takes no teacher", self.name())))
     }
 
+    /// For a signal whose reward is a function of a transition under a model it learns from a
+    /// teacher's labels (`preferences`, TAMER): the model's version, which changes whenever the
+    /// model does (a new fit). Off-policy learners then score their whole replay again with
+    /// [`score`](Self::score) (PEBBLE's relabelling). `None` (the default): rewards already
+    /// stored stay as they were.
+    fn model_version(&self) -> Option<u64> {
+        None
+    }
+
+    /// Raw rewards `[T, N]` of stored transitions under the current model into `out` (0 for
+    /// invalid slots), learning nothing, asking nothing and changing no memory. Called only on
+    /// signals with a [`model_version`](Self::model_version).
+    fn score(&mut self, _batch: &Transitions, _out: &mut [f32]) -> Result<()> {
+        Err(limbic_agents::AgentError::Unsupported(format!("{} cannot score stored transitions", self.name())))
+    }
+
     /// The signal's whole state (weights, optimizer moments, counts, memories, RNG) as bytes.
     fn save(&self) -> Result<Vec<u8>>;
 

@@ -390,3 +390,66 @@ fn the_reward_set_hands_each_feedback_signal_its_teacher() {
     let metrics = set.rewards(&rollout.view(), 10, &mut out).unwrap();
     assert!(metrics["reward/preferences/labels"] > 0.0 && metrics["reward/coach/labels"] > 0.0, "{metrics:?}");
 }
+
+/// For off-policy replays the reward set keeps the learned share apart, says when its model
+/// changed (after a fit, once) and scores stored steps the way it scored them when they came;
+/// no new labels, no change. `minmax` cannot score stored steps again and is refused.
+#[test]
+fn the_reward_set_keeps_the_learned_share_apart_and_reports_each_new_model() {
+    let specs = |extra: serde_json::Value| -> Vec<RewardSpec> {
+        let preferences = json!({"name": "preferences", "weight": 2.0,
+            "params": {"segment": 5, "per_update": 10, "budget": 10, "epochs": 5}});
+        let mut preferences = preferences.as_object().unwrap().clone();
+        preferences.extend(extra.as_object().unwrap().clone());
+        serde_json::from_value(
+            json!([preferences, {"name": "counts", "stream": "own"}, {"name": "extrinsic", "weight": 0.0}]),
+        )
+        .unwrap()
+    };
+    let mut set = RewardSet::new(&Registry::builtins(), &specs(json!({})), &context(2)).unwrap();
+    assert_eq!(set.relabelled(), ["preferences"]);
+    let mut rng = Generator::from_seed(4);
+    // One off-policy step at a time (T = 1); returns the env stream's rewards.
+    let step = |set: &mut RewardSet, rollout: &Rollout, t: usize| {
+        let view = rollout.step_view(t, t + 1);
+        set.observe(&view).unwrap();
+        let mut out = vec![0.0; 2 * 2];
+        set.rewards(&view, t as u64, &mut out).unwrap();
+        vec![out[0], out[2]]
+    };
+    let rollout = Rollout::random(12, 2, 6, &mut rng);
+    for t in 0..12 {
+        assert_eq!(step(&mut set, &rollout, t), [0.0, 0.0]);
+        assert_eq!(set.parts(), [0.0, 0.0]);
+    }
+    assert!(set.changed().is_empty(), "no teacher, no labels, no new model");
+
+    set.attach_teachers(&mut |_, request| {
+        Ok((Box::new(teacher(&request.kind, request.params.clone())) as Box<dyn Teacher>, Vec::<Labelled>::new()))
+    })
+    .unwrap();
+    step(&mut set, &rollout, 0);
+    assert_eq!(set.changed(), [0], "the first fit is a new model");
+    assert!(set.changed().is_empty(), "reported once");
+    for t in 1..12 {
+        let env_stream = step(&mut set, &rollout, t);
+        assert!(set.changed().is_empty(), "the budget is spent: no more fits");
+        // The share is all of the env's stream (its weight is 0) ...
+        assert_eq!(set.parts(), env_stream.as_slice());
+        // ... and scoring the same step again gives it back, learning nothing.
+        let mut again = vec![0.0; 2];
+        for _ in 0..2 {
+            set.rescore(0, &rollout.step_view(t, t + 1), t as u64, &mut again).unwrap();
+            assert!(again.iter().zip(&env_stream).all(|(a, b)| (a - b).abs() < 1e-6), "{again:?} {env_stream:?}");
+        }
+        assert!(env_stream.iter().any(|&r| r != 0.0));
+    }
+
+    let error = RewardSet::new(&Registry::builtins(), &specs(json!({"normalization": "minmax"})), &context(2))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("minmax") && error.contains("relabel"), "{error}");
+    let not_relabelled = specs(json!({"normalization": "minmax", "params": {"relabel": false}}));
+    assert!(RewardSet::new(&Registry::builtins(), &not_relabelled, &context(2)).unwrap().relabelled().is_empty());
+}

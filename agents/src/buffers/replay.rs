@@ -14,10 +14,19 @@
 //! after a *truncation* (time limit) `o_{t+k}` is the true last observation and bootstrapping
 //! from it is right. With `n_step = 1` this is the usual one-step buffer.
 //!
+//! **Relabelling** (PEBBLE, Lee et al. 2021). With `parts > 0` each step's reward comes in
+//! pieces: a fixed one (the env's reward and every signal that keeps its rewards) and one
+//! share per relabelled signal (a reward learned from a teacher's labels). The buffer keeps each
+//! transition's n-step sum of every piece, and what the signals saw of each of its `k` steps
+//! (the observations between `o_t` and `o_{t+k}`, the actions the env received, the env's
+//! rewards), so that [`ReplayBuffer::relabel`] can score every stored step again with a new
+//! model and rebuild the sums. That costs `(n - 1) (D + A) + n (A + 1) + parts + 2` more numbers
+//! per transition; nothing without parts.
+//!
 //! ```
 //! use limbic_agents::buffers::replay::{ActionLayout, ReplayBuffer, ReplayConfig};
 //! use limbic_environments::rng::Generator;
-//! let config = ReplayConfig { capacity: 100, obs_dim: 2, action: ActionLayout::Discrete { n: 3 }, num_envs: 1, n_step: 1, gamma: 0.99 };
+//! let config = ReplayConfig { capacity: 100, obs_dim: 2, action: ActionLayout::Discrete { n: 3 }, num_envs: 1, n_step: 1, gamma: 0.99, parts: 0 };
 //! let mut buffer = ReplayBuffer::new(config).unwrap();
 //! buffer.add(0, &[0.0, 1.0], &[2.0], 1.5, &[0.5, 1.0], false, false);
 //! let mut rows = Vec::new();
@@ -29,6 +38,7 @@
 
 use crate::core::checkpoint::{self, checkpoint_error};
 use crate::error::{AgentError, Result};
+use crate::shaping::Transitions;
 use burn::prelude::*;
 use limbic_environments::rng::Generator;
 use serde::{Deserialize, Serialize};
@@ -77,6 +87,33 @@ pub struct ReplayConfig {
     pub n_step: usize,
     /// Discount of the n-step sums and of the bootstrap.
     pub gamma: f64,
+    /// Shares of the reward kept apart to be relabelled (0: none; see the module docs).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub parts: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// One env step as [`ReplayBuffer::push`] takes it.
+#[derive(Clone, Copy, Debug)]
+pub struct Step<'a> {
+    pub obs: &'a [f32],
+    /// The action as the learner stores it.
+    pub action: &'a [f32],
+    /// The reward no relabelling changes (the whole reward without parts).
+    pub reward: f32,
+    /// Each relabelled share of the reward (`parts` numbers).
+    pub parts: &'a [f32],
+    /// The action the env received, as reward signals see it (kept only with parts).
+    pub env_action: &'a [f32],
+    /// The env's own reward (kept only with parts).
+    pub env_reward: f32,
+    /// The observation the step produced (the true final one when the episode ended).
+    pub next_obs: &'a [f32],
+    pub terminated: bool,
+    pub truncated: bool,
 }
 
 /// Where each field sits in a sampled row: `obs | next_obs | action | reward | discount`.
@@ -124,9 +161,68 @@ impl BatchLayout {
 struct Pending {
     obs: Vec<f32>,
     actions: Vec<f32>,
+    /// The fixed part of each step's reward (all of it without parts).
     rewards: Vec<f32>,
     /// The next observation of the newest pending step: where the episode continues from.
     tail_obs: Vec<f32>,
+    /// `[steps, parts]` the relabelled shares (empty without parts).
+    parts: Vec<f32>,
+    /// `[steps, A]` the actions the env received (empty without parts).
+    env_actions: Vec<f32>,
+    /// The env's rewards (empty without parts).
+    env_rewards: Vec<f32>,
+}
+
+/// What relabelling keeps of each ring transition (all empty without parts); see the module docs.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Relabelling {
+    /// `[len]` the n-step sum of the fixed reward.
+    fixed: Vec<f32>,
+    /// `[len, parts]` the n-step sum of each relabelled share.
+    sums: Vec<f32>,
+    /// `[len, n - 1, D]` the observations of steps 1..k (zeros past the horizon).
+    later_obs: Vec<f32>,
+    /// `[len, n, A]` the actions the env received (zeros past the horizon).
+    env_actions: Vec<f32>,
+    /// `[len, n]` the env's rewards (zeros past the horizon).
+    env_rewards: Vec<f32>,
+    /// `[len]` 1 where the last step was truncated (or closed by a reset from outside).
+    truncated: Vec<f32>,
+}
+
+impl Relabelling {
+    fn columns(&self) -> [&Vec<f32>; 6] {
+        [&self.fixed, &self.sums, &self.later_obs, &self.env_actions, &self.env_rewards, &self.truncated]
+    }
+
+    fn columns_mut(&mut self) -> [&mut Vec<f32>; 6] {
+        [
+            &mut self.fixed,
+            &mut self.sums,
+            &mut self.later_obs,
+            &mut self.env_actions,
+            &mut self.env_rewards,
+            &mut self.truncated,
+        ]
+    }
+}
+
+/// A finished transition on its way into the ring.
+struct Finished<'a> {
+    obs: &'a [f32],
+    action: &'a [f32],
+    next_obs: &'a [f32],
+    terminated: bool,
+    truncated: bool,
+    /// The discounted sums: the fixed reward's, then each part's.
+    fixed: f64,
+    parts: Vec<f64>,
+    /// Steps summed.
+    horizon: usize,
+    /// With parts: the later observations, env actions and env rewards of its steps (unpadded).
+    later_obs: &'a [f32],
+    env_actions: &'a [f32],
+    env_rewards: &'a [f32],
 }
 
 impl Pending {
@@ -151,6 +247,7 @@ pub struct ReplayBuffer {
     /// Where the next transition goes (once the ring is full: the oldest one).
     pos: usize,
     pending: Vec<Pending>,
+    relabelling: Relabelling,
 }
 
 impl ReplayBuffer {
@@ -182,6 +279,7 @@ impl ReplayBuffer {
             horizons: Vec::new(),
             pos: 0,
             pending,
+            relabelling: Relabelling::default(),
         })
     }
 
@@ -198,15 +296,17 @@ impl ReplayBuffer {
         self.rewards.is_empty()
     }
 
-    /// Adds one env step of sub-env `env`: `obs`, the action taken, the reward, the observation
-    /// the step produced (the true final one when the episode ended) and the step's flags.
-    ///
-    /// A step whose `obs` is not where the sub-env's pending steps left off (the env was reset
-    /// from outside, e.g. by a runner after loading a checkpoint) first closes those steps as
-    /// truncated at their last observation.
+    /// The stored (n-step) rewards, in storage order.
+    pub fn rewards(&self) -> &[f32] {
+        &self.rewards
+    }
+
+    /// Adds one env step of sub-env `env` to a buffer without parts: `obs`, the action taken, the
+    /// reward, the observation the step produced (the true final one when the episode ended) and
+    /// the step's flags. See [`ReplayBuffer::push`].
     ///
     /// # Panics
-    /// If `env` or a slice length does not match the config (a bug in the caller, not user input).
+    /// If `env` or a slice length does not match the config, or the buffer has parts.
     #[allow(clippy::too_many_arguments)]
     pub fn add(
         &mut self,
@@ -218,73 +318,194 @@ impl ReplayBuffer {
         terminated: bool,
         truncated: bool,
     ) {
-        let (d, a) = (self.config.obs_dim, self.config.action.stored_width());
-        assert!(obs.len() == d && next_obs.len() == d && action.len() == a, "transition of the wrong shape");
+        let env_action = action;
+        let step =
+            Step { obs, action, reward, parts: &[], env_action, env_reward: reward, next_obs, terminated, truncated };
+        self.push(env, &step);
+    }
+
+    /// Adds one env step of sub-env `env`.
+    ///
+    /// A step whose `obs` is not where the sub-env's pending steps left off (the env was reset
+    /// from outside, e.g. by a runner after loading a checkpoint) first closes those steps as
+    /// truncated at their last observation.
+    ///
+    /// # Panics
+    /// If `env` or a slice length does not match the config (a bug in the caller, not user input).
+    pub fn push(&mut self, env: usize, step: &Step) {
+        let (d, a, p) = (self.config.obs_dim, self.config.action.stored_width(), self.config.parts);
+        let shaped = step.obs.len() == d && step.next_obs.len() == d && step.action.len() == a;
+        assert!(shaped && step.parts.len() == p && (p == 0 || step.env_action.len() == a), "step of the wrong shape");
         let mut pending = std::mem::take(&mut self.pending[env]);
-        if pending.len() > 0 && pending.tail_obs != obs {
+        if pending.len() > 0 && pending.tail_obs != step.obs {
             let (tail, count) = (std::mem::take(&mut pending.tail_obs), pending.len());
-            self.flush(&mut pending, &tail, false, count);
+            self.flush(&mut pending, &tail, (false, true), count);
         }
-        pending.obs.extend_from_slice(obs);
-        pending.actions.extend_from_slice(action);
-        pending.rewards.push(reward);
+        pending.obs.extend_from_slice(step.obs);
+        pending.actions.extend_from_slice(step.action);
+        pending.rewards.push(step.reward);
+        if p > 0 {
+            pending.parts.extend_from_slice(step.parts);
+            pending.env_actions.extend_from_slice(step.env_action);
+            pending.env_rewards.push(step.env_reward);
+        }
         pending.tail_obs.clear();
-        pending.tail_obs.extend_from_slice(next_obs);
-        if terminated || truncated {
+        pending.tail_obs.extend_from_slice(step.next_obs);
+        if step.terminated || step.truncated {
             let count = pending.len();
-            self.flush(&mut pending, next_obs, terminated, count);
+            self.flush(&mut pending, step.next_obs, (step.terminated, step.truncated), count);
         } else if pending.len() == self.config.n_step {
-            self.flush(&mut pending, next_obs, false, 1);
+            self.flush(&mut pending, step.next_obs, (false, false), 1);
         }
         self.pending[env] = pending;
     }
 
     /// Moves the `count` oldest pending steps into the ring, each with the discounted sum of its
-    /// own and all later pending rewards and `next_obs` as where its return continues.
-    fn flush(&mut self, pending: &mut Pending, next_obs: &[f32], terminated: bool, count: usize) {
-        let (d, a) = (self.config.obs_dim, self.config.action.stored_width());
+    /// own and all later pending rewards and `next_obs` as where its return continues; `ended`
+    /// (terminated, truncated) is how the newest pending step ended.
+    fn flush(&mut self, pending: &mut Pending, next_obs: &[f32], ended: (bool, bool), count: usize) {
+        let (d, a, p) = (self.config.obs_dim, self.config.action.stored_width(), self.config.parts);
+        let gamma = self.config.gamma;
         for i in 0..count {
-            let later = &pending.rewards[i..];
-            let sum = later.iter().rev().fold(0.0f64, |acc, &r| r as f64 + self.config.gamma * acc);
-            let horizon = later.len() as f32;
-            self.store(
-                &pending.obs[i * d..(i + 1) * d],
-                &pending.actions[i * a..(i + 1) * a],
-                sum as f32,
+            let later_parts = |q: usize| pending.parts[i * p + q..].iter().step_by(p).copied();
+            let finished = Finished {
+                obs: &pending.obs[i * d..(i + 1) * d],
+                action: &pending.actions[i * a..(i + 1) * a],
                 next_obs,
-                terminated,
-                horizon,
-            );
+                terminated: ended.0,
+                truncated: ended.1,
+                fixed: discounted_sum(pending.rewards[i..].iter().copied(), gamma),
+                parts: (0..p).map(|q| discounted_sum(later_parts(q), gamma)).collect(),
+                horizon: pending.len() - i,
+                later_obs: &pending.obs[(i + 1) * d..],
+                env_actions: if p > 0 { &pending.env_actions[i * a..] } else { &[] },
+                env_rewards: if p > 0 { &pending.env_rewards[i..] } else { &[] },
+            };
+            self.store(&finished);
         }
         pending.obs.drain(..count * d);
         pending.actions.drain(..count * a);
         pending.rewards.drain(..count);
+        if p > 0 {
+            pending.parts.drain(..count * p);
+            pending.env_actions.drain(..count * a);
+            pending.env_rewards.drain(..count);
+        }
         if pending.len() == 0 {
             pending.tail_obs.clear();
         }
     }
 
     /// Writes one finished transition at the ring's position.
-    fn store(&mut self, obs: &[f32], action: &[f32], reward: f32, next_obs: &[f32], terminated: bool, horizon: f32) {
-        let (d, a) = (self.config.obs_dim, self.config.action.stored_width());
-        let terminated = if terminated { 1.0 } else { 0.0 };
-        if self.len() < self.config.capacity {
-            self.obs.extend_from_slice(obs);
-            self.next_obs.extend_from_slice(next_obs);
-            self.actions.extend_from_slice(action);
-            self.rewards.push(reward);
-            self.terminated.push(terminated);
-            self.horizons.push(horizon);
-        } else {
-            let i = self.pos;
-            self.obs[i * d..(i + 1) * d].copy_from_slice(obs);
-            self.next_obs[i * d..(i + 1) * d].copy_from_slice(next_obs);
-            self.actions[i * a..(i + 1) * a].copy_from_slice(action);
-            self.rewards[i] = reward;
-            self.terminated[i] = terminated;
-            self.horizons[i] = horizon;
+    fn store(&mut self, t: &Finished) {
+        let (d, a, p, n) =
+            (self.config.obs_dim, self.config.action.stored_width(), self.config.parts, self.config.n_step);
+        let i = if self.len() < self.config.capacity { self.len() } else { self.pos };
+        let flag = |b: bool| if b { 1.0 } else { 0.0 };
+        let total = t.fixed + t.parts.iter().sum::<f64>();
+        put_row(&mut self.obs, i, d, t.obs);
+        put_row(&mut self.next_obs, i, d, t.next_obs);
+        put_row(&mut self.actions, i, a, t.action);
+        put_row(&mut self.rewards, i, 1, &[total as f32]);
+        put_row(&mut self.terminated, i, 1, &[flag(t.terminated)]);
+        put_row(&mut self.horizons, i, 1, &[t.horizon as f32]);
+        if p > 0 {
+            let r = &mut self.relabelling;
+            put_row(&mut r.fixed, i, 1, &[t.fixed as f32]);
+            put_row(&mut r.sums, i, p, &t.parts.iter().map(|&x| x as f32).collect::<Vec<_>>());
+            put_row(&mut r.later_obs, i, (n - 1) * d, t.later_obs);
+            put_row(&mut r.env_actions, i, n * a, t.env_actions);
+            put_row(&mut r.env_rewards, i, n, t.env_rewards);
+            put_row(&mut r.truncated, i, 1, &[flag(t.truncated)]);
         }
         self.pos = (self.pos + 1) % self.config.capacity;
+    }
+
+    /// Scores relabelled share `part` of every stored step again, the ring's transitions and the
+    /// steps still waiting for their n-step return, and rebuilds the sums and rewards from the
+    /// new shares; returns the ring's transitions relabelled.
+    ///
+    /// `score` gets the steps as reward signals see them (the observations, the actions the env
+    /// received, the env's rewards, flags): ring transitions `chunk` at a time as `[T, N]` with
+    /// `T = n_step` (slot `t * N + i` is step `t` of transition `i`, invalid past its horizon),
+    /// then the pending steps as `T = 1`; it writes each valid slot's new share into `out`.
+    ///
+    /// # Panics
+    /// If `part` is not below the config's `parts`.
+    pub fn relabel(
+        &mut self,
+        part: usize,
+        chunk: usize,
+        score: &mut dyn FnMut(&Transitions, &mut [f32]) -> Result<()>,
+    ) -> Result<usize> {
+        let (d, a, p, n) =
+            (self.config.obs_dim, self.config.action.stored_width(), self.config.parts, self.config.n_step);
+        assert!(part < p, "no relabelled part {part} of {p}");
+        let (gamma, len) = (self.config.gamma, self.len());
+        let mut rows = Rows::default();
+        let mut out = Vec::new();
+        for start in (0..len).step_by(chunk.max(1)) {
+            let end = (start + chunk.max(1)).min(len);
+            rows.clear();
+            for t in 0..n {
+                for i in start..end {
+                    self.push_ring_step(&mut rows, i, t);
+                }
+            }
+            let b = end - start;
+            out.clear();
+            out.resize(n * b, 0.0);
+            score(&rows.view(n, b, d, a), &mut out)?;
+            let r = &mut self.relabelling;
+            for (j, i) in (start..end).enumerate() {
+                let k = self.horizons[i] as usize;
+                r.sums[i * p + part] = discounted_sum((0..k).map(|t| out[t * b + j]), gamma) as f32;
+                let shares: f64 = r.sums[i * p..(i + 1) * p].iter().map(|&x| x as f64).sum();
+                self.rewards[i] = (r.fixed[i] as f64 + shares) as f32;
+            }
+        }
+        rows.clear();
+        for pending in &self.pending {
+            for j in 0..pending.len() {
+                let next =
+                    if j + 1 < pending.len() { &pending.obs[(j + 1) * d..(j + 2) * d] } else { &pending.tail_obs };
+                let flags = (false, false, true);
+                rows.push(
+                    &pending.obs[j * d..(j + 1) * d],
+                    &pending.env_actions[j * a..(j + 1) * a],
+                    pending.env_rewards[j],
+                    next,
+                    flags,
+                );
+            }
+        }
+        let waiting = rows.valid.len();
+        if waiting > 0 {
+            out.clear();
+            out.resize(waiting, 0.0);
+            score(&rows.view(1, waiting, d, a), &mut out)?;
+            let mut shares = out.iter();
+            for pending in &mut self.pending {
+                for j in 0..pending.len() {
+                    pending.parts[j * p + part] = *shares.next().unwrap_or(&0.0);
+                }
+            }
+        }
+        Ok(len)
+    }
+
+    /// Step `t` of ring transition `i` as reward signals saw it (an invalid slot past its horizon).
+    fn push_ring_step(&self, rows: &mut Rows, i: usize, t: usize) {
+        let (d, a, n) = (self.config.obs_dim, self.config.action.stored_width(), self.config.n_step);
+        let r = &self.relabelling;
+        let k = self.horizons[i] as usize;
+        let later = |s: usize| &r.later_obs[(i * (n - 1) + s) * d..(i * (n - 1) + s + 1) * d];
+        let obs = if t == 0 { &self.obs[i * d..(i + 1) * d] } else { later(t - 1) };
+        let next = if t + 1 < k { later(t) } else { &self.next_obs[i * d..(i + 1) * d] };
+        let last = t + 1 == k;
+        let flags = (last && self.terminated[i] == 1.0, last && r.truncated[i] == 1.0, t < k);
+        let action = &r.env_actions[(i * n + t) * a..(i * n + t + 1) * a];
+        rows.push(obs, action, r.env_rewards[i * n + t], next, flags);
     }
 
     /// Draws `batch` transitions uniformly with replacement and writes them into `rows`, one
@@ -326,10 +547,12 @@ impl ReplayBuffer {
         for column in [&self.obs, &self.next_obs, &self.actions, &self.rewards, &self.terminated, &self.horizons] {
             put(column);
         }
+        self.relabelling.columns().into_iter().for_each(|column| put(column));
         for pending in &self.pending {
             for part in [&pending.obs, &pending.actions, &pending.rewards, &pending.tail_obs] {
                 put(part);
             }
+            [&pending.parts, &pending.env_actions, &pending.env_rewards].into_iter().for_each(|part| put(part));
         }
         let header = Header {
             format: FORMAT.into(),
@@ -390,11 +613,20 @@ impl ReplayBuffer {
         buffer.rewards = take(len);
         buffer.terminated = take(len);
         buffer.horizons = take(len);
+        let widths = buffer.relabelling_widths();
+        for (column, width) in buffer.relabelling.columns_mut().into_iter().zip(widths) {
+            *column = take(len * width);
+        }
+        let p = buffer.config.parts;
+        let with_parts = |width: usize| if p > 0 { width } else { 0 };
         for (pending, &count) in buffer.pending.iter_mut().zip(&header.pending) {
             pending.obs = take(count * d);
             pending.actions = take(count * a);
             pending.rewards = take(count);
             pending.tail_obs = take(if count > 0 { d } else { 0 });
+            pending.parts = take(count * p);
+            pending.env_actions = take(count * with_parts(a));
+            pending.env_rewards = take(count * with_parts(1));
         }
         buffer.pos = header.pos;
         Ok(buffer)
@@ -421,13 +653,89 @@ impl ReplayBuffer {
 
     /// Numbers in the binary file of a buffer of `len` transitions and these pending counts.
     fn float_count_for(&self, len: usize, pending: &[usize]) -> usize {
-        let (d, a) = (self.config.obs_dim, self.config.action.stored_width());
-        let pending: usize = pending.iter().map(|&p| p * (d + a + 1) + if p > 0 { d } else { 0 }).sum();
-        len * (2 * d + a + 3) + pending
+        let (d, a, parts) = (self.config.obs_dim, self.config.action.stored_width(), self.config.parts);
+        let kept = if parts > 0 { parts + a + 1 } else { 0 };
+        let pending: usize = pending.iter().map(|&p| p * (d + a + 1 + kept) + if p > 0 { d } else { 0 }).sum();
+        len * (2 * d + a + 3 + self.relabelling_widths().iter().sum::<usize>()) + pending
+    }
+
+    /// Numbers per transition in each of [`Relabelling::columns`] (all 0 without parts).
+    fn relabelling_widths(&self) -> [usize; 6] {
+        let (d, a, p, n) =
+            (self.config.obs_dim, self.config.action.stored_width(), self.config.parts, self.config.n_step);
+        if p == 0 {
+            return [0; 6];
+        }
+        [1, p, (n - 1) * d, n * a, n, 1]
     }
 }
 
 const FORMAT: &str = "limbic-replay-v1";
+
+/// `sum_t gamma^t values[t]`, summed from the last value back (as the n-step returns always were).
+fn discounted_sum(values: impl DoubleEndedIterator<Item = f32>, gamma: f64) -> f64 {
+    values.rev().fold(0.0f64, |acc, r| r as f64 + gamma * acc)
+}
+
+/// Writes `values`, zero-padded to `width`, as row `i` of `column` (appended when `i` is the
+/// next row).
+fn put_row(column: &mut Vec<f32>, i: usize, width: usize, values: &[f32]) {
+    if column.len() == i * width {
+        column.resize((i + 1) * width, 0.0);
+    }
+    let row = &mut column[i * width..(i + 1) * width];
+    row[..values.len()].copy_from_slice(values);
+    row[values.len()..].fill(0.0);
+}
+
+/// Stored steps gathered for [`ReplayBuffer::relabel`]'s scorer.
+#[derive(Default)]
+struct Rows {
+    obs: Vec<f32>,
+    actions: Vec<f32>,
+    rewards: Vec<f32>,
+    next_obs: Vec<f32>,
+    terminated: Vec<bool>,
+    truncated: Vec<bool>,
+    valid: Vec<bool>,
+}
+
+impl Rows {
+    fn clear(&mut self) {
+        [&mut self.obs, &mut self.actions, &mut self.rewards, &mut self.next_obs].into_iter().for_each(Vec::clear);
+        [&mut self.terminated, &mut self.truncated, &mut self.valid].into_iter().for_each(Vec::clear);
+    }
+
+    /// One step; `flags` are (terminated, truncated, valid).
+    fn push(&mut self, obs: &[f32], action: &[f32], reward: f32, next_obs: &[f32], flags: (bool, bool, bool)) {
+        self.obs.extend_from_slice(obs);
+        self.actions.extend_from_slice(action);
+        self.rewards.push(reward);
+        self.next_obs.extend_from_slice(next_obs);
+        self.terminated.push(flags.0);
+        self.truncated.push(flags.1);
+        self.valid.push(flags.2);
+    }
+
+    fn view(&self, steps: usize, envs: usize, obs_dim: usize, action_dim: usize) -> Transitions<'_> {
+        Transitions {
+            steps,
+            envs,
+            obs_dim,
+            action_dim,
+            obs: &self.obs,
+            actions: &self.actions,
+            rewards: &self.rewards,
+            next_obs: &self.next_obs,
+            terminated: &self.terminated,
+            truncated: &self.truncated,
+            valid: &self.valid,
+            goal_dim: 0,
+            goals: &[],
+            next_goals: &[],
+        }
+    }
+}
 
 /// `{stem}.json`: what the binary file holds.
 #[derive(Serialize, Deserialize)]
@@ -449,7 +757,15 @@ mod tests {
     use crate::core::checkpoint::tests::scratch_dir;
 
     fn config(capacity: usize, n_step: usize, num_envs: usize) -> ReplayConfig {
-        ReplayConfig { capacity, obs_dim: 1, action: ActionLayout::Discrete { n: 2 }, num_envs, n_step, gamma: 0.5 }
+        ReplayConfig {
+            capacity,
+            obs_dim: 1,
+            action: ActionLayout::Discrete { n: 2 },
+            num_envs,
+            n_step,
+            gamma: 0.5,
+            parts: 0,
+        }
     }
 
     /// Rows of `buffer` in storage order: (obs, action, reward, next_obs, terminated, horizon).
@@ -511,6 +827,7 @@ mod tests {
             num_envs: 1,
             n_step: 1,
             gamma: 0.9,
+            parts: 0,
         })
         .unwrap();
         buffer.add(0, &[1.0, 2.0], &[-0.5], 3.0, &[4.0, 5.0], false, true);
@@ -627,5 +944,127 @@ mod tests {
         let error = ReplayBuffer::load(&dir, "replay", buffer.config()).unwrap_err();
         assert!(matches!(&error, AgentError::Checkpoint { path, .. } if path.ends_with("replay.json")), "{error}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A two-env stream of steps for the relabelling tests: episodes that terminate, are
+    /// truncated and are reset from outside; `obs` counts up so every step is distinct.
+    fn relabel_steps() -> Vec<(usize, f32, f32, f32, f32, bool, bool)> {
+        // (env, obs, action, fixed reward, next obs, terminated, truncated)
+        let mut steps = Vec::new();
+        let mut obs = [0.0f32, 100.0];
+        for t in 0..40 {
+            let env = t % 2;
+            let (terminated, truncated) = (t % 11 == 5, t % 13 == 8);
+            let next = obs[env] + 1.0;
+            steps.push((env, obs[env], (t % 2) as f32, 1.0 + (t % 3) as f32, next, terminated, truncated));
+            obs[env] = if terminated || truncated || t == 21 { 50.0 * t as f32 } else { next };
+        }
+        steps
+    }
+
+    /// A relabelled share as a function of what the signal saw (the env action is the stored
+    /// one plus 10, so a scorer reading the stored action would be caught).
+    fn share(version: f32, obs: f32, env_action: f32, next_obs: f32) -> f32 {
+        version * (obs + 0.25 * env_action) - 0.125 * next_obs
+    }
+
+    /// Pushes `steps[range]` into `buffer` with shares of model `version`.
+    fn push_steps(buffer: &mut ReplayBuffer, steps: &[(usize, f32, f32, f32, f32, bool, bool)], version: f32) {
+        for &(env, obs, action, fixed, next, terminated, truncated) in steps {
+            let env_action = action + 10.0;
+            let parts = [share(version, obs, env_action, next), -1.0];
+            let step = Step {
+                obs: &[obs],
+                action: &[action],
+                reward: fixed,
+                parts: &parts,
+                env_action: &[env_action],
+                env_reward: fixed,
+                next_obs: &[next],
+                terminated,
+                truncated,
+            };
+            buffer.push(env, &step);
+        }
+    }
+
+    /// What a buffer without parts holds when every step's reward came from model `version`.
+    fn reference(
+        config: &ReplayConfig,
+        steps: &[(usize, f32, f32, f32, f32, bool, bool)],
+        version: f32,
+    ) -> ReplayBuffer {
+        let mut buffer = ReplayBuffer::new(ReplayConfig { parts: 0, ..config.clone() }).unwrap();
+        for &(env, obs, action, fixed, next, terminated, truncated) in steps {
+            let reward = fixed + share(version, obs, action + 10.0, next) - 1.0;
+            buffer.add(env, &[obs], &[action], reward, &[next], terminated, truncated);
+        }
+        buffer
+    }
+
+    /// A stored row without its reward: (obs, action, next_obs, terminated, horizon).
+    type Row = (f32, f32, f32, f32, f32);
+
+    /// Storage rows without the rewards, and the rewards apart.
+    fn split(buffer: &ReplayBuffer) -> (Vec<Row>, Vec<f32>) {
+        stored(buffer).iter().map(|&(o, a, r, n, t, h)| ((o, a, n, t, h), r)).unzip()
+    }
+
+    fn assert_close(a: &[f32], b: &[f32]) {
+        assert_eq!(a.len(), b.len());
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!((x - y).abs() < 1e-4, "transition {i}: {x} against {y}\n{a:?}\n{b:?}");
+        }
+    }
+
+    #[test]
+    fn relabelling_gives_every_stored_transition_the_new_models_reward() {
+        let steps = relabel_steps();
+        for n_step in [1, 3] {
+            // 12 places for ~40 steps: the ring wraps around.
+            let config = ReplayConfig { parts: 2, ..config(12, n_step, 2) };
+            let mut buffer = ReplayBuffer::new(config.clone()).unwrap();
+            push_steps(&mut buffer, &steps[..30], 1.0);
+            let (rows, rewards) = split(&buffer);
+            let (reference_rows, reference_rewards) = split(&reference(&config, &steps[..30], 1.0));
+            assert_eq!(rows, reference_rows, "n = {n_step}");
+            assert_close(&rewards, &reference_rewards);
+
+            // Model 2 relabels share 0: the scorer sees each stored step as the signal saw it.
+            let mut scored = 0;
+            let mut score = |t: &Transitions, out: &mut [f32]| {
+                for slot in (0..t.slots()).filter(|&s| t.valid[s]) {
+                    out[slot] = share(2.0, t.obs_row(slot)[0], t.action_row(slot)[0], t.next_obs_row(slot)[0]);
+                    scored += 1;
+                }
+                // Invalid slots must not count.
+                (0..t.slots()).filter(|&s| !t.valid[s]).for_each(|s| out[s] = f32::NAN);
+                Ok(())
+            };
+            assert_eq!(buffer.relabel(0, 5, &mut score).unwrap(), buffer.len());
+            assert!(scored >= buffer.len(), "n = {n_step}");
+            let (rows, rewards) = split(&buffer);
+            assert_eq!(rows, reference_rows, "n = {n_step}: only rewards change");
+            assert_close(&rewards, &split(&reference(&config, &steps[..30], 2.0)).1);
+
+            // Steps that were pending during the relabelling enter the ring with the new shares.
+            push_steps(&mut buffer, &steps[30..], 2.0);
+            assert_close(buffer.rewards(), &split(&reference(&config, &steps, 2.0)).1);
+
+            // Saved and loaded with everything relabelling needs.
+            let dir = scratch_dir(&format!("replay-parts-{n_step}"));
+            buffer.save(&dir, "replay").unwrap();
+            let mut loaded = ReplayBuffer::load(&dir, "replay", &config).unwrap();
+            assert_eq!(loaded, buffer);
+            let mut identity = |t: &Transitions, out: &mut [f32]| {
+                for slot in (0..t.slots()).filter(|&s| t.valid[s]) {
+                    out[slot] = share(2.0, t.obs_row(slot)[0], t.action_row(slot)[0], t.next_obs_row(slot)[0]);
+                }
+                Ok(())
+            };
+            loaded.relabel(0, 64, &mut identity).unwrap();
+            assert_close(loaded.rewards(), buffer.rewards());
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
     }
 }

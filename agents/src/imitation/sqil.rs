@@ -101,7 +101,7 @@ fn demo_buffer(agent: &ReplayConfig, demos: &Demonstrations) -> Result<ReplayBuf
         ActionKind::Discrete { n: m, .. } if *m == n => {}
         other => return Err(invalid("demonstrations", format!("actions {other:?}, DQN has Discrete({n})"))),
     }
-    let config = ReplayConfig { capacity: demos.len(), num_envs: 1, ..agent.clone() };
+    let config = ReplayConfig { capacity: demos.len(), num_envs: 1, parts: 0, ..agent.clone() };
     let mut buffer = ReplayBuffer::new(config)?;
     for e in 0..demos.num_episodes() {
         let steps = demos.episode(e);
@@ -169,7 +169,7 @@ impl Algorithm for Sqil {
         let config: serde_json::Value = serde_json::from_slice(&header)
             .map_err(|e| checkpoint_error(&dir.join(format!("{DEMOS_STEM}.json")), e.to_string()))?;
         let capacity = config["config"]["capacity"].as_u64().unwrap_or(0) as usize;
-        let expected = ReplayConfig { capacity, num_envs: 1, ..self.dqn.replay_config().clone() };
+        let expected = ReplayConfig { capacity, num_envs: 1, parts: 0, ..self.dqn.replay_config().clone() };
         let demos = ReplayBuffer::load(dir, DEMOS_STEM, &expected)?;
         self.dqn.load(dir)?;
         self.set_demonstrations(demos);

@@ -375,6 +375,7 @@ impl Dqn {
         let mut rng = Generator::from_seed(spec.seed);
         let q = QNetwork::new(encoder, &config.net_arch, n_actions, &mut rng, &device.clone().autodiff())?;
         let collector_seed = rng.next_u64();
+        let shaping = shaper.map(Shaping::new);
         let buffer = ReplayBuffer::new(ReplayConfig {
             capacity: config.buffer_size,
             obs_dim,
@@ -382,6 +383,7 @@ impl Dqn {
             num_envs: spec.num_envs,
             n_step: config.n_step,
             gamma: config.gamma,
+            parts: shaping.as_ref().map_or(0, Shaping::parts),
         })?;
         let acting = QActing::new(&q, &device, obs_dim, n_actions, action_start, 1.0);
         Ok(Dqn {
@@ -401,7 +403,7 @@ impl Dqn {
             counters: Counters::default(),
             rows: Vec::new(),
             sampler: None,
-            shaping: shaper.map(Shaping::new),
+            shaping,
             config,
         })
     }

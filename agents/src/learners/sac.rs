@@ -520,6 +520,7 @@ impl Sac {
         let actor = GaussianActor::new(kind.clone(), &config.net_arch, action_dim, &mut rng, &autodiff)?;
         let critic = Critic::new(kind.clone(), &config.net_arch, action_dim, &mut rng, &autodiff)?;
         let collector_seed = rng.next_u64();
+        let shaping = shaper.map(Shaping::new);
         let buffer = ReplayBuffer::new(ReplayConfig {
             capacity: config.buffer_size,
             obs_dim: kind.obs_dim(),
@@ -527,6 +528,7 @@ impl Sac {
             num_envs: spec.num_envs,
             n_step: config.n_step,
             gamma: config.gamma,
+            parts: shaping.as_ref().map_or(0, Shaping::parts),
         })?;
         let (log_alpha, alpha_optimizer) = match config.ent_coef {
             EntCoef::Auto { initial } => (initial.ln(), Some(ScalarAdam::default())),
@@ -561,7 +563,7 @@ impl Sac {
             rng,
             counters: Counters::default(),
             rows: Vec::new(),
-            shaping: shaper.map(Shaping::new),
+            shaping,
             config,
         })
     }

@@ -22,7 +22,7 @@ use crate::models::{
     valid_slots, ActionCoding, Archive,
 };
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
-use crate::signals::preferences::{check_teacher, TEACHER_KEYS};
+use crate::signals::preferences::{check_teacher, RELABEL_KEY, TEACHER_KEYS};
 use limbic_agents::core::checkpoint::RngState;
 use limbic_agents::core::config::parse_config;
 use limbic_agents::shaping::Transitions;
@@ -58,6 +58,8 @@ pub struct EvaluativeParams {
     pub learning_rate: f64,
     pub epochs: usize,
     pub batch_size: usize,
+    /// Off-policy learners relabel their replay after every fit of TAMER's model (PEBBLE).
+    pub relabel: bool,
 }
 
 impl Default for EvaluativeParams {
@@ -75,6 +77,7 @@ impl Default for EvaluativeParams {
             learning_rate: 1e-3,
             epochs: 5,
             batch_size: 64,
+            relabel: true,
         }
     }
 }
@@ -95,6 +98,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
         ("learning_rate", "Adam step size of TAMER's model (default 1e-3)"),
         ("epochs", "passes over all credited steps each time new labels arrive (default 5)"),
         ("batch_size", "credited steps per gradient step (default 64)"),
+        RELABEL_KEY,
     ],
     defaults: || to_json(&EvaluativeParams::default()),
     weight: 1.0,
@@ -120,6 +124,8 @@ pub struct Evaluative {
     rng: Generator,
     fitted: bool,
     unfit: bool,
+    /// Fits of TAMER's model in this process: its version.
+    fits: u64,
     env_steps: u64,
 }
 
@@ -165,6 +171,7 @@ impl Evaluative {
             rng,
             fitted: false,
             unfit: false,
+            fits: 0,
             env_steps: 0,
         })
     }
@@ -242,14 +249,23 @@ impl IntrinsicReward for Evaluative {
                     out[s] = self.recent.get(&row_key(batch.obs_row(s), batch.action_row(s))).copied().unwrap_or(0.0);
                 }
             }
-            Mode::Tamer if self.fitted => {
-                let obs: Vec<f32> = slots.iter().flat_map(|&s| batch.obs_row(s).to_vec()).collect();
-                let actions: Vec<f32> = slots.iter().flat_map(|&s| batch.action_row(s).to_vec()).collect();
-                slots.iter().zip(self.model.mean(&obs, &actions)?).for_each(|(&s, r)| out[s] = r);
-            }
-            Mode::Tamer => {}
+            Mode::Tamer => return self.score(batch, out),
         }
         check_bonuses(NAME, out)
+    }
+
+    /// TAMER's model of the teacher (only TAMER has a model version).
+    fn score(&mut self, batch: &Transitions, out: &mut [f32]) -> Result<()> {
+        check_batch(NAME, batch, self.obs_dim, Some(self.coding))?;
+        clear_output(NAME, batch, out)?;
+        if self.fitted {
+            self.model.score(batch, out)?;
+        }
+        check_bonuses(NAME, out)
+    }
+
+    fn model_version(&self) -> Option<u64> {
+        (self.params.relabel && self.params.mode == Mode::Tamer).then_some(self.fits)
     }
 
     fn update(&mut self, _batch: &Transitions) -> Result<BTreeMap<String, f64>> {
@@ -261,6 +277,7 @@ impl IntrinsicReward for Evaluative {
             let (epochs, batch_size) = (self.params.epochs, self.params.batch_size);
             metrics.extend(self.model.fit_targets(&self.targets, epochs, batch_size, &mut self.rng)?.into_map());
             (self.fitted, self.unfit) = (true, false);
+            self.fits += 1;
         }
         metrics.insert("credited_steps".into(), self.targets.values.len() as f64);
         self.asking.metrics(&mut metrics);

@@ -16,6 +16,9 @@
 //!   is fit again on all labels (its own order). Until the first fit the reward is 0.
 //! - Labels (and the clips they name) are stored by the run's label file; `labels` names a
 //!   label file to start from (another run's `feedback/labels.jsonl`).
+//! - PEBBLE's relabelling: with `relabel` (the default) the signal reports a new model version
+//!   after every fit, and an off-policy learner scores its whole replay again with the new
+//!   model before its next gradient step (see `limbic_agents::learners::offpolicy::Shaping`).
 //! - PEBBLE's unsupervised phase is a schedule of the registry: see docs/ARCHITECTURE.md.
 
 use crate::asking::{AskState, Asking, ClipRecorder};
@@ -70,6 +73,8 @@ pub struct PreferenceParams {
     pub learning_rate: f64,
     pub epochs: usize,
     pub batch_size: usize,
+    /// Off-policy learners relabel their replay after every fit (PEBBLE).
+    pub relabel: bool,
 }
 
 impl Default for PreferenceParams {
@@ -90,6 +95,7 @@ impl Default for PreferenceParams {
             learning_rate: 1e-3,
             epochs: 5,
             batch_size: 32,
+            relabel: true,
         }
     }
 }
@@ -101,6 +107,12 @@ pub const TEACHER_KEYS: &[(&str, &str)] = &[
     ("budget", "questions asked in the whole run (--labels; default 500)"),
     ("labels", "a label file to start from, e.g. another run's feedback/labels.jsonl (default none)"),
 ];
+
+/// The `relabel` parameter both feedback signals take.
+pub const RELABEL_KEY: (&str, &str) = (
+    "relabel",
+    "off-policy learners (dqn, sac) score their whole replay again with each new model, PEBBLE's relabelling (default true)",
+);
 
 pub const ENTRY: SignalEntry = SignalEntry {
     name: NAME,
@@ -121,6 +133,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
         ("learning_rate", "Adam step size (default 1e-3)"),
         ("epochs", "passes over all labels each time new ones arrive (default 5)"),
         ("batch_size", "pairs per gradient step (default 32)"),
+        RELABEL_KEY,
     ],
     defaults: || to_json(&PreferenceParams::default()),
     weight: 1.0,
@@ -152,6 +165,10 @@ pub struct Preferences {
     fitted: bool,
     /// Labels arrived since the last fit.
     unfit: bool,
+    /// Fits in this process: the model's version.
+    fits: u64,
+    /// Labels the model was last fit on.
+    fit_labels: usize,
     /// Env steps observed (all sub-envs).
     env_steps: u64,
     /// `env_steps` at the last round of questions.
@@ -195,6 +212,8 @@ impl Preferences {
             rng,
             fitted: false,
             unfit: false,
+            fits: 0,
+            fit_labels: 0,
             env_steps: 0,
             last_round: None,
         })
@@ -279,14 +298,9 @@ impl IntrinsicReward for Preferences {
     fn compute(&mut self, batch: &Transitions, out: &mut [f32]) -> Result<()> {
         check_batch(NAME, batch, self.obs_dim, Some(self.coding))?;
         clear_output(NAME, batch, out)?;
-        if !self.fitted {
-            return Ok(());
+        if self.fitted {
+            self.ensemble.score(batch, out)?;
         }
-        let slots = valid_slots(batch);
-        let obs: Vec<f32> = slots.iter().flat_map(|&s| batch.obs_row(s).to_vec()).collect();
-        let actions: Vec<f32> = slots.iter().flat_map(|&s| batch.action_row(s).to_vec()).collect();
-        let rewards = self.ensemble.mean(&obs, &actions)?;
-        slots.iter().zip(rewards).for_each(|(&s, r)| out[s] = r);
         check_bonuses(NAME, out)
     }
 
@@ -311,9 +325,19 @@ impl IntrinsicReward for Preferences {
             let means = self.ensemble.fit_preferences(&self.preferences, epochs, batch_size, &mut self.rng)?;
             metrics.extend(means.into_map());
             (self.fitted, self.unfit) = (true, false);
+            (self.fits, self.fit_labels) = (self.fits + 1, self.preferences.len());
         }
         self.asking.metrics(&mut metrics);
         Ok(metrics)
+    }
+
+    fn model_version(&self) -> Option<u64> {
+        self.params.relabel.then_some(self.fits)
+    }
+
+    /// [`compute`](IntrinsicReward::compute), which already depends on the ensemble alone.
+    fn score(&mut self, batch: &Transitions, out: &mut [f32]) -> Result<()> {
+        self.compute(batch, out)
     }
 
     fn teacher_request(&self) -> Option<TeacherRequest> {
@@ -337,6 +361,7 @@ impl IntrinsicReward for Preferences {
         archive.put_json("rng", &RngState::of(&self.rng))?;
         archive.put_json("asked", &self.asking.state)?;
         archive.put_json("progress", &(self.fitted, self.env_steps, self.last_round))?;
+        archive.put_json("fit_labels", &self.fit_labels)?;
         archive.encode()
     }
 
@@ -348,6 +373,12 @@ impl IntrinsicReward for Preferences {
         self.ensemble.load(&archive)?;
         self.asking.restore(asked, &mut self.recorder);
         (self.rng, self.fitted, self.env_steps, self.last_round) = (rng, fitted || self.fitted, env_steps, last_round);
+        // The labels read back on resume (attached before) were fit already unless there are
+        // others than the saved model saw: refitting on them would not be an exact resume.
+        if archive.get("fit_labels").is_ok() {
+            self.fit_labels = archive.json("fit_labels")?;
+            self.unfit = self.preferences.len() != self.fit_labels;
+        }
         Ok(())
     }
 }
