@@ -102,12 +102,13 @@ impl Skill for RunPolicySkill {
 
     fn refuses(&self, env: &dyn Env) -> Option<String> {
         let differ = |what: &str, run: &Space, here: &Space| {
-            format!("its policy {what} {} (trained on {}), this env {}", run.describe(), self.env, here.describe())
+            let (run, here) = (run.describe(), here.describe());
+            format!("its policy {what} {run} (trained on {}), this env's are {here}", self.env)
         };
         if env.flat_space() != &self.observation {
             return Some(differ("observes", &self.observation, env.flat_space()));
         }
-        (env.action_space() != &self.action).then(|| differ("acts in", &self.action, env.action_space()))
+        (env.action_space() != &self.action).then(|| differ("takes actions", &self.action, env.action_space()))
     }
 
     fn reset(&mut self, seed: Option<u64>) {

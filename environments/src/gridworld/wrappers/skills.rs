@@ -546,10 +546,10 @@ mod tests {
         assert!(error(&["drop"], Some(0)).contains("max_frames"));
         let classic = Skills::new(make("CartPole-v1", &Kwargs::new()).unwrap(), &["drop"], None);
         assert!(classic.err().unwrap().to_string().contains("gridworld"));
-        let mut env = Skills::new(env(), &["goto:goal"], None).unwrap();
-        env.reset(Some(0), &Options::new()).unwrap();
-        assert!(env.step(&Value::Int(1)).is_err());
-        assert!(env.step(&Value::Int(0)).unwrap().terminated);
+        let mut goal = Skills::new(env(), &["goto:goal"], None).unwrap();
+        goal.reset(Some(0), &Options::new()).unwrap();
+        assert!(goal.step(&Value::Int(1)).is_err());
+        assert!(goal.step(&Value::Int(0)).unwrap().terminated);
         // Trained runs need the platform's loader; a run skill must end.
         let run = |max_steps| SkillEntry::Run(TrainedRun { run: "runs/x".into(), max_steps, deterministic: true });
         let entries = |max_steps| [SkillEntry::Scripted("drop".into()), run(max_steps)];
