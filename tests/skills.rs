@@ -10,13 +10,14 @@ use limbic::env_maker::EnvMaker;
 use limbic::run_dir::RunDir;
 use limbic::runner::{build_algorithm, load_policy, resume, train};
 use limbic_agents::policies::Actor;
+use limbic_agents::Algorithm;
 use limbic_environments::{Env, Kwargs, Value};
 use serde_json::{json, Value as Json};
 use std::path::Path;
 
 const ENV: &str = "MiniGrid-Empty-5x5-v0";
 
-/// A few hundred steps of PPO with a GRU on Empty-5x5: the run whose policy becomes a skill.
+/// A few hundred steps of PPO with a memory (the last 4 frames) on Empty-5x5: the run whose policy becomes a skill.
 fn train_skill_run(dir: &Path) {
     let config = RunConfig {
         env: ENV.into(),
@@ -28,7 +29,7 @@ fn train_skill_run(dir: &Path) {
         eval_every: 0,
         checkpoint_every: 0,
         params: json!({"n_steps": 64, "batch_size": 64, "n_epochs": 1, "net_arch": [16]}),
-        policy: serde_json::from_value(json!({"memory": {"kind": "gru", "size": 8}})).unwrap(),
+        policy: serde_json::from_value(json!({"memory": {"kind": "frame_stack", "frames": 4}})).unwrap(),
         ..RunConfig::default()
     };
     train(&config, dir, &build_algorithm, &quiet()).unwrap();
@@ -86,8 +87,40 @@ fn a_manager_over_a_run_and_scripted_skills_trains_evaluates_and_resumes_exactly
     assert!((1..=3).contains(&step.info["frames"].as_u64().unwrap()));
 }
 
+/// The run's policy alone on `env` from `seed`, in stretches of `STRETCH` steps (`choices` of
+/// them, or to the episode's end), its memory cleared where each stretch starts (`every_step`:
+/// at every step). Returns the observation row and the summed reward after each stretch, and
+/// every action.
+fn alone(algo: &dyn Algorithm, seed: u64, deterministic: bool, every_step: bool) -> (Vec<(Vec<f32>, f64)>, Vec<i64>) {
+    let mut env = limbic_environments::make(BIG_ENV, &Kwargs::new()).unwrap();
+    let mut row = vec![0.0f32; env.flat_space().flat_dim().unwrap()];
+    env.reset_into(Some(seed), &mut row).unwrap();
+    let mut actor = Actor::new(algo.policy().unwrap(), 1, seed).deterministic(deterministic);
+    let (mut stretches, mut actions) = (Vec::new(), Vec::new());
+    'episode: for _ in 0..CHOICES {
+        let mut reward = 0.0;
+        for k in 0..STRETCH {
+            let action = actor.actions(&row, &[k == 0 || every_step]).unwrap().remove(0);
+            actions.push(action.as_int().unwrap());
+            let step = env.step_into(&action, &mut row).unwrap();
+            reward += step.reward;
+            if step.done() {
+                stretches.push((row.clone(), reward));
+                break 'episode;
+            }
+        }
+        stretches.push((row.clone(), reward));
+    }
+    (stretches, actions)
+}
+
+const BIG_ENV: &str = "MiniGrid-Empty-8x8-v0";
+const STRETCH: u32 = 12;
+const CHOICES: usize = 8;
+
 /// The skill's steps are the run's policy's alone from the same state and seed, in one acting
-/// session per skill (the GRU's state kept within a skill, started afresh with the next).
+/// session per skill: the memory kept within a skill and started afresh with the next
+/// (which this policy tells apart from a state cleared at every step).
 #[test]
 fn a_run_skill_steps_as_the_runs_policy_does_alone() {
     let tmp = temp_dir();
@@ -96,36 +129,26 @@ fn a_run_skill_steps_as_the_runs_policy_does_alone() {
     let (_, algo, _) = load_policy(&RunDir::open(&skill).unwrap(), "latest", &build_algorithm).unwrap();
     for deterministic in [true, false] {
         let seed = 11;
-        let config = manager(json!(["drop", run_entry(&skill, 5, deterministic)]), 64);
+        let mut config = manager(json!(["drop", run_entry(&skill, STRETCH, deterministic)]), 64);
+        config.env = BIG_ENV.into();
         let mut skills = EnvMaker::of(&config).make().unwrap();
-        let mut alone = limbic_environments::make(ENV, &Kwargs::new()).unwrap();
-        let dim = alone.flat_space().flat_dim().unwrap();
-        let (mut row, mut row_alone) = (vec![0.0f32; dim], vec![0.0f32; dim]);
+        let mut row = vec![0.0f32; skills.flat_space().flat_dim().unwrap()];
         skills.reset_into(Some(seed), &mut row).unwrap();
-        alone.reset_into(Some(seed), &mut row_alone).unwrap();
-        let mut actor = Actor::new(algo.policy().unwrap(), 1, seed).deterministic(deterministic);
-        let mut actions = Vec::new();
-        for choice in 0..3 {
+        let mut stretches = Vec::new();
+        for _ in 0..CHOICES {
             let t = skills.step_into(&Value::Int(1), &mut row).unwrap();
-            let mut reward = 0.0;
-            for k in 0..5 {
-                let action = actor.actions(&row_alone, &[k == 0]).unwrap().remove(0);
-                actions.push(action.as_int().unwrap());
-                let step = alone.step_into(&action, &mut row_alone).unwrap();
-                reward += step.reward;
-                if step.done() {
-                    break;
-                }
-            }
-            assert_eq!(row, row_alone, "deterministic {deterministic}, choice {choice}");
-            assert_eq!(t.reward, reward);
-            let (a, b) = (skills.grid_world().unwrap(), alone.grid_world().unwrap());
-            assert_eq!((a.agent_pos, a.agent_dir, a.step_count), (b.agent_pos, b.agent_dir, b.step_count));
+            stretches.push((row.clone(), t.reward));
             if t.done() {
                 break;
             }
         }
-        assert!(actions.len() >= 5, "the skill took its steps: {actions:?}");
+        let (expected, actions) = alone(algo.as_ref(), seed, deterministic, false);
+        assert_eq!(stretches, expected, "deterministic {deterministic}");
+        assert!(actions.len() > STRETCH as usize, "more than one skill: {actions:?}");
+        if !deterministic {
+            let (_, without_memory) = alone(algo.as_ref(), seed, deterministic, true);
+            assert_ne!(actions, without_memory, "the policy's memory changes what it does");
+        }
     }
 }
 
