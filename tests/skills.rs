@@ -184,7 +184,8 @@ fn bad_skill_entries_are_refused_naming_the_entry() {
     // The run's spaces must be the env's.
     let mut cartpole = manager(json!([run_entry(&skill, 4, true)]), 64);
     cartpole.env = "CartPole-v1".into();
-    let error = format!("{:#}", train(&cartpole, &tmp.path().join("cartpole"), &build_algorithm, &quiet()).unwrap_err());
+    let error =
+        format!("{:#}", train(&cartpole, &tmp.path().join("cartpole"), &build_algorithm, &quiet()).unwrap_err());
     for needle in ["skills[0]", "observes", "trained on MiniGrid-Empty-5x5-v0", "Box([-4.8"] {
         assert!(error.contains(needle), "{error:?} should mention {needle:?}");
     }

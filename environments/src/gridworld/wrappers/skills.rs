@@ -55,7 +55,10 @@ impl ScriptedSkill {
             "goto:goal" => ScriptedSkill::GoToGoal,
             other => {
                 let names = SKILL_NAMES.join(", ");
-                return Err(bad_param("skills", format!("unknown skill `{other}`; skills: {names}, or a trained run {RUN_ENTRY}")));
+                return Err(bad_param(
+                    "skills",
+                    format!("unknown skill `{other}`; skills: {names}, or a trained run {RUN_ENTRY}"),
+                ));
             }
         })
     }
@@ -253,9 +256,9 @@ impl<'de> Deserialize<'de> for SkillEntry {
         use serde::de::Error;
         match serde_json::Value::deserialize(deserializer)? {
             serde_json::Value::String(name) => Ok(SkillEntry::Scripted(name)),
-            run @ serde_json::Value::Object(_) => serde_json::from_value(run).map(SkillEntry::Run).map_err(|e| {
-                D::Error::custom(format!("a trained run as a skill is {RUN_ENTRY}: {e}"))
-            }),
+            run @ serde_json::Value::Object(_) => serde_json::from_value(run)
+                .map(SkillEntry::Run)
+                .map_err(|e| D::Error::custom(format!("a trained run as a skill is {RUN_ENTRY}: {e}"))),
             other => Err(D::Error::custom(format!(
                 "a skill is a name ({}) or a trained run {RUN_ENTRY}, got {other}",
                 SKILL_NAMES.join(", ")
@@ -335,7 +338,10 @@ impl<E: Env> Skills<E> {
     ) -> Result<Self> {
         if entries.is_empty() {
             let names = SKILL_NAMES.join(", ");
-            return Err(bad_param("skills", format!("the library is empty; skills: {names}, or a trained run {RUN_ENTRY}")));
+            return Err(bad_param(
+                "skills",
+                format!("the library is empty; skills: {names}, or a trained run {RUN_ENTRY}"),
+            ));
         }
         if let Some((i, twice)) = entries.iter().enumerate().find(|(i, e)| entries[..*i].contains(e)) {
             return Err(bad_param(&format!("skills[{i}]"), format!("{} is listed twice", twice.describe())));
