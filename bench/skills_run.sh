@@ -3,12 +3,12 @@
 #   bench/skills_run.sh "0 1 2"
 # First trains the skill run: PPO (the MiniGrid preset) on $SKILL_ENV (default
 # MiniGrid-Empty-Random-5x5-v0: random start, the goal in the corner, as in DoorKey-5x5) for
-# $SKILL_STEPS steps, seed 0: a policy that walks to the goal square. FLAT=0 skips flat PPO. Then per seed the manager
-# (PPO, the same preset, over the library [the run (max 10 steps), pickup:key, unlock:door],
+# $SKILL_STEPS steps, seed 0: a policy that walks to the goal square. Then per seed the manager
+# (PPO + GRU, the same preset, over the library [the run (max 10 steps), pickup:key, unlock:door, drop],
 # $MANAGER_STEPS choices) and flat PPO ($FLAT_STEPS frames), each evaluated on $EPISODES
 # episodes of its final policy. Prints one JSON line per run ({agent, seed, steps, mean_return,
 # success_rate, mean_length (choices for the manager, frames otherwise), seconds, load}).
-# Runs go to $RUNS (default a temporary folder).
+# Runs go to $RUNS (default a temporary folder); FLAT=0 skips flat PPO.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LIMBIC=${LIMBIC:-${CARGO_TARGET_DIR:-target}/release/limbic}
@@ -32,8 +32,9 @@ run() { # agent seed steps out env [train args...]
         "$out/final-eval.json" "$agent" "$seed" "$steps" "$(echo "$end - $start" | bc)"
 }
 run "skill-run on $SKILL_ENV" 0 "$SKILL_STEPS" "$RUNS/skill" "$SKILL_ENV"
-LIBRARY="[{\"kind\": \"skills\", \"skills\": [{\"run\": \"$RUNS/skill\", \"max_steps\": 10}, \"pickup:key\", \"unlock:door\"]}]"
+LIBRARY="[{\"kind\": \"skills\", \"skills\": [{\"run\": \"$RUNS/skill\", \"max_steps\": 10}, \"pickup:key\", \"unlock:door\", \"drop\"]}]"
 for seed in $SEEDS; do
-    run manager "$seed" "$MANAGER_STEPS" "$RUNS/manager-$seed" "$ENV" --set "env_wrappers=$LIBRARY"
+    run manager "$seed" "$MANAGER_STEPS" "$RUNS/manager-$seed" "$ENV" --set "env_wrappers=$LIBRARY" \
+        --set 'policy.memory={"kind": "gru"}'
     if [ "$FLAT" = 1 ]; then run flat-ppo "$seed" "$FLAT_STEPS" "$RUNS/flat-$seed" "$ENV"; fi
 done
