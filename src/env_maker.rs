@@ -2,9 +2,10 @@
 //! the same for training, evaluation, GIFs and traces.
 
 use crate::config::RunConfig;
+use crate::run_skill::RunSkills;
 use anyhow::Result;
 use limbic_environments::vector::VecEnv;
-use limbic_environments::wrappers::{wrap, WrapperSpec};
+use limbic_environments::wrappers::{wrap_with, WrapperSpec};
 use limbic_environments::{make, registry, Env, Kwargs};
 
 /// An env id, its kwargs and the wrappers applied over what `make` builds.
@@ -27,13 +28,20 @@ impl EnvMaker {
     }
 
     pub fn make(&self) -> Result<Box<dyn Env>> {
-        Ok(wrap(make(&self.id, &self.kwargs)?, &self.wrappers)?)
+        self.make_with(&RunSkills::default())
     }
 
-    /// `n` of them, stepped together (each batch in the id's batch scope).
+    /// The env, with the trained runs its skill libraries name loaded by `runs`.
+    pub fn make_with(&self, runs: &RunSkills) -> Result<Box<dyn Env>> {
+        Ok(wrap_with(make(&self.id, &self.kwargs)?, &self.wrappers, runs)?)
+    }
+
+    /// `n` of them, stepped together (each batch in the id's batch scope; trained runs as
+    /// skills loaded once for all).
     pub fn vec(&self, n: usize) -> Result<VecEnv> {
+        let runs = RunSkills::default();
         let envs = VecEnv::from_fn(n, |_| {
-            self.make().map_err(|e| limbic_environments::EnvError::Unsupported(format!("{e:#}")))
+            self.make_with(&runs).map_err(|e| limbic_environments::EnvError::Unsupported(format!("{e:#}")))
         })?;
         Ok(envs.with_batch_scope(registry::spec(&self.id)?.batch_scope))
     }

@@ -14,6 +14,7 @@
 //!   [`sweep`]: a grid of configs x seeds (`limbic sweep`, local or Ray backend).
 //! - [`evaluate`] (with [`stats`]) and [`plot`]: evaluation summaries and learning curves.
 //! - [`teachers`]: the teacher factory of the feedback signals (`--teacher`), and their label files.
+//! - [`run_skill`]: a trained run's final policy as a skill of a `skills` env wrapper.
 //! - [`dream`]: a run's world model predicting an episode open loop, drawn beside the real one.
 //! - [`teach`]: the web teacher, a page where a person answers a feedback signal's questions.
 
@@ -37,6 +38,7 @@ pub mod progress;
 pub mod random_agent;
 pub mod recognize;
 pub mod run_dir;
+pub mod run_skill;
 pub mod runner;
 pub mod seeds;
 pub mod stats;

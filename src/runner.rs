@@ -178,6 +178,7 @@ fn start(config: &RunConfig, build: Builder, dir: &Path) -> Result<(TrainEnvs, B
     let env = EnvMaker::of(config);
     let teaching = Teaching { run_dir: dir, resume: false, seed: config.seed, env: &env, web: None };
     let algo = build_learner(config, &train, build, Some(teaching))?;
+    algo.check_envs(&train.envs).context("building the algorithm")?;
     Ok((train, algo))
 }
 

@@ -10,6 +10,7 @@
 //! as is ([`VecEnvState`]). Replay costs at most one episode per sub-env.
 
 use crate::config::RunConfig;
+use crate::run_skill::RunSkills;
 use crate::seeds::mix;
 use anyhow::{bail, Context, Result};
 use limbic_environments::json::{value_from_json, value_to_json};
@@ -55,9 +56,10 @@ impl TrainEnvs {
     fn build(config: &RunConfig, saved: Option<&SavedEnvs>) -> Result<TrainEnvs> {
         let mut logs = Vec::with_capacity(config.num_envs);
         let mut sub_envs: Vec<Box<dyn Env>> = Vec::with_capacity(config.num_envs);
+        let runs = RunSkills::default();
         for i in 0..config.num_envs {
             let log = Arc::new(Mutex::new(EpisodeLog::default()));
-            let mut env = Recorded { inner: training_env(config)?, log: Arc::clone(&log) };
+            let mut env = Recorded { inner: training_env_with(config, &runs)?, log: Arc::clone(&log) };
             if let Some(saved) = saved.and_then(|s| s.sub_envs.get(i)) {
                 saved.replay(&mut env).with_context(|| format!("replaying sub-env {i} of the checkpoint"))?;
             }
@@ -205,11 +207,15 @@ impl Recorded {
     }
 }
 
-/// The seed of episode `episode` (1, 2, ...) of a sub-env first seeded with `first`.
 /// One env as the run trains on it: `make`'s, in [`AbsorbAfterDone`] when the config asks for a
 /// fixed horizon (its time limit).
 pub fn training_env(config: &RunConfig) -> Result<Box<dyn Env>> {
-    let env = crate::env_maker::EnvMaker::of(config).make()?;
+    training_env_with(config, &RunSkills::default())
+}
+
+/// [`training_env`], the trained runs its skill libraries name loaded by `runs`.
+fn training_env_with(config: &RunConfig, runs: &RunSkills) -> Result<Box<dyn Env>> {
+    let env = crate::env_maker::EnvMaker::of(config).make_with(runs)?;
     if !config.fixed_horizon {
         return Ok(env);
     }
@@ -220,6 +226,7 @@ pub fn training_env(config: &RunConfig) -> Result<Box<dyn Env>> {
     Ok(Box::new(AbsorbAfterDone::new(env, horizon, 0.0)?))
 }
 
+/// The seed of episode `episode` (1, 2, ...) of a sub-env first seeded with `first`.
 fn episode_seed(first: u64, episode: u64) -> u64 {
     mix(mix(first) ^ episode)
 }

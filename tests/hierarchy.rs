@@ -110,7 +110,7 @@ fn bad_hierarchy_configs_name_the_field() {
     run(without_signal, &["rewards", "goal_reaching"]);
     // Cell goals need a gridworld's state: CartPole has none.
     let cartpole = RunConfig { env: "CartPole-v1".into(), ..tiny("manager-worker", 128) };
-    run(cartpole, &["goal kind `cell` needs a gridworld"]);
+    run(cartpole, &["config `goal`: kind `cell` needs a gridworld"]);
     let mut bad_radius = tiny("manager-worker", 128);
     bad_radius.params["goal"] = json!({"kind": "cell", "radius": 0});
     run(bad_radius, &["goal.radius"]);

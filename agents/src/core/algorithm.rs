@@ -44,6 +44,12 @@ pub trait Algorithm {
     /// have been reset; the algorithm keeps stepping it from where it is.
     fn update(&mut self, envs: &mut VecEnv) -> Result<Update>;
 
+    /// Refuses envs `update` could not learn from, before any work is done (a manager's `cell`
+    /// goals need a gridworld's state, which the spec's spaces do not tell).
+    fn check_envs(&self, _envs: &VecEnv) -> Result<()> {
+        Ok(())
+    }
+
     /// A frozen copy of the current policy (with its observation normalization), for acting
     /// sessions ([`crate::policies::Actor`]): evaluation, demo recording, viewers.
     fn policy(&self) -> Result<Box<dyn Acting>>;

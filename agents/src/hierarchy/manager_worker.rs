@@ -260,6 +260,17 @@ impl Controller<ActorCritic> for ManagerController {
         self.space.dim()
     }
 
+    fn check_envs(&self, envs: &[&dyn Env]) -> Result<()> {
+        if self.space.is_cell() && envs.iter().any(|env| env.grid_world().is_none()) {
+            return Err(invalid(
+                "goal",
+                "kind `cell` needs a gridworld (MiniGrid or BabyAI) and its state; use {\"kind\": \"observation\"} \
+                 for other environments",
+            ));
+        }
+        Ok(())
+    }
+
     fn acting(&self, worker: PolicyActing<ActorCritic>) -> Box<dyn Acting> {
         let manager = PolicyActing {
             model: self.manager.model.valid(),

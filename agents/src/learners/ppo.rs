@@ -695,6 +695,11 @@ pub trait Controller<P: Policy>: Send {
     /// Numbers per step kept in the rollout's goal rows.
     fn goal_dim(&self) -> usize;
 
+    /// Refuses envs the controller cannot act in ([`Algorithm::check_envs`]).
+    fn check_envs(&self, _envs: &[&dyn Env]) -> Result<()> {
+        Ok(())
+    }
+
     /// An acting policy around `policy`, a frozen copy of the learner's model.
     fn acting(&self, policy: PolicyActing<P>) -> Box<dyn Acting>;
 
@@ -791,6 +796,10 @@ impl<P: Policy> Ppo<P> {
 impl<P: Policy> Algorithm for Ppo<P> {
     fn name(&self) -> &'static str {
         self.controller.as_ref().map_or("ppo", |c| c.name())
+    }
+
+    fn check_envs(&self, envs: &VecEnv) -> Result<()> {
+        self.controller.as_ref().map_or(Ok(()), |c| c.check_envs(&crate::runner::env_refs(envs)))
     }
 
     fn update(&mut self, envs: &mut VecEnv) -> Result<Update> {

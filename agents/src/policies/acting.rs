@@ -425,6 +425,12 @@ impl Actor {
         self.rows
     }
 
+    /// Samples from a generator seeded `seed` from now on (a skill's session, reseeded with
+    /// each episode's seed).
+    pub fn reseed(&mut self, seed: u64) {
+        self.rng = Generator::from_seed(seed);
+    }
+
     /// Acts with `policy` from now on (a learner's new weights), keeping every row's state.
     pub fn set_policy(&mut self, policy: Box<dyn Acting>) -> Result<()> {
         if policy.state_size() != self.policy.state_size() {

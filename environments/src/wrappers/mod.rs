@@ -36,7 +36,7 @@ pub use previous_action::{null_action, PreviousAction};
 pub use record_episode_statistics::{EpisodeStatistics, RecordEpisodeStatistics};
 pub use rescale_action::RescaleAction;
 pub use running_mean_std::{Precision, RunningMeanStd, INITIAL_COUNT};
-pub use spec::{wrap, WrapperSpec};
+pub use spec::{wrap, wrap_with, WrapperSpec};
 pub use time_limit::TimeLimit;
 pub use transform_reward::TransformReward;
 

@@ -4,7 +4,7 @@
 use super::{Antialias, MaskObservation, PreviousAction};
 use crate::env::Env;
 use crate::error::Result;
-use crate::gridworld::wrappers::Skills;
+use crate::gridworld::wrappers::{LoadTrainedRun, NoTrainedRuns, SkillEntry, Skills};
 use serde::{Deserialize, Serialize};
 
 /// One wrapper of a config's `env_wrappers` list.
@@ -17,23 +17,32 @@ pub enum WrapperSpec {
     Antialias,
     /// Hides the listed entries of a Box observation (rl-zoo's `MaskVelocityWrapper`).
     MaskObservation { indices: Vec<usize> },
-    /// A library of scripted gridworld skills as the actions (`pickup:key`, `unlock:door`,
-    /// ...): a learner over them is a manager over given options. `max_frames` caps one skill.
+    /// A library of skills as the actions: scripted gridworld skills (`pickup:key`,
+    /// `unlock:door`, ...) and trained runs (`{"run": "DIR", "max_steps": N}`); a learner over
+    /// them is a manager over given options. `max_frames` caps one skill.
     Skills {
-        skills: Vec<String>,
+        skills: Vec<SkillEntry>,
         #[serde(default)]
         max_frames: Option<u32>,
     },
 }
 
 impl WrapperSpec {
-    /// `env` inside this wrapper.
+    /// `env` inside this wrapper (a skill library naming a trained run is refused: see
+    /// [`WrapperSpec::apply_with`]).
     pub fn apply(&self, env: Box<dyn Env>) -> Result<Box<dyn Env>> {
+        self.apply_with(env, &NoTrainedRuns)
+    }
+
+    /// `env` inside this wrapper, the trained runs of a skill library loaded by `runs`.
+    pub fn apply_with(&self, env: Box<dyn Env>, runs: &dyn LoadTrainedRun) -> Result<Box<dyn Env>> {
         Ok(match self {
             WrapperSpec::PreviousAction => Box::new(PreviousAction::new(env)?),
             WrapperSpec::Antialias => Box::new(Antialias::new(env)?),
             WrapperSpec::MaskObservation { indices } => Box::new(MaskObservation::new(env, indices)?),
-            WrapperSpec::Skills { skills, max_frames } => Box::new(Skills::new(env, skills, *max_frames)?),
+            WrapperSpec::Skills { skills, max_frames } => {
+                Box::new(Skills::from_entries(env, skills, *max_frames, runs)?)
+            }
         })
     }
 }
@@ -41,7 +50,12 @@ impl WrapperSpec {
 /// `env` inside every wrapper of `specs`, the first innermost (POPGym's baselines:
 /// `[previous_action, antialias]` is `Antialias(PreviousAction(env))`).
 pub fn wrap(env: Box<dyn Env>, specs: &[WrapperSpec]) -> Result<Box<dyn Env>> {
-    specs.iter().try_fold(env, |env, spec| spec.apply(env))
+    wrap_with(env, specs, &NoTrainedRuns)
+}
+
+/// [`wrap`], the trained runs of skill libraries loaded by `runs`.
+pub fn wrap_with(env: Box<dyn Env>, specs: &[WrapperSpec], runs: &dyn LoadTrainedRun) -> Result<Box<dyn Env>> {
+    specs.iter().try_fold(env, |env, spec| spec.apply_with(env, runs))
 }
 
 #[cfg(test)]

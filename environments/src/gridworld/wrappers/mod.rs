@@ -119,7 +119,9 @@ pub use position_bonus::PositionBonus;
 pub use reseed::Reseed;
 pub use rgb_img_obs::{FullGrid, Picture, PixelObs, RGBImgObs, DEFAULT_TILE_SIZE};
 pub use rgb_img_partial_obs::{AgentView, RGBImgPartialObs};
-pub use skills::{Skill, Skills, SKILL_NAMES};
+pub use skills::{
+    LoadTrainedRun, NoTrainedRuns, ScriptedSkill, Skill, SkillEntry, SkillInput, Skills, TrainedRun, SKILL_NAMES,
+};
 pub use symbolic_obs::SymbolicObs;
 pub use view_size::ViewSize;
 
