@@ -119,6 +119,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         slowreg: 1.0,
         return_norm_decay: 0.99,
         imag_starts: args.imag_starts,
+        continuous_grad: Default::default(),
     };
     let mut behavior = Behavior::new(
         config,
@@ -137,12 +138,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let stoch = trained.observed.stoch.detach().inner().narrow(0, 0, k);
         let conts = vec![1.0f32; k];
         let model = learner.model().clone();
+        let trainable = learner.trainable().clone();
         let start = Instant::now();
         let actor = behavior.actor.inference().clone();
         imagine(&model, &actor, (deter.clone(), stoch.clone()), &conts, 15, &mut rng)?;
         let imagine_time = start.elapsed().as_secs_f64() * 1e3;
         let start = Instant::now();
-        behavior.train(&model, (deter, stoch), &conts, &mut rng, step as u64)?;
+        behavior.train(&model, &trainable, (deter, stoch), &conts, &mut rng, step as u64)?;
         let behavior_time = start.elapsed().as_secs_f64() * 1e3;
         if step >= 2 {
             model_ms.push(model_time);
