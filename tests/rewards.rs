@@ -81,20 +81,29 @@ fn a_shaped_run_resumes_exactly() {
         .unwrap(),
         ..RunConfig::default()
     };
-    let tmp = temp_dir();
-    let (whole, extended) = (tmp.path().join("whole"), tmp.path().join("extended"));
-    train(&RunConfig { total_steps: 1024, ..config.clone() }, &whole, &build_algorithm, &quiet()).unwrap();
-    train(&config, &extended, &build_algorithm, &quiet()).unwrap();
-    resume(&extended, Some(1024), &build_algorithm, &quiet()).unwrap();
-    let strip = |lines| {
-        let mut lines = without_wall_clock(lines);
-        lines.iter_mut().for_each(|l| l.retain(|k, _| !k.starts_with("eval/")));
-        lines
-    };
-    let (a, b) = (strip(read_lines(&whole)), strip(read_lines(&extended)));
+    let (a, b) = whole_and_extended(&config);
     assert_eq!(a.len(), 8);
     assert!(a[7].contains_key("reward/episodic/raw_mean"));
     assert_eq!(a, b);
+}
+
+/// One line of `metrics.jsonl`.
+type Line = serde_json::Map<String, serde_json::Value>;
+
+/// The metrics lines (without wall clock and evaluations) of `config` run straight to 1,024
+/// steps, and of the same run made to `config.total_steps`, then resumed to 1,024.
+fn whole_and_extended(config: &RunConfig) -> (Vec<Line>, Vec<Line>) {
+    let tmp = temp_dir();
+    let (whole, extended) = (tmp.path().join("whole"), tmp.path().join("extended"));
+    train(&RunConfig { total_steps: 1024, ..config.clone() }, &whole, &build_algorithm, &quiet()).unwrap();
+    train(config, &extended, &build_algorithm, &quiet()).unwrap();
+    resume(&extended, Some(1024), &build_algorithm, &quiet()).unwrap();
+    let strip = |lines| {
+        let mut lines = without_wall_clock(lines);
+        lines.iter_mut().for_each(|l: &mut Line| l.retain(|k, _| !k.starts_with("eval/")));
+        lines
+    };
+    (strip(read_lines(&whole)), strip(read_lines(&extended)))
 }
 
 /// PEBBLE: a DQN run with 3-step returns whose replay is relabelled after every fit of its
@@ -126,17 +135,7 @@ fn an_off_policy_run_relabelled_by_preferences_resumes_exactly() {
         .unwrap(),
         ..RunConfig::default()
     };
-    let tmp = temp_dir();
-    let (whole, extended) = (tmp.path().join("whole"), tmp.path().join("extended"));
-    train(&RunConfig { total_steps: 1024, ..config.clone() }, &whole, &build_algorithm, &quiet()).unwrap();
-    train(&config, &extended, &build_algorithm, &quiet()).unwrap();
-    resume(&extended, Some(1024), &build_algorithm, &quiet()).unwrap();
-    let strip = |lines| {
-        let mut lines = without_wall_clock(lines);
-        lines.iter_mut().for_each(|l| l.retain(|k, _| !k.starts_with("eval/")));
-        lines
-    };
-    let (a, b) = (strip(read_lines(&whole)), strip(read_lines(&extended)));
+    let (a, b) = whole_and_extended(&config);
     let relabelled = |lines: &[serde_json::Map<String, serde_json::Value>]| -> f64 {
         lines.iter().filter_map(|l| l.get("feedback/preferences/relabelled").and_then(|v| v.as_f64())).sum()
     };
