@@ -67,14 +67,26 @@ impl ActorCriticHeads {
         rng: &mut Generator,
         device: &Device,
     ) -> Result<Self> {
+        Self::reading(features, features, config, action, rng, device)
+    }
+
+    /// Heads whose actor reads `actor_features` and critic `critic_features` inputs.
+    pub fn reading(
+        actor_features: usize,
+        critic_features: usize,
+        config: &PolicyConfig,
+        action: &ActionKind,
+        rng: &mut Generator,
+        device: &Device,
+    ) -> Result<Self> {
         if config.value_streams == 0 {
             return Err(AgentError::Config { field: "value_streams".into(), message: "needs at least 1".into() });
         }
         crate::core::config::layer_widths("net_arch", &config.net_arch)?;
         let ortho = config.ortho_init;
         let mlp = MlpConfig { hidden: config.net_arch.clone(), activation: config.activation };
-        let actor = mlp.init(features, Init::orthogonal_hidden().or_default(ortho), rng, device);
-        let critic = mlp.init(features, Init::orthogonal_hidden().or_default(ortho), rng, device);
+        let actor = mlp.init(actor_features, Init::orthogonal_hidden().or_default(ortho), rng, device);
+        let critic = mlp.init(critic_features, Init::orthogonal_hidden().or_default(ortho), rng, device);
         let head_init = Init::orthogonal_policy_head().or_default(ortho);
         let policy_head = nets::linear(actor.out_dim(), action.param_dim(), head_init, rng, device);
         let value_init = Init::orthogonal_value_head().or_default(ortho);
@@ -91,8 +103,17 @@ impl ActorCriticHeads {
 
     /// The distribution and (when asked) the values of `[B, F]` features.
     pub fn forward(&self, features: Tensor<2>, values: bool) -> (DistParams, Option<Tensor<2>>) {
-        let values = values.then(|| self.value_head.forward(self.critic.forward(features.clone())));
-        let params = self.policy_head.forward(self.actor.forward(features));
+        self.forward_apart(features.clone(), values.then_some(features))
+    }
+
+    /// The distribution of the actor's features and the values of the critic's, if given.
+    pub fn forward_apart(
+        &self,
+        actor_features: Tensor<2>,
+        critic_features: Option<Tensor<2>>,
+    ) -> (DistParams, Option<Tensor<2>>) {
+        let values = critic_features.map(|features| self.value_head.forward(self.critic.forward(features)));
+        let params = self.policy_head.forward(self.actor.forward(actor_features));
         let dist = match &self.log_std {
             Some(log_std) => DistParams::Gaussian { mean: params, log_std: log_std.val() },
             None if !self.nvec.is_empty() => DistParams::MultiCategorical { logits: params, nvec: self.nvec.clone() },

@@ -131,6 +131,11 @@ impl ActionKind {
 pub struct PolicySpec {
     /// Working memory: `gru`, `lstm`, `slots` or `frame_stack` (none: a feed-forward policy).
     pub memory: Option<MemoryConfig>,
+    /// What the critic of a policy with memory reads: the actor's memory (`shared`), a memory
+    /// of its own of the same kind (`own`, SB3-contrib's `enable_critic_lstm`) or the encoded
+    /// observation without memory (`none`).
+    #[serde(skip_serializing_if = "CriticMemory::is_shared")]
+    pub critic_memory: CriticMemory,
     /// How the mission is read when the observation gives it as word indices (a BabyAI
     /// level's `mission_words`): `gru` or `bow` ([`crate::nets::instruction`]).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -142,7 +147,27 @@ pub struct PolicySpec {
 }
 
 /// A feed-forward policy (no memory).
-pub const FEED_FORWARD: PolicySpec = PolicySpec { memory: None, instruction: None, film: None };
+pub const FEED_FORWARD: PolicySpec =
+    PolicySpec { memory: None, critic_memory: CriticMemory::Shared, instruction: None, film: None };
+
+/// What the critic of a policy with memory reads ([`PolicySpec::critic_memory`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CriticMemory {
+    /// The actor's memory: one state, both heads on its output.
+    #[default]
+    Shared,
+    /// A second memory of the same kind for the critic: the state holds both.
+    Own,
+    /// No memory: the critic reads the encoded observation.
+    None,
+}
+
+impl CriticMemory {
+    fn is_shared(&self) -> bool {
+        *self == CriticMemory::Shared
+    }
+}
 
 impl PolicySpec {
     /// Refuses a memory on a learner that cannot train one, naming both.
@@ -161,8 +186,16 @@ impl PolicySpec {
 
     /// Refuses sizes that cannot work, naming the field.
     pub fn validate(&self) -> Result<()> {
-        if let Some(memory) = &self.memory {
-            memory.validate()?;
+        match &self.memory {
+            Some(memory) => memory.validate()?,
+            None if !self.critic_memory.is_shared() => {
+                return Err(AgentError::Config {
+                    field: "policy.critic_memory".into(),
+                    message: "says how the critic reads a memory, but the policy has none: set policy.memory too"
+                        .into(),
+                })
+            }
+            None => {}
         }
         if let Some(instruction) = &self.instruction {
             instruction.validate()?;
@@ -433,6 +466,7 @@ impl BuildPolicy for MemoryActorCritic {
             message: "a memory policy needs a memory (gru, lstm, slots or frame_stack)".into(),
         })?;
         let encoder = spec.policy.encoder(spec.observation_space)?;
-        MemoryActorCritic::new(config, memory, encoder, &ActionKind::for_space(spec.action_space)?, rng, device)
+        let action = ActionKind::for_space(spec.action_space)?;
+        MemoryActorCritic::new(config, memory, spec.policy.critic_memory, encoder, &action, rng, device)
     }
 }
