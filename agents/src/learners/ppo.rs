@@ -1355,14 +1355,17 @@ mod tests {
         // (so starts and reset slots inside chunks), states carried across rollouts. Before any
         // gradient step the policy must give exactly the rollout's log-probs and values: the
         // chunks start from the stored states, reset where episodes start, and padding and
-        // reset slots are left out of the losses and statistics.
-        for (seq_len, burn_in) in [(4, 0), (4, 3), (10, 0)] {
+        // reset slots are left out of the losses and statistics. Also with a critic that has
+        // a memory of its own (the state holds both) or none.
+        use crate::policies::CriticMemory::{None as Blind, Own, Shared};
+        for (seq_len, burn_in, critic) in [(4, 0, Shared), (4, 3, Shared), (10, 0, Shared), (4, 3, Own), (4, 3, Blind)]
+        {
             let mut envs = cue_envs(3, 1);
             let params = serde_json::json!({
                 "n_steps": 10, "batch_size": 1000, "n_epochs": 1, "learning_rate": 1e-3,
                 "seq_len": seq_len, "burn_in": burn_in,
             });
-            let policy = gru(8);
+            let policy = PolicySpec { critic_memory: critic, ..gru(8) };
             let mut ppo = Ppo::<MemoryActorCritic>::new(&gru_spec(&envs, &params, &policy)).unwrap();
             for update in 0..3 {
                 let metrics = ppo.update(&mut envs).unwrap().metrics;
@@ -1374,7 +1377,7 @@ mod tests {
                 let got = metrics["loss/value"];
                 assert!(
                     (got - expected_value_loss).abs() < 1e-4 * (1.0 + expected_value_loss),
-                    "seq_len {seq_len}, burn-in {burn_in}, update {update}: value loss {got} vs {expected_value_loss}"
+                    "seq_len {seq_len}, burn-in {burn_in}, {critic:?}, update {update}: value loss {got} vs {expected_value_loss}"
                 );
                 assert!(metrics["approx_kl"].abs() < 1e-6, "{seq_len}/{burn_in}: {metrics:?}");
                 assert_eq!(metrics["clip_fraction"], 0.0);
@@ -1411,6 +1414,7 @@ mod tests {
         let params = serde_json::json!({"n_steps": 7, "batch_size": 14, "n_epochs": 2, "seq_len": 3, "burn_in": 1});
         let policy = PolicySpec {
             memory: Some(crate::nets::memory::MemoryConfig::Slots { slots: 3, size: 4, gate_cost: 0.01 }),
+            critic_memory: crate::policies::CriticMemory::Own,
             ..crate::policies::FEED_FORWARD
         };
         let (mut envs_a, mut envs_b) = (cue_envs(2, 4), cue_envs(2, 4));
