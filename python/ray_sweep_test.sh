@@ -24,14 +24,13 @@ limbic="${LIMBIC:-${CARGO_TARGET_DIR:-$here/../target}/release/limbic}"
 tmp="$(mktemp -d)"
 # Short: Ray's socket paths under it must stay within 107 bytes.
 ray_tmp="$(mktemp -d /tmp/limbic-ray.XXXXXX)"
-sessions=()
 sweep_pid=
 
 # The processes this script started, and only those: the sweep, and every process in the sessions
 # of its `ray start`s (raylets, GCS, agents, workers); SIGTERM, then SIGKILL what is left after 10 s.
 stop_ours() {
     [ -n "$sweep_pid" ] && kill "$sweep_pid" 2> /dev/null || true
-    local sid
+    local sid sessions=( $(cat "$tmp"/node-*.sid 2> /dev/null) )
     for sid in "${sessions[@]}"; do pkill -TERM -s "$sid" || true; done
     for _ in $(seq 20); do
         alive=0
@@ -45,18 +44,21 @@ stop_ours() {
 trap stop_ours EXIT
 trap 'exit 130' INT TERM
 
-# `ray start ARGS` in a session of its own (its id is the started command's pid), on free ports.
+# `ray start ARGS` in a session of its own (its id, the started command's pid, in $tmp/node-N.sid), on
+# free ports. Started in the background and waited for, so Ctrl-C meanwhile runs the trap at once.
+nodes=0
 ports=( $("$python" -c 'import socket
 socks = [socket.socket() for _ in range(21)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))') )
 start_node() {
-    local p=( "${ports[@]:$(( ${#sessions[@]} * 6 )):6}" )
-    setsid bash -c 'echo $$ > "$0"; exec "$@"' "$ray_tmp/sid" "$ray" start "$@" --temp-dir "$ray_tmp" \
+    local p=( "${ports[@]:$(( nodes * 6 )):6}" )
+    setsid bash -c 'echo $$ > "$0"; exec "$@"' "$tmp/node-$nodes.sid" "$ray" start "$@" --temp-dir "$ray_tmp" \
         --node-manager-port "${p[0]}" --object-manager-port "${p[1]}" --dashboard-agent-listen-port "${p[2]}" \
         --dashboard-agent-grpc-port "${p[3]}" --metrics-export-port "${p[4]}" --runtime-env-agent-port "${p[5]}" \
-        --min-worker-port 0 --max-worker-port 0 --disable-usage-stats > /dev/null
-    sessions+=( "$(cat "$ray_tmp/sid")" )
+        --min-worker-port 0 --max-worker-port 0 --disable-usage-stats > /dev/null &
+    wait $!
+    nodes=$(( nodes + 1 ))
 }
 port=${ports[18]}
 mkdir -p "$tmp/pkg/limbic"
@@ -86,9 +88,10 @@ start_node --address 127.0.0.1:$port --num-cpus 1
 start=$(date +%s.%N)
 "$limbic" sweep "$sweep" --out "$tmp/ray" --backend ray --address 127.0.0.1:$port --python "$python" --quiet > "$tmp/ray.log" 2>&1 &
 sweep_pid=$!
-sleep "${KILL_AFTER:-6}"
+sleep "${KILL_AFTER:-6}" &
+wait $!
 kill -0 $sweep_pid 2> /dev/null || { echo "FAIL: the sweep ended before the kill; lower KILL_AFTER"; cat "$tmp/ray.log"; exit 1; }
-worker_raylet=$(pgrep -s "${sessions[1]}" -x raylet)
+worker_raylet=$(pgrep -s "$(cat "$tmp/node-1.sid")" -x raylet)
 echo "killing the first worker node's raylet ($worker_raylet)"
 kill -9 "$worker_raylet"
 wait $sweep_pid
