@@ -251,10 +251,16 @@ impl RunConfig {
 
     /// Reads a config saved in a run directory (all fields present, nothing unknown).
     pub fn load(path: &Path) -> Result<RunConfig> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let config: RunConfig = serde_json::from_str(&text).with_context(|| format!("config {}", path.display()))?;
+        let config = RunConfig::read(path)?;
         config.validate().with_context(|| format!("config {}", path.display()))?;
         Ok(config)
+    }
+
+    /// Reads a saved config without checking that this process can build it: enough to
+    /// describe a run (`limbic compare` of runs with parts from Python).
+    pub fn read(path: &Path) -> Result<RunConfig> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("config {}", path.display()))
     }
 }
 

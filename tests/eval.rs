@@ -160,5 +160,10 @@ fn runs_with_parts_from_python_name_the_python_calls_that_open_them() {
             assert!(!err.contains("unknown") && !err.contains("panicked"), "{args:?}: {err}");
         }
         assert!(!Path::new(out).exists(), "nothing is written");
+        // `compare` reads only the metrics and the config's labels: it plots such runs.
+        std::fs::write(Path::new(run).join("metrics.jsonl"), "{\"env_steps\": 512, \"return_mean_100\": 9.5}\n").unwrap();
+        let plot = tmp.path().join(format!("{name}.png"));
+        let output = limbic(&["compare", run, "--out", plot.to_str().unwrap()]);
+        assert!(plot.is_file() && String::from_utf8_lossy(&output.stdout).contains("9.5"), "{output:?}");
     }
 }
