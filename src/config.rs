@@ -115,7 +115,8 @@ impl FromPython {
             return Ok(());
         }
         let factory = if env_missing { ", env=factory" } else { "" };
-        let register: String = signals.iter().map(|name| format!("limbic.rewards.register(\"{name}\", cls); ")).collect();
+        let register: String =
+            signals.iter().map(|name| format!("limbic.rewards.register(\"{name}\", cls); ")).collect();
         let (was, it) = if env_missing as usize + signals.len() == 1 { ("was", "it") } else { ("were", "them") };
         bail!(
             "the run's {} {was} registered from Python ({}), and this process has not registered {it}, so it cannot \

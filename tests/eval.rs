@@ -134,8 +134,22 @@ fn runs_with_parts_from_python_name_the_python_calls_that_open_them() {
         std::fs::write(tmp.path().join(name).join("config.json"), config).unwrap();
     }
     let expected = [
-        ("env", ["environment `python:corridor`", "limbic.evaluate(run_dir, env=factory)", "train(resume=run_dir, env=factory)"]),
-        ("signal", ["reward signal `bonus`", "limbic.rewards.register(\"bonus\", cls); limbic.evaluate(run_dir)", "train(resume=run_dir)"]),
+        (
+            "env",
+            [
+                "environment `python:corridor`",
+                "limbic.evaluate(run_dir, env=factory)",
+                "train(resume=run_dir, env=factory)",
+            ],
+        ),
+        (
+            "signal",
+            [
+                "reward signal `bonus`",
+                "limbic.rewards.register(\"bonus\", cls); limbic.evaluate(run_dir)",
+                "train(resume=run_dir)",
+            ],
+        ),
     ];
     let out = tmp.path().join("out.gif");
     let out = out.to_str().unwrap();
@@ -161,7 +175,8 @@ fn runs_with_parts_from_python_name_the_python_calls_that_open_them() {
         }
         assert!(!Path::new(out).exists(), "nothing is written");
         // `compare` reads only the metrics and the config's labels: it plots such runs.
-        std::fs::write(Path::new(run).join("metrics.jsonl"), "{\"env_steps\": 512, \"return_mean_100\": 9.5}\n").unwrap();
+        std::fs::write(Path::new(run).join("metrics.jsonl"), "{\"env_steps\": 512, \"return_mean_100\": 9.5}\n")
+            .unwrap();
         let plot = tmp.path().join(format!("{name}.png"));
         let output = limbic(&["compare", run, "--out", plot.to_str().unwrap()]);
         assert!(plot.is_file() && String::from_utf8_lossy(&output.stdout).contains("9.5"), "{output:?}");
