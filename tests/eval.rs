@@ -1,5 +1,5 @@
 //! `limbic train`, `limbic eval` and `limbic compare` through the binary, on runs of the random
-//! baseline.
+//! baseline; and what every command that opens a run says of a run with parts from Python.
 
 use serde_json::Value as Json;
 use std::path::Path;
