@@ -180,5 +180,12 @@ fn runs_with_parts_from_python_name_the_python_calls_that_open_them() {
         let plot = tmp.path().join(format!("{name}.png"));
         let output = limbic(&["compare", run, "--out", plot.to_str().unwrap()]);
         assert!(plot.is_file() && String::from_utf8_lossy(&output.stdout).contains("9.5"), "{output:?}");
+        // It is a run directory: --force replaces it.
+        let sets = ["--set", "params.n_steps=20", "--set", "eval_episodes=1"];
+        limbic(
+            &[&["train", "--algo", "random", "--steps", "40", "--out", run, "--force", "--quiet"][..], &sets].concat(),
+        );
+        let config = std::fs::read_to_string(Path::new(run).join("config.json")).unwrap();
+        assert!(config.contains("\"random\"") && !config.contains("from_python"), "{config}");
     }
 }
