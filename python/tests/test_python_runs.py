@@ -3,6 +3,7 @@ their config, and a fresh process opens, evaluates and resumes them once it is g
 parts; without them it says which Python call opens the run (as the command line does)."""
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -27,7 +28,7 @@ RUN = {**CONFIG, "total_steps": 1024, "checkpoint_every": 512, "eval_episodes": 
 def fresh_process(code):
     """Runs ``code`` in a new Python (nothing registered) and returns what it printed as JSON."""
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          cwd=__import__("os").path.dirname(__file__))
+                          cwd=os.path.dirname(__file__))
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.splitlines()[-1])
 
