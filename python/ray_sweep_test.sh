@@ -13,14 +13,54 @@
 #               python/limbic/ray.py is put on the path alone (no extension build)
 #   LIMBIC      the limbic binary (default: $CARGO_TARGET_DIR/release/limbic, else target/release/limbic)
 # Not part of `cargo test` or python/run_tests.sh (ray is a large optional install).
+# The cluster it starts is its own: a private --temp-dir, free ports, each `ray start` in a session
+# of its own; on exit (success, failure or Ctrl-C) it stops those sessions' processes and nothing
+# else, so a Ray cluster already running on the machine is left alone (no `ray stop`).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 python="${RAY_PYTHON:-python3}"
 ray="$(dirname "$python")/ray"
 limbic="${LIMBIC:-${CARGO_TARGET_DIR:-$here/../target}/release/limbic}"
-port=6399
 tmp="$(mktemp -d)"
-trap '"$ray" stop --force > /dev/null 2>&1 || true' EXIT
+# Short: Ray's socket paths under it must stay within 107 bytes.
+ray_tmp="$(mktemp -d /tmp/limbic-ray.XXXXXX)"
+sweep_pid=
+
+# The processes this script started, and only those: the sweep, and every process in the sessions
+# of its `ray start`s (raylets, GCS, agents, workers); SIGTERM, then SIGKILL what is left after 10 s.
+stop_ours() {
+    [ -n "$sweep_pid" ] && kill "$sweep_pid" 2> /dev/null || true
+    local sid sessions=( $(cat "$tmp"/node-*.sid 2> /dev/null) )
+    for sid in "${sessions[@]}"; do pkill -TERM -s "$sid" || true; done
+    for _ in $(seq 20); do
+        alive=0
+        for sid in "${sessions[@]}"; do pgrep -s "$sid" > /dev/null && alive=1; done
+        [ $alive = 0 ] && break
+        sleep 0.5
+    done
+    for sid in "${sessions[@]}"; do pkill -KILL -s "$sid" || true; done
+    rm -rf "$ray_tmp"
+}
+trap stop_ours EXIT
+trap 'exit 130' INT TERM
+
+# `ray start ARGS` in a session of its own (its id, the started command's pid, in $tmp/node-N.sid), on
+# free ports. Started in the background and waited for, so Ctrl-C meanwhile runs the trap at once.
+nodes=0
+ports=( $("$python" -c 'import socket
+socks = [socket.socket() for _ in range(21)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in socks))') )
+start_node() {
+    local p=( "${ports[@]:$(( nodes * 6 )):6}" )
+    setsid bash -c 'echo $$ > "$0"; exec "$@"' "$tmp/node-$nodes.sid" "$ray" start "$@" --temp-dir "$ray_tmp" \
+        --node-manager-port "${p[0]}" --object-manager-port "${p[1]}" --dashboard-agent-listen-port "${p[2]}" \
+        --dashboard-agent-grpc-port "${p[3]}" --metrics-export-port "${p[4]}" --runtime-env-agent-port "${p[5]}" \
+        --min-worker-port 0 --max-worker-port 0 --disable-usage-stats > /dev/null &
+    wait $!
+    nodes=$(( nodes + 1 ))
+}
+port=${ports[18]}
 mkdir -p "$tmp/pkg/limbic"
 touch "$tmp/pkg/limbic/__init__.py"
 cp "$here/limbic/ray.py" "$tmp/pkg/limbic/"
@@ -41,19 +81,21 @@ if "$limbic" sweep "$sweep" --out "$tmp/bad" --backend ray --address 127.0.0.1:1
 fi
 grep -q "127.0.0.1:1" "$tmp/bad.err" || { echo "FAIL: the error does not name the address"; cat "$tmp/bad.err"; exit 1; }
 
-"$ray" start --head --node-ip-address 127.0.0.1 --port $port --num-cpus 0 --include-dashboard false --disable-usage-stats > /dev/null
-"$ray" start --address 127.0.0.1:$port --num-cpus 1 > /dev/null
-"$ray" start --address 127.0.0.1:$port --num-cpus 1 > /dev/null
-raylets=( $(pgrep -f "ray/raylet/raylet.*gcs-address=[^ ]*:$port" || true) )
+start_node --head --node-ip-address 127.0.0.1 --port $port --ray-client-server-port "${ports[19]}" \
+    --include-dashboard false --dashboard-port "${ports[20]}" --num-cpus 0
+start_node --address 127.0.0.1:$port --num-cpus 1
+start_node --address 127.0.0.1:$port --num-cpus 1
 start=$(date +%s.%N)
 "$limbic" sweep "$sweep" --out "$tmp/ray" --backend ray --address 127.0.0.1:$port --python "$python" --quiet > "$tmp/ray.log" 2>&1 &
 sweep_pid=$!
-sleep "${KILL_AFTER:-6}"
+sleep "${KILL_AFTER:-6}" &
+wait $!
 kill -0 $sweep_pid 2> /dev/null || { echo "FAIL: the sweep ended before the kill; lower KILL_AFTER"; cat "$tmp/ray.log"; exit 1; }
-# The raylets in start order: the head's, then the workers'; kill the first worker node.
-echo "killing worker node raylet ${raylets[1]}"
-kill -9 "${raylets[1]}"
+worker_raylet=$(pgrep -s "$(cat "$tmp/node-1.sid")" -x raylet)
+echo "killing the first worker node's raylet ($worker_raylet)"
+kill -9 "$worker_raylet"
 wait $sweep_pid
+sweep_pid=
 echo "ray backend: $(echo "$(date +%s.%N) - $start" | bc) s"
 start=$(date +%s.%N)
 "$limbic" sweep "$sweep" --out "$tmp/local" --jobs 2 --quiet > "$tmp/local.log"

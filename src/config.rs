@@ -70,6 +70,62 @@ pub struct RunConfig {
     /// imitation needs it (a learned reward otherwise leaks through termination); evaluation
     /// always uses the env itself. Needs a time limit.
     pub fixed_horizon: bool,
+    /// What of the run was registered from Python ([`FromPython`]); written by the `limbic`
+    /// package, absent for runs of limbic's own envs and signals.
+    #[serde(skip_serializing_if = "FromPython::is_empty")]
+    pub from_python: FromPython,
+}
+
+/// The parts of a run registered from Python rather than built into limbic: the `limbic`
+/// package records them when it trains, so that a process without them (the command line has
+/// no Python) says how to open the run from Python instead of calling the env id unknown.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FromPython {
+    /// `env` is a Python environment (`limbic.register_env`, `limbic.train(config,
+    /// env=factory)`, or an id only Gymnasium has).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub env: bool,
+    /// The reward signals that are Python classes (`limbic.rewards.register`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rewards: Vec<String>,
+}
+
+impl FromPython {
+    pub fn is_empty(&self) -> bool {
+        !self.env && self.rewards.is_empty()
+    }
+
+    /// Refuses, saying how to open the run from Python, when this process lacks a part of it.
+    fn check(&self, env: &str) -> Result<()> {
+        let env_missing = self.env && registry::spec(env).is_err();
+        let installed = limbic_rewards::Registry::installed();
+        let signals: Vec<&String> = self.rewards.iter().filter(|name| installed.get(name).is_err()).collect();
+        let (mut missing, mut how) = (Vec::new(), Vec::new());
+        if env_missing {
+            missing.push(format!("environment `{env}`"));
+            how.push("limbic.register_env or limbic.train(config, env=factory)");
+        }
+        if !signals.is_empty() {
+            let names: Vec<String> = signals.iter().map(|name| format!("`{name}`")).collect();
+            missing.push(format!("reward signal{} {}", if names.len() == 1 { "" } else { "s" }, names.join(", ")));
+            how.push("limbic.rewards.register");
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let factory = if env_missing { ", env=factory" } else { "" };
+        let register: String =
+            signals.iter().map(|name| format!("limbic.rewards.register(\"{name}\", cls); ")).collect();
+        let (was, it) = if env_missing as usize + signals.len() == 1 { ("was", "it") } else { ("were", "them") };
+        bail!(
+            "the run's {} {was} registered from Python ({}), and this process has not registered {it}, so it cannot \
+             build {it} (the limbic command line has no Python). Open the run from Python: {register}limbic.evaluate(\
+             run_dir{factory}), limbic.load(run_dir{factory}) or limbic.train(resume=run_dir{factory})",
+            missing.join(" and "),
+            how.join("; ")
+        )
+    }
 }
 
 impl Default for RunConfig {
@@ -91,6 +147,7 @@ impl Default for RunConfig {
             policy: PolicySpec::default(),
             rewards: Vec::new(),
             fixed_horizon: false,
+            from_python: FromPython::default(),
         }
     }
 }
@@ -164,6 +221,7 @@ impl RunConfig {
         if !self.rewards.is_empty() && self.algo == crate::random_agent::NAME {
             bail!("config `rewards`: the random baseline does not learn from rewards; use ppo, dqn or sac");
         }
+        self.from_python.check(&self.env)?;
         let spec = registry::spec(&self.env).context("config `env`")?;
         spec.time_limit(&self.env_kwargs).context("config `env_kwargs`")?;
         // Sub-env i first resets with seed + i, evaluation episode i with seed + EVAL_SEED_OFFSET + i.
@@ -194,10 +252,16 @@ impl RunConfig {
 
     /// Reads a config saved in a run directory (all fields present, nothing unknown).
     pub fn load(path: &Path) -> Result<RunConfig> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let config: RunConfig = serde_json::from_str(&text).with_context(|| format!("config {}", path.display()))?;
+        let config = RunConfig::read(path)?;
         config.validate().with_context(|| format!("config {}", path.display()))?;
         Ok(config)
+    }
+
+    /// Reads a saved config without checking that this process can build it: enough to
+    /// describe a run (`limbic compare` of runs with parts from Python).
+    pub fn read(path: &Path) -> Result<RunConfig> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("config {}", path.display()))
     }
 }
 

@@ -77,7 +77,8 @@ fn unexpected_in_run(path: &Path) -> Option<String> {
     if unborn && !path.join(run_dir::CONFIG).exists() {
         return None;
     }
-    if let Err(e) = RunConfig::load(&path.join(run_dir::CONFIG)) {
+    // Read, not validated: a run this process cannot build (an env from Python) is still a run.
+    if let Err(e) = RunConfig::read(&path.join(run_dir::CONFIG)) {
         return Some(format!("{} (its {} is not a run's: {e:#})", describe(path), run_dir::CONFIG));
     }
     let strange: Vec<String> = top.into_iter().filter(|n| !is_run_entry(n)).collect();

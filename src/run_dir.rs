@@ -95,6 +95,11 @@ impl RunDir {
         RunConfig::load(&self.path(CONFIG))
     }
 
+    /// The config as written, unchecked ([`RunConfig::read`]): to describe the run, not to build it.
+    pub fn written_config(&self) -> Result<RunConfig> {
+        RunConfig::read(&self.path(CONFIG))
+    }
+
     /// Every complete line of `metrics.jsonl` (a torn last line is left out).
     pub fn read_metrics(&self) -> Result<Vec<Map<String, Json>>> {
         let path = self.path(METRICS);

@@ -1,5 +1,5 @@
 //! `limbic train`, `limbic eval` and `limbic compare` through the binary, on runs of the random
-//! baseline.
+//! baseline; and what every command that opens a run says of a run with parts from Python.
 
 use serde_json::Value as Json;
 use std::path::Path;
@@ -116,4 +116,76 @@ fn compare_plots_groups_of_runs() {
         .unwrap();
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no `loss/nothing`"));
+}
+
+/// A run trained from Python on a Python env, or with a Python reward signal, records so in its
+/// config (`from_python`, written by the `limbic` package): every command that opens it says
+/// the part was registered from Python and names the Python calls that open the run, instead
+/// of calling the env id or signal unknown.
+#[test]
+fn runs_with_parts_from_python_name_the_python_calls_that_open_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let configs = [
+        ("env", r#"{"env": "python:corridor", "from_python": {"env": true}}"#),
+        ("signal", r#"{"rewards": [{"name": "bonus", "weight": 0.01}], "from_python": {"rewards": ["bonus"]}}"#),
+    ];
+    for (name, config) in configs {
+        std::fs::create_dir_all(tmp.path().join(name)).unwrap();
+        std::fs::write(tmp.path().join(name).join("config.json"), config).unwrap();
+    }
+    let expected = [
+        (
+            "env",
+            [
+                "environment `python:corridor`",
+                "limbic.evaluate(run_dir, env=factory)",
+                "train(resume=run_dir, env=factory)",
+            ],
+        ),
+        (
+            "signal",
+            [
+                "reward signal `bonus`",
+                "limbic.rewards.register(\"bonus\", cls); limbic.evaluate(run_dir)",
+                "train(resume=run_dir)",
+            ],
+        ),
+    ];
+    let out = tmp.path().join("out.gif");
+    let out = out.to_str().unwrap();
+    for (name, needles) in expected {
+        let run = tmp.path().join(name);
+        let run = run.to_str().unwrap();
+        let commands = [
+            vec!["eval", "--run", run],
+            vec!["dream", "--run", run, "--env", "CartPole-v1", "--out", out],
+            vec!["train", "--resume", run],
+            vec!["teach", "--run", run],
+            vec!["demos", "record", "--env", "CartPole-v1", "--policy", run, "--out", out],
+        ];
+        for args in commands {
+            let output = Command::new(env!("CARGO_BIN_EXE_limbic")).args(&args).output().unwrap();
+            let err = String::from_utf8_lossy(&output.stderr);
+            assert!(!output.status.success(), "limbic {args:?} succeeded");
+            assert!(err.contains("registered from Python") && err.contains("has no Python"), "{args:?}: {err}");
+            for needle in needles {
+                assert!(err.contains(needle), "limbic {args:?}: {err:?} should name {needle:?}");
+            }
+            assert!(!err.contains("unknown") && !err.contains("panicked"), "{args:?}: {err}");
+        }
+        assert!(!Path::new(out).exists(), "nothing is written");
+        // `compare` reads only the metrics and the config's labels: it plots such runs.
+        std::fs::write(Path::new(run).join("metrics.jsonl"), "{\"env_steps\": 512, \"return_mean_100\": 9.5}\n")
+            .unwrap();
+        let plot = tmp.path().join(format!("{name}.png"));
+        let output = limbic(&["compare", run, "--out", plot.to_str().unwrap()]);
+        assert!(plot.is_file() && String::from_utf8_lossy(&output.stdout).contains("9.5"), "{output:?}");
+        // It is a run directory: --force replaces it.
+        let sets = ["--set", "params.n_steps=20", "--set", "eval_episodes=1"];
+        limbic(
+            &[&["train", "--algo", "random", "--steps", "40", "--out", run, "--force", "--quiet"][..], &sets].concat(),
+        );
+        let config = std::fs::read_to_string(Path::new(run).join("config.json")).unwrap();
+        assert!(config.contains("\"random\"") && !config.contains("from_python"), "{config}");
+    }
 }

@@ -4,8 +4,9 @@
 - ``limbic.make_vec(id, num_envs, autoreset_mode=..., copy=True, threads=1, **kwargs)``: a
   ``gymnasium.vector.VectorEnv`` stepping all sub-environments in one native call;
 - ``limbic.ids()``: every registered id;
-- ``limbic.train(config_or_path, **overrides)`` -> run directory, ``limbic.load(run_dir)`` -> an
-  agent with ``act(obs, state=None)``, ``limbic.evaluate(run_dir)`` -> the evaluation summary;
+- ``limbic.train(config_or_path, **overrides)`` -> run directory (``resume=run_dir`` continues
+  one), ``limbic.load(run_dir)`` -> an agent with ``act(obs, state=None)``,
+  ``limbic.evaluate(run_dir)`` -> the evaluation summary (``env=factory`` for a run on a Python env);
 - ``limbic.register_env(id, factory)``: a user's ``gymnasium.Env`` (Box/Discrete spaces) as an
   environment limbic's learners train on (``limbic.train(config, env=factory)`` does it for you);
 - ``limbic.rewards.register(name, cls)``: a Python class as a reward signal (``limbic.rewards``);

@@ -6,7 +6,9 @@ pending runs and submits each as a Ray task running ``limbic sweep FILE --out OU
 trains (or resumes from the run's last checkpoint) and evaluates, appends its row to
 ``OUT/results.jsonl`` and returns it. ``OUT`` must be a path every node sees; a task whose
 worker dies is retried by Ray and resumes from the checkpoint there (``python -m limbic.ray``
-lists those runs), and a run whose row is already written is never run again. Needs ``ray`` (not a dependency of the package).
+lists those runs), and a run whose row is already written is never run again. The driver only
+connects to the cluster (``ray.init(address=...)``) and disconnects: it starts and stops no Ray
+process. Needs ``ray`` (not a dependency of the package).
 """
 
 import argparse

@@ -9,7 +9,7 @@ from limbic.envs import gymnasium_fallback, id_for, register_env
 from limbic.spaces import from_json
 
 
-def train(config_or_path=None, *, out=None, force=False, quiet=True, **overrides):
+def train(config_or_path=None, *, out=None, force=False, quiet=True, resume=None, **overrides):
     """Trains a run and returns its directory.
 
     ``config_or_path`` is a dict of RunConfig fields or the path of a JSON config file (None:
@@ -22,8 +22,18 @@ def train(config_or_path=None, *, out=None, force=False, quiet=True, **overrides
     ``env`` may also be a factory returning a ``gymnasium.Env`` (Box/Discrete spaces): it is
     registered as ``python:NAME`` (``limbic.register_env``) and limbic's learners train on it,
     stepped from Rust on one thread; so is an id only Gymnasium has (through ``gymnasium.make``).
-    Reward specs may name signals registered with ``limbic.rewards.register``.
+    Reward specs may name signals registered with ``limbic.rewards.register``. Such a run's
+    config records what came from Python (``from_python``): the ``limbic`` command line cannot
+    open it, and says so; this package does (``resume=``, ``evaluate``, ``load``).
+
+    ``resume=run_dir`` continues that run from its latest checkpoint (``limbic train --resume``),
+    to ``total_steps=N`` if given; ``env=factory`` then gives the factory of the run's Python
+    env (registered under the run's env id). It takes no other config.
     """
+    if resume is not None:
+        if config_or_path is not None or out is not None or force:
+            raise TypeError("train(resume=run_dir) continues that run: it takes no config, out or force")
+        return _resume(resume, quiet, **overrides)
     if callable(overrides.get("env")):
         factory = overrides["env"]
         overrides["env"] = register_env(id_for(factory), factory)
@@ -37,11 +47,19 @@ def train(config_or_path=None, *, out=None, force=False, quiet=True, **overrides
                          force, quiet)
 
 
-def evaluate(run_dir, episodes=None, seed=None, checkpoint="best", deterministic=True):
+def _resume(run_dir, quiet, env=None, total_steps=None, **rest):
+    if rest:
+        raise TypeError(f"train(resume=...) takes only env= and total_steps=, got {sorted(rest)}")
+    _run_env(run_dir, env)
+    return _limbic.resume(os.fspath(run_dir), total_steps, quiet)
+
+
+def evaluate(run_dir, episodes=None, seed=None, checkpoint="best", deterministic=True, env=None):
     """Evaluates a run's checkpoint as ``limbic eval`` does (episode i resets with ``seed + i``;
     the run's evaluation episodes and seed by default) and returns the summary as a dict
-    (``mean_return``, ``std_return``, ``ci95``, ``episodes``, ...)."""
-    _run_env(run_dir)
+    (``mean_return``, ``std_return``, ``ci95``, ``episodes``, ...). ``env``: the factory of the
+    run's Python env, when this process has not registered it."""
+    _run_env(run_dir, env)
     return json.loads(_limbic.evaluate(os.fspath(run_dir), episodes, seed, checkpoint, deterministic))
 
 
@@ -49,8 +67,8 @@ class Agent:
     """A run's trained policy: ``act(obs, state=None) -> (action, state)`` for one observation
     of the run's environment (as ``limbic.make(config["env"])`` gives it)."""
 
-    def __init__(self, run_dir, checkpoint="best", seed=0):
-        _run_env(run_dir)
+    def __init__(self, run_dir, checkpoint="best", seed=0, env=None):
+        _run_env(run_dir, env)
         self._agent = _limbic.Agent(os.fspath(run_dir), checkpoint, seed)
         self.config = json.loads(self._agent.config_json)
         self.checkpoint = self._agent.checkpoint
@@ -63,17 +81,24 @@ class Agent:
         return self._agent.act(obs, state, deterministic)
 
 
-def load(run_dir, checkpoint="best", seed=0):
+def load(run_dir, checkpoint="best", seed=0, env=None):
     """The agent of a run directory: checkpoint ``best`` (falling back to the latest),
-    ``latest``, or a checkpoint's name; ``seed`` seeds its sampling when not deterministic."""
-    return Agent(run_dir, checkpoint, seed)
+    ``latest``, or a checkpoint's name; ``seed`` seeds its sampling when not deterministic.
+    ``env``: the factory of the run's Python env, when this process has not registered it."""
+    return Agent(run_dir, checkpoint, seed, env)
 
 
-def _run_env(run_dir):
-    """Registers the run's env through ``gymnasium.make`` if only Gymnasium has it."""
+def _run_env(run_dir, factory=None):
+    """Registers ``factory`` under the run's env id, or, without one, ``gymnasium.make`` if only
+    Gymnasium has the id."""
+    if factory is not None and not callable(factory):
+        raise TypeError(f"env must be a callable returning a gymnasium.Env, got {factory!r}")
     try:
         with open(os.path.join(os.fspath(run_dir), "config.json")) as f:
             env = json.load(f).get("env")
     except (OSError, ValueError):
         return  # the native side says what is wrong with the run directory
-    gymnasium_fallback(env)
+    if factory is not None:
+        register_env(env, factory)
+    else:
+        gymnasium_fallback(env)

@@ -3,9 +3,10 @@
 //! checkpoints and evaluation are the root crate's; this file only crosses the boundary.
 
 use crate::convert::{action_from_py, json_object, new_array, value_to_py};
+use crate::rewards::is_python_signal;
 use crate::user_env::is_python_env;
 use anyhow::{bail, Context};
-use limbic::config::{algorithms, resolve, Layer, RunConfig};
+use limbic::config::{algorithms, resolve, FromPython, Layer, RunConfig};
 use limbic::env_maker::EnvMaker;
 use limbic::evaluate::evaluate_with;
 use limbic::run_dir::RunDir;
@@ -50,7 +51,8 @@ pub fn train(
         }
         Ok(config)
     })();
-    let config = resolved.map_err(|e| run_err(py, e))?;
+    let mut config = resolved.map_err(|e| run_err(py, e))?;
+    config.from_python = from_python(&config);
     let dir = out.unwrap_or_else(|| runner::new_run_dir(Path::new("runs"), &config));
     let options = Options { quiet, replace: force, gif: false, ..Options::default() };
     if is_python_env(&config.env) && config.threads != 1 {
@@ -61,6 +63,26 @@ pub fn train(
     // takes it back once per vector step (its batch scope), a Python reward signal once per call.
     let outcome = py.allow_threads(|| runner::train(&config, &dir, &build_algorithm, &options));
     Ok(outcome.map_err(|e| run_err(py, e))?.dir.display().to_string())
+}
+
+/// Continues the run in `run` from its latest checkpoint, to `total_steps` if given (as `limbic
+/// train --resume RUN --steps N`); returns the run directory.
+#[pyfunction]
+#[pyo3(signature = (run, total_steps=None, quiet=true))]
+pub fn resume(py: Python<'_>, run: PathBuf, total_steps: Option<u64>, quiet: bool) -> PyResult<String> {
+    let options = Options { quiet, gif: false, ..Options::default() };
+    let outcome = py.allow_threads(|| runner::resume(&run, total_steps, &build_algorithm, &options));
+    Ok(outcome.map_err(|e| run_err(py, e))?.dir.display().to_string())
+}
+
+/// What of `config` this process registered from Python: recorded in the run's config, so
+/// that a process without it (the command line) says how to open the run from Python.
+fn from_python(config: &RunConfig) -> FromPython {
+    let mut rewards: Vec<String> =
+        config.rewards.iter().map(|spec| spec.name.clone()).filter(|name| is_python_signal(name)).collect();
+    rewards.sort();
+    rewards.dedup();
+    FromPython { env: is_python_env(&config.env), rewards }
 }
 
 /// Evaluates checkpoint `checkpoint` of a run over `episodes` episodes from `seed` (the run's

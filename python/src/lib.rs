@@ -97,6 +97,7 @@ fn _limbic(_py: Python<'_>, m: &PyModule) -> PyResult<()> {
     m.add_class::<agent::Agent>()?;
     m.add_function(wrap_pyfunction!(agent::train, m)?)?;
     m.add_function(wrap_pyfunction!(agent::evaluate, m)?)?;
+    m.add_function(wrap_pyfunction!(agent::resume, m)?)?;
     m.add_function(wrap_pyfunction!(rewards::install_signal, m)?)?;
     m.add_function(wrap_pyfunction!(rewards::signals, m)?)?;
     m.add_function(wrap_pyfunction!(user_env::register_python_env, m)?)?;

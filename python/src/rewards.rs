@@ -17,7 +17,8 @@ use limbic_rewards::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 
 /// Installs the signal `name` (a class `limbic.rewards` keeps under that name) for every run of
 /// this process. Names and texts are leaked: a process registers a handful of signals.
@@ -38,7 +39,17 @@ pub fn install_signal(py: Python<'_>, name: String, summary: String, weight: f64
                   it registers it first",
         build,
     };
-    install(entry).map_err(|e| crate::limbic_error(py, e.to_string()))
+    install(entry).map_err(|e| crate::limbic_error(py, e.to_string()))?;
+    PYTHON_SIGNALS.lock().unwrap_or_else(|e| e.into_inner()).insert(name);
+    Ok(())
+}
+
+/// The names [`install_signal`] installed.
+static PYTHON_SIGNALS: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+
+/// Whether `name` is a signal registered from Python.
+pub fn is_python_signal(name: &str) -> bool {
+    PYTHON_SIGNALS.lock().unwrap_or_else(|e| e.into_inner()).contains(name)
 }
 
 /// An instance of a registered Python class, called as an [`IntrinsicReward`].

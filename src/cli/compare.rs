@@ -38,7 +38,8 @@ pub fn run(args: Args) -> Result<()> {
     let mut groups: Vec<Group> = Vec::new();
     for dir in &args.runs {
         let run = RunDir::open(dir)?;
-        let config = run.config()?;
+        // Only labels: runs whose env or signals came from Python are plotted too.
+        let config = run.written_config()?;
         let curve = series(&run.read_metrics()?, &args.metric);
         if curve.is_empty() {
             bail!("{} has no `{}` in its metrics.jsonl", dir.display(), args.metric);
