@@ -2,7 +2,7 @@
 """Recurrent PPO on CartPoleNoVel-v1, limbic against SB3-contrib's RecurrentPPO, side by side.
 
     /work/venvs/sb3/bin/python bench/recurrent_ppo_vs_sb3.py [--steps 30000] [--seeds 0 1 2 3 4]
-        [--episodes 50] [--limbic PATH] [--only limbic|sb3|feedforward] [--json FILE]
+        [--episodes 50] [--n-envs 16] [--limbic PATH] [--only limbic|sb3|feedforward] [--json FILE]
 
 CartPoleNoVel-v1 is rl-zoo3's: CartPole-v1 with observation entries 1 and 3 (the velocities)
 multiplied by 0 (`MaskVelocityWrapper`), so a policy must infer velocity from the positions it
@@ -10,11 +10,12 @@ remembers. Both sides train from scratch for `--steps` env steps per seed and ar
 final policy: `--episodes` deterministic episodes, episode i reset with seed 7_000_000 + i, the
 recurrent state carried through each episode and reset between them.
 
-- limbic: `limbic train --env CartPoleNoVel-v1 --steps N --seed S` (the embedded preset: the
-  memory, rl-zoo's `ppo_lstm` values) then `limbic eval --episodes E --seed 7000000 --json`.
+- limbic: `limbic train --env CartPoleNoVel-v1 --steps N --seed S --set num_envs=E` (the embedded
+  preset: an LSTM 64 shared by actor and critic, rl-zoo's `ppo_lstm` values but for the number of
+  envs) then `limbic eval --episodes E --seed 7000000 --json`.
   `--only feedforward` trains the same preset without memory (`--set policy.memory=null`).
 - SB3: `sb3_contrib.RecurrentPPO("MlpLstmPolicy")` with rl-zoo3 2.9.2's `ppo_lstm.yml` values
-  for CartPoleNoVel-v1: 8 envs, n_steps 32, batch 256, 20 epochs, gamma 0.98, lambda 0.8,
+  for CartPoleNoVel-v1 but for the number of envs: `--n-envs` (rl-zoo: 8), n_steps 32, batch 256, 20 epochs, gamma 0.98, lambda 0.8,
   lr and clip linearly annealed from 1e-3 and 0.2, ent 0, VecNormalize, LSTM 64,
   ortho_init False, ReLU, pi=[64], vf=[64], critic LSTM; torch on one thread.
 - Speed: env steps per second of training (limbic: from metrics.jsonl, rollout + learning;
@@ -40,11 +41,12 @@ DEFAULT_LIMBIC = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "re
 EVAL_SEED = 7_000_000
 
 
-def run_limbic(limbic: Path, steps: int, seed: int, episodes: int, memory: bool) -> dict:
+def run_limbic(limbic: Path, steps: int, seed: int, episodes: int, n_envs: int, memory: bool) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         run = Path(tmp) / "run"
         cmd = [str(limbic), "train", "--env", "CartPoleNoVel-v1", "--steps", str(steps), "--seed", str(seed),
-               "--out", str(run), "--quiet", "--set", "eval_every=0", "--set", "checkpoint_every=0"]
+               "--out", str(run), "--quiet", "--set", "eval_every=0", "--set", "checkpoint_every=0",
+               "--set", f"num_envs={n_envs}"]
         if not memory:
             cmd += ["--set", "policy.memory=null"]
         env = dict(os.environ, RAYON_NUM_THREADS="1")
@@ -82,7 +84,7 @@ def masked_cartpole():
     return MaskVelocity(gym.make("CartPole-v1"))
 
 
-def run_sb3(steps: int, seed: int, episodes: int) -> dict:
+def run_sb3(steps: int, seed: int, episodes: int, n_envs: int) -> dict:
     import numpy as np
     import torch
     from sb3_contrib import RecurrentPPO
@@ -91,7 +93,7 @@ def run_sb3(steps: int, seed: int, episodes: int) -> dict:
 
     torch.set_num_threads(1)
     start_cpu = time.process_time()
-    venv = VecNormalize(make_vec_env(masked_cartpole, n_envs=8, seed=seed), gamma=0.98)
+    venv = VecNormalize(make_vec_env(masked_cartpole, n_envs=n_envs, seed=seed), gamma=0.98)
     lin = lambda initial: (lambda progress: progress * initial)
     model = RecurrentPPO(
         "MlpLstmPolicy", venv, n_steps=32, batch_size=256, n_epochs=20, gamma=0.98, gae_lambda=0.8,
@@ -126,15 +128,17 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=30_000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--episodes", type=int, default=50)
+    parser.add_argument("--n-envs", type=int, default=16, help="envs on both sides (rl-zoo: 8)")
     parser.add_argument("--limbic", type=Path, default=DEFAULT_LIMBIC)
     parser.add_argument("--only", choices=["limbic", "sb3", "feedforward"])
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     load = os.getloadavg()
-    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, load {load[0]:.1f}")
-    sides = {"limbic": lambda s: run_limbic(args.limbic, args.steps, s, args.episodes, True),
-             "sb3": lambda s: run_sb3(args.steps, s, args.episodes),
-             "feedforward": lambda s: run_limbic(args.limbic, args.steps, s, args.episodes, False)}
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, load {load[0]:.1f}, "
+          f"{args.n_envs} envs")
+    sides = {"limbic": lambda s: run_limbic(args.limbic, args.steps, s, args.episodes, args.n_envs, True),
+             "sb3": lambda s: run_sb3(args.steps, s, args.episodes, args.n_envs),
+             "feedforward": lambda s: run_limbic(args.limbic, args.steps, s, args.episodes, args.n_envs, False)}
     chosen = [args.only] if args.only else list(sides)
     results = {name: [] for name in chosen}
     for seed in args.seeds:
