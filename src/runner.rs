@@ -139,6 +139,18 @@ pub fn resume(dir: &Path, total_steps: Option<u64>, build: Builder, options: &Op
     session.run(options)
 }
 
+/// Whether the run in `run` has done its config's total of env steps (its latest checkpoint
+/// says so); `false` without a training checkpoint.
+pub fn finished(run: &RunDir) -> Result<bool> {
+    let Some(latest) = run.latest_checkpoint()? else { return Ok(false) };
+    let checkpoint = run.read_checkpoint(&latest)?;
+    if !checkpoint.has(TRAINER_FILE) {
+        return Ok(false);
+    }
+    let counters: Counters = checkpoint.json(TRAINER_FILE)?;
+    Ok(counters.env_steps >= run.config()?.total_steps)
+}
+
 /// Refuses `config` where it differs from the one `checkpoint` was written with in what the
 /// checkpoint means (env, learner, seed, hyperparameters, ...); reports schedule changes.
 fn agree(config: &RunConfig, checkpoint: &Checkpoint) -> Result<()> {
