@@ -258,7 +258,8 @@ mod tests {
         };
         let (plain, detail) = run_memory(&config).unwrap();
         assert!(detail.contains("1000 transitions at 48 bytes each"), "{detail}");
-        let feedback = serde_json::json!([{"name": "preferences"}, {"name": "evaluative", "params": {"relabel": false}}]);
+        let feedback =
+            serde_json::json!([{"name": "preferences"}, {"name": "evaluative", "params": {"relabel": false}}]);
         let relabelled = RunConfig { rewards: serde_json::from_value(feedback).unwrap(), ..config.clone() };
         let (bytes, detail) = run_memory(&relabelled).unwrap();
         // 4 + 4 + 1 + 3 numbers; one part adds its n-step sum, the fixed sum, 2 later observations,

@@ -142,7 +142,8 @@ pub fn teach_pending(run_dir: &Path, env: &EnvMaker, settings: &WebSettings) -> 
         if questions.is_empty() {
             continue;
         }
-        let mut teacher = Recorded::new(Box::new(teaching.web_teacher(&label, &serde_json::json!({}))?), LabelFile::open(&dir)?);
+        let mut teacher =
+            Recorded::new(Box::new(teaching.web_teacher(&label, &serde_json::json!({}))?), LabelFile::open(&dir)?);
         offered += questions.len();
         for question in questions {
             teacher.post(question)?;

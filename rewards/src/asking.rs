@@ -258,7 +258,10 @@ impl Asking {
                 for (query, ids) in questions.into_iter().filter(|(q, _)| !self.answered.contains(q)) {
                     let found: Option<Vec<Arc<Clip>>> = ids.iter().map(|id| clips.get(id).cloned()).collect();
                     let found = found.filter(|c| matches!(c.len(), 1 | 2));
-                    open.insert(query, found.ok_or_else(|| archive.error(format!("open question {query}: bad clips")))?);
+                    open.insert(
+                        query,
+                        found.ok_or_else(|| archive.error(format!("open question {query}: bad clips")))?,
+                    );
                 }
                 open
             }

@@ -121,12 +121,14 @@ impl LabelFile {
             Err(e) => return Err(AgentError::Io(format!("cannot read {}: {e}", path.display()))),
         };
         let named = |e: AgentError| AgentError::Io(format!("{}: {e}", path.display()));
-        let questions: PendingQuestions = Archive::decode(PENDING_FILE, &bytes).and_then(|a| a.json("questions")).map_err(named)?;
+        let questions: PendingQuestions =
+            Archive::decode(PENDING_FILE, &bytes).and_then(|a| a.json("questions")).map_err(named)?;
         let clips = read_clips(&dir.join(CLIPS_FILE))?;
         let clip = |id: &ClipId| {
-            clips.get(id).cloned().ok_or_else(|| {
-                AgentError::Io(format!("{}: names clip {id}, which {CLIPS_FILE} lacks", path.display()))
-            })
+            clips
+                .get(id)
+                .cloned()
+                .ok_or_else(|| AgentError::Io(format!("{}: names clip {id}, which {CLIPS_FILE} lacks", path.display())))
         };
         questions
             .iter()
