@@ -89,7 +89,8 @@ fn a_shaped_run_resumes_exactly() {
 
 /// PPO runs shaped by preferences and by evaluative feedback (TAMER and COACH), extended
 /// from a checkpoint taken in the middle of episodes, write the same lines as the runs that
-/// went straight to the end: the signals' recorders, pools, questions and models resume.
+/// went straight to the end: the signals' recorders, pools, questions and models resume, and
+/// so do the draws of teachers that make mistakes or add noise.
 #[test]
 fn on_policy_feedback_runs_resume_exactly_from_the_middle_of_episodes() {
     let base = RunConfig {
@@ -105,8 +106,9 @@ fn on_policy_feedback_runs_resume_exactly_from_the_middle_of_episodes() {
         ..RunConfig::default()
     };
     for signal in [
-        json!({"name": "preferences", "params": {"segment": 10, "per_update": 4, "budget": 40, "epochs": 2, "selection": "disagreement"}}),
-        json!({"name": "evaluative", "params": {"budget": 150, "every": 7, "epochs": 2}}),
+        json!({"name": "preferences", "params": {"segment": 10, "per_update": 4, "budget": 40, "epochs": 2,
+            "teacher": "stochastic", "teacher_params": {"mistake": 0.2}}}),
+        json!({"name": "evaluative", "params": {"budget": 150, "every": 7, "epochs": 2, "teacher": "noisy"}}),
         json!({"name": "evaluative", "params": {"budget": 150, "mode": "coach"}}),
     ] {
         let rewards = serde_json::from_value(json!([signal, {"name": "extrinsic", "weight": 0.0}])).unwrap();

@@ -242,7 +242,8 @@ impl Asking {
         for clip in self.open.values().flatten() {
             clips.insert(clip.id, clip);
         }
-        put_clips(archive, "open_clips", clips.into_values())
+        put_clips(archive, "open_clips", clips.into_values())?;
+        archive.put_json("teacher", &self.teacher.as_ref().and_then(|t| t.state()))
     }
 
     /// Reads what [`Asking::save`] wrote (after [`Asking::attach`]): the counters, and the
@@ -268,6 +269,12 @@ impl Asking {
             // Saved before open questions were kept.
             Err(_) => BTreeMap::new(),
         };
+        // A teacher of the same kind continues its draws (a synthetic one answers at once, so
+        // the labels it gave are all read back).
+        let teacher_state: Option<serde_json::Value> = archive.json("teacher").unwrap_or(None);
+        if let (Some(teacher), Some(state)) = (self.teacher.as_mut(), &teacher_state) {
+            teacher.restore(state)?;
+        }
         self.restore(saved, recorder);
         self.unposted = open.keys().copied().collect();
         self.open = open;

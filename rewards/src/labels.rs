@@ -270,6 +270,14 @@ impl Teacher for Recorded {
     fn pending(&self) -> usize {
         self.inner.pending()
     }
+
+    fn state(&self) -> Option<serde_json::Value> {
+        self.inner.state()
+    }
+
+    fn restore(&mut self, state: &serde_json::Value) -> Result<()> {
+        self.inner.restore(state)
+    }
 }
 
 impl Drop for Recorded {
