@@ -122,7 +122,8 @@ pub fn resume(dir: &Path, total_steps: Option<u64>, build: Builder, options: &Op
     }
     if options.web_teacher.is_some() && counters.env_steps >= config.total_steps {
         bail!(
-            "{} has done its {} env steps: a person teaches while the run trains, so pass --steps N with N > {}",
+            "{} has done its {} env steps: a person teaches while the run trains, so pass --steps N with N > {} \
+             (without --steps, only the questions the run left unanswered are offered; it left none)",
             dir.display(),
             counters.env_steps,
             counters.env_steps
