@@ -5,8 +5,11 @@
 
 use crate::config::RunConfig;
 use anyhow::{bail, Result};
+use limbic_agents::buffers::replay::{ActionLayout, ReplayConfig};
+use limbic_agents::shaping::RewardShaper;
 use limbic_environments::vector::VecEnv;
-use limbic_environments::Kwargs;
+use limbic_environments::{Env, Kwargs, Space};
+use limbic_rewards::{Registry, RewardSet, SignalContext};
 use serde_json::Value as Json;
 use std::path::Path;
 
@@ -110,10 +113,11 @@ fn size(bytes: u64) -> String {
 
 /// The memory a training run takes at its largest, roughly: its training envs and what its
 /// learner stores (PPO's rollout of `n_steps * num_envs` rows, a replay buffer of
-/// `buffer_size` transitions), with the text saying so.
+/// `buffer_size` transitions with the columns its relabelling keeps), with the text saying so.
 pub fn run_memory(config: &RunConfig) -> Result<(u64, String)> {
     let each = sub_env_bytes(&config.env, &config.env_kwargs, config.num_envs)?;
-    let obs_dim = crate::env_maker::EnvMaker::of(config).make()?.flat_space().flat_dim()?;
+    let env = crate::env_maker::EnvMaker::of(config).make()?;
+    let obs_dim = env.flat_space().flat_dim()?;
     let n = config.num_envs as u64;
     let envs = n.saturating_mul(each);
     let row = 4 * (obs_dim as u64 + 16);
@@ -123,9 +127,15 @@ pub fn run_memory(config: &RunConfig) -> Result<(u64, String)> {
             (n.saturating_mul(n_steps).saturating_mul(row), format!("a rollout of {n_steps} x {n} rows"))
         }
         "dqn" | "sac" | "sqil" => {
-            let capacity = param(config, "buffer_size").unwrap_or(0.0) as u64;
-            // Observations and next observations.
-            (capacity.saturating_mul(2 * row), format!("a replay buffer of {capacity} transitions"))
+            let replay = replay_config(config, env.as_ref())?;
+            let per_transition = 4 * replay.floats_per_transition() as u64;
+            let relabelled = match replay.parts {
+                0 => String::new(),
+                p => format!(" (with the columns relabelling {p} learned reward(s) keeps)"),
+            };
+            let capacity = replay.capacity as u64;
+            let what = format!("a replay buffer of {capacity} transitions at {per_transition} bytes each{relabelled}");
+            (capacity.saturating_mul(per_transition), what)
         }
         _ => (0, String::new()),
     };
@@ -137,6 +147,36 @@ pub fn run_memory(config: &RunConfig) -> Result<(u64, String)> {
         }
     });
     Ok((envs.saturating_add(stored), detail))
+}
+
+/// The shape of the replay buffer an off-policy run's learner makes: `buffer_size`, `n_step`,
+/// and one relabelled part per reward signal whose model the replay follows (PEBBLE).
+fn replay_config(config: &RunConfig, env: &dyn Env) -> Result<ReplayConfig> {
+    let action = match env.action_space() {
+        Space::Discrete { n, .. } => ActionLayout::Discrete { n: *n as usize },
+        space => ActionLayout::Continuous { dim: space.flat_dim()? },
+    };
+    let parts = if config.rewards.is_empty() {
+        0
+    } else {
+        let context = SignalContext {
+            obs_dim: env.flat_space().flat_dim()?,
+            observation_space: env.flat_space().clone(),
+            action_space: env.action_space().clone(),
+            num_envs: config.num_envs,
+            seed: config.seed,
+        };
+        RewardSet::new(&Registry::installed(), &config.rewards, &context)?.relabelled().len()
+    };
+    Ok(ReplayConfig {
+        capacity: param(config, "buffer_size").unwrap_or(0.0) as usize,
+        obs_dim: env.flat_space().flat_dim()?,
+        action,
+        num_envs: config.num_envs,
+        n_step: (param(config, "n_step").unwrap_or(1.0) as usize).max(1),
+        gamma: param(config, "gamma").unwrap_or(0.99),
+        parts,
+    })
 }
 
 /// A hyperparameter of the run: the config's, else the learner's default.
@@ -205,6 +245,31 @@ mod tests {
         let message = memory("--num-envs 100000000000", 100_000_000_000 * each, "x").unwrap_err();
         assert!(message.to_string().contains("needs about") && message.to_string().contains("GB"), "{message}");
         assert!(memory("--num-envs 8", 8 * each, "x").is_ok());
+    }
+
+    #[test]
+    fn the_replay_estimate_counts_the_relabelling_columns() {
+        let config = RunConfig {
+            env: "CartPole-v1".into(),
+            algo: "dqn".into(),
+            num_envs: 2,
+            params: serde_json::json!({"buffer_size": 1000, "n_step": 3}),
+            ..RunConfig::default()
+        };
+        let (plain, detail) = run_memory(&config).unwrap();
+        assert!(detail.contains("1000 transitions at 48 bytes each"), "{detail}");
+        let feedback =
+            serde_json::json!([{"name": "preferences"}, {"name": "evaluative", "params": {"relabel": false}}]);
+        let relabelled = RunConfig { rewards: serde_json::from_value(feedback).unwrap(), ..config.clone() };
+        let (bytes, detail) = run_memory(&relabelled).unwrap();
+        // 4 + 4 + 1 + 3 numbers; one part adds its n-step sum, the fixed sum, 2 later observations,
+        // 3 env actions and rewards, the truncation flag: 1 + 1 + 8 + 3 + 3 + 1 = 17 more.
+        assert!(detail.contains("at 116 bytes each (with the columns relabelling 1 learned"), "{detail}");
+        assert_eq!(bytes - plain, 1000 * 17 * 4);
+        let sac = RunConfig { env: "Pendulum-v1".into(), algo: "sac".into(), ..relabelled };
+        let (_, detail) = run_memory(&sac).unwrap();
+        // 3 + 3 + 1 + 3, and 1 + 1 + 6 + 3 + 3 + 1 for the part.
+        assert!(detail.contains("at 100 bytes each (with the columns relabelling 1"), "{detail}");
     }
 
     #[test]

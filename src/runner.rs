@@ -122,7 +122,8 @@ pub fn resume(dir: &Path, total_steps: Option<u64>, build: Builder, options: &Op
     }
     if options.web_teacher.is_some() && counters.env_steps >= config.total_steps {
         bail!(
-            "{} has done its {} env steps: a person teaches while the run trains, so pass --steps N with N > {}",
+            "{} has done its {} env steps: a person teaches while the run trains, so pass --steps N with N > {} \
+             (without --steps, only the questions the run left unanswered are offered; it left none)",
             dir.display(),
             counters.env_steps,
             counters.env_steps
@@ -137,6 +138,18 @@ pub fn resume(dir: &Path, total_steps: Option<u64>, build: Builder, options: &Op
         session.run.write_json(run_dir::CONFIG, &serde_json::to_value(&session.config)?)?;
     }
     session.run(options)
+}
+
+/// Whether the run in `run` has done its config's total of env steps (its latest checkpoint
+/// says so); `false` without a training checkpoint.
+pub fn finished(run: &RunDir) -> Result<bool> {
+    let Some(latest) = run.latest_checkpoint()? else { return Ok(false) };
+    let checkpoint = run.read_checkpoint(&latest)?;
+    if !checkpoint.has(TRAINER_FILE) {
+        return Ok(false);
+    }
+    let counters: Counters = checkpoint.json(TRAINER_FILE)?;
+    Ok(counters.env_steps >= run.config()?.total_steps)
 }
 
 /// Refuses `config` where it differs from the one `checkpoint` was written with in what the

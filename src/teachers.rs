@@ -4,7 +4,9 @@
 //! Every teacher is wrapped in [`Recorded`], so each label lands in the run's label file
 //! `RUN/feedback/<signal label>/labels.jsonl` (clips beside it in `clips.jsonl`). A resumed run
 //! reads its own label file back; a signal's `labels` parameter names another run's to start
-//! from (read first).
+//! from (read first). The questions a run left unanswered (`pending.bin` beside the labels) are
+//! offered again by the run resumed, or on their own by [`teach_pending`] (`limbic teach --run
+//! DIR` on a finished run).
 
 use crate::env_maker::EnvMaker;
 use crate::teach::{ServeOptions, WebTeacher};
@@ -119,6 +121,53 @@ impl Teaching<'_> {
         writeln!(out, "{label}: teach at {}", teacher.url()).and_then(|_| out.flush())?;
         Ok(teacher)
     }
+}
+
+/// Offers the questions a run left unanswered (`RUN/feedback/<signal>/pending.bin`) at the web
+/// page, a page per signal (its URL printed first, as training does), until every one is
+/// answered (or skipped); each label lands in the signal's label file and is printed as a JSON
+/// line. Returns the questions offered: 0 when none were waiting (then nothing is served).
+pub fn teach_pending(run_dir: &Path, env: &EnvMaker, settings: &WebSettings) -> Result<usize> {
+    let teaching = Teaching { run_dir, resume: false, seed: 0, env, web: Some(settings) };
+    let mut labels: Vec<String> = match std::fs::read_dir(run_dir.join(FEEDBACK_DIR)) {
+        Ok(entries) => entries.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", run_dir.join(FEEDBACK_DIR).display())),
+    };
+    labels.sort();
+    let (mut teachers, mut offered) = (Vec::new(), 0);
+    for label in labels {
+        let dir = teaching.label_dir(&label);
+        let questions = LabelFile::read_pending(&dir).with_context(|| format!("{label}'s waiting questions"))?;
+        if questions.is_empty() {
+            continue;
+        }
+        let mut teacher =
+            Recorded::new(Box::new(teaching.web_teacher(&label, &serde_json::json!({}))?), LabelFile::open(&dir)?);
+        offered += questions.len();
+        for question in questions {
+            teacher.post(question)?;
+        }
+        teachers.push(teacher);
+    }
+    if offered > 0 {
+        eprintln!("{offered} questions waiting at the page; each label given is printed here");
+    }
+    let mut out = std::io::stdout().lock();
+    while teachers.iter().any(|t| t.pending() > 0) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        for teacher in &mut teachers {
+            for label in teacher.poll()? {
+                writeln!(out, "{}", serde_json::to_string(&label)?).and_then(|_| out.flush())?;
+            }
+        }
+    }
+    for teacher in &mut teachers {
+        for label in teacher.poll()? {
+            writeln!(out, "{}", serde_json::to_string(&label)?)?;
+        }
+    }
+    Ok(offered)
 }
 
 #[cfg(test)]

@@ -84,7 +84,41 @@ fn a_shaped_run_resumes_exactly() {
     let (a, b) = whole_and_extended(&config);
     assert_eq!(a.len(), 8);
     assert!(a[7].contains_key("reward/episodic/raw_mean"));
-    assert_eq!(a, b);
+    assert_same_lines(&a, &b);
+}
+
+/// PPO runs shaped by preferences and by evaluative feedback (TAMER and COACH), extended
+/// from a checkpoint taken in the middle of episodes, write the same lines as the runs that
+/// went straight to the end: the signals' recorders, pools, questions and models resume, and
+/// so do the draws of teachers that make mistakes or add noise.
+#[test]
+fn on_policy_feedback_runs_resume_exactly_from_the_middle_of_episodes() {
+    let base = RunConfig {
+        env: "CartPole-v1".into(),
+        algo: "ppo".into(),
+        seed: 4,
+        total_steps: 512,
+        num_envs: 2,
+        eval_episodes: 1,
+        eval_every: 0,
+        checkpoint_every: 0,
+        params: json!({"n_steps": 64, "batch_size": 64, "n_epochs": 1}),
+        ..RunConfig::default()
+    };
+    for signal in [
+        json!({"name": "preferences", "params": {"segment": 10, "per_update": 4, "budget": 40, "epochs": 2,
+            "teacher": "stochastic", "teacher_params": {"mistake": 0.2}}}),
+        json!({"name": "evaluative", "params": {"budget": 150, "every": 7, "epochs": 2, "teacher": "noisy"}}),
+        json!({"name": "evaluative", "params": {"budget": 150, "mode": "coach"}}),
+    ] {
+        let rewards = serde_json::from_value(json!([signal, {"name": "extrinsic", "weight": 0.0}])).unwrap();
+        let (a, b) = whole_and_extended(&RunConfig { rewards, ..base.clone() });
+        let name = signal["name"].as_str().unwrap();
+        let labels = |line: &Line| line[&format!("reward/{name}/labels")].as_f64().unwrap();
+        // Questions were asked before and after the checkpoint (at line 4 of 8).
+        assert!(labels(&a[3]) > 0.0 && labels(&a[7]) > labels(&a[3]), "{signal}: {:?}", a[7]);
+        assert_same_lines(&a, &b);
+    }
 }
 
 /// One line of `metrics.jsonl`.
@@ -107,15 +141,10 @@ fn whole_and_extended(config: &RunConfig) -> (Vec<Line>, Vec<Line>) {
 }
 
 /// PEBBLE: a DQN run with 3-step returns whose replay is relabelled after every fit of its
-/// preference model, extended from its checkpoint (labels read back from its label file),
-/// writes the same lines as the run that went straight to the end.
-/// Known to fail (2026-12-07), so ignored: the preference signal does not checkpoint its pool of
-/// recent segments, so the pairs it asks about after a resume differ (also with `"relabel":
-/// false`); and with relabelling the first Q loss after the resume differs in the 10th digit
-/// (cause not found). The replay's own save/load with relabelling is exact
-/// (`limbic_agents::buffers::replay` tests).
+/// preference model, extended from its checkpoint (labels read back from its label file, the
+/// signal's segment pool, clip recorder and query generator from its state), writes the same
+/// lines as the run that went straight to the end.
 #[test]
-#[ignore = "the preference signal's segment pool is not checkpointed; see the comment"]
 fn an_off_policy_run_relabelled_by_preferences_resumes_exactly() {
     let config = RunConfig {
         env: "CartPole-v1".into(),
@@ -142,7 +171,19 @@ fn an_off_policy_run_relabelled_by_preferences_resumes_exactly() {
     // Relabelled before and after the checkpoint.
     let half = a.len() / 2;
     assert!(relabelled(&a[..half]) > 0.0 && relabelled(&a[half..]) > 0.0, "{:?}", a.last());
-    assert_eq!(a, b);
+    assert_same_lines(&a, &b);
+}
+
+/// Asserts that `a` and `b` are equal, naming the first line and keys where they differ.
+fn assert_same_lines(a: &[Line], b: &[Line]) {
+    assert_eq!(a.len(), b.len(), "line counts");
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        let mut keys: Vec<&String> = x.keys().chain(y.keys()).filter(|k| x.get(*k) != y.get(*k)).collect();
+        keys.sort();
+        keys.dedup();
+        let pairs: Vec<String> = keys.iter().map(|k| format!("{k}: {:?} vs {:?}", x.get(*k), y.get(*k))).collect();
+        assert!(keys.is_empty(), "line {i} (update {}) differs: {}", x["update"], pairs.join("; "));
+    }
 }
 
 #[test]

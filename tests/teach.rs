@@ -339,3 +339,59 @@ fn clips_without_frames_are_drawn_from_their_observations() {
     let error = clip_frames(&ragged, painter.as_ref()).err().unwrap().to_string();
     assert!(error.contains("do not split into 2 steps"), "{error}");
 }
+
+/// Questions nobody answered while a run trained are not lost: the run keeps them in
+/// `feedback/<signal>/pending.bin`; `limbic teach --run DIR` on the finished run offers them, a
+/// label given there lands in the label file (valid, with its clips), the run resumed offers
+/// the others again, and another run starts from the label.
+#[test]
+fn questions_left_unanswered_when_a_run_ends_are_offered_after_it() {
+    use limbic_rewards::labels::LabelFile;
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let signal = r#"rewards=[{"name":"preferences","params":{"per_update":3,"segment":10}}]"#;
+    let train = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_limbic")).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let common = ["--env", "CartPole-v1", "--set", "params.n_steps=64", "--set", "eval_episodes=1", "--quiet"];
+    let (run_arg, teacher) = (run.to_str().unwrap(), ["--set", signal, "--teacher", "web", "--labels", "6"]);
+    train(&[&["train", "--steps", "256", "--num-envs", "2", "--out", run_arg][..], &common, &teacher].concat());
+    let dir = run.join("feedback/preferences");
+    let waiting = LabelFile::read_pending(&dir).unwrap();
+    assert_eq!(waiting.len(), 6, "the whole budget asked, nothing answered");
+    assert!(!dir.join("labels.jsonl").exists());
+
+    let (mut teaching, url) = start_teaching(&["teach", "--run", run_arg]);
+    let label = answer_first_question(&url, &run);
+    assert_eq!(label.query, waiting[0].id());
+    let labelled = LabelFile::read(&dir.join("labels.jsonl")).unwrap();
+    assert_eq!(labelled.len(), 1);
+    assert!(labelled[0].clips.iter().all(|c| c.len > 0 && c.obs.len() == 4 * c.len), "the label's clips are stored");
+    wait_for(|| (LabelFile::read_pending(&dir).unwrap().len() == 5).then_some(()));
+    teaching.0.kill().unwrap();
+    teaching.0.wait().unwrap();
+
+    // Resumed (nobody answers again): the label is learnt from, the other five are still waiting.
+    train(&["train", "--resume", run_arg, "--steps", "384", "--quiet"]);
+    let pending: Vec<u64> = LabelFile::read_pending(&dir).unwrap().iter().map(|q| q.id()).collect();
+    assert_eq!(pending, waiting[1..].iter().map(|q| q.id()).collect::<Vec<_>>());
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(metrics.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        (last["reward/preferences/labels"].as_f64(), last["reward/preferences/pending"].as_f64()),
+        (Some(1.0), Some(5.0))
+    );
+
+    // Another run starts from the label file.
+    let labels = dir.join("labels.jsonl");
+    let reuse = format!(r#"rewards=[{{"name":"preferences","params":{{"labels":"{}"}}}}]"#, labels.display());
+    let other = tmp.path().join("other");
+    let oracle = ["--set", reuse.as_str(), "--teacher", "oracle", "--labels", "3"];
+    let steps = ["train", "--steps", "128", "--num-envs", "2", "--out", other.to_str().unwrap()];
+    train(&[&steps[..], &common, &oracle].concat());
+    let first = std::fs::read_to_string(other.join("metrics.jsonl")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
+    assert_eq!(first["reward/preferences/labels"].as_f64(), Some(3.0), "{first}");
+    assert!(first["reward/preferences/loss"].is_number(), "{first}");
+}

@@ -1,11 +1,17 @@
 //! What the feedback signals share: recording clips of each sub-env's recent steps, and asking
 //! a teacher within a label budget without ever waiting for it.
+//!
+//! Both are part of a signal's checkpoint: the recorder's open windows, and the questions asked
+//! and not answered yet (with their clips). A restored signal offers those questions to its new
+//! teacher again, unless the labels read back already answer them, so no question is lost when
+//! a run ends or stops before its teacher answers.
 
 use crate::feedback::{Clip, ClipId, Labelled, QueryId, Question, Teacher};
+use crate::models::Archive;
 use limbic_agents::shaping::Transitions;
 use limbic_agents::{AgentError, Result};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// The last `max_len` steps of each sub-env's running episode.
@@ -18,7 +24,7 @@ pub struct ClipRecorder {
     next_clip: ClipId,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 struct Window {
     start_step: u64,
     obs: Vec<f32>,
@@ -87,6 +93,80 @@ impl ClipRecorder {
     pub fn skip_past(&mut self, used: ClipId) {
         self.next_clip = self.next_clip.max(used + 1);
     }
+
+    /// Puts the open windows into `archive` (the next clip id is saved with [`AskState`]).
+    pub fn save(&self, archive: &mut Archive) -> Result<()> {
+        archive.put_json("recorder", &self.open)
+    }
+
+    /// Reads the open windows [`ClipRecorder::save`] wrote; nothing changes on error.
+    pub fn load(&mut self, archive: &Archive) -> Result<()> {
+        let open: Vec<Window> = archive.json("recorder")?;
+        let (d, a) = (self.obs_dim, self.action_dim);
+        let fits = |w: &Window| w.rewards.len() <= self.max_len && w.obs.len() == w.rewards.len() * d;
+        if open.len() != self.open.len() || !open.iter().all(|w| fits(w) && w.actions.len() == w.rewards.len() * a) {
+            return Err(archive.error(format!(
+                "recorder: saved for {} sub-envs or other clip shapes, this signal records {} sub-envs",
+                open.len(),
+                self.open.len()
+            )));
+        }
+        self.open = open;
+        Ok(())
+    }
+}
+
+/// What [`put_clips`] stores of a clip besides its numbers.
+#[derive(Serialize, Deserialize)]
+struct ClipShape {
+    id: ClipId,
+    env: usize,
+    start_step: u64,
+    len: usize,
+    obs: usize,
+    actions: usize,
+}
+
+/// Puts `clips` (without frames) into `archive` as section `name`: their ids and shapes as
+/// JSON, their numbers as little-endian f32.
+pub fn put_clips<'a>(archive: &mut Archive, name: &str, clips: impl IntoIterator<Item = &'a Arc<Clip>>) -> Result<()> {
+    let (mut shapes, mut numbers) = (Vec::new(), Vec::new());
+    for clip in clips {
+        let (obs, actions) = (clip.obs.len(), clip.actions.len());
+        let (id, env, start_step, len) = (clip.id, clip.env, clip.start_step, clip.len);
+        shapes.push(ClipShape { id, env, start_step, len, obs, actions });
+        numbers.extend_from_slice(&clip.obs);
+        numbers.extend_from_slice(&clip.actions);
+        numbers.extend_from_slice(&clip.true_rewards);
+    }
+    archive.put_json(name, &shapes)?;
+    archive.put_f32s(&format!("{name}.numbers"), &numbers);
+    Ok(())
+}
+
+/// The clips [`put_clips`] stored as `name`, in their order.
+pub fn get_clips(archive: &Archive, name: &str) -> Result<Vec<Arc<Clip>>> {
+    let shapes: Vec<ClipShape> = archive.json(name)?;
+    let numbers = archive.f32s(&format!("{name}.numbers"))?;
+    let mut rest = numbers.as_slice();
+    let mut take = |count: usize| -> Result<Vec<f32>> {
+        if count > rest.len() {
+            return Err(archive.error(format!("{name}: the clips' numbers are cut short")));
+        }
+        let (head, tail) = rest.split_at(count);
+        rest = tail;
+        Ok(head.to_vec())
+    };
+    let mut clips = Vec::with_capacity(shapes.len());
+    for s in shapes {
+        let (obs, actions, true_rewards) = (take(s.obs)?, take(s.actions)?, take(s.len)?);
+        let (id, env, start_step, len) = (s.id, s.env, s.start_step, s.len);
+        clips.push(Arc::new(Clip { id, env, start_step, len, obs, actions, true_rewards, frames: None }));
+    }
+    if !rest.is_empty() {
+        return Err(archive.error(format!("{name}: {} numbers no clip claims", rest.len())));
+    }
+    Ok(clips)
 }
 
 /// The asking side's counters, saved with the signal.
@@ -110,11 +190,22 @@ pub struct Asking {
     pub state: AskState,
     /// Clips of the questions not answered yet.
     open: BTreeMap<QueryId, Vec<Arc<Clip>>>,
+    /// Questions the labels read back at the start answer.
+    answered: BTreeSet<QueryId>,
+    /// Open questions restored from a checkpoint, offered to the teacher at the next poll.
+    unposted: Vec<QueryId>,
 }
 
 impl Asking {
     pub fn new(budget: usize) -> Asking {
-        Asking { teacher: None, budget, state: AskState::default(), open: BTreeMap::new() }
+        Asking {
+            teacher: None,
+            budget,
+            state: AskState::default(),
+            open: BTreeMap::new(),
+            answered: BTreeSet::new(),
+            unposted: Vec::new(),
+        }
     }
 
     /// Takes the teacher; the ids of `history` are never issued again and its labels count
@@ -124,6 +215,7 @@ impl Asking {
         for item in history {
             self.state.next_query = self.state.next_query.max(item.label.query + 1);
             item.label.clips.iter().for_each(|&c| recorder.skip_past(c));
+            self.answered.insert(item.label.query);
         }
         self.state.asked = self.state.asked.max(history.len());
         self.state.received = self.state.received.max(history.len());
@@ -134,9 +226,59 @@ impl Asking {
         self.state.asked = self.state.asked.max(saved.asked);
         self.state.received = self.state.received.max(saved.received);
         self.state.next_query = self.state.next_query.max(saved.next_query);
+        self.state.stray = saved.stray;
         if saved.next_clip > 0 {
             recorder.skip_past(saved.next_clip - 1);
         }
+    }
+
+    /// Puts the counters and the open questions (with their clips) into `archive`.
+    pub fn save(&self, archive: &mut Archive) -> Result<()> {
+        archive.put_json("asked", &self.state)?;
+        let open: Vec<(QueryId, Vec<ClipId>)> =
+            self.open.iter().map(|(&q, clips)| (q, clips.iter().map(|c| c.id).collect())).collect();
+        archive.put_json("open", &open)?;
+        let mut clips = BTreeMap::new();
+        for clip in self.open.values().flatten() {
+            clips.insert(clip.id, clip);
+        }
+        put_clips(archive, "open_clips", clips.into_values())?;
+        archive.put_json("teacher", &self.teacher.as_ref().and_then(|t| t.state()))
+    }
+
+    /// Reads what [`Asking::save`] wrote (after [`Asking::attach`]): the counters, and the
+    /// open questions the labels read back do not answer, to offer again at the next poll.
+    pub fn load(&mut self, archive: &Archive, recorder: &mut ClipRecorder) -> Result<()> {
+        let saved: AskState = archive.json("asked")?;
+        let open = match archive.get("open") {
+            Ok(_) => {
+                let questions: Vec<(QueryId, Vec<ClipId>)> = archive.json("open")?;
+                let clips: BTreeMap<ClipId, Arc<Clip>> =
+                    get_clips(archive, "open_clips")?.into_iter().map(|c| (c.id, c)).collect();
+                let mut open = BTreeMap::new();
+                for (query, ids) in questions.into_iter().filter(|(q, _)| !self.answered.contains(q)) {
+                    let found: Option<Vec<Arc<Clip>>> = ids.iter().map(|id| clips.get(id).cloned()).collect();
+                    let found = found.filter(|c| matches!(c.len(), 1 | 2));
+                    open.insert(
+                        query,
+                        found.ok_or_else(|| archive.error(format!("open question {query}: bad clips")))?,
+                    );
+                }
+                open
+            }
+            // Saved before open questions were kept.
+            Err(_) => BTreeMap::new(),
+        };
+        // A teacher of the same kind continues its draws (a synthetic one answers at once, so
+        // the labels it gave are all read back).
+        let teacher_state: Option<serde_json::Value> = archive.json("teacher").unwrap_or(None);
+        if let (Some(teacher), Some(state)) = (self.teacher.as_mut(), &teacher_state) {
+            teacher.restore(state)?;
+        }
+        self.restore(saved, recorder);
+        self.unposted = open.keys().copied().collect();
+        self.open = open;
+        Ok(())
     }
 
     /// Questions the budget still allows (0 without a teacher).
@@ -170,8 +312,17 @@ impl Asking {
 
     /// The labels that arrived, with their clips. A label for a question this signal has no
     /// clips for (asked before a restart) is left out (it stays in the label file) and counted.
+    /// Questions restored from a checkpoint are offered to the teacher first.
     pub fn poll(&mut self, recorder: &ClipRecorder) -> Result<Vec<Labelled>> {
         let Some(teacher) = self.teacher.as_mut() else { return Ok(Vec::new()) };
+        for query in std::mem::take(&mut self.unposted) {
+            let question = match self.open.get(&query).map(Vec::as_slice) {
+                Some([left, right]) => Question::Compare { id: query, left: left.clone(), right: right.clone() },
+                Some([clip]) => Question::Evaluate { id: query, clip: clip.clone() },
+                _ => continue,
+            };
+            teacher.post(question)?;
+        }
         let mut labelled = Vec::new();
         for label in teacher.poll()? {
             match self.open.remove(&label.query) {

@@ -101,6 +101,17 @@ pub trait Teacher: Send {
 
     /// Questions posted and not answered yet (shown in the progress bar and metrics).
     fn pending(&self) -> usize;
+
+    /// What the teacher's future answers depend on besides the questions (a synthetic
+    /// teacher's generator), saved with the signal that asks it; `None`: nothing.
+    fn state(&self) -> Option<serde_json::Value> {
+        None
+    }
+
+    /// Restores what [`state`](Teacher::state) gave (from a teacher of the same kind).
+    fn restore(&mut self, _state: &serde_json::Value) -> limbic_agents::Result<()> {
+        Ok(())
+    }
 }
 
 /// A label with the clips it names: what a feedback signal learns from (read back from a label

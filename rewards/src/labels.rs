@@ -8,9 +8,13 @@
 //! or a clip, or a label naming a clip the folder lacks, is an error naming the file and line.
 //!
 //! [`Recorded`] wraps any [`Teacher`] so that every clip it is shown and every label it gives
-//! lands in the folder.
+//! lands in the folder, and keeps `pending.bin`: the questions posted and not answered yet
+//! (written atomically, with a checksum, whenever they change at a poll). When a run ends or
+//! stops before its teacher answers, they are still there: `limbic teach --run DIR` offers them
+//! and the labels given land in `labels.jsonl`, for the run resumed or another run to use.
 
-use crate::feedback::{Clip, ClipId, Label, Labelled, Question, Teacher};
+use crate::feedback::{Clip, ClipId, Label, Labelled, QueryId, Question, Teacher};
+use crate::models::Archive;
 use limbic_agents::{AgentError, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -20,6 +24,11 @@ use std::sync::Arc;
 
 pub const LABELS_FILE: &str = "labels.jsonl";
 pub const CLIPS_FILE: &str = "clips.jsonl";
+pub const PENDING_FILE: &str = "pending.bin";
+
+/// The questions of `pending.bin`: each query id with the ids of the clips it shows (two for a
+/// comparison, one for an evaluation).
+pub type PendingQuestions = BTreeMap<QueryId, Vec<ClipId>>;
 
 /// A clip as `clips.jsonl` stores it (frames are not stored: they can be rendered again).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -91,6 +100,46 @@ impl LabelFile {
         append_lines(&self.dir, LABELS_FILE, labels)
     }
 
+    /// Replaces `pending.bin` with `questions`, atomically.
+    pub fn write_pending(&self, questions: &PendingQuestions) -> Result<()> {
+        let mut archive = Archive::new(PENDING_FILE);
+        archive.put_json("questions", questions)?;
+        let path = self.dir.join(PENDING_FILE);
+        std::fs::create_dir_all(&self.dir)
+            .map_err(|e| AgentError::Io(format!("cannot create {}: {e}", self.dir.display())))?;
+        limbic_environments::render::write_atomically(&path, &archive.encode()?)
+            .map_err(|e| AgentError::Io(format!("cannot write {}: {e}", path.display())))
+    }
+
+    /// The questions waiting in folder `dir` (none without a `pending.bin`) as they were
+    /// posted, with their clips from `clips.jsonl`; a corrupt file is an error naming it.
+    pub fn read_pending(dir: &Path) -> Result<Vec<Question>> {
+        let path = dir.join(PENDING_FILE);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(AgentError::Io(format!("cannot read {}: {e}", path.display()))),
+        };
+        let named = |e: AgentError| AgentError::Io(format!("{}: {e}", path.display()));
+        let questions: PendingQuestions =
+            Archive::decode(PENDING_FILE, &bytes).and_then(|a| a.json("questions")).map_err(named)?;
+        let clips = read_clips(&dir.join(CLIPS_FILE))?;
+        let clip = |id: &ClipId| {
+            clips
+                .get(id)
+                .cloned()
+                .ok_or_else(|| AgentError::Io(format!("{}: names clip {id}, which {CLIPS_FILE} lacks", path.display())))
+        };
+        questions
+            .iter()
+            .map(|(&id, ids)| match ids.as_slice() {
+                [left, right] => Ok(Question::Compare { id, left: clip(left)?, right: clip(right)? }),
+                [one] => Ok(Question::Evaluate { id, clip: clip(one)? }),
+                _ => Err(AgentError::Io(format!("{}: question {id} names {} clips", path.display(), ids.len()))),
+            })
+            .collect()
+    }
+
     /// Every label of the label file at `path` with its clips (read from `clips.jsonl` beside
     /// it); a missing file is no labels.
     pub fn read(path: &Path) -> Result<Vec<Labelled>> {
@@ -98,11 +147,7 @@ impl LabelFile {
             return Ok(Vec::new());
         }
         let clips_path = path.with_file_name(CLIPS_FILE);
-        let clips: BTreeMap<ClipId, Arc<Clip>> = if clips_path.exists() {
-            read_lines::<StoredClip>(&clips_path)?.into_iter().map(|c| (c.id, Arc::new(c.into_clip()))).collect()
-        } else {
-            BTreeMap::new()
-        };
+        let clips = read_clips(&clips_path)?;
         let mut labelled = Vec::new();
         for (i, label) in read_lines::<Label>(path)?.into_iter().enumerate() {
             let found: Option<Vec<Arc<Clip>>> = label.clips.iter().map(|id| clips.get(id).cloned()).collect();
@@ -119,6 +164,14 @@ impl LabelFile {
         }
         Ok(labelled)
     }
+}
+
+/// The clips of `clips.jsonl` at `path` by id; none if there is no such file.
+fn read_clips(path: &Path) -> Result<BTreeMap<ClipId, Arc<Clip>>> {
+    if !path.exists() {
+        return Ok(BTreeMap::new());
+    }
+    Ok(read_lines::<StoredClip>(path)?.into_iter().map(|c| (c.id, Arc::new(c.into_clip()))).collect())
 }
 
 /// Appends `items` as JSON lines to `dir/name` in one write, then fsyncs.
@@ -157,15 +210,29 @@ fn read_lines<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
     Ok(items)
 }
 
-/// A teacher whose clips and labels are appended to a [`LabelFile`] as they pass.
+/// A teacher whose clips and labels are appended to a [`LabelFile`] as they pass, and whose
+/// unanswered questions are kept in its `pending.bin`.
 pub struct Recorded {
     inner: Box<dyn Teacher>,
     file: LabelFile,
+    /// Questions posted and not answered yet.
+    pending: PendingQuestions,
+    /// What `pending.bin` holds (`None`: not written by this teacher yet).
+    written: Option<PendingQuestions>,
 }
 
 impl Recorded {
     pub fn new(inner: Box<dyn Teacher>, file: LabelFile) -> Recorded {
-        Recorded { inner, file }
+        Recorded { inner, file, pending: BTreeMap::new(), written: None }
+    }
+
+    /// Writes `pending.bin` when the questions changed since it was last written.
+    fn keep_pending(&mut self) -> Result<()> {
+        if self.written.as_ref() != Some(&self.pending) {
+            self.file.write_pending(&self.pending)?;
+            self.written = Some(self.pending.clone());
+        }
+        Ok(())
     }
 }
 
@@ -179,20 +246,47 @@ impl Teacher for Recorded {
     }
 
     fn post(&mut self, question: Question) -> Result<()> {
-        match &question {
-            Question::Compare { left, right, .. } => self.file.append_clips([left.as_ref(), right.as_ref()])?,
-            Question::Evaluate { clip, .. } => self.file.append_clips([clip.as_ref()])?,
-        }
+        let clips = match &question {
+            Question::Compare { left, right, .. } => [left.as_ref(), right.as_ref()].to_vec(),
+            Question::Evaluate { clip, .. } => [clip.as_ref()].to_vec(),
+        };
+        self.file.append_clips(clips.iter().copied())?;
+        self.pending.insert(question.id(), clips.iter().map(|c| c.id).collect());
         self.inner.post(question)
     }
 
+    /// The labels given since the last poll, stored before they are returned; then
+    /// `pending.bin` if the questions waiting changed.
     fn poll(&mut self) -> Result<Vec<Label>> {
         let labels = self.inner.poll()?;
         self.file.append_labels(&labels)?;
+        for label in &labels {
+            self.pending.remove(&label.query);
+        }
+        self.keep_pending()?;
         Ok(labels)
     }
 
     fn pending(&self) -> usize {
         self.inner.pending()
+    }
+
+    fn state(&self) -> Option<serde_json::Value> {
+        self.inner.state()
+    }
+
+    fn restore(&mut self, state: &serde_json::Value) -> Result<()> {
+        self.inner.restore(state)
+    }
+}
+
+impl Drop for Recorded {
+    /// Questions posted since the last poll are kept too (best effort: a failure here was
+    /// reported by the poll before or has no one left to report to). A teacher that never
+    /// posted nor polled leaves the file as it found it.
+    fn drop(&mut self) {
+        if self.written.is_some() || !self.pending.is_empty() {
+            let _ = self.keep_pending();
+        }
     }
 }

@@ -22,6 +22,7 @@
 
 use crate::feedback::{Answer, Clip, Label, Question, Teacher};
 use crate::models::{bad_param, within};
+use limbic_agents::core::checkpoint::RngState;
 use limbic_agents::core::config::parse_config;
 use limbic_agents::Result;
 use limbic_environments::rng::Generator;
@@ -219,5 +220,17 @@ impl Teacher for SyntheticTeacher {
 
     fn pending(&self) -> usize {
         0
+    }
+
+    fn state(&self) -> Option<serde_json::Value> {
+        serde_json::to_value((RngState::of(&self.rng), self.largest)).ok()
+    }
+
+    fn restore(&mut self, state: &serde_json::Value) -> Result<()> {
+        let bad = |e: String| bad_param("teacher", "state", format!("the saved teacher state is corrupt: {e}"));
+        let (rng, largest): (RngState, f64) = serde_json::from_value(state.clone()).map_err(|e| bad(e.to_string()))?;
+        self.rng = rng.restore(std::path::Path::new(&self.kind)).map_err(|e| bad(e.to_string()))?;
+        self.largest = largest;
+        Ok(())
     }
 }

@@ -6,7 +6,7 @@ use limbic_agents::shaping::{RewardShaper, Transitions};
 use limbic_environments::rng::Generator;
 use limbic_environments::{DType, Space};
 use limbic_rewards::feedback::{Answer, Clip, Label, Labelled, Question, Teacher};
-use limbic_rewards::labels::{LabelFile, Recorded, CLIPS_FILE, LABELS_FILE};
+use limbic_rewards::labels::{LabelFile, Recorded, CLIPS_FILE, LABELS_FILE, PENDING_FILE};
 use limbic_rewards::signals::{evaluative, preferences};
 use limbic_rewards::teachers::SyntheticTeacher;
 use limbic_rewards::{IntrinsicReward, Registry, RewardSet, RewardSpec, SignalContext};
@@ -307,6 +307,38 @@ fn a_silent_teacher_never_stalls_training() {
         assert!(out.iter().all(|&r| r == 0.0));
         assert_eq!((metrics["pending"], metrics["labels"]), (expected, 0.0), "{metrics:?}");
     }
+}
+
+/// Questions nobody answered are kept in `pending.bin` and in the signal's state: a signal
+/// restored with a new teacher offers them again (before asking what its budget still allows).
+#[test]
+fn unanswered_questions_are_kept_and_a_restored_signal_asks_them_again() {
+    let dir = temp_dir("pending");
+    let mut rng = Generator::from_seed(3);
+    let params = json!({"budget": 6, "per_update": 3, "segment": 4});
+    let mut signal = preferences_signal(params.clone());
+    let recorded = Recorded::new(Box::new(Silent(0)), LabelFile::open(&dir).unwrap());
+    signal.attach_teacher(Box::new(recorded), Vec::new()).unwrap();
+    learn(signal.as_mut(), &Rollout::random(12, 2, 5, &mut rng));
+    let waiting = LabelFile::read_pending(&dir).unwrap();
+    assert_eq!(waiting.iter().map(Question::id).collect::<Vec<_>>(), [0, 1, 2]);
+    let Question::Compare { left, .. } = &waiting[0] else { panic!("a comparison") };
+    assert!(left.len >= 1 && left.obs.len() == left.len * OBS, "its clips come back from clips.jsonl");
+
+    let mut restored = preferences_signal(params);
+    restored.attach_teacher(Box::new(Silent(0)), Vec::new()).unwrap();
+    restored.load(&signal.save().unwrap()).unwrap();
+    let (_, metrics) = learn(restored.as_mut(), &Rollout::random(12, 2, 5, &mut rng));
+    assert_eq!((metrics["pending"], metrics["budget_left"]), (6.0, 0.0), "3 offered again, 3 new");
+
+    // A damaged file is an error naming it.
+    let path = dir.join(PENDING_FILE);
+    let mut bytes = std::fs::read(&path).unwrap();
+    *bytes.last_mut().unwrap() ^= 1;
+    std::fs::write(&path, bytes).unwrap();
+    let error = LabelFile::read_pending(&dir).err().unwrap().to_string();
+    assert!(error.contains("pending.bin") && error.contains("checksum"), "{error}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

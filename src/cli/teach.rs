@@ -2,7 +2,9 @@
 //!
 //! Without `--demo` the run goes on training (as `limbic train --resume` does) while its
 //! feedback signals ask a person at the page instead of the teacher its config names; each
-//! signal's page URL (with its access token) is the first line of output.
+//! signal's page URL (with its access token) is the first line of output. A finished run
+//! (without `--steps`) offers the questions it left unanswered instead, storing each label
+//! given in its label file (for the run resumed, or another run that starts from its labels).
 //!
 //! `--demo` serves questions built from the run's own episodes (its latest checkpoint, drawn
 //! by the env's renderer) and prints each label given as a JSON line: the page and the server
@@ -10,7 +12,7 @@
 
 use anyhow::{bail, Context, Result};
 use limbic::evaluate::record_episode;
-use limbic::run_dir::RunDir;
+use limbic::run_dir::{RunDir, RunWriter};
 use limbic::runner::{self, build_algorithm, load_policy, Options};
 use limbic::teach::{ServeOptions, WebTeacher};
 use limbic::teachers::WebSettings;
@@ -45,7 +47,8 @@ pub struct Args {
     /// Ask questions about the run's own episodes instead of training, and print the labels.
     #[arg(long)]
     demo: bool,
-    /// Without --demo: extend the run to this many env steps (needed once it has done its total).
+    /// Without --demo: extend the run to this many env steps (without it, a finished run offers
+    /// the questions it left unanswered).
     #[arg(long, conflicts_with = "demo")]
     steps: Option<u64>,
     /// Without --demo: no progress bar.
@@ -77,6 +80,16 @@ pub fn run(args: Args) -> Result<()> {
             bail!("--journal is for --demo: a training run keeps its labels in RUN/feedback/<signal>/labels.jsonl");
         }
         let web = WebSettings { addr: Some(args.addr), allow_remote: args.allow_remote, fps: None };
+        if args.steps.is_none() && runner::finished(&run)? {
+            // Held while the label files change: no training of the run meanwhile.
+            let _writer = RunWriter::open(&args.run)?;
+            let env = limbic::env_maker::EnvMaker::of(&config);
+            let offered = limbic::teachers::teach_pending(&args.run, &env, &web)?;
+            if offered > 0 {
+                eprintln!("all {offered} waiting questions answered; their labels are in the run's label files");
+                return Ok(());
+            }
+        }
         let options = Options { quiet: args.quiet, web_teacher: Some(web), ..Options::default() };
         let outcome = runner::resume(&args.run, args.steps, &build_algorithm, &options)?;
         super::train::print_summary(&outcome);

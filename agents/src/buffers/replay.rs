@@ -96,6 +96,23 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
+impl ReplayConfig {
+    /// Numbers (f32) one stored transition takes: observation, next observation, stored action,
+    /// reward, termination flag and horizon, and with parts its [`Relabelling`] columns.
+    pub fn floats_per_transition(&self) -> usize {
+        2 * self.obs_dim + self.action.stored_width() + 3 + self.relabelling_widths().iter().sum::<usize>()
+    }
+
+    /// Numbers per transition in each of [`Relabelling::columns`] (all 0 without parts).
+    fn relabelling_widths(&self) -> [usize; 6] {
+        let (d, a, p, n) = (self.obs_dim, self.action.stored_width(), self.parts, self.n_step);
+        if p == 0 {
+            return [0; 6];
+        }
+        [1, p, (n - 1) * d, n * a, n, 1]
+    }
+}
+
 /// One env step as [`ReplayBuffer::push`] takes it.
 #[derive(Clone, Copy, Debug)]
 pub struct Step<'a> {
@@ -613,7 +630,7 @@ impl ReplayBuffer {
         buffer.rewards = take(len);
         buffer.terminated = take(len);
         buffer.horizons = take(len);
-        let widths = buffer.relabelling_widths();
+        let widths = buffer.config.relabelling_widths();
         for (column, width) in buffer.relabelling.columns_mut().into_iter().zip(widths) {
             *column = take(len * width);
         }
@@ -656,17 +673,7 @@ impl ReplayBuffer {
         let (d, a, parts) = (self.config.obs_dim, self.config.action.stored_width(), self.config.parts);
         let kept = if parts > 0 { parts + a + 1 } else { 0 };
         let pending: usize = pending.iter().map(|&p| p * (d + a + 1 + kept) + if p > 0 { d } else { 0 }).sum();
-        len * (2 * d + a + 3 + self.relabelling_widths().iter().sum::<usize>()) + pending
-    }
-
-    /// Numbers per transition in each of [`Relabelling::columns`] (all 0 without parts).
-    fn relabelling_widths(&self) -> [usize; 6] {
-        let (d, a, p, n) =
-            (self.config.obs_dim, self.config.action.stored_width(), self.config.parts, self.config.n_step);
-        if p == 0 {
-            return [0; 6];
-        }
-        [1, p, (n - 1) * d, n * a, n, 1]
+        len * self.config.floats_per_transition() + pending
     }
 }
 

@@ -183,8 +183,15 @@ pub fn orthogonal(rows: usize, cols: usize, gain: f64, rng: &mut Generator) -> V
 /// A linear layer `d_in -> d_out` drawn with `init`.
 pub fn linear(d_in: usize, d_out: usize, init: Init, rng: &mut Generator, device: &Device) -> Linear {
     let (weight, bias) = init.draw(d_out, d_in, rng);
-    // burn stores the weight as [d_in, d_out], the transpose of PyTorch's [d_out, d_in].
-    let weight = Tensor::<2>::from_data(TensorData::new(weight, [d_out, d_in]), device).transpose();
+    // burn stores the weight as [d_in, d_out], the transpose of PyTorch's [d_out, d_in]. It is
+    // transposed here, into a contiguous tensor like the one a checkpoint loads: a transposed
+    // view multiplies in another order, so a network never trained (a DQN target between
+    // syncs) would compute differently after a resume than before it.
+    let mut transposed = vec![0.0f32; weight.len()];
+    for (o, row) in weight.chunks_exact(d_in.max(1)).enumerate() {
+        row.iter().enumerate().for_each(|(i, &w)| transposed[i * d_out + o] = w);
+    }
+    let weight = Tensor::<2>::from_data(TensorData::new(transposed, [d_in, d_out]), device);
     Linear {
         weight: Param::from_tensor(weight),
         bias: Some(Param::from_tensor(Tensor::from_data(TensorData::new(bias, [d_out]), device))),

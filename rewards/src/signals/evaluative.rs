@@ -14,7 +14,7 @@
 //! - A question is asked of each sub-env every `every` steps and at the end of each episode,
 //!   showing its last `window` steps, until `budget` questions were asked.
 
-use crate::asking::{AskState, Asking, ClipRecorder};
+use crate::asking::{Asking, ClipRecorder};
 use crate::feedback::{Answer, Labelled, Question, QuestionKind, Teacher, TeacherRequest};
 use crate::learned::{RewardEnsemble, Targets};
 use crate::models::{
@@ -124,8 +124,10 @@ pub struct Evaluative {
     rng: Generator,
     fitted: bool,
     unfit: bool,
-    /// Fits of TAMER's model in this process: its version.
+    /// Fits of TAMER's model: its version.
     fits: u64,
+    /// Credited steps TAMER's model was last fit on.
+    fit_steps: usize,
     env_steps: u64,
 }
 
@@ -172,6 +174,7 @@ impl Evaluative {
             fitted: false,
             unfit: false,
             fits: 0,
+            fit_steps: 0,
             env_steps: 0,
         })
     }
@@ -277,7 +280,7 @@ impl IntrinsicReward for Evaluative {
             let (epochs, batch_size) = (self.params.epochs, self.params.batch_size);
             metrics.extend(self.model.fit_targets(&self.targets, epochs, batch_size, &mut self.rng)?.into_map());
             (self.fitted, self.unfit) = (true, false);
-            self.fits += 1;
+            (self.fits, self.fit_steps) = (self.fits + 1, self.targets.values.len());
         }
         metrics.insert("credited_steps".into(), self.targets.values.len() as f64);
         self.asking.metrics(&mut metrics);
@@ -304,23 +307,32 @@ impl IntrinsicReward for Evaluative {
         let mut archive = Archive::new(NAME);
         self.model.save(&mut archive)?;
         archive.put_json("rng", &RngState::of(&self.rng))?;
-        archive.put_json("asked", &self.asking.state)?;
+        self.asking.save(&mut archive)?;
+        self.recorder.save(&mut archive)?;
         archive.put_json("progress", &(self.fitted, self.env_steps, &self.since_asked))?;
+        archive.put_json("fits", &(self.fits, self.fit_steps))?;
         archive.encode()
     }
 
+    /// Restores the whole state (after [`attach_teacher`](IntrinsicReward::attach_teacher)
+    /// read the labels back); nothing changes on error.
     fn load(&mut self, bytes: &[u8]) -> Result<()> {
         let archive = Archive::decode(NAME, bytes)?;
         let rng = archive.json::<RngState>("rng")?.restore(std::path::Path::new(NAME))?;
-        let asked: AskState = archive.json("asked")?;
         let (fitted, env_steps, since_asked): (bool, u64, Vec<usize>) = archive.json("progress")?;
+        let (fits, fit_steps): (u64, usize) = archive.json("fits")?;
         if since_asked.len() != self.since_asked.len() {
             return Err(bad_param(NAME, "num_envs", "the saved state is for another number of sub-envs"));
         }
+        let mut recorder = self.recorder.clone();
+        recorder.load(&archive)?;
         self.model.load(&archive)?;
-        self.asking.restore(asked, &mut self.recorder);
-        (self.rng, self.fitted, self.env_steps, self.since_asked) =
-            (rng, fitted || self.fitted, env_steps, since_asked);
+        self.asking.load(&archive, &mut recorder)?;
+        (self.recorder, self.rng, self.fitted, self.env_steps, self.since_asked) =
+            (recorder, rng, fitted || self.fitted, env_steps, since_asked);
+        // Credited steps read back that the saved model saw are not fit again (an exact resume).
+        (self.fits, self.fit_steps) = (fits, fit_steps);
+        self.unfit = self.targets.values.len() != fit_steps;
         Ok(())
     }
 }

@@ -21,7 +21,7 @@
 //!   model before its next gradient step (see `limbic_agents::learners::offpolicy::Shaping`).
 //! - PEBBLE's unsupervised phase is a schedule of the registry: see docs/ARCHITECTURE.md.
 
-use crate::asking::{AskState, Asking, ClipRecorder};
+use crate::asking::{get_clips, put_clips, Asking, ClipRecorder};
 use crate::feedback::{Clip, Labelled, Question, QuestionKind, Teacher, TeacherRequest};
 use crate::learned::{ClipPair, Preference, RewardEnsemble};
 use crate::models::{
@@ -359,26 +359,33 @@ impl IntrinsicReward for Preferences {
         let mut archive = Archive::new(NAME);
         self.ensemble.save(&mut archive)?;
         archive.put_json("rng", &RngState::of(&self.rng))?;
-        archive.put_json("asked", &self.asking.state)?;
+        self.asking.save(&mut archive)?;
+        self.recorder.save(&mut archive)?;
+        put_clips(&mut archive, "pool", &self.pool)?;
         archive.put_json("progress", &(self.fitted, self.env_steps, self.last_round))?;
-        archive.put_json("fit_labels", &self.fit_labels)?;
+        archive.put_json("fits", &(self.fits, self.fit_labels))?;
         archive.encode()
     }
 
+    /// Restores the whole state (after [`attach_teacher`](IntrinsicReward::attach_teacher)
+    /// read the labels back); nothing changes on error.
     fn load(&mut self, bytes: &[u8]) -> Result<()> {
         let archive = Archive::decode(NAME, bytes)?;
         let rng = archive.json::<RngState>("rng")?.restore(std::path::Path::new(NAME))?;
-        let asked: AskState = archive.json("asked")?;
         let (fitted, env_steps, last_round): (bool, u64, Option<u64>) = archive.json("progress")?;
+        let (fits, fit_labels): (u64, usize) = archive.json("fits")?;
+        let pool: VecDeque<_> = get_clips(&archive, "pool")?.into();
+        let mut recorder = self.recorder.clone();
+        recorder.load(&archive)?;
         self.ensemble.load(&archive)?;
-        self.asking.restore(asked, &mut self.recorder);
-        (self.rng, self.fitted, self.env_steps, self.last_round) = (rng, fitted || self.fitted, env_steps, last_round);
+        self.asking.load(&archive, &mut recorder)?;
+        (self.recorder, self.pool, self.rng) = (recorder, pool, rng);
+        (self.fitted, self.env_steps, self.last_round) = (fitted || self.fitted, env_steps, last_round);
         // The labels read back on resume (attached before) were fit already unless there are
-        // others than the saved model saw: refitting on them would not be an exact resume.
-        if archive.get("fit_labels").is_ok() {
-            self.fit_labels = archive.json("fit_labels")?;
-            self.unfit = self.preferences.len() != self.fit_labels;
-        }
+        // others than the saved model saw (given after the run stopped): those are fit at the
+        // next update. Refitting on the same labels would not be an exact resume.
+        (self.fits, self.fit_labels) = (fits, fit_labels);
+        self.unfit = self.preferences.len() != fit_labels;
         Ok(())
     }
 }
