@@ -2,22 +2,25 @@
 """Recurrent PPO on CartPoleNoVel-v1, limbic against SB3-contrib's RecurrentPPO, side by side.
 
     /work/venvs/sb3/bin/python bench/recurrent_ppo_vs_sb3.py [--steps 30000] [--seeds 0 1 2 3 4]
-        [--episodes 50] [--n-envs 16] [--limbic PATH] [--only limbic|sb3|feedforward] [--json FILE]
+        [--episodes 50] [--n-envs 16] [--gamma 0.99] [--gae-lambda 0.95] [--limbic PATH]
+        [--only limbic|sb3|feedforward] [--json FILE]
 
 CartPoleNoVel-v1 is rl-zoo3's: CartPole-v1 with observation entries 1 and 3 (the velocities)
 multiplied by 0 (`MaskVelocityWrapper`), so a policy must infer velocity from the positions it
 remembers. Both sides train from scratch for `--steps` env steps per seed and are scored on their
 final policy: `--episodes` deterministic episodes, episode i reset with seed 7_000_000 + i, the
-recurrent state carried through each episode and reset between them.
+recurrent state carried through each episode and reset between them. Both sides take rl-zoo3
+2.9.2's `ppo_lstm.yml` values for CartPoleNoVel-v1 (n_steps 32, batch 256, 20 epochs, lr and
+clip linearly annealed from 1e-3 and 0.2, ent 0, observation and reward normalization, LSTM 64,
+ortho_init False, ReLU, [64] heads) but for the number of envs `--n-envs` (rl-zoo: 8), `--gamma`
+and `--gae-lambda` (rl-zoo: 0.98 and 0.8); the defaults are limbic's preset.
 
-- limbic: `limbic train --env CartPoleNoVel-v1 --steps N --seed S --set num_envs=E` (the embedded
-  preset: an LSTM 64 shared by actor and critic, rl-zoo's `ppo_lstm` values but for the number of
-  envs) then `limbic eval --episodes E --seed 7000000 --json`.
-  `--only feedforward` trains the same preset without memory (`--set policy.memory=null`).
-- SB3: `sb3_contrib.RecurrentPPO("MlpLstmPolicy")` with rl-zoo3 2.9.2's `ppo_lstm.yml` values
-  for CartPoleNoVel-v1 but for the number of envs: `--n-envs` (rl-zoo: 8), n_steps 32, batch 256, 20 epochs, gamma 0.98, lambda 0.8,
-  lr and clip linearly annealed from 1e-3 and 0.2, ent 0, VecNormalize, LSTM 64,
-  ortho_init False, ReLU, pi=[64], vf=[64], critic LSTM; torch on one thread.
+- limbic: `limbic train --env CartPoleNoVel-v1 --steps N --seed S --set num_envs=E --set
+  params.gamma=G --set params.gae_lambda=L` (the embedded preset: one LSTM for actor and critic)
+  then `limbic eval --episodes E --seed 7000000 --json`. `--only feedforward` trains the same
+  without memory (`--set policy.memory=null`).
+- SB3: `sb3_contrib.RecurrentPPO("MlpLstmPolicy")` with those values (a critic LSTM of its own,
+  its default); torch on one thread.
 - Speed: env steps per second of training (limbic: from metrics.jsonl, rollout + learning;
   SB3: `learn()` wall time), and CPU seconds of the whole training process.
 Runs alternate limbic and SB3 seed by seed, so background load hits both alike.
@@ -41,12 +44,13 @@ DEFAULT_LIMBIC = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "re
 EVAL_SEED = 7_000_000
 
 
-def run_limbic(limbic: Path, steps: int, seed: int, episodes: int, n_envs: int, memory: bool) -> dict:
+def run_limbic(limbic: Path, steps: int, seed: int, episodes: int, args: argparse.Namespace, memory: bool) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         run = Path(tmp) / "run"
         cmd = [str(limbic), "train", "--env", "CartPoleNoVel-v1", "--steps", str(steps), "--seed", str(seed),
                "--out", str(run), "--quiet", "--set", "eval_every=0", "--set", "checkpoint_every=0",
-               "--set", f"num_envs={n_envs}"]
+               "--set", f"num_envs={args.n_envs}", "--set", f"params.gamma={args.gamma}",
+               "--set", f"params.gae_lambda={args.gae_lambda}"]
         if not memory:
             cmd += ["--set", "policy.memory=null"]
         env = dict(os.environ, RAYON_NUM_THREADS="1")
@@ -84,7 +88,7 @@ def masked_cartpole():
     return MaskVelocity(gym.make("CartPole-v1"))
 
 
-def run_sb3(steps: int, seed: int, episodes: int, n_envs: int) -> dict:
+def run_sb3(steps: int, seed: int, episodes: int, args: argparse.Namespace) -> dict:
     import numpy as np
     import torch
     from sb3_contrib import RecurrentPPO
@@ -93,10 +97,10 @@ def run_sb3(steps: int, seed: int, episodes: int, n_envs: int) -> dict:
 
     torch.set_num_threads(1)
     start_cpu = time.process_time()
-    venv = VecNormalize(make_vec_env(masked_cartpole, n_envs=n_envs, seed=seed), gamma=0.98)
+    venv = VecNormalize(make_vec_env(masked_cartpole, n_envs=args.n_envs, seed=seed), gamma=args.gamma)
     lin = lambda initial: (lambda progress: progress * initial)
     model = RecurrentPPO(
-        "MlpLstmPolicy", venv, n_steps=32, batch_size=256, n_epochs=20, gamma=0.98, gae_lambda=0.8,
+        "MlpLstmPolicy", venv, n_steps=32, batch_size=256, n_epochs=20, gamma=args.gamma, gae_lambda=args.gae_lambda,
         learning_rate=lin(1e-3), clip_range=lin(0.2), ent_coef=0.0, seed=seed, device="cpu",
         policy_kwargs=dict(ortho_init=False, activation_fn=torch.nn.ReLU, lstm_hidden_size=64,
                            enable_critic_lstm=True, net_arch=dict(pi=[64], vf=[64])),
@@ -129,16 +133,18 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--episodes", type=int, default=50)
     parser.add_argument("--n-envs", type=int, default=16, help="envs on both sides (rl-zoo: 8)")
+    parser.add_argument("--gamma", type=float, default=0.99, help="both sides (rl-zoo: 0.98)")
+    parser.add_argument("--gae-lambda", type=float, default=0.95, help="both sides (rl-zoo: 0.8)")
     parser.add_argument("--limbic", type=Path, default=DEFAULT_LIMBIC)
     parser.add_argument("--only", choices=["limbic", "sb3", "feedforward"])
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     load = os.getloadavg()
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, load {load[0]:.1f}, "
-          f"{args.n_envs} envs")
-    sides = {"limbic": lambda s: run_limbic(args.limbic, args.steps, s, args.episodes, args.n_envs, True),
-             "sb3": lambda s: run_sb3(args.steps, s, args.episodes, args.n_envs),
-             "feedforward": lambda s: run_limbic(args.limbic, args.steps, s, args.episodes, args.n_envs, False)}
+          f"{args.n_envs} envs, gamma {args.gamma}, lambda {args.gae_lambda}")
+    sides = {"limbic": lambda s: run_limbic(args.limbic, args.steps, s, args.episodes, args, True),
+             "sb3": lambda s: run_sb3(args.steps, s, args.episodes, args),
+             "feedforward": lambda s: run_limbic(args.limbic, args.steps, s, args.episodes, args, False)}
     chosen = [args.only] if args.only else list(sides)
     results = {name: [] for name in chosen}
     for seed in args.seeds:
