@@ -69,6 +69,25 @@ impl<'a> Transitions<'a> {
         self.terminated[slot] || self.truncated[slot]
     }
 
+    /// Vector steps `range` alone.
+    pub fn step_range(&self, range: std::ops::Range<usize>) -> Transitions<'a> {
+        let (from, to) = (range.start * self.envs, range.end * self.envs);
+        let rows = |column: &'a [f32], width: usize| &column[from * width..to * width];
+        Transitions {
+            steps: range.len(),
+            obs: rows(self.obs, self.obs_dim),
+            actions: rows(self.actions, self.action_dim),
+            rewards: rows(self.rewards, 1),
+            next_obs: rows(self.next_obs, self.obs_dim),
+            terminated: &self.terminated[from..to],
+            truncated: &self.truncated[from..to],
+            valid: &self.valid[from..to],
+            goals: rows(self.goals, self.goal_dim),
+            next_goals: rows(self.next_goals, self.goal_dim),
+            ..*self
+        }
+    }
+
     /// The slot's goal before and after its step (empty rows without goals).
     pub fn goal_rows(&self, slot: usize) -> (&'a [f32], &'a [f32]) {
         let g = self.goal_dim;
@@ -76,6 +95,92 @@ impl<'a> Transitions<'a> {
             return (&[], &[]);
         }
         (&self.goals[slot * g..(slot + 1) * g], &self.next_goals[slot * g..(slot + 1) * g])
+    }
+}
+
+/// Owned columns in [`Transitions`]' layout (without goals), lent out by [`Self::view`]: for
+/// code that gathers transitions slot by slot (the replay's relabelling) and for fixtures.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TransitionColumns {
+    pub steps: usize,
+    pub envs: usize,
+    pub obs_dim: usize,
+    pub action_dim: usize,
+    pub obs: Vec<f32>,
+    pub actions: Vec<f32>,
+    pub rewards: Vec<f32>,
+    pub next_obs: Vec<f32>,
+    pub terminated: Vec<bool>,
+    pub truncated: Vec<bool>,
+    pub valid: Vec<bool>,
+}
+
+impl TransitionColumns {
+    /// `steps x envs` zero transitions, every one valid and none ending its episode.
+    pub fn zeros(steps: usize, envs: usize, obs_dim: usize, action_dim: usize) -> TransitionColumns {
+        let slots = steps * envs;
+        TransitionColumns {
+            steps,
+            envs,
+            obs_dim,
+            action_dim,
+            obs: vec![0.0; slots * obs_dim],
+            actions: vec![0.0; slots * action_dim],
+            rewards: vec![0.0; slots],
+            next_obs: vec![0.0; slots * obs_dim],
+            terminated: vec![false; slots],
+            truncated: vec![false; slots],
+            valid: vec![true; slots],
+        }
+    }
+
+    pub fn slots(&self) -> usize {
+        self.rewards.len()
+    }
+
+    /// Drops every slot (keeping the widths and the allocations).
+    pub fn clear(&mut self) {
+        [&mut self.obs, &mut self.actions, &mut self.rewards, &mut self.next_obs].into_iter().for_each(Vec::clear);
+        [&mut self.terminated, &mut self.truncated, &mut self.valid].into_iter().for_each(Vec::clear);
+        (self.steps, self.envs) = (0, 0);
+    }
+
+    /// Appends one slot; `flags` are (terminated, truncated, valid). Give the slots their
+    /// `[T, N]` shape with [`Self::view_as`].
+    pub fn push(&mut self, obs: &[f32], action: &[f32], reward: f32, next_obs: &[f32], flags: (bool, bool, bool)) {
+        self.obs.extend_from_slice(obs);
+        self.actions.extend_from_slice(action);
+        self.rewards.push(reward);
+        self.next_obs.extend_from_slice(next_obs);
+        self.terminated.push(flags.0);
+        self.truncated.push(flags.1);
+        self.valid.push(flags.2);
+    }
+
+    /// Every slot as `[steps, envs]`.
+    pub fn view(&self) -> Transitions<'_> {
+        self.view_as(self.steps, self.envs)
+    }
+
+    /// Every slot as `[steps, envs]` (their product must be the slot count).
+    pub fn view_as(&self, steps: usize, envs: usize) -> Transitions<'_> {
+        assert_eq!(steps * envs, self.slots(), "{steps} x {envs} is not the {} slots held", self.slots());
+        Transitions {
+            steps,
+            envs,
+            obs_dim: self.obs_dim,
+            action_dim: self.action_dim,
+            obs: &self.obs,
+            actions: &self.actions,
+            rewards: &self.rewards,
+            next_obs: &self.next_obs,
+            terminated: &self.terminated,
+            truncated: &self.truncated,
+            valid: &self.valid,
+            goal_dim: 0,
+            goals: &[],
+            next_goals: &[],
+        }
     }
 }
 
@@ -154,5 +259,45 @@ pub trait RewardShaper: Send {
     /// nothing and changes no running statistic.
     fn rescore(&mut self, part: usize, _batch: &Transitions, _env_steps: u64, _out: &mut [f32]) -> Result<()> {
         Err(crate::error::AgentError::Unsupported(format!("this reward shaper relabels nothing (part {part})")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_ranges_cut_every_column_at_the_same_slots() {
+        // 3 steps x 2 envs, obs width 2, action width 1: every number names its slot.
+        let mut columns = TransitionColumns { obs_dim: 2, action_dim: 1, ..TransitionColumns::default() };
+        for slot in 0..6 {
+            let x = slot as f32;
+            columns.push(&[x, x], &[x], x, &[-x, -x], (slot == 3, slot == 4, slot != 2));
+        }
+        let goals: Vec<f32> = (0..6).map(|s| s as f32 * 10.0).collect();
+        let next_goals: Vec<f32> = goals.iter().map(|g| -g).collect();
+        let all = Transitions { goal_dim: 1, goals: &goals, next_goals: &next_goals, ..columns.view_as(3, 2) };
+        let middle = all.step_range(1..2);
+        assert_eq!((middle.steps, middle.envs, middle.slots()), (1, 2, 2));
+        assert_eq!(
+            (middle.obs, middle.actions, middle.rewards),
+            (&[2.0, 2.0, 3.0, 3.0][..], &[2.0, 3.0][..], &[2.0, 3.0][..])
+        );
+        assert_eq!(middle.next_obs, &[-2.0, -2.0, -3.0, -3.0]);
+        assert_eq!(
+            (middle.terminated, middle.truncated, middle.valid),
+            (&[false, true][..], &[false, false][..], &[false, true][..])
+        );
+        assert_eq!(middle.goal_rows(1), (&[30.0][..], &[-30.0][..]));
+        assert!(all.step_range(2..3).done(0));
+        columns.clear();
+        assert_eq!((columns.slots(), columns.obs.len(), columns.obs_dim), (0, 0, 2));
+    }
+
+    #[test]
+    #[should_panic(expected = "is not the 6 slots held")]
+    fn a_shape_that_does_not_cover_the_slots_is_refused() {
+        let columns = TransitionColumns::zeros(3, 2, 1, 1);
+        columns.view_as(2, 2);
     }
 }

@@ -11,7 +11,7 @@
 
 use limbic_agents::core::algorithm::build;
 use limbic_agents::policies::FEED_FORWARD;
-use limbic_agents::shaping::Transitions;
+use limbic_agents::shaping::TransitionColumns;
 use limbic_agents::AlgorithmSpec;
 use limbic_environments::rng::Generator;
 use limbic_environments::vector::VecEnv;
@@ -24,84 +24,41 @@ const ENV: &str = "MiniGrid-DoorKey-8x8-v0";
 const ENVS: usize = 16;
 const STEPS: usize = 128;
 
-/// A rollout's arrays, `[T, N, ...]`.
-struct Rollout {
-    obs: Vec<f32>,
-    actions: Vec<f32>,
-    rewards: Vec<f32>,
-    next_obs: Vec<f32>,
-    terminated: Vec<bool>,
-    truncated: Vec<bool>,
-    valid: Vec<bool>,
-    d: usize,
-}
-
-impl Rollout {
-    fn collect(envs: &mut VecEnv, rng: &mut Generator) -> Rollout {
-        let d = envs.obs_dim();
-        let mut r = Rollout {
-            obs: Vec::new(),
-            actions: Vec::new(),
-            rewards: Vec::new(),
-            next_obs: Vec::new(),
-            terminated: Vec::new(),
-            truncated: Vec::new(),
-            valid: Vec::new(),
-            d,
-        };
-        for _ in 0..STEPS {
-            let last = envs.last();
-            let resetting: Vec<bool> = (0..ENVS).map(|i| last.terminated[i] || last.truncated[i]).collect();
-            r.obs.extend_from_slice(last.obs);
-            let actions: Vec<i64> = (0..ENVS).map(|_| rng.integers(0, 7)).collect();
-            let step = envs.step_discrete(&actions).expect("step");
-            r.actions.extend(actions.iter().map(|&a| a as f32));
-            r.rewards.extend(step.rewards.iter().map(|&x| x as f32));
-            r.next_obs.extend_from_slice(step.obs);
-            r.terminated.extend_from_slice(step.terminated);
-            r.truncated.extend_from_slice(step.truncated);
-            r.valid.extend(resetting.iter().map(|&x| !x));
-        }
-        r
+/// `STEPS` vector steps of uniformly random actions.
+fn collect(envs: &mut VecEnv, rng: &mut Generator) -> TransitionColumns {
+    let mut r =
+        TransitionColumns { steps: STEPS, envs: ENVS, obs_dim: envs.obs_dim(), action_dim: 1, ..Default::default() };
+    for _ in 0..STEPS {
+        let last = envs.last();
+        let resetting: Vec<bool> = (0..ENVS).map(|i| last.terminated[i] || last.truncated[i]).collect();
+        r.obs.extend_from_slice(last.obs);
+        let actions: Vec<i64> = (0..ENVS).map(|_| rng.integers(0, 7)).collect();
+        let step = envs.step_discrete(&actions).expect("step");
+        r.actions.extend(actions.iter().map(|&a| a as f32));
+        r.rewards.extend(step.rewards.iter().map(|&x| x as f32));
+        r.next_obs.extend_from_slice(step.obs);
+        r.terminated.extend_from_slice(step.terminated);
+        r.truncated.extend_from_slice(step.truncated);
+        r.valid.extend(resetting.iter().map(|&x| !x));
     }
-
-    /// Steps `t0..t1` as transitions.
-    fn view(&self, t0: usize, t1: usize) -> Transitions<'_> {
-        let (lo, hi) = (t0 * ENVS, t1 * ENVS);
-        Transitions {
-            steps: t1 - t0,
-            envs: ENVS,
-            obs_dim: self.d,
-            action_dim: 1,
-            obs: &self.obs[lo * self.d..hi * self.d],
-            actions: &self.actions[lo..hi],
-            rewards: &self.rewards[lo..hi],
-            next_obs: &self.next_obs[lo * self.d..hi * self.d],
-            terminated: &self.terminated[lo..hi],
-            truncated: &self.truncated[lo..hi],
-            valid: &self.valid[lo..hi],
-            goal_dim: 0,
-            goals: &[],
-            next_goals: &[],
-        }
-    }
+    r
 }
 
 /// Seconds spent in observe, compute and update over one rollout.
-fn run(signal: &mut dyn IntrinsicReward, rollout: &Rollout) -> [f64; 3] {
+fn run(signal: &mut dyn IntrinsicReward, rollout: &TransitionColumns) -> [f64; 3] {
     let start = Instant::now();
     for t in 0..STEPS {
-        let step = rollout.view(t, t + 1);
+        let step = rollout.view().step_range(t..t + 1);
         signal.observe(&step).expect("observe");
         (0..ENVS).filter(|&i| step.done(i)).for_each(|i| signal.reset_episode(i));
     }
     let observed = start.elapsed().as_secs_f64();
     let mut out = vec![0.0f32; STEPS * ENVS];
     let start = Instant::now();
-    signal.compute(&rollout.view(0, STEPS), &mut out).expect("compute");
+    signal.compute(&rollout.view(), &mut out).expect("compute");
     let computed = start.elapsed().as_secs_f64();
     let start = Instant::now();
-    signal.update(&rollout.view(0, STEPS)).expect("update");
+    signal.update(&rollout.view()).expect("update");
     [observed, computed, start.elapsed().as_secs_f64()]
 }
 
@@ -122,7 +79,7 @@ fn main() {
     let mut envs = VecEnv::make(ENV, ENVS, &Kwargs::new()).expect("env");
     envs.reset(Some(0)).expect("reset");
     let mut rng = Generator::from_seed(0);
-    let rollouts: Vec<Rollout> = (0..=repeats).map(|_| Rollout::collect(&mut envs, &mut rng)).collect();
+    let rollouts: Vec<TransitionColumns> = (0..=repeats).map(|_| collect(&mut envs, &mut rng)).collect();
     let frames = (STEPS * ENVS) as f64;
     let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "default".into());
     println!(

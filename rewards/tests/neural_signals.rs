@@ -1,6 +1,6 @@
 //! The neural signals driven directly with hand-built transitions (no learner).
 
-use limbic_agents::shaping::Transitions;
+use limbic_agents::shaping::{TransitionColumns, Transitions};
 use limbic_agents::world_model::{ReplaySettings, SharedWorldModel, WorldModelConfig, WorldModelLearner};
 use limbic_environments::rng::Generator;
 use limbic_environments::{DType, Space};
@@ -9,92 +9,22 @@ use limbic_rewards::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use serde_json::json;
 
 /// Owned `[T, N]` transitions.
-#[derive(Clone, Debug)]
-struct Batch {
-    steps: usize,
-    envs: usize,
-    obs_dim: usize,
-    action_dim: usize,
-    obs: Vec<f32>,
-    actions: Vec<f32>,
-    rewards: Vec<f32>,
-    next_obs: Vec<f32>,
-    terminated: Vec<bool>,
-    truncated: Vec<bool>,
-    valid: Vec<bool>,
+type Batch = TransitionColumns;
+
+/// Random observations (normal) and discrete actions below `n`.
+fn random_batch(steps: usize, envs: usize, obs_dim: usize, n: i64, rng: &mut Generator) -> Batch {
+    let mut b = Batch::zeros(steps, envs, obs_dim, 1);
+    b.obs.iter_mut().chain(b.next_obs.iter_mut()).for_each(|x| *x = rng.standard_normal() as f32);
+    b.actions.iter_mut().for_each(|a| *a = rng.integers(0, n) as f32);
+    b
 }
 
-impl Batch {
-    fn new(steps: usize, envs: usize, obs_dim: usize, action_dim: usize) -> Batch {
-        let slots = steps * envs;
-        Batch {
-            steps,
-            envs,
-            obs_dim,
-            action_dim,
-            obs: vec![0.0; slots * obs_dim],
-            actions: vec![0.0; slots * action_dim],
-            rewards: vec![0.0; slots],
-            next_obs: vec![0.0; slots * obs_dim],
-            terminated: vec![false; slots],
-            truncated: vec![false; slots],
-            valid: vec![true; slots],
-        }
-    }
-
-    /// Random observations (normal) and discrete actions below `n`.
-    fn random(steps: usize, envs: usize, obs_dim: usize, n: i64, rng: &mut Generator) -> Batch {
-        let mut b = Batch::new(steps, envs, obs_dim, 1);
-        b.obs.iter_mut().chain(b.next_obs.iter_mut()).for_each(|x| *x = rng.standard_normal() as f32);
-        b.actions.iter_mut().for_each(|a| *a = rng.integers(0, n) as f32);
-        b
-    }
-
-    fn set(&mut self, slot: usize, obs: &[f32], action: f32, next_obs: &[f32]) {
-        let d = self.obs_dim;
-        self.obs[slot * d..(slot + 1) * d].copy_from_slice(obs);
-        self.next_obs[slot * d..(slot + 1) * d].copy_from_slice(next_obs);
-        self.actions[slot] = action;
-    }
-
-    fn view(&self) -> Transitions<'_> {
-        Transitions {
-            steps: self.steps,
-            envs: self.envs,
-            obs_dim: self.obs_dim,
-            action_dim: self.action_dim,
-            obs: &self.obs,
-            actions: &self.actions,
-            rewards: &self.rewards,
-            next_obs: &self.next_obs,
-            terminated: &self.terminated,
-            truncated: &self.truncated,
-            valid: &self.valid,
-            goal_dim: 0,
-            goals: &[],
-            next_goals: &[],
-        }
-    }
-
-    /// Vector step `t` as its own `T = 1` batch.
-    fn step(&self, t: usize) -> Batch {
-        let (n, d, a) = (self.envs, self.obs_dim, self.action_dim);
-        let rows = |v: &[f32], w: usize| v[t * n * w..(t + 1) * n * w].to_vec();
-        let flags = |v: &[bool]| v[t * n..(t + 1) * n].to_vec();
-        Batch {
-            steps: 1,
-            envs: n,
-            obs_dim: d,
-            action_dim: a,
-            obs: rows(&self.obs, d),
-            actions: rows(&self.actions, a),
-            rewards: rows(&self.rewards, 1),
-            next_obs: rows(&self.next_obs, d),
-            terminated: flags(&self.terminated),
-            truncated: flags(&self.truncated),
-            valid: flags(&self.valid),
-        }
-    }
+/// Writes one slot's observation, discrete action and next observation.
+fn set_slot(b: &mut Batch, slot: usize, obs: &[f32], action: f32, next_obs: &[f32]) {
+    let d = b.obs_dim;
+    b.obs[slot * d..(slot + 1) * d].copy_from_slice(obs);
+    b.next_obs[slot * d..(slot + 1) * d].copy_from_slice(next_obs);
+    b.actions[slot] = action;
 }
 
 fn flat_context(obs_dim: usize, actions: i64, num_envs: usize, seed: u64) -> SignalContext {
@@ -121,21 +51,21 @@ fn minigrid_context(num_envs: usize, seed: u64) -> SignalContext {
 }
 
 /// What the reward set does per vector step: observe, then forget finished episodes.
-fn observe_rollout(signal: &mut dyn IntrinsicReward, rollout: &Batch) {
+fn observe_rollout(signal: &mut dyn IntrinsicReward, rollout: &Transitions) {
     for t in 0..rollout.steps {
-        let step = rollout.step(t);
-        signal.observe(&step.view()).unwrap();
+        let step = rollout.step_range(t..t + 1);
+        signal.observe(&step).unwrap();
         for env in 0..step.envs {
-            if step.terminated[env] || step.truncated[env] {
+            if step.done(env) {
                 signal.reset_episode(env);
             }
         }
     }
 }
 
-fn compute(signal: &mut dyn IntrinsicReward, batch: &Batch) -> Vec<f32> {
-    let mut out = vec![f32::NAN; batch.steps * batch.envs];
-    signal.compute(&batch.view(), &mut out).unwrap();
+fn compute(signal: &mut dyn IntrinsicReward, batch: &Transitions) -> Vec<f32> {
+    let mut out = vec![f32::NAN; batch.slots()];
+    signal.compute(batch, &mut out).unwrap();
     out
 }
 
@@ -155,14 +85,14 @@ fn rnd_error_falls_on_repeated_inputs_and_stays_high_on_novel_ones() {
                         "learning_rate": 3e-3, "batch_size": 32, "update_proportion": 1.0});
     let mut signal = build(&rnd::ENTRY, params, &context);
     assert_eq!(signal.memory(), Memory::Lifelong);
-    let familiar = Batch::random(8, 4, 8, 3, &mut rng);
-    let novel = Batch::random(8, 4, 8, 3, &mut rng);
-    let before = mean(&compute(signal.as_mut(), &familiar));
+    let familiar = random_batch(8, 4, 8, 3, &mut rng);
+    let novel = random_batch(8, 4, 8, 3, &mut rng);
+    let before = mean(&compute(signal.as_mut(), &familiar.view()));
     for _ in 0..300 {
         signal.update(&familiar.view()).unwrap();
     }
     let (familiar_after, novel_after) =
-        (mean(&compute(signal.as_mut(), &familiar)), mean(&compute(signal.as_mut(), &novel)));
+        (mean(&compute(signal.as_mut(), &familiar.view())), mean(&compute(signal.as_mut(), &novel.view())));
     eprintln!("rnd: familiar {before:.4} -> {familiar_after:.4}, novel {novel_after:.4}");
     assert!(familiar_after < 0.05 * before, "{before} -> {familiar_after}");
     assert!(novel_after > 5.0 * familiar_after, "novel {novel_after} vs familiar {familiar_after}");
@@ -172,29 +102,29 @@ fn rnd_error_falls_on_repeated_inputs_and_stays_high_on_novel_ones() {
 fn rnd_scores_next_obs_and_skips_invalid_slots() {
     let mut rng = Generator::from_seed(2);
     let mut signal = build(&rnd::ENTRY, json!({"latent_dim": 8}), &flat_context(4, 2, 2, 0));
-    let mut batch = Batch::random(2, 2, 4, 2, &mut rng);
+    let mut batch = random_batch(2, 2, 4, 2, &mut rng);
     batch.valid[1] = false;
-    let out = compute(signal.as_mut(), &batch);
+    let out = compute(signal.as_mut(), &batch.view());
     assert_eq!(out[1], 0.0);
     assert!(out[0] > 0.0 && out[2] > 0.0);
     // Changing obs leaves the bonus alone; changing next_obs changes it.
     let mut other = batch.clone();
     other.obs.iter_mut().for_each(|x| *x += 1.0);
-    assert_eq!(compute(signal.as_mut(), &other), out);
+    assert_eq!(compute(signal.as_mut(), &other.view()), out);
     other.next_obs[0] += 1.0;
-    assert_ne!(compute(signal.as_mut(), &other)[0], out[0]);
+    assert_ne!(compute(signal.as_mut(), &other.view())[0], out[0]);
 }
 
 /// A ring of 5 cells as one-hot rows: action 0 goes left, 1 right, 2 stays.
 fn ring_batch(steps: usize, envs: usize, rng: &mut Generator) -> Batch {
-    let mut b = Batch::new(steps, envs, 5, 1);
+    let mut b = Batch::zeros(steps, envs, 5, 1);
     for slot in 0..steps * envs {
         let cell = rng.integers(0, 5) as usize;
         let action = rng.integers(0, 3) as usize;
         let next = [(cell + 4) % 5, (cell + 1) % 5, cell][action];
         let (mut o, mut n) = ([0.0f32; 5], [0.0f32; 5]);
         (o[cell], n[next]) = (1.0, 1.0);
-        b.set(slot, &o, action as f32, &n);
+        set_slot(&mut b, slot, &o, action as f32, &n);
     }
     b
 }
@@ -221,8 +151,8 @@ fn icm_inverse_model_learns_the_action_mapping() {
     assert!(after > 0.95, "accuracy {after}");
     assert!(last["loss_inverse"] < 0.3 && last.contains_key("loss_forward"), "{last:?}");
     // The bonus is the forward error, which training lowers on the mapping it learned.
-    let bonus = mean(&compute(&mut icm, &test));
-    let fresh = mean(&compute(&mut icm::Icm::new(&params, &context).unwrap(), &test));
+    let bonus = mean(&compute(&mut icm, &test.view()));
+    let fresh = mean(&compute(&mut icm::Icm::new(&params, &context).unwrap(), &test.view()));
     assert!(bonus < 0.5 * fresh, "trained {bonus}, fresh {fresh}");
 }
 
@@ -233,17 +163,17 @@ fn disagreement_variance_falls_where_trained() {
     let params = json!({"hidden": [32], "latent_dim": 8, "head_hidden": [32], "batch_size": 32,
                         "learning_rate": 3e-3, "ensemble_size": 4});
     let mut signal = build(&disagreement::ENTRY, params, &context);
-    let trained = Batch::random(8, 4, 6, 3, &mut rng);
-    let mut elsewhere = Batch::random(8, 4, 6, 3, &mut rng);
+    let trained = random_batch(8, 4, 6, 3, &mut rng);
+    let mut elsewhere = random_batch(8, 4, 6, 3, &mut rng);
     elsewhere.obs.iter_mut().for_each(|x| *x = *x * 3.0 + 4.0);
     let (trained_before, elsewhere_before) =
-        (mean(&compute(signal.as_mut(), &trained)), mean(&compute(signal.as_mut(), &elsewhere)));
+        (mean(&compute(signal.as_mut(), &trained.view())), mean(&compute(signal.as_mut(), &elsewhere.view())));
     let mut losses = Vec::new();
     for _ in 0..200 {
         losses.push(signal.update(&trained.view()).unwrap()["loss"]);
     }
     let (trained_after, elsewhere_after) =
-        (mean(&compute(signal.as_mut(), &trained)), mean(&compute(signal.as_mut(), &elsewhere)));
+        (mean(&compute(signal.as_mut(), &trained.view())), mean(&compute(signal.as_mut(), &elsewhere.view())));
     eprintln!("disagreement: trained {trained_before:.4} -> {trained_after:.4}, elsewhere {elsewhere_before:.4} -> {elsewhere_after:.4}");
     assert!(trained_after < 0.2 * trained_before, "{trained_before} -> {trained_after}");
     assert!(elsewhere_after > 5.0 * trained_after, "elsewhere {elsewhere_after}, trained {trained_after}");
@@ -278,12 +208,12 @@ fn e3b_bonus_is_the_elliptical_norm_and_resets_per_sub_env() {
     let params = json!({"hidden": [8], "latent_dim": d, "head_hidden": [8], "ridge": lambda});
     let mut e3b = e3b::E3b::new(&params, &context).unwrap();
     assert_eq!(e3b.memory(), Memory::Episodic);
-    let mut rollout = Batch::random(6, 2, 3, 2, &mut rng);
+    let mut rollout = random_batch(6, 2, 3, 2, &mut rng);
     rollout.terminated[2 * 2] = true; // env 0 ends its episode at step 2
     rollout.truncated[3 * 2 + 1] = true; // env 1 is truncated at step 3
     rollout.valid[3 * 2] = false; // env 0's NEXT_STEP reset slot
-    observe_rollout(&mut e3b, &rollout);
-    let bonuses = compute(&mut e3b, &rollout);
+    observe_rollout(&mut e3b, &rollout.view());
+    let bonuses = compute(&mut e3b, &rollout.view());
 
     // By hand: C = lambda I + sum of phi phi^T of the episode's earlier next observations.
     let phi = e3b.embed(&rollout.next_obs).unwrap();
@@ -326,24 +256,24 @@ fn ride_counts_visits_per_episode_and_resets_per_sub_env() {
     let mut ride = ride::Ride::new(&json!({"hidden": [8], "latent_dim": 4, "head_hidden": [8]}), &context).unwrap();
     let (a, b) = ([0.0f32, 1.0], [1.0f32, 0.0]);
     // Both envs bounce a -> b -> a -> b; env 0 terminates at step 2, env 1 is truncated at 3.
-    let mut rollout = Batch::new(4, 2, 2, 1);
+    let mut rollout = Batch::zeros(4, 2, 2, 1);
     for t in 0..4 {
         let (from, to) = if t % 2 == 0 { (a, b) } else { (b, a) };
-        rollout.set(t * 2, &from, 0.0, &to);
-        rollout.set(t * 2 + 1, &from, 1.0, &to);
+        set_slot(&mut rollout, t * 2, &from, 0.0, &to);
+        set_slot(&mut rollout, t * 2 + 1, &from, 1.0, &to);
     }
     rollout.terminated[2 * 2] = true;
     rollout.truncated[3 * 2 + 1] = true;
-    observe_rollout(&mut ride, &steps(&rollout, 0..2));
+    observe_rollout(&mut ride, &rollout.view().step_range(0..2));
     assert_eq!((ride.episode_count(0, &a), ride.episode_count(0, &b)), (2, 1));
-    observe_rollout(&mut ride, &steps(&rollout, 2..3));
+    observe_rollout(&mut ride, &rollout.view().step_range(2..3));
     assert_eq!(ride.episode_count(0, &a), 0, "env 0 forgot its episode when it terminated");
     assert_eq!((ride.episode_count(1, &a), ride.episode_count(1, &b)), (2, 2), "env 1 kept its own");
-    observe_rollout(&mut ride, &steps(&rollout, 3..4));
+    observe_rollout(&mut ride, &rollout.view().step_range(3..4));
     assert_eq!(ride.episode_count(1, &b), 0, "env 1 forgot its episode when it was truncated");
     assert_eq!((ride.episode_count(0, &b), ride.episode_count(0, &a)), (1, 1));
 
-    let bonuses = compute(&mut ride, &rollout);
+    let bonuses = compute(&mut ride, &rollout.view());
     // Same embedding jump (a <-> b) each step, divided by sqrt of the visits of s'.
     let jump = bonuses[0]; // env 0, step 0: b seen once
     assert!(jump > 0.0);
@@ -355,25 +285,6 @@ fn ride_counts_visits_per_episode_and_resets_per_sub_env() {
     assert!(close(bonuses[7], expect(3.0)), "step 3, env 1 sees a a third time: {}", bonuses[7]);
 }
 
-/// Steps `range` of `rollout` as one batch.
-fn steps(rollout: &Batch, range: std::ops::Range<usize>) -> Batch {
-    let (n, d, a) = (rollout.envs, rollout.obs_dim, rollout.action_dim);
-    let (lo, hi) = (range.start * n, range.end * n);
-    Batch {
-        steps: range.len(),
-        envs: n,
-        obs_dim: d,
-        action_dim: a,
-        obs: rollout.obs[lo * d..hi * d].to_vec(),
-        actions: rollout.actions[lo * a..hi * a].to_vec(),
-        rewards: rollout.rewards[lo..hi].to_vec(),
-        next_obs: rollout.next_obs[lo * d..hi * d].to_vec(),
-        terminated: rollout.terminated[lo..hi].to_vec(),
-        truncated: rollout.truncated[lo..hi].to_vec(),
-        valid: rollout.valid[lo..hi].to_vec(),
-    }
-}
-
 #[test]
 fn ngu_memories_reset_per_sub_env_and_repeats_score_lower() {
     let context = flat_context(2, 2, 2, 4);
@@ -382,20 +293,20 @@ fn ngu_memories_reset_per_sub_env_and_repeats_score_lower() {
     let mut ngu = ngu::Ngu::new(&params, &context).unwrap();
     let cells: Vec<[f32; 2]> = (0..6).map(|i| [i as f32, (i * i) as f32 * 0.5]).collect();
     // env 0 walks to new cells; env 1 bounces between two; env 1 is truncated at step 3.
-    let mut rollout = Batch::new(5, 2, 2, 1);
+    let mut rollout = Batch::zeros(5, 2, 2, 1);
     for t in 0..5 {
-        rollout.set(t * 2, &cells[t], 1.0, &cells[t + 1]);
+        set_slot(&mut rollout, t * 2, &cells[t], 1.0, &cells[t + 1]);
         let (from, to) = if t % 2 == 0 { (cells[0], cells[1]) } else { (cells[1], cells[0]) };
-        rollout.set(t * 2 + 1, &from, 0.0, &to);
+        set_slot(&mut rollout, t * 2 + 1, &from, 0.0, &to);
     }
     rollout.truncated[3 * 2 + 1] = true;
-    observe_rollout(&mut ngu, &steps(&rollout, 0..3));
+    observe_rollout(&mut ngu, &rollout.view().step_range(0..3));
     assert_eq!((ngu.memory_len(0), ngu.memory_len(1)), (4, 4), "first observation + 3 next ones each");
-    observe_rollout(&mut ngu, &steps(&rollout, 3..4));
+    observe_rollout(&mut ngu, &rollout.view().step_range(3..4));
     assert_eq!((ngu.memory_len(0), ngu.memory_len(1)), (5, 0), "only the truncated env forgot");
-    observe_rollout(&mut ngu, &steps(&rollout, 4..5));
+    observe_rollout(&mut ngu, &rollout.view().step_range(4..5));
     assert_eq!((ngu.memory_len(0), ngu.memory_len(1)), (6, 2));
-    let bonuses = compute(&mut ngu, &rollout);
+    let bonuses = compute(&mut ngu, &rollout.view());
     assert!(bonuses.iter().all(|b| b.is_finite() && *b >= 0.0), "{bonuses:?}");
     // Env 1 keeps revisiting: its later bonuses fall below env 0's novel steps.
     assert!(bonuses[2 * 2 + 1] < bonuses[2 * 2], "{bonuses:?}");
@@ -407,13 +318,13 @@ fn ngu_memories_reset_per_sub_env_and_repeats_score_lower() {
 fn episodic_signals_need_the_observed_steps() {
     let mut rng = Generator::from_seed(6);
     let context = flat_context(3, 2, 2, 0);
-    let batch = Batch::random(3, 2, 3, 2, &mut rng);
+    let batch = random_batch(3, 2, 3, 2, &mut rng);
     for entry in [&ride::ENTRY, &e3b::ENTRY, &ngu::ENTRY] {
         let mut signal = build(entry, json!({}), &context);
         let mut out = vec![0.0; 6];
         let error = signal.compute(&batch.view(), &mut out).unwrap_err().to_string();
         assert!(error.contains(entry.name) && error.contains("observed"), "{error}");
-        observe_rollout(signal.as_mut(), &batch);
+        observe_rollout(signal.as_mut(), &batch.view());
         signal.compute(&batch.view(), &mut out).unwrap();
     }
 }
@@ -434,9 +345,9 @@ fn re3_takes_the_kth_nearest_other_embedding() {
     let mut rng = Generator::from_seed(7);
     let context = flat_context(3, 2, 3, 1);
     let mut signal = re3::Re3::new(&json!({"hidden": [16], "latent_dim": 5, "k": 3}), &context).unwrap();
-    let mut batch = Batch::random(4, 3, 3, 2, &mut rng);
+    let mut batch = random_batch(4, 3, 3, 2, &mut rng);
     batch.valid[4] = false;
-    let out = compute(&mut signal, &batch);
+    let out = compute(&mut signal, &batch.view());
     let y = signal.embed(&batch.next_obs).unwrap();
     for s in 0..12 {
         if s == 4 {
@@ -484,13 +395,13 @@ fn tiny_model() -> serde_json::Value {
 
 /// A deterministic cycle through 4 observations, the action naming the next one.
 fn cycle_rollout(steps: usize, envs: usize) -> Batch {
-    let mut b = Batch::new(steps, envs, 4, 1);
+    let mut b = Batch::zeros(steps, envs, 4, 1);
     for t in 0..steps {
         for e in 0..envs {
             let (now, next) = ((t + e) % 4, (t + e + 1) % 4);
             let (mut obs, mut next_obs) = ([0.0f32; 4], [0.0f32; 4]);
             (obs[now], next_obs[next]) = (1.0, 1.0);
-            b.set(t * envs + e, &obs, next as f32, &next_obs);
+            set_slot(&mut b, t * envs + e, &obs, next as f32, &next_obs);
         }
     }
     b
@@ -532,9 +443,9 @@ fn model_signals_read_a_shared_model_instead_of_training_their_own() {
         let (mut own, mut reader) = (build(entry, params.clone(), &context), build(entry, params.clone(), &context));
         let shared = SharedWorldModel::new(learner(context.seed));
         assert!(reader.share_world_model(&shared).unwrap(), "{}", entry.name);
-        observe_rollout(own.as_mut(), &rollout);
-        observe_rollout(reader.as_mut(), &rollout);
-        let (a, b) = (compute(own.as_mut(), &rollout), compute(reader.as_mut(), &rollout));
+        observe_rollout(own.as_mut(), &rollout.view());
+        observe_rollout(reader.as_mut(), &rollout.view());
+        let (a, b) = (compute(own.as_mut(), &rollout.view()), compute(reader.as_mut(), &rollout.view()));
         if entry.name == model_error::NAME {
             // (latent_disagreement's predictors are rebuilt for the shared model's states.)
             assert_eq!(a, b, "{}: same model, same bonuses", entry.name);
@@ -558,7 +469,7 @@ fn model_signals_read_a_shared_model_instead_of_training_their_own() {
 
 /// A MiniGrid-shaped rollout: direction one-hot + image of small integers.
 fn minigrid_rollout(steps: usize, envs: usize, rng: &mut Generator) -> Batch {
-    let mut b = Batch::new(steps, envs, 151, 1);
+    let mut b = Batch::zeros(steps, envs, 151, 1);
     for rows in [&mut b.obs, &mut b.next_obs] {
         for row in rows.chunks_exact_mut(151) {
             row[rng.integers(0, 4) as usize] = 1.0;
@@ -576,8 +487,8 @@ fn minigrid_rollout(steps: usize, envs: usize, rng: &mut Generator) -> Batch {
 
 /// observe + compute + update over `rollout`; returns the bonuses.
 fn cycle(signal: &mut dyn IntrinsicReward, rollout: &Batch) -> Vec<f32> {
-    observe_rollout(signal, rollout);
-    let out = compute(signal, rollout);
+    observe_rollout(signal, &rollout.view());
+    let out = compute(signal, &rollout.view());
     signal.update(&rollout.view()).unwrap();
     out
 }
@@ -591,20 +502,20 @@ fn save_and_load_restore_each_signal_exactly() {
         let mut original = build(entry, params.clone(), &context);
         cycle(original.as_mut(), &rollouts[0]);
         // Mid-rollout: one step observed but not yet computed.
-        original.observe(&rollouts[1].step(0).view()).unwrap();
+        original.observe(&rollouts[1].view().step_range(0..1)).unwrap();
         let bytes = original.save().unwrap();
 
         let mut restored = build(entry, params.clone(), &SignalContext { seed: 99, ..context.clone() });
         restored.load(&bytes).unwrap();
         for signal in [&mut original, &mut restored] {
             for t in 1..4 {
-                signal.observe(&rollouts[1].step(t).view()).unwrap();
+                signal.observe(&rollouts[1].view().step_range(t..t + 1)).unwrap();
                 if rollouts[1].terminated[t * 2] {
                     signal.reset_episode(0);
                 }
             }
         }
-        let (a, b) = (compute(original.as_mut(), &rollouts[1]), compute(restored.as_mut(), &rollouts[1]));
+        let (a, b) = (compute(original.as_mut(), &rollouts[1].view()), compute(restored.as_mut(), &rollouts[1].view()));
         assert_eq!(a, b, "{}: bonuses after load", entry.name);
         assert!(a.iter().any(|&x| x != 0.0), "{}: {a:?}", entry.name);
         original.update(&rollouts[1].view()).unwrap();
@@ -674,11 +585,11 @@ fn bad_params_name_the_key() {
 fn non_finite_bonuses_stop_with_the_signal_named() {
     let mut rng = Generator::from_seed(9);
     let context = flat_context(4, 2, 2, 0);
-    let mut batch = Batch::random(2, 2, 4, 2, &mut rng);
+    let mut batch = random_batch(2, 2, 4, 2, &mut rng);
     (batch.obs[0], batch.next_obs[0]) = (f32::NAN, f32::NAN);
     for (entry, params) in all_signals() {
         let mut signal = build(entry, params, &context);
-        observe_rollout(signal.as_mut(), &batch);
+        observe_rollout(signal.as_mut(), &batch.view());
         let mut out = vec![0.0; 4];
         let result = signal.compute(&batch.view(), &mut out);
         let error = result.map_or_else(|e| e.to_string(), |_| format!("{}: no error, bonuses {out:?}", entry.name));
@@ -690,20 +601,25 @@ fn non_finite_bonuses_stop_with_the_signal_named() {
 fn episodic_signals_observe_several_steps_at_once_as_one_by_one() {
     let mut rng = Generator::from_seed(10);
     let context = flat_context(3, 2, 3, 2);
-    let mut rollout = Batch::random(6, 3, 3, 2, &mut rng);
+    let mut rollout = random_batch(6, 3, 3, 2, &mut rng);
     // Revisits, so counts and memories matter; episodes end inside the rollout and at its end.
     let (o, n) = (rollout.obs[..3].to_vec(), rollout.next_obs[..3].to_vec());
-    (1..6).for_each(|t| rollout.set(t * 3, &o, 0.0, &n));
+    (1..6).for_each(|t| set_slot(&mut rollout, t * 3, &o, 0.0, &n));
     (rollout.terminated[3], rollout.truncated[2 * 3 + 1], rollout.terminated[5 * 3 + 2]) = (true, true, true);
     rollout.valid[2 * 3] = false;
     for entry in [&ride::ENTRY, &e3b::ENTRY, &ngu::ENTRY] {
         let (mut one_by_one, mut at_once) = (build(entry, json!({}), &context), build(entry, json!({}), &context));
-        observe_rollout(one_by_one.as_mut(), &rollout);
+        observe_rollout(one_by_one.as_mut(), &rollout.view());
         at_once.observe(&rollout.view()).unwrap();
         at_once.reset_episode(2);
-        assert_eq!(compute(one_by_one.as_mut(), &rollout), compute(at_once.as_mut(), &rollout), "{}", entry.name);
+        assert_eq!(
+            compute(one_by_one.as_mut(), &rollout.view()),
+            compute(at_once.as_mut(), &rollout.view()),
+            "{}",
+            entry.name
+        );
         // And the memories agree afterwards: the next step scores the same.
-        let next = steps(&rollout, 0..1);
+        let next = rollout.view().step_range(0..1);
         observe_rollout(one_by_one.as_mut(), &next);
         observe_rollout(at_once.as_mut(), &next);
         assert_eq!(compute(one_by_one.as_mut(), &next), compute(at_once.as_mut(), &next), "{}", entry.name);

@@ -1,7 +1,7 @@
 //! The reward set end to end on hand-made transitions: key gating, episode resets, combination,
 //! streams, checkpoints and error messages.
 
-use limbic_agents::shaping::{RewardShaper, Transitions};
+use limbic_agents::shaping::{RewardShaper, TransitionColumns, Transitions};
 use limbic_agents::Result;
 use limbic_environments::space::DType;
 use limbic_environments::Space;
@@ -165,76 +165,24 @@ fn context(num_envs: usize) -> SignalContext {
     SignalContext { obs_dim: 6, observation_space: space(), action_space: Space::discrete(2), num_envs, seed: 0 }
 }
 
-struct Batch {
-    steps: usize,
-    envs: usize,
-    obs: Vec<f32>,
-    next_obs: Vec<f32>,
-    rewards: Vec<f32>,
-    terminated: Vec<bool>,
-    truncated: Vec<bool>,
-    valid: Vec<bool>,
-    actions: Vec<f32>,
-}
+type Batch = TransitionColumns;
 
-impl Batch {
-    /// Row of slot s = [s+1, 10(s+1), 100.., ...] so every number says where it came from.
-    fn new(steps: usize, envs: usize) -> Batch {
-        let slots = steps * envs;
-        let row = |s: usize, base: f32| (0..6).map(move |j| base * (s + 1) as f32 * 10f32.powi(j));
-        Batch {
-            steps,
-            envs,
-            obs: (0..slots).flat_map(|s| row(s, 1.0)).collect(),
-            next_obs: (0..slots).flat_map(|s| row(s, -1.0)).collect(),
-            rewards: (0..slots).map(|s| s as f32 * 0.25).collect(),
-            terminated: vec![false; slots],
-            truncated: vec![false; slots],
-            valid: vec![true; slots],
-            actions: vec![0.0; slots],
-        }
-    }
-
-    fn view(&self) -> Transitions<'_> {
-        Transitions {
-            steps: self.steps,
-            envs: self.envs,
-            obs_dim: 6,
-            action_dim: 1,
-            obs: &self.obs,
-            actions: &self.actions,
-            rewards: &self.rewards,
-            next_obs: &self.next_obs,
-            terminated: &self.terminated,
-            truncated: &self.truncated,
-            valid: &self.valid,
-            goal_dim: 0,
-            goals: &[],
-            next_goals: &[],
-        }
-    }
-
-    /// Step t alone (T = 1).
-    fn step(&self, t: usize) -> Transitions<'_> {
-        let (n, d) = (self.envs, 6);
-        let rows = t * n..(t + 1) * n;
-        Transitions {
-            steps: 1,
-            obs: &self.obs[rows.start * d..rows.end * d],
-            next_obs: &self.next_obs[rows.start * d..rows.end * d],
-            rewards: &self.rewards[rows.clone()],
-            actions: &self.actions[rows.clone()],
-            terminated: &self.terminated[rows.clone()],
-            truncated: &self.truncated[rows.clone()],
-            valid: &self.valid[rows],
-            ..self.view()
-        }
+/// `[steps, envs]` transitions whose row of slot s = [s+1, 10(s+1), 100.., ...], so every
+/// number says where it came from.
+fn numbered(steps: usize, envs: usize) -> Batch {
+    let slots = steps * envs;
+    let row = |s: usize, base: f32| (0..6).map(move |j| base * (s + 1) as f32 * 10f32.powi(j));
+    Batch {
+        obs: (0..slots).flat_map(|s| row(s, 1.0)).collect(),
+        next_obs: (0..slots).flat_map(|s| row(s, -1.0)).collect(),
+        rewards: (0..slots).map(|s| s as f32 * 0.25).collect(),
+        ..Batch::zeros(steps, envs, 6, 1)
     }
 }
 
 fn run(set: &mut RewardSet, batch: &Batch, env_steps: u64) -> (Vec<f32>, BTreeMap<String, f64>) {
     for t in 0..batch.steps {
-        set.observe(&batch.step(t)).unwrap();
+        set.observe(&batch.view().step_range(t..t + 1)).unwrap();
     }
     let mut out = vec![f32::NAN; batch.steps * batch.envs * set.streams().len()];
     let metrics = set.rewards(&batch.view(), env_steps, &mut out).unwrap();
@@ -256,7 +204,7 @@ fn a_signal_sees_only_its_keys() {
         ),
     ];
     let mut set = RewardSet::new(&registry(), &specs, &context(2)).unwrap();
-    let batch = Batch::new(3, 2);
+    let batch = numbered(3, 2);
     let (out, _) = run(&mut set, &batch, 0);
     let seen = SEEN.lock().unwrap();
     // Every full row of the batch, cut to each probe's keys (a = 0..2, b = 2..5, c = 5).
@@ -283,7 +231,7 @@ fn episodes_reset_on_termination_and_truncation_of_that_sub_env_only() {
     RESETS.lock().unwrap().clear();
     let specs = [spec(serde_json::json!({"name": "probe_cfg", "label": "episodic"}))];
     let mut set = RewardSet::new(&registry(), &specs, &context(3)).unwrap();
-    let mut batch = Batch::new(3, 3);
+    let mut batch = numbered(3, 3);
     batch.terminated[1] = true; // t=0, env 1
     batch.truncated[2 * 3 + 2] = true; // t=2, env 2
     batch.valid[3 + 1] = false; // t=1, env 1: the reset slot after the termination
@@ -297,7 +245,7 @@ fn episodes_reset_on_termination_and_truncation_of_that_sub_env_only() {
     let counts = [spec(serde_json::json!({"name": "counts", "params": {"memory": "episodic", "mode": "exact"},
         "normalization": "none", "weight": 1.0, "stream": "extrinsic"}))];
     let mut set = RewardSet::new(&Registry::builtins(), &counts, &context(2)).unwrap();
-    let mut batch = Batch::new(3, 2);
+    let mut batch = numbered(3, 2);
     batch.next_obs.iter_mut().for_each(|x| *x = 1.0); // the same observation everywhere
     batch.rewards.iter_mut().for_each(|r| *r = 0.0);
     batch.truncated[1] = true; // env 1 truncated at t=0
@@ -320,7 +268,7 @@ fn weights_schedules_streams_and_products() {
     let streams: Vec<(String, f64, f64)> =
         set.streams().iter().map(|s| (s.name.clone(), s.gamma, s.advantage_coef)).collect();
     assert_eq!(streams, [("extrinsic".into(), 0.99, 2.0), ("both".into(), 0.9, 1.0)]);
-    let batch = Batch::new(2, 1);
+    let batch = numbered(2, 1);
     // Phase 1 (reward-free pretraining): the env's reward weighs 0.
     let (out, metrics) = run(&mut set, &batch, 0);
     let bonus = |s: usize| 0.5 * batch.next_obs[s * 6 + 2] * (1.0 + batch.next_obs[s * 6 + 5]).clamp(-50.0, 50.0);
@@ -349,13 +297,13 @@ fn save_and_load_restore_the_set_exactly() {
     ];
     let make = || RewardSet::new(&Registry::builtins(), &specs, &context(2)).unwrap();
     let (mut a, mut b) = (make(), make());
-    let batch = Batch::new(4, 2);
+    let batch = numbered(4, 2);
     run(&mut a, &batch, 0);
     let dir = std::env::temp_dir().join(format!("limbic-rewardset-{}", std::process::id()));
     a.save(&dir).unwrap();
     b.load(&dir).unwrap();
     assert_eq!(b.updates(), 1);
-    let mut shifted = Batch::new(4, 2);
+    let mut shifted = numbered(4, 2);
     shifted.next_obs.iter_mut().for_each(|x| *x = *x * 0.5 + 1.0);
     for _ in 0..2 {
         let (ra, ma) = run(&mut a, &shifted, 8);
@@ -411,7 +359,7 @@ fn nan_bonuses_stop_training_naming_the_signal_and_update() {
     let _probes = probes();
     let specs = [spec(serde_json::json!({"name": "probe_cfg", "normalization": "none", "stream": "extrinsic"}))];
     let mut set = RewardSet::new(&registry(), &specs, &context(1)).unwrap();
-    let mut batch = Batch::new(2, 1);
+    let mut batch = numbered(2, 1);
     run(&mut set, &batch, 0);
     batch.next_obs[6] = f32::NAN;
     let mut out = vec![0.0; 2];
@@ -428,7 +376,7 @@ fn a_bonus_defaults_to_a_continuing_stream_of_its_own_and_its_signals_weight() {
     // The task reward joins the env's stream 0; each exploration bonus gets a stream whose
     // return a termination does not end.
     assert_eq!(streams, [("extrinsic", true), ("counts", false), ("probe_b", false)]);
-    let (_, metrics) = run(&mut set, &Batch::new(2, 1), 0);
+    let (_, metrics) = run(&mut set, &numbered(2, 1), 0);
     assert_eq!(metrics["reward/counts/weight"], limbic_rewards::signals::counts::ENTRY.weight);
     assert_eq!(metrics["reward/probe_task/weight"], 0.25);
     let episodic = [spec(serde_json::json!({"name": "counts", "episodic": true}))];
@@ -445,17 +393,17 @@ fn the_first_update_warns_of_a_vanishing_bonus_with_its_numbers() {
     // against the env's 0.125 per step.
     let specs = [spec(serde_json::json!({"name": "probe_cfg", "weight": 1e-6, "normalization": "none"}))];
     let mut set = RewardSet::new(&registry(), &specs, &context(1)).unwrap();
-    run(&mut set, &Batch::new(2, 1), 0);
+    run(&mut set, &numbered(2, 1), 0);
     assert_eq!(set.warnings().len(), 1, "{:?}", set.warnings());
     let warning = &set.warnings()[0];
     assert!(warning.contains("probe_cfg") && warning.contains("vanishes"), "{warning}");
     assert!(warning.contains("1.50e-6") && warning.contains("1.25e-1"), "{warning}");
     // Only the first update judges; a sensible weight earns nothing.
-    run(&mut set, &Batch::new(2, 1), 0);
+    run(&mut set, &numbered(2, 1), 0);
     assert_eq!(set.warnings().len(), 1);
     let specs = [spec(serde_json::json!({"name": "probe_cfg", "weight": 0.1, "normalization": "none"}))];
     let mut set = RewardSet::new(&registry(), &specs, &context(1)).unwrap();
-    run(&mut set, &Batch::new(2, 1), 0);
+    run(&mut set, &numbered(2, 1), 0);
     assert!(set.warnings().is_empty(), "{:?}", set.warnings());
 }
 
@@ -465,9 +413,9 @@ fn a_diverging_signal_model_stops_training_naming_the_signal() {
     let mut set = RewardSet::new(&registry(), &[RewardSpec::named("diverging")], &context(1)).unwrap();
     // Losses 1, 100, 1e4 (1e4 times the first: still allowed), then 1e6.
     for _ in 0..3 {
-        run(&mut set, &Batch::new(2, 1), 0);
+        run(&mut set, &numbered(2, 1), 0);
     }
-    let batch = Batch::new(2, 1);
+    let batch = numbered(2, 1);
     let mut out = vec![0.0; 2 * set.streams().len()];
     let error = set.rewards(&batch.view(), 0, &mut out).unwrap_err().to_string();
     assert!(error.contains("signal `diverging`") && error.contains("update 4"), "{error}");

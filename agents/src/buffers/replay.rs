@@ -38,7 +38,7 @@
 
 use crate::core::checkpoint::{self, checkpoint_error};
 use crate::error::{AgentError, Result};
-use crate::shaping::Transitions;
+use crate::shaping::{TransitionColumns, Transitions};
 use burn::prelude::*;
 use limbic_environments::rng::Generator;
 use serde::{Deserialize, Serialize};
@@ -459,7 +459,7 @@ impl ReplayBuffer {
             (self.config.obs_dim, self.config.action.stored_width(), self.config.parts, self.config.n_step);
         assert!(part < p, "no relabelled part {part} of {p}");
         let (gamma, len) = (self.config.gamma, self.len());
-        let mut rows = Rows::default();
+        let mut rows = TransitionColumns { obs_dim: d, action_dim: a, ..TransitionColumns::default() };
         let mut out = Vec::new();
         for start in (0..len).step_by(chunk.max(1)) {
             let end = (start + chunk.max(1)).min(len);
@@ -472,7 +472,7 @@ impl ReplayBuffer {
             let b = end - start;
             out.clear();
             out.resize(n * b, 0.0);
-            score(&rows.view(n, b, d, a), &mut out)?;
+            score(&rows.view_as(n, b), &mut out)?;
             let r = &mut self.relabelling;
             for (j, i) in (start..end).enumerate() {
                 let k = self.horizons[i] as usize;
@@ -496,11 +496,11 @@ impl ReplayBuffer {
                 );
             }
         }
-        let waiting = rows.valid.len();
+        let waiting = rows.slots();
         if waiting > 0 {
             out.clear();
             out.resize(waiting, 0.0);
-            score(&rows.view(1, waiting, d, a), &mut out)?;
+            score(&rows.view_as(1, waiting), &mut out)?;
             let mut shares = out.iter();
             for pending in &mut self.pending {
                 for j in 0..pending.len() {
@@ -512,7 +512,7 @@ impl ReplayBuffer {
     }
 
     /// Step `t` of ring transition `i` as reward signals saw it (an invalid slot past its horizon).
-    fn push_ring_step(&self, rows: &mut Rows, i: usize, t: usize) {
+    fn push_ring_step(&self, rows: &mut TransitionColumns, i: usize, t: usize) {
         let (d, a, n) = (self.config.obs_dim, self.config.action.stored_width(), self.config.n_step);
         let r = &self.relabelling;
         let k = self.horizons[i] as usize;
@@ -693,55 +693,6 @@ fn put_row(column: &mut Vec<f32>, i: usize, width: usize, values: &[f32]) {
     let row = &mut column[i * width..(i + 1) * width];
     row[..values.len()].copy_from_slice(values);
     row[values.len()..].fill(0.0);
-}
-
-/// Stored steps gathered for [`ReplayBuffer::relabel`]'s scorer.
-#[derive(Default)]
-struct Rows {
-    obs: Vec<f32>,
-    actions: Vec<f32>,
-    rewards: Vec<f32>,
-    next_obs: Vec<f32>,
-    terminated: Vec<bool>,
-    truncated: Vec<bool>,
-    valid: Vec<bool>,
-}
-
-impl Rows {
-    fn clear(&mut self) {
-        [&mut self.obs, &mut self.actions, &mut self.rewards, &mut self.next_obs].into_iter().for_each(Vec::clear);
-        [&mut self.terminated, &mut self.truncated, &mut self.valid].into_iter().for_each(Vec::clear);
-    }
-
-    /// One step; `flags` are (terminated, truncated, valid).
-    fn push(&mut self, obs: &[f32], action: &[f32], reward: f32, next_obs: &[f32], flags: (bool, bool, bool)) {
-        self.obs.extend_from_slice(obs);
-        self.actions.extend_from_slice(action);
-        self.rewards.push(reward);
-        self.next_obs.extend_from_slice(next_obs);
-        self.terminated.push(flags.0);
-        self.truncated.push(flags.1);
-        self.valid.push(flags.2);
-    }
-
-    fn view(&self, steps: usize, envs: usize, obs_dim: usize, action_dim: usize) -> Transitions<'_> {
-        Transitions {
-            steps,
-            envs,
-            obs_dim,
-            action_dim,
-            obs: &self.obs,
-            actions: &self.actions,
-            rewards: &self.rewards,
-            next_obs: &self.next_obs,
-            terminated: &self.terminated,
-            truncated: &self.truncated,
-            valid: &self.valid,
-            goal_dim: 0,
-            goals: &[],
-            next_goals: &[],
-        }
-    }
 }
 
 /// `{stem}.json`: what the binary file holds.
