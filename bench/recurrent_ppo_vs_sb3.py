@@ -2,7 +2,7 @@
 """Recurrent PPO on CartPoleNoVel-v1, limbic against SB3-contrib's RecurrentPPO, side by side.
 
     /work/venvs/sb3/bin/python bench/recurrent_ppo_vs_sb3.py [--steps 30000] [--seeds 0 1 2 3 4]
-        [--episodes 50] [--n-envs 16] [--gamma 0.99] [--gae-lambda 0.95] [--limbic PATH]
+        [--episodes 50] [--n-envs 16] [--n-steps 64] [--gamma 0.99] [--gae-lambda 0.95] [--limbic PATH]
         [--only limbic|sb3|feedforward] [--json FILE]
 
 CartPoleNoVel-v1 is rl-zoo3's: CartPole-v1 with observation entries 1 and 3 (the velocities)
@@ -12,11 +12,12 @@ final policy: `--episodes` deterministic episodes, episode i reset with seed 7_0
 recurrent state carried through each episode and reset between them. Both sides take rl-zoo3
 2.9.2's `ppo_lstm.yml` values for CartPoleNoVel-v1 (n_steps 32, batch 256, 20 epochs, lr and
 clip linearly annealed from 1e-3 and 0.2, ent 0, observation and reward normalization, LSTM 64,
-ortho_init False, ReLU, [64] heads) but for the number of envs `--n-envs` (rl-zoo: 8), `--gamma`
-and `--gae-lambda` (rl-zoo: 0.98 and 0.8); the defaults are limbic's preset.
+ortho_init False, ReLU, [64] heads) but for the number of envs `--n-envs` (rl-zoo: 8), the steps
+per env per rollout `--n-steps` (rl-zoo: 32), `--gamma` and `--gae-lambda` (rl-zoo: 0.98 and 0.8);
+the defaults are limbic's preset.
 
 - limbic: `limbic train --env CartPoleNoVel-v1 --steps N --seed S --set num_envs=E --set
-  params.gamma=G --set params.gae_lambda=L` (the embedded preset: one LSTM for actor and critic)
+  params.n_steps=T --set params.gamma=G --set params.gae_lambda=L` (the embedded preset: one LSTM for actor and critic)
   then `limbic eval --episodes E --seed 7000000 --json`. `--only feedforward` trains the same
   without memory (`--set policy.memory=null`).
 - SB3: `sb3_contrib.RecurrentPPO("MlpLstmPolicy")` with those values (a critic LSTM of its own,
@@ -50,7 +51,7 @@ def run_limbic(limbic: Path, steps: int, seed: int, episodes: int, args: argpars
         cmd = [str(limbic), "train", "--env", "CartPoleNoVel-v1", "--steps", str(steps), "--seed", str(seed),
                "--out", str(run), "--quiet", "--set", "eval_every=0", "--set", "checkpoint_every=0",
                "--set", f"num_envs={args.n_envs}", "--set", f"params.gamma={args.gamma}",
-               "--set", f"params.gae_lambda={args.gae_lambda}"]
+               "--set", f"params.gae_lambda={args.gae_lambda}", "--set", f"params.n_steps={args.n_steps}"]
         if not memory:
             cmd += ["--set", "policy.memory=null"]
         env = dict(os.environ, RAYON_NUM_THREADS="1")
@@ -100,7 +101,7 @@ def run_sb3(steps: int, seed: int, episodes: int, args: argparse.Namespace) -> d
     venv = VecNormalize(make_vec_env(masked_cartpole, n_envs=args.n_envs, seed=seed), gamma=args.gamma)
     lin = lambda initial: (lambda progress: progress * initial)
     model = RecurrentPPO(
-        "MlpLstmPolicy", venv, n_steps=32, batch_size=256, n_epochs=20, gamma=args.gamma, gae_lambda=args.gae_lambda,
+        "MlpLstmPolicy", venv, n_steps=args.n_steps, batch_size=256, n_epochs=20, gamma=args.gamma, gae_lambda=args.gae_lambda,
         learning_rate=lin(1e-3), clip_range=lin(0.2), ent_coef=0.0, seed=seed, device="cpu",
         policy_kwargs=dict(ortho_init=False, activation_fn=torch.nn.ReLU, lstm_hidden_size=64,
                            enable_critic_lstm=True, net_arch=dict(pi=[64], vf=[64])),
@@ -133,6 +134,7 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--episodes", type=int, default=50)
     parser.add_argument("--n-envs", type=int, default=16, help="envs on both sides (rl-zoo: 8)")
+    parser.add_argument("--n-steps", type=int, default=64, help="steps per env per rollout, both sides (rl-zoo: 32)")
     parser.add_argument("--gamma", type=float, default=0.99, help="both sides (rl-zoo: 0.98)")
     parser.add_argument("--gae-lambda", type=float, default=0.95, help="both sides (rl-zoo: 0.8)")
     parser.add_argument("--limbic", type=Path, default=DEFAULT_LIMBIC)
