@@ -15,7 +15,7 @@
 //!   showing its last `window` steps, until `budget` questions were asked.
 
 use crate::asking::{Asking, ClipRecorder};
-use crate::feedback::{Answer, Labelled, Question, QuestionKind, Teacher, TeacherRequest};
+use crate::feedback::{Answer, Labelled, Question, QuestionKind, TeacherRequest, TeacherWithHistory};
 use crate::learned::{RewardEnsemble, Targets};
 use crate::models::{
     at_least_one, bad_param, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, positive, to_json,
@@ -296,8 +296,8 @@ impl IntrinsicReward for Evaluative {
         })
     }
 
-    fn attach_teacher(&mut self, teacher: Box<dyn Teacher>, history: Vec<Labelled>) -> Result<()> {
-        self.asking.attach(teacher, &history, &mut self.recorder);
+    fn attach_teacher(&mut self, attached: TeacherWithHistory) -> Result<()> {
+        let history = self.asking.attach(attached, &mut self.recorder);
         self.take(history);
         self.recent.clear();
         Ok(())
