@@ -4,7 +4,9 @@
 //! Both are part of a signal's checkpoint: the recorder's open windows, and the questions asked
 //! and not answered yet (with their clips). A restored signal offers those questions to its new
 //! teacher again, unless the labels read back already answer them, so no question is lost when
-//! a run ends or stops before its teacher answers.
+//! a run ends or stops before its teacher answers. A run killed after its last checkpoint asked
+//! questions the checkpoint does not know: they come back from the label folder's `pending.bin`
+//! with the teacher ([`TeacherWithHistory::waiting`]) and are offered as well, each once.
 
 use crate::feedback::{Clip, ClipId, Labelled, QueryId, Question, Teacher, TeacherWithHistory};
 use crate::models::Archive;

@@ -11,7 +11,9 @@
 //! lands in the folder, and keeps `pending.bin`: the questions posted and not answered yet
 //! (written atomically, with a checksum, whenever they change at a poll). When a run ends or
 //! stops before its teacher answers, they are still there: `limbic teach --run DIR` offers them
-//! and the labels given land in `labels.jsonl`, for the run resumed or another run to use.
+//! and the labels given land in `labels.jsonl`, for the run resumed or another run to use. A run
+//! resumed reads the folder back ([`LabelFile::read_back`]): it may have asked more than its
+//! last checkpoint knows before it was killed.
 
 use crate::feedback::{Clip, ClipId, Label, Labelled, QueryId, Question, Teacher, TeacherWithHistory};
 use crate::models::Archive;
