@@ -349,7 +349,7 @@ impl Teacher for Halfway {
         "halfway"
     }
     fn post(&mut self, question: Question) -> limbic_agents::Result<()> {
-        if question.id() % 2 == 0 {
+        if question.id().is_multiple_of(2) {
             let clips = question.clips().iter().map(|c| c.id).collect();
             self.0.push(Label {
                 query: question.id(),

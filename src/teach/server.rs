@@ -29,6 +29,9 @@ const PAGE: &str = include_str!("page/index.html");
 const SCRIPT: &str = include_str!("page/app.js");
 const STYLE: &str = include_str!("page/app.css");
 
+/// An encoded picture sheet.
+type Sheet = Arc<Vec<u8>>;
+
 /// What the handlers share.
 pub struct Shared {
     pub board: Mutex<Board>,
@@ -38,7 +41,7 @@ pub struct Shared {
     /// Frames per second the page plays clips at.
     pub fps: u32,
     /// Encoded picture sheets of open clips.
-    sheets: Mutex<HashMap<(DeskId, ClipId), Arc<Vec<u8>>>>,
+    sheets: Mutex<HashMap<(DeskId, ClipId), Sheet>>,
 }
 
 impl Shared {
