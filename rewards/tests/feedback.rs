@@ -496,6 +496,21 @@ fn tamer_models_the_teacher_and_coach_credits_the_steps() {
     assert_eq!(out, [1.0, 1.0, 1.0, 0.0]);
     let metrics = coach.update(&rollout.view()).unwrap();
     assert_eq!((metrics["labels"], metrics["credited_steps"]), (1.0, 3.0), "{metrics:?}");
+    // Feedback goes to the steps it is about, not to steps that look the same: in a batch of
+    // eight identical rows on two sub-envs, only the two before sub-env 1's scored step earn.
+    let mut same = Rollout::random(4, 2, 1000, &mut rng);
+    same.obs.iter_mut().for_each(|x| *x = 0.5);
+    same.actions.iter_mut().for_each(|x| *x = 1.0);
+    same.rewards = vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0];
+    let params = json!({"mode": "coach", "every": 4, "window": 4, "credit": [1, 2]});
+    let mut coach = (evaluative::ENTRY.build)(&params, &context(2)).unwrap();
+    coach.attach_teacher(TeacherWithHistory::new(Box::new(teacher("oracle", json!({}))))).unwrap();
+    for t in 0..4 {
+        coach.observe(&same.step_view(t, t + 1)).unwrap();
+    }
+    let mut out = vec![0.0; 8];
+    coach.compute(&same.view(), &mut out).unwrap();
+    assert_eq!(out, [0.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0]);
 }
 
 #[test]
