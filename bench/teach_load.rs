@@ -125,7 +125,8 @@ fn client(
 fn load(args: &Args) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let journal = dir.path().join("labels.jsonl");
-    let mut teacher = WebTeacher::start(&ServeOptions { journal: Some(journal.clone()), ..Default::default() })?;
+    let mut teacher =
+        WebTeacher::start(&ServeOptions { journal: Some(journal.clone()), ..Default::default() }, "load")?;
     let total = args.rate * args.seconds;
     let (left, right) = (picture_clip(0), picture_clip(1));
     for id in 0..total {

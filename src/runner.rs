@@ -189,7 +189,8 @@ fn start(config: &RunConfig, build: Builder, dir: &Path) -> Result<(TrainEnvs, B
     let mut train = TrainEnvs::new(config)?;
     train.envs.reset(Some(config.seed))?;
     let env = EnvMaker::of(config);
-    let teaching = Teaching { run_dir: dir, resume: false, seed: config.seed, env: &env, web: None };
+    let teaching =
+        Teaching { run_dir: dir, resume: false, seed: config.seed, env: &env, web: None, page: Default::default() };
     let algo = build_learner(config, &train, build, Some(teaching))?;
     algo.check_envs(&train.envs).context("building the algorithm")?;
     Ok((train, algo))
@@ -235,7 +236,8 @@ impl Session {
         let train =
             TrainEnvs::restore(&config, &saved).with_context(|| format!("checkpoint {}", checkpoint.path.display()))?;
         let env = EnvMaker::of(&config);
-        let teaching = Teaching { run_dir: run.root(), resume: true, seed: config.seed, env: &env, web };
+        let teaching =
+            Teaching { run_dir: run.root(), resume: true, seed: config.seed, env: &env, web, page: Default::default() };
         let mut algo = build_learner(&config, &train, build, Some(teaching))?;
         algo.load(&checkpoint.algorithm_dir())?;
         if checkpoint.state.metrics.lines != counters.updates {

@@ -5,16 +5,18 @@
 //! `RUN/feedback/<signal label>/labels.jsonl` (clips beside it in `clips.jsonl`). A resumed run
 //! reads its own label file back; a signal's `labels` parameter names another run's to start
 //! from (read first). The questions a run left unanswered (`pending.bin` beside the labels) are
-//! offered again by the run resumed, or on their own by [`teach_pending`] (`limbic teach --run
-//! DIR` on a finished run).
+//! offered again by the run resumed (with those its checkpoint knows, each once: a run killed
+//! after its last checkpoint asked more), or on their own by [`teach_pending`] (`limbic teach
+//! --run DIR` on a finished run).
 
 use crate::env_maker::EnvMaker;
-use crate::teach::{ServeOptions, WebTeacher};
+use crate::teach::{ServeOptions, TeachingPage, WebTeacher};
 use anyhow::{bail, Context, Result};
 use limbic_rewards::feedback::{Teacher, TeacherRequest, TeacherWithHistory};
 use limbic_rewards::labels::{LabelFile, Recorded, LABELS_FILE};
 use limbic_rewards::teachers::SyntheticTeacher;
 use serde::Deserialize;
+use std::cell::RefCell;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -23,7 +25,7 @@ use std::path::{Path, PathBuf};
 pub const FEEDBACK_DIR: &str = "feedback";
 
 /// Where a run keeps its labels, and whether it is resuming (then its own labels are read back).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Teaching<'a> {
     pub run_dir: &'a Path,
     pub resume: bool,
@@ -33,6 +35,8 @@ pub struct Teaching<'a> {
     /// A person at the page answers every feedback signal, whatever teacher its config names
     /// (`limbic teach --run DIR`).
     pub web: Option<&'a WebSettings>,
+    /// The page every web teacher of the run asks at, started by the first (with its settings).
+    pub page: RefCell<Option<TeachingPage>>,
 }
 
 /// The web teacher's settings (`teacher_params` with `teacher = "web"`).
@@ -80,16 +84,18 @@ impl Teaching<'_> {
                 bail!("{label}.labels: no label file at {}", from.display());
             }
         }
-        if self.resume {
-            history.extend(LabelFile::read(&own).context("reading the run's labels back")?);
-        }
         let file = LabelFile::open(&dir)?;
-        Ok((Box::new(Recorded::new(teacher, file)), history))
+        let mut attached = TeacherWithHistory::with_history(Box::new(Recorded::new(teacher, file)), history);
+        if self.resume {
+            LabelFile::read_back(&dir, &mut attached).context("reading the run's labels and waiting questions back")?;
+        }
+        Ok(attached)
     }
 
-    /// A page for a person, serving while the run trains: clips are drawn from their
-    /// observations (so the env's rows must determine its picture), the URL with its access
-    /// token is printed before the first step.
+    /// Signal `label`'s teacher at the run's page for a person, serving while the run trains:
+    /// clips are drawn from their observations (so the env's rows must determine its picture),
+    /// the URL with its access token is printed before the first step, once per signal (the
+    /// same page for all: the first signal's settings start it).
     fn web_teacher(&self, label: &str, params: &serde_json::Value) -> Result<WebTeacher> {
         let settings: WebSettings = match (self.web, params) {
             (Some(settings), _) => settings.clone(),
@@ -97,6 +103,9 @@ impl Teaching<'_> {
             (None, _) => serde_json::from_value(params.clone())
                 .with_context(|| format!("{label}.teacher_params for the web teacher (addr, allow_remote, fps)"))?,
         };
+        if let Some(page) = self.page.borrow().as_ref() {
+            return self.announce(label, page.teacher(label)?);
+        }
         let env = self.env.make()?;
         let Some(painter) = env.observation_painter() else {
             bail!(
@@ -115,8 +124,14 @@ impl Teaching<'_> {
             journal: None,
             painter: Some(painter),
         };
-        let teacher = WebTeacher::start(&options).with_context(|| format!("starting {label}'s web teacher"))?;
-        // The first line of the run's output (its report comes at the end).
+        let page = TeachingPage::start(&options).with_context(|| format!("starting {label}'s web teacher"))?;
+        *self.page.borrow_mut() = Some(page.clone());
+        self.announce(label, page.teacher(label)?)
+    }
+
+    /// Prints where `label` is taught: the first lines of the run's output (its report comes at
+    /// the end).
+    fn announce(&self, label: &str, teacher: WebTeacher) -> Result<WebTeacher> {
         let mut out = std::io::stdout().lock();
         writeln!(out, "{label}: teach at {}", teacher.url()).and_then(|_| out.flush())?;
         Ok(teacher)
@@ -124,11 +139,11 @@ impl Teaching<'_> {
 }
 
 /// Offers the questions a run left unanswered (`RUN/feedback/<signal>/pending.bin`) at the web
-/// page, a page per signal (its URL printed first, as training does), until every one is
+/// page, one page for all signals (its URL printed first, as training does), until every one is
 /// answered (or skipped); each label lands in the signal's label file and is printed as a JSON
-/// line. Returns the questions offered: 0 when none were waiting (then nothing is served).
+/// line (with the `signal` it answers). Returns the questions offered: 0 when none were waiting (then nothing is served).
 pub fn teach_pending(run_dir: &Path, env: &EnvMaker, settings: &WebSettings) -> Result<usize> {
-    let teaching = Teaching { run_dir, resume: false, seed: 0, env, web: Some(settings) };
+    let teaching = Teaching { run_dir, resume: false, seed: 0, env, web: Some(settings), page: Default::default() };
     let mut labels: Vec<String> = match std::fs::read_dir(run_dir.join(FEEDBACK_DIR)) {
         Ok(entries) => entries.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
@@ -148,26 +163,26 @@ pub fn teach_pending(run_dir: &Path, env: &EnvMaker, settings: &WebSettings) -> 
         for question in questions {
             teacher.post(question)?;
         }
-        teachers.push(teacher);
+        teachers.push((label, teacher));
     }
     if offered > 0 {
         eprintln!("{offered} questions waiting at the page; each label given is printed here");
     }
     let mut out = std::io::stdout().lock();
-    while teachers.iter().any(|t| t.pending() > 0) {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        for teacher in &mut teachers {
+    loop {
+        let done = teachers.iter().all(|(_, t)| t.pending() == 0);
+        for (signal, teacher) in &mut teachers {
             for label in teacher.poll()? {
-                writeln!(out, "{}", serde_json::to_string(&label)?).and_then(|_| out.flush())?;
+                let mut line = serde_json::to_value(&label)?;
+                line["signal"] = signal.as_str().into();
+                writeln!(out, "{line}").and_then(|_| out.flush())?;
             }
         }
-    }
-    for teacher in &mut teachers {
-        for label in teacher.poll()? {
-            writeln!(out, "{}", serde_json::to_string(&label)?)?;
+        if done {
+            return Ok(offered);
         }
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    Ok(offered)
 }
 
 #[cfg(test)]
@@ -196,24 +211,25 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("limbic-teachers-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let env = EnvMaker::new("CartPole-v1", &Kwargs::new());
-        let fresh = Teaching { run_dir: &dir, resume: false, seed: 1, env: &env, web: None };
+        let fresh = Teaching { run_dir: &dir, resume: false, seed: 1, env: &env, web: None, page: Default::default() };
         let error = fresh.teacher("preferences", &request("oracel", None)).err().unwrap().to_string();
         assert!(error.contains("oracel"), "{error}");
-        let (mut teacher, history) = fresh.teacher("preferences", &request("oracle", None)).unwrap();
-        assert!(history.is_empty());
+        let attached = fresh.teacher("preferences", &request("oracle", None)).unwrap();
+        let mut teacher = attached.teacher;
+        assert!(attached.history.is_empty());
         teacher.post(Question::Compare { id: 0, left: clip(0, 1.0), right: clip(1, 0.0) }).unwrap();
         assert_eq!(teacher.poll().unwrap().len(), 1);
-        let resumed = Teaching { resume: true, ..fresh };
-        let (_, history) = resumed.teacher("preferences", &request("oracle", None)).unwrap();
+        let resumed = Teaching { resume: true, page: Default::default(), ..fresh };
+        let history = resumed.teacher("preferences", &request("oracle", None)).unwrap().history;
         assert_eq!(history.len(), 1);
         // Its own file named as the labels to start from is still read once.
         let path = fresh.label_dir("preferences").join(LABELS_FILE).display().to_string();
-        let (_, history) = resumed.teacher("preferences", &request("oracle", Some(path.clone()))).unwrap();
+        let history = resumed.teacher("preferences", &request("oracle", Some(path.clone()))).unwrap().history;
         assert_eq!(history.len(), 1);
         // Another run starts from this one's labels.
         let other = dir.join("other");
-        let reuse = Teaching { run_dir: &other, resume: false, seed: 1, env: &env, web: None };
-        let (_, history) = reuse.teacher("preferences", &request("oracle", Some(path))).unwrap();
+        let reuse = Teaching { run_dir: &other, page: Default::default(), ..fresh };
+        let history = reuse.teacher("preferences", &request("oracle", Some(path))).unwrap().history;
         assert_eq!(history.len(), 1);
         let missing = reuse.teacher("preferences", &request("oracle", Some("/nonexistent/labels.jsonl".into())));
         assert!(missing.err().unwrap().to_string().contains("no label file"));
@@ -224,15 +240,22 @@ mod tests {
     fn the_web_teacher_draws_from_observations_and_refuses_what_it_cannot_draw() {
         let dir = tempfile::tempdir().unwrap();
         let env = EnvMaker::new("CartPole-v1", &Kwargs::new());
-        let teaching = Teaching { run_dir: dir.path(), resume: false, seed: 1, env: &env, web: None };
-        let (teacher, _) = teaching.teacher("preferences", &request("web", None)).unwrap();
+        let teaching =
+            Teaching { run_dir: dir.path(), resume: false, seed: 1, env: &env, web: None, page: Default::default() };
+        let teacher = teaching.teacher("preferences", &request("web", None)).unwrap().teacher;
         assert!(teacher.wants_frames() && teacher.kind() == "web");
+        // A second signal asks at the same page; a label taken is refused.
+        let url = teaching.page.borrow().as_ref().unwrap().url().to_string();
+        let _second = teaching.teacher("evaluative", &request("web", None)).unwrap();
+        assert_eq!(teaching.page.borrow().as_ref().unwrap().url(), url);
+        let error = format!("{:#}", teaching.teacher("evaluative", &request("web", None)).err().unwrap());
+        assert!(error.contains("asks at this page already"), "{error}");
         let mut bad = request("web", None);
         bad.params = serde_json::json!({"adress": "127.0.0.1:0"});
         let error = format!("{:#}", teaching.teacher("preferences", &bad).err().unwrap());
         assert!(error.contains("adress") && error.contains("teacher_params"), "{error}");
         let no_velocity = EnvMaker::new("CartPoleNoVel-v1", &Kwargs::new());
-        let blind = Teaching { env: &no_velocity, ..teaching };
+        let blind = Teaching { env: &no_velocity, page: Default::default(), ..teaching };
         let error = blind.teacher("preferences", &request("web", None)).err().unwrap().to_string();
         assert!(error.contains("CartPoleNoVel-v1's observations do not determine a picture"), "{error}");
     }

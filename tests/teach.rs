@@ -44,7 +44,7 @@ fn the_page_state_shows_the_oldest_open_question_and_its_clip_sheets() {
     let state = client.get(&format!("/api/state?token={token}")).unwrap().json().unwrap();
     assert_eq!(
         state["question"],
-        json!({"id": 3, "kind": "compare", "clips": [{"id": 6, "frames": 5}, {"id": 7, "frames": 5}]})
+        json!({"signal": "test", "id": 3, "kind": "compare", "clips": [{"id": 6, "frames": 5}, {"id": 7, "frames": 5}]})
     );
     assert_eq!((state["pending"].as_u64(), state["labels_given"].as_u64()), (Some(2), Some(0)));
     // Five 6x4 frames in a grid of 3 columns, 2 rows: an 18x8 PNG.
@@ -146,9 +146,9 @@ fn labels_reach_poll_once_and_duplicates_and_unknown_ids_are_refused() {
 #[test]
 fn a_non_loopback_address_needs_the_explicit_flag() {
     let options = ServeOptions { addr: "0.0.0.0:0".parse().unwrap(), ..Default::default() };
-    let refused = limbic::teach::WebTeacher::start(&options).err().expect("refused");
+    let refused = limbic::teach::WebTeacher::start(&options, "test").err().expect("refused");
     assert!(refused.to_string().contains("--allow-remote"), "{refused}");
-    let teacher = limbic::teach::WebTeacher::start(&ServeOptions { allow_remote: true, ..options }).unwrap();
+    let teacher = limbic::teach::WebTeacher::start(&ServeOptions { allow_remote: true, ..options }, "test").unwrap();
     assert!(teacher.url().starts_with("http://127.0.0.1:"), "{}", teacher.url());
 }
 
@@ -394,4 +394,83 @@ fn questions_left_unanswered_when_a_run_ends_are_offered_after_it() {
     let first: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
     assert_eq!(first["reward/preferences/labels"].as_f64(), Some(3.0), "{first}");
     assert!(first["reward/preferences/loss"].is_number(), "{first}");
+}
+
+/// Two feedback signals in one run (preferences and evaluative) ask at one page: training
+/// prints the same URL for each, `limbic teach --run DIR --addr` serves the questions both left
+/// waiting on the address given, the page shows each with the signal that asks (their query and
+/// clip ids overlap), every answer reaches its own signal's label file, and the run resumed
+/// learns from them.
+#[test]
+fn one_page_teaches_every_feedback_signal_of_a_run() {
+    use limbic_rewards::labels::LabelFile;
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let run_arg = run.to_str().unwrap();
+    let signals = r#"rewards=[{"name":"preferences","params":{"per_update":2,"segment":10}},{"name":"evaluative","params":{"every":20}}]"#;
+    let common = ["--set", "params.n_steps=64", "--set", "eval_episodes=1", "--quiet", "--num-envs", "2"];
+    let teacher = ["--env", "CartPole-v1", "--set", signals, "--teacher", "web", "--labels", "2", "--out", run_arg];
+    let trained = limbic(&[&["train", "--steps", "128"][..], &common, &teacher].concat());
+    let lines: Vec<String> = String::from_utf8_lossy(&trained.stdout).lines().map(str::to_owned).collect();
+    let url = lines[0].strip_prefix("preferences: teach at ").unwrap_or_else(|| panic!("{lines:?}"));
+    assert_eq!(lines[1], format!("evaluative: teach at {url}"), "one page for both");
+    let dirs = [run.join("feedback/preferences"), run.join("feedback/evaluative")];
+    let waiting: Vec<usize> = dirs.iter().map(|d| LabelFile::read_pending(d).unwrap().len()).collect();
+    assert_eq!(waiting, [2, 2], "nobody answered");
+
+    // A fixed address serves both signals (a page each could not share it).
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let (mut process, first, mut printed) = serving(&["teach", "--run", run_arg, "--addr", &addr]);
+    let url = first.strip_prefix("evaluative: teach at ").unwrap_or_else(|| panic!("{first}")).to_string();
+    assert_eq!(printed.next().unwrap().unwrap(), format!("preferences: teach at {url}"));
+    let (host, path) = split_url(&url).unwrap();
+    assert_eq!(host, addr);
+    let token = &path["/?token=".len()..];
+    let mut client = Client::connect(&host).unwrap();
+    let mut shown = Vec::new();
+    for _ in 0..4 {
+        let state = client.get(&format!("/api/state?token={token}")).unwrap().json().unwrap();
+        let question = state["question"].clone();
+        let (signal, query) = (question["signal"].as_str().unwrap().to_string(), question["id"].as_u64().unwrap());
+        let clip = question["clips"][0]["id"].as_u64().unwrap();
+        let sheet = client.get(&format!("/api/clip/{clip}?signal={signal}&token={token}")).unwrap();
+        assert_eq!((sheet.status, &sheet.body[1..4]), (200, &b"PNG"[..]), "{signal}'s clip {clip}");
+        let answer = match question["kind"].as_str().unwrap() {
+            "compare" => json!("left"),
+            _ => json!({"score": {"value": 1.0, "at": 0}}),
+        };
+        let body = json!({"signal": signal, "query": query, "answer": answer});
+        let response = client.post_json(&format!("/api/label?token={token}"), &body).unwrap();
+        assert_eq!(response.status, 200, "{}", response.text());
+        let unknown = json!({"signal": "curiosity", "query": query, "answer": "skip"});
+        assert_eq!(client.post_json(&format!("/api/label?token={token}"), &unknown).unwrap().status, 404);
+        shown.push((signal, query));
+    }
+    shown.sort();
+    let expected: Vec<(String, u64)> =
+        ["evaluative", "preferences"].iter().flat_map(|s| (0..2).map(move |q| (s.to_string(), q))).collect();
+    assert_eq!(shown, expected);
+    let labels: Vec<serde_json::Value> = printed.map(|l| serde_json::from_str(&l.unwrap()).unwrap()).collect();
+    assert!(process.0.wait().unwrap().success(), "all answered: the page closes");
+    let mut signals: Vec<&str> = labels.iter().map(|l| l["signal"].as_str().unwrap()).collect();
+    signals.sort();
+    assert_eq!(signals, ["evaluative", "evaluative", "preferences", "preferences"]);
+    for dir in &dirs {
+        let labelled = LabelFile::read(&dir.join("labels.jsonl")).unwrap();
+        assert_eq!(labelled.iter().map(|l| l.label.query).collect::<Vec<_>>(), [0, 1], "{}", dir.display());
+        assert!(LabelFile::read_pending(dir).unwrap().is_empty());
+    }
+    let kinds = |dir: &std::path::Path| LabelFile::read(&dir.join("labels.jsonl")).unwrap()[0].clips.len();
+    assert_eq!((kinds(&dirs[0]), kinds(&dirs[1])), (2, 1), "each signal got its own kind of answer");
+
+    // The run resumed learns from both signals' labels.
+    limbic(&[&["train", "--resume", run_arg, "--steps", "256"][..], &["--quiet"]].concat());
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(metrics.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        (last["reward/preferences/labels"].as_f64(), last["reward/evaluative/labels"].as_f64()),
+        (Some(2.0), Some(2.0)),
+        "{last}"
+    );
 }

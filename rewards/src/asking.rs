@@ -4,9 +4,11 @@
 //! Both are part of a signal's checkpoint: the recorder's open windows, and the questions asked
 //! and not answered yet (with their clips). A restored signal offers those questions to its new
 //! teacher again, unless the labels read back already answer them, so no question is lost when
-//! a run ends or stops before its teacher answers.
+//! a run ends or stops before its teacher answers. A run killed after its last checkpoint asked
+//! questions the checkpoint does not know: they come back from the label folder's `pending.bin`
+//! with the teacher ([`TeacherWithHistory::waiting`]) and are offered as well, each once.
 
-use crate::feedback::{Clip, ClipId, Labelled, QueryId, Question, Teacher};
+use crate::feedback::{Clip, ClipId, Labelled, QueryId, Question, Teacher, TeacherWithHistory};
 use crate::models::Archive;
 use limbic_agents::shaping::Transitions;
 use limbic_agents::{AgentError, Result};
@@ -94,9 +96,10 @@ impl ClipRecorder {
         self.next_clip = self.next_clip.max(used + 1);
     }
 
-    /// Puts the open windows into `archive` (the next clip id is saved with [`AskState`]).
+    /// Puts the open windows and the next clip id into `archive`.
     pub fn save(&self, archive: &mut Archive) -> Result<()> {
-        archive.put_json("recorder", &self.open)
+        archive.put_json("recorder", &self.open)?;
+        archive.put_json("recorder_next_clip", &self.next_clip)
     }
 
     /// Reads the open windows [`ClipRecorder::save`] wrote; nothing changes on error.
@@ -112,6 +115,10 @@ impl ClipRecorder {
             )));
         }
         self.open = open;
+        // Saved before the recorder kept it: the counters of `AskState` have it as of the last poll.
+        if archive.get("recorder_next_clip").is_ok() {
+            self.next_clip = self.next_clip.max(archive.json("recorder_next_clip")?);
+        }
         Ok(())
     }
 }
@@ -192,7 +199,8 @@ pub struct Asking {
     open: BTreeMap<QueryId, Vec<Arc<Clip>>>,
     /// Questions the labels read back at the start answer.
     answered: BTreeSet<QueryId>,
-    /// Open questions restored from a checkpoint, offered to the teacher at the next poll.
+    /// Open questions attached or restored from a checkpoint, offered to the teacher at the
+    /// next poll.
     unposted: Vec<QueryId>,
 }
 
@@ -208,17 +216,30 @@ impl Asking {
         }
     }
 
-    /// Takes the teacher; the ids of `history` are never issued again and its labels count
-    /// against the budget.
-    pub fn attach(&mut self, teacher: Box<dyn Teacher>, history: &[Labelled], recorder: &mut ClipRecorder) {
-        self.teacher = Some(teacher);
-        for item in history {
+    /// Takes the teacher; the ids of its history (labels, waiting questions, stored clips) are
+    /// never issued again, its labels and waiting questions count against the budget, and the
+    /// waiting questions no label answers are offered again at the next poll. Returns the
+    /// labels to learn from.
+    pub fn attach(&mut self, attached: TeacherWithHistory, recorder: &mut ClipRecorder) -> Vec<Labelled> {
+        for item in &attached.history {
             self.state.next_query = self.state.next_query.max(item.label.query + 1);
             item.label.clips.iter().for_each(|&c| recorder.skip_past(c));
             self.answered.insert(item.label.query);
         }
-        self.state.asked = self.state.asked.max(history.len());
-        self.state.received = self.state.received.max(history.len());
+        for question in attached.waiting.iter().filter(|q| !self.answered.contains(&q.id())) {
+            self.state.next_query = self.state.next_query.max(question.id() + 1);
+            let clips = question.clips();
+            clips.iter().for_each(|c| recorder.skip_past(c.id));
+            self.open.insert(question.id(), clips);
+        }
+        if let Some(last) = attached.last_clip {
+            recorder.skip_past(last);
+        }
+        self.state.asked = self.state.asked.max(attached.history.len() + self.open.len());
+        self.state.received = self.state.received.max(attached.history.len());
+        self.unposted = self.open.keys().copied().collect();
+        self.teacher = Some(attached.teacher);
+        attached.history
     }
 
     /// Restores saved counters, keeping ids already past them.
@@ -247,7 +268,8 @@ impl Asking {
     }
 
     /// Reads what [`Asking::save`] wrote (after [`Asking::attach`]): the counters, and the
-    /// open questions the labels read back do not answer, to offer again at the next poll.
+    /// open questions the labels read back do not answer, to offer again at the next poll,
+    /// together with the waiting questions attached (each once).
     pub fn load(&mut self, archive: &Archive, recorder: &mut ClipRecorder) -> Result<()> {
         let saved: AskState = archive.json("asked")?;
         let open = match archive.get("open") {
@@ -276,8 +298,10 @@ impl Asking {
             teacher.restore(state)?;
         }
         self.restore(saved, recorder);
-        self.unposted = open.keys().copied().collect();
-        self.open = open;
+        for (query, clips) in open {
+            self.open.entry(query).or_insert(clips);
+        }
+        self.unposted = self.open.keys().copied().collect();
         Ok(())
     }
 
@@ -302,26 +326,19 @@ impl Asking {
         let question = make(self.state.next_query);
         self.state.next_query += 1;
         self.state.asked += 1;
-        let clips = match &question {
-            Question::Compare { left, right, .. } => vec![left.clone(), right.clone()],
-            Question::Evaluate { clip, .. } => vec![clip.clone()],
-        };
-        self.open.insert(question.id(), clips);
+        self.open.insert(question.id(), question.clips());
         self.teacher.as_mut().map_or(Ok(()), |t| t.post(question))
     }
 
     /// The labels that arrived, with their clips. A label for a question this signal has no
     /// clips for (asked before a restart) is left out (it stays in the label file) and counted.
-    /// Questions restored from a checkpoint are offered to the teacher first.
+    /// Questions attached or restored from a checkpoint are offered to the teacher first.
     pub fn poll(&mut self, recorder: &ClipRecorder) -> Result<Vec<Labelled>> {
         let Some(teacher) = self.teacher.as_mut() else { return Ok(Vec::new()) };
         for query in std::mem::take(&mut self.unposted) {
-            let question = match self.open.get(&query).map(Vec::as_slice) {
-                Some([left, right]) => Question::Compare { id: query, left: left.clone(), right: right.clone() },
-                Some([clip]) => Question::Evaluate { id: query, clip: clip.clone() },
-                _ => continue,
-            };
-            teacher.post(question)?;
+            if let Some(question) = self.open.get(&query).and_then(|clips| Question::of_clips(query, clips)) {
+                teacher.post(question)?;
+            }
         }
         let mut labelled = Vec::new();
         for label in teacher.poll()? {

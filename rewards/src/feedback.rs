@@ -50,6 +50,23 @@ impl Question {
             Question::Compare { id, .. } | Question::Evaluate { id, .. } => *id,
         }
     }
+
+    /// The clips it shows: two for `Compare`, one for `Evaluate`.
+    pub fn clips(&self) -> Vec<Arc<Clip>> {
+        match self {
+            Question::Compare { left, right, .. } => vec![left.clone(), right.clone()],
+            Question::Evaluate { clip, .. } => vec![clip.clone()],
+        }
+    }
+
+    /// The question `id` showing `clips` (two: a comparison, one: an evaluation).
+    pub fn of_clips(id: QueryId, clips: &[Arc<Clip>]) -> Option<Question> {
+        match clips {
+            [left, right] => Some(Question::Compare { id, left: left.clone(), right: right.clone() }),
+            [clip] => Some(Question::Evaluate { id, clip: clip.clone() }),
+            _ => None,
+        }
+    }
 }
 
 /// A teacher's answer.
@@ -144,5 +161,27 @@ pub struct TeacherRequest {
     pub labels_from: Option<String>,
 }
 
-/// A teacher with the labels a signal starts from: what a teacher factory hands a signal.
-pub type TeacherWithHistory = (Box<dyn Teacher>, Vec<Labelled>);
+/// What a teacher factory hands a feedback signal: its teacher, the labels it starts from and,
+/// when a run resumes, what its label folder says was asked (a run killed after its last
+/// checkpoint asked more than the checkpoint knows).
+pub struct TeacherWithHistory {
+    pub teacher: Box<dyn Teacher>,
+    /// Labels to learn from: another run's (the `labels` parameter), then the run's own.
+    pub history: Vec<Labelled>,
+    /// The run's questions nobody answered yet (its `pending.bin`), offered again.
+    pub waiting: Vec<Question>,
+    /// The highest clip id the run's label folder holds: ids up to it are never issued again.
+    pub last_clip: Option<ClipId>,
+}
+
+impl TeacherWithHistory {
+    /// A teacher with nothing to start from.
+    pub fn new(teacher: Box<dyn Teacher>) -> TeacherWithHistory {
+        TeacherWithHistory { teacher, history: Vec::new(), waiting: Vec::new(), last_clip: None }
+    }
+
+    /// The same, starting from `history`.
+    pub fn with_history(teacher: Box<dyn Teacher>, history: Vec<Labelled>) -> TeacherWithHistory {
+        TeacherWithHistory { history, ..TeacherWithHistory::new(teacher) }
+    }
+}

@@ -11,9 +11,11 @@
 //! lands in the folder, and keeps `pending.bin`: the questions posted and not answered yet
 //! (written atomically, with a checksum, whenever they change at a poll). When a run ends or
 //! stops before its teacher answers, they are still there: `limbic teach --run DIR` offers them
-//! and the labels given land in `labels.jsonl`, for the run resumed or another run to use.
+//! and the labels given land in `labels.jsonl`, for the run resumed or another run to use. A run
+//! resumed reads the folder back ([`LabelFile::read_back`]): it may have asked more than its
+//! last checkpoint knows before it was killed.
 
-use crate::feedback::{Clip, ClipId, Label, Labelled, QueryId, Question, Teacher};
+use crate::feedback::{Clip, ClipId, Label, Labelled, QueryId, Question, Teacher, TeacherWithHistory};
 use crate::models::Archive;
 use limbic_agents::{AgentError, Result};
 use serde::{Deserialize, Serialize};
@@ -132,12 +134,28 @@ impl LabelFile {
         };
         questions
             .iter()
-            .map(|(&id, ids)| match ids.as_slice() {
-                [left, right] => Ok(Question::Compare { id, left: clip(left)?, right: clip(right)? }),
-                [one] => Ok(Question::Evaluate { id, clip: clip(one)? }),
-                _ => Err(AgentError::Io(format!("{}: question {id} names {} clips", path.display(), ids.len()))),
+            .map(|(&id, ids)| {
+                let clips = ids.iter().map(clip).collect::<Result<Vec<_>>>()?;
+                Question::of_clips(id, &clips).ok_or_else(|| {
+                    AgentError::Io(format!("{}: question {id} names {} clips", path.display(), ids.len()))
+                })
             })
             .collect()
+    }
+
+    /// The highest clip id stored in the folder (`None`: no clip yet).
+    pub fn last_clip(&self) -> Option<ClipId> {
+        self.stored.iter().max().copied()
+    }
+
+    /// What the folder `dir` holds for its run resumed, added to `attached`: its labels, the
+    /// questions still waiting and the highest clip id stored (a question asked after the
+    /// run's last checkpoint is known here only).
+    pub fn read_back(dir: &Path, attached: &mut TeacherWithHistory) -> Result<()> {
+        attached.history.extend(LabelFile::read(&dir.join(LABELS_FILE))?);
+        attached.waiting = LabelFile::read_pending(dir)?;
+        attached.last_clip = LabelFile::open(dir)?.last_clip();
+        Ok(())
     }
 
     /// Every label of the label file at `path` with its clips (read from `clips.jsonl` beside
@@ -246,11 +264,8 @@ impl Teacher for Recorded {
     }
 
     fn post(&mut self, question: Question) -> Result<()> {
-        let clips = match &question {
-            Question::Compare { left, right, .. } => [left.as_ref(), right.as_ref()].to_vec(),
-            Question::Evaluate { clip, .. } => [clip.as_ref()].to_vec(),
-        };
-        self.file.append_clips(clips.iter().copied())?;
+        let clips = question.clips();
+        self.file.append_clips(clips.iter().map(Arc::as_ref))?;
         self.pending.insert(question.id(), clips.iter().map(|c| c.id).collect());
         self.inner.post(question)
     }

@@ -529,8 +529,7 @@ impl RewardSet {
         for node in &mut self.nodes {
             if let Kind::Signal { signal, .. } = &mut node.kind {
                 if let Some(request) = signal.teacher_request() {
-                    let (teacher, history) = make(&node.label, &request)?;
-                    signal.attach_teacher(teacher, history)?;
+                    signal.attach_teacher(make(&node.label, &request)?)?;
                     attached.push(node.label.clone());
                 }
             }

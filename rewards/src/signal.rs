@@ -5,7 +5,7 @@
 //! scaling stage, never inside a signal (RLeXplore's NGU weights each factor before
 //! multiplying them; limbic does not).
 
-use crate::feedback::{Labelled, Teacher, TeacherRequest};
+use crate::feedback::{TeacherRequest, TeacherWithHistory};
 use limbic_agents::shaping::Transitions;
 use limbic_agents::world_model::SharedWorldModel;
 use limbic_agents::Result;
@@ -81,10 +81,11 @@ pub trait IntrinsicReward: Send {
     }
 
     /// Hands a feedback signal its teacher and the labels it already has (read back from the
-    /// run's label file on resume, or from the file its `labels` parameter names). Called once,
-    /// before any step and before [`load`](Self::load); a signal that was never given a teacher
-    /// keeps its last model and asks nothing.
-    fn attach_teacher(&mut self, _teacher: Box<dyn Teacher>, _history: Vec<Labelled>) -> Result<()> {
+    /// run's label file on resume, or from the file its `labels` parameter names), with the
+    /// questions the run left waiting. Called once, before any step and before
+    /// [`load`](Self::load); a signal that was never given a teacher keeps its last model and
+    /// asks nothing.
+    fn attach_teacher(&mut self, _attached: TeacherWithHistory) -> Result<()> {
         Err(limbic_agents::AgentError::Unsupported(format!("{} takes no teacher", self.name())))
     }
 

@@ -5,7 +5,7 @@
 use limbic_agents::shaping::{RewardShaper, Transitions};
 use limbic_environments::rng::Generator;
 use limbic_environments::{DType, Space};
-use limbic_rewards::feedback::{Answer, Clip, Label, Labelled, Question, Teacher};
+use limbic_rewards::feedback::{Answer, Clip, Label, Question, Teacher, TeacherWithHistory};
 use limbic_rewards::labels::{LabelFile, Recorded, CLIPS_FILE, LABELS_FILE, PENDING_FILE};
 use limbic_rewards::signals::{evaluative, preferences};
 use limbic_rewards::teachers::SyntheticTeacher;
@@ -248,7 +248,7 @@ fn preferences_learn_the_reward_from_an_oracle_within_the_budget() {
     assert!(out.iter().all(|&r| r == 0.0) && metrics["labels"] == 0.0, "{metrics:?}");
     let dir = temp_dir("preferences");
     let recorded = Recorded::new(Box::new(teacher("oracle", json!({}))), LabelFile::open(&dir).unwrap());
-    signal.attach_teacher(Box::new(recorded), Vec::new()).unwrap();
+    signal.attach_teacher(TeacherWithHistory::new(Box::new(recorded))).unwrap();
     let mut last = BTreeMap::new();
     for _ in 0..5 {
         last = learn(signal.as_mut(), &Rollout::random(20, 2, 7, &mut rng)).1;
@@ -260,7 +260,7 @@ fn preferences_learn_the_reward_from_an_oracle_within_the_budget() {
     let labels = LabelFile::read(&dir.join(LABELS_FILE)).unwrap();
     assert_eq!(labels.len(), 60);
     let mut reused = preferences_signal(json!({"budget": 60, "segment": 5, "epochs": 20}));
-    reused.attach_teacher(Box::new(teacher("oracle", json!({}))), labels).unwrap();
+    reused.attach_teacher(TeacherWithHistory::with_history(Box::new(teacher("oracle", json!({}))), labels)).unwrap();
     let (_, metrics) = learn(reused.as_mut(), &Rollout::random(20, 2, 7, &mut rng));
     assert_eq!((metrics["labels"], metrics["budget_left"]), (60.0, 0.0), "{metrics:?}");
     assert!(action_gap(reused.as_mut(), &mut rng) > 0.5);
@@ -301,7 +301,7 @@ impl Teacher for Silent {
 fn a_silent_teacher_never_stalls_training() {
     let mut rng = Generator::from_seed(2);
     let mut signal = preferences_signal(json!({"budget": 30, "per_update": 10, "segment": 4}));
-    signal.attach_teacher(Box::new(Silent(0)), Vec::new()).unwrap();
+    signal.attach_teacher(TeacherWithHistory::new(Box::new(Silent(0)))).unwrap();
     for expected in [10.0, 20.0, 30.0, 30.0] {
         let (out, metrics) = learn(signal.as_mut(), &Rollout::random(12, 2, 5, &mut rng));
         assert!(out.iter().all(|&r| r == 0.0));
@@ -318,7 +318,7 @@ fn unanswered_questions_are_kept_and_a_restored_signal_asks_them_again() {
     let params = json!({"budget": 6, "per_update": 3, "segment": 4});
     let mut signal = preferences_signal(params.clone());
     let recorded = Recorded::new(Box::new(Silent(0)), LabelFile::open(&dir).unwrap());
-    signal.attach_teacher(Box::new(recorded), Vec::new()).unwrap();
+    signal.attach_teacher(TeacherWithHistory::new(Box::new(recorded))).unwrap();
     learn(signal.as_mut(), &Rollout::random(12, 2, 5, &mut rng));
     let waiting = LabelFile::read_pending(&dir).unwrap();
     assert_eq!(waiting.iter().map(Question::id).collect::<Vec<_>>(), [0, 1, 2]);
@@ -326,7 +326,7 @@ fn unanswered_questions_are_kept_and_a_restored_signal_asks_them_again() {
     assert!(left.len >= 1 && left.obs.len() == left.len * OBS, "its clips come back from clips.jsonl");
 
     let mut restored = preferences_signal(params);
-    restored.attach_teacher(Box::new(Silent(0)), Vec::new()).unwrap();
+    restored.attach_teacher(TeacherWithHistory::new(Box::new(Silent(0)))).unwrap();
     restored.load(&signal.save().unwrap()).unwrap();
     let (_, metrics) = learn(restored.as_mut(), &Rollout::random(12, 2, 5, &mut rng));
     assert_eq!((metrics["pending"], metrics["budget_left"]), (6.0, 0.0), "3 offered again, 3 new");
@@ -341,11 +341,115 @@ fn unanswered_questions_are_kept_and_a_restored_signal_asks_them_again() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Answers the questions with even ids at once and never the others.
+struct Halfway(Vec<Label>);
+
+impl Teacher for Halfway {
+    fn kind(&self) -> &str {
+        "halfway"
+    }
+    fn post(&mut self, question: Question) -> limbic_agents::Result<()> {
+        if question.id().is_multiple_of(2) {
+            let clips = question.clips().iter().map(|c| c.id).collect();
+            self.0.push(Label {
+                query: question.id(),
+                clips,
+                answer: Answer::Left,
+                teacher: "halfway".into(),
+                time_ms: 1,
+            });
+        }
+        Ok(())
+    }
+    fn poll(&mut self) -> limbic_agents::Result<Vec<Label>> {
+        Ok(std::mem::take(&mut self.0))
+    }
+    fn pending(&self) -> usize {
+        0
+    }
+}
+
+/// Never answers, and keeps what it was asked.
+struct Watching(Arc<std::sync::Mutex<Vec<Question>>>);
+
+impl Teacher for Watching {
+    fn kind(&self) -> &str {
+        "watching"
+    }
+    fn post(&mut self, question: Question) -> limbic_agents::Result<()> {
+        self.0.lock().unwrap().push(question);
+        Ok(())
+    }
+    fn poll(&mut self) -> limbic_agents::Result<Vec<Label>> {
+        Ok(Vec::new())
+    }
+    fn pending(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+}
+
+/// The clip ids of each question, by query id.
+fn shown(questions: &[Question]) -> BTreeMap<u64, Vec<u64>> {
+    questions.iter().map(|q| (q.id(), q.clips().iter().map(|c| c.id).collect())).collect()
+}
+
+/// A run killed after asking more than its last checkpoint knows, resumed from that checkpoint:
+/// every question it asked and nobody answered is still waiting (the checkpoint's and those of
+/// `pending.bin`, each once, with the same clips), query and clip ids are never issued twice, and
+/// every stored label stays as it was.
+#[test]
+fn a_run_killed_after_its_checkpoint_keeps_every_waiting_question_and_label() {
+    let dir = temp_dir("killed");
+    let mut rng = Generator::from_seed(6);
+    let params = json!({"budget": 9, "per_update": 3, "segment": 4});
+    let mut killed = preferences_signal(params.clone());
+    let recorded = Recorded::new(Box::new(Halfway(Vec::new())), LabelFile::open(&dir).unwrap());
+    killed.attach_teacher(TeacherWithHistory::new(Box::new(recorded))).unwrap();
+    learn(killed.as_mut(), &Rollout::random(12, 2, 5, &mut rng)); // asks 0, 1, 2; 0 and 2 answered
+    let checkpoint = killed.save().unwrap();
+    learn(killed.as_mut(), &Rollout::random(12, 2, 5, &mut rng)); // asks 3, 4, 5; 4 answered
+    std::mem::forget(killed); // SIGKILL: nothing runs on the way out
+    let waiting = shown(&LabelFile::read_pending(&dir).unwrap());
+    assert_eq!(waiting.keys().copied().collect::<Vec<_>>(), [1, 3, 5]);
+    let labels_before = std::fs::read_to_string(dir.join(LABELS_FILE)).unwrap();
+    let clips_before = std::fs::read_to_string(dir.join(CLIPS_FILE)).unwrap();
+    let last_clip = LabelFile::open(&dir).unwrap().last_clip().unwrap();
+
+    let mut resumed = preferences_signal(params);
+    let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorded = Recorded::new(Box::new(Watching(asked.clone())), LabelFile::open(&dir).unwrap());
+    let mut attached = TeacherWithHistory::new(Box::new(recorded));
+    LabelFile::read_back(&dir, &mut attached).unwrap();
+    assert_eq!((attached.history.len(), attached.waiting.len(), attached.last_clip), (3, 3, Some(last_clip)));
+    resumed.attach_teacher(attached).unwrap();
+    resumed.load(&checkpoint).unwrap();
+    let (_, metrics) = learn(resumed.as_mut(), &Rollout::random(12, 2, 5, &mut rng));
+    assert_eq!((metrics["labels"], metrics["pending"], metrics["budget_left"]), (3.0, 6.0, 0.0), "{metrics:?}");
+    let now = shown(&LabelFile::read_pending(&dir).unwrap());
+    assert_eq!(now.keys().copied().collect::<Vec<_>>(), [1, 3, 5, 6, 7, 8], "the old ones kept, new ids after them");
+    assert!(waiting.iter().all(|(query, clips)| &now[query] == clips), "the same clips: {waiting:?} {now:?}");
+    // A clip id names one clip: what the resumed run showed is what the label file holds.
+    let stored = LabelFile::read_pending(&dir).unwrap();
+    let stored: BTreeMap<u64, Arc<Clip>> = stored.iter().flat_map(Question::clips).map(|c| (c.id, c)).collect();
+    let posted = asked.lock().unwrap();
+    assert_eq!(posted.len(), 6);
+    for clip in posted.iter().flat_map(Question::clips) {
+        let same = &stored[&clip.id];
+        assert_eq!((&same.obs, &same.true_rewards, same.start_step), (&clip.obs, &clip.true_rewards, clip.start_step));
+    }
+    // The label file only grew: every label and clip stored before is there as it was.
+    assert_eq!(std::fs::read_to_string(dir.join(LABELS_FILE)).unwrap(), labels_before);
+    assert!(std::fs::read_to_string(dir.join(CLIPS_FILE)).unwrap().starts_with(&clips_before));
+    let labelled = LabelFile::read(&dir.join(LABELS_FILE)).unwrap();
+    assert_eq!(labelled.iter().map(|l| l.label.query).collect::<Vec<_>>(), [0, 2, 4]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn uniform_selection_and_bad_parameters() {
     let mut rng = Generator::from_seed(3);
     let mut signal = preferences_signal(json!({"selection": "uniform", "budget": 40, "segment": 5, "epochs": 20}));
-    signal.attach_teacher(Box::new(teacher("oracle", json!({}))), Vec::new()).unwrap();
+    signal.attach_teacher(TeacherWithHistory::new(Box::new(teacher("oracle", json!({}))))).unwrap();
     for _ in 0..2 {
         learn(signal.as_mut(), &Rollout::random(20, 2, 7, &mut rng));
     }
@@ -371,7 +475,7 @@ fn tamer_models_the_teacher_and_coach_credits_the_steps() {
     let mut rng = Generator::from_seed(4);
     // TAMER with the oracle evaluator: the score of each step is its action.
     let mut tamer = evaluative_signal(json!({"every": 1, "window": 1, "credit": [0, 0], "budget": 300, "epochs": 20}));
-    tamer.attach_teacher(Box::new(teacher("oracle", json!({}))), Vec::new()).unwrap();
+    tamer.attach_teacher(TeacherWithHistory::new(Box::new(teacher("oracle", json!({}))))).unwrap();
     for _ in 0..3 {
         learn(tamer.as_mut(), &Rollout::random(50, 2, 1000, &mut rng));
     }
@@ -383,7 +487,7 @@ fn tamer_models_the_teacher_and_coach_credits_the_steps() {
     rollout.rewards = vec![0.0, 0.0, 0.0, 3.0];
     let params = json!({"mode": "coach", "every": 4, "window": 4, "credit": [1, 3]});
     let mut coach = (evaluative::ENTRY.build)(&params, &context(1)).unwrap();
-    coach.attach_teacher(Box::new(teacher("oracle", json!({}))), Vec::new()).unwrap();
+    coach.attach_teacher(TeacherWithHistory::new(Box::new(teacher("oracle", json!({}))))).unwrap();
     for t in 0..4 {
         coach.observe(&rollout.step_view(t, t + 1)).unwrap();
     }
@@ -392,6 +496,21 @@ fn tamer_models_the_teacher_and_coach_credits_the_steps() {
     assert_eq!(out, [1.0, 1.0, 1.0, 0.0]);
     let metrics = coach.update(&rollout.view()).unwrap();
     assert_eq!((metrics["labels"], metrics["credited_steps"]), (1.0, 3.0), "{metrics:?}");
+    // Feedback goes to the steps it is about, not to steps that look the same: in a batch of
+    // eight identical rows on two sub-envs, only the two before sub-env 1's scored step earn.
+    let mut same = Rollout::random(4, 2, 1000, &mut rng);
+    same.obs.iter_mut().for_each(|x| *x = 0.5);
+    same.actions.iter_mut().for_each(|x| *x = 1.0);
+    same.rewards = vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0];
+    let params = json!({"mode": "coach", "every": 4, "window": 4, "credit": [1, 2]});
+    let mut coach = (evaluative::ENTRY.build)(&params, &context(2)).unwrap();
+    coach.attach_teacher(TeacherWithHistory::new(Box::new(teacher("oracle", json!({}))))).unwrap();
+    for t in 0..4 {
+        coach.observe(&same.step_view(t, t + 1)).unwrap();
+    }
+    let mut out = vec![0.0; 8];
+    coach.compute(&same.view(), &mut out).unwrap();
+    assert_eq!(out, [0.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0]);
 }
 
 #[test]
@@ -408,7 +527,7 @@ fn the_reward_set_hands_each_feedback_signal_its_teacher() {
     let attached = set
         .attach_teachers(&mut |label, request| {
             asked.push((label.to_string(), request.kind.clone(), request.question));
-            Ok((Box::new(teacher(&request.kind, request.params.clone())) as Box<dyn Teacher>, Vec::<Labelled>::new()))
+            Ok(TeacherWithHistory::new(Box::new(teacher(&request.kind, request.params.clone()))))
         })
         .unwrap();
     assert_eq!(attached, ["preferences", "coach"]);
@@ -457,7 +576,7 @@ fn the_reward_set_keeps_the_learned_share_apart_and_reports_each_new_model() {
     assert!(set.changed().is_empty(), "no teacher, no labels, no new model");
 
     set.attach_teachers(&mut |_, request| {
-        Ok((Box::new(teacher(&request.kind, request.params.clone())) as Box<dyn Teacher>, Vec::<Labelled>::new()))
+        Ok(TeacherWithHistory::new(Box::new(teacher(&request.kind, request.params.clone()))))
     })
     .unwrap();
     step(&mut set, &rollout, 0);

@@ -107,7 +107,7 @@ pub fn run(args: Args) -> Result<()> {
         journal: args.journal.clone(),
         painter: None,
     };
-    let mut teacher = WebTeacher::start(&options)?;
+    let mut teacher = WebTeacher::start(&options, "demo")?;
     // The questions are on the board before the URL is printed: whoever opens it finds them.
     for question in demo_questions(&clips.clips, args.questions, args.evaluate) {
         teacher.post(question)?;

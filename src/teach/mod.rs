@@ -2,7 +2,8 @@
 //!
 //! [`WebTeacher`] is a [`Teacher`]: `post` puts the question on a [`board::Board`] that a small
 //! HTTP server ([`server`], tokio + axum) shows, and the labels given there come back through
-//! `poll`. The server runs on its own thread with its own runtime, so the training loop stays
+//! `poll`. One [`TeachingPage`] (one server, one URL) serves every feedback signal of a run: each
+//! signal's teacher has its own desk on the board, and the page shows the oldest question of any. The server runs on its own thread with its own runtime, so the training loop stays
 //! synchronous and never waits for it. It listens on 127.0.0.1 unless a non-loopback address
 //! is asked for explicitly, and answers only requests carrying the random token of the URL it
 //! prints. The page (HTML, JS, CSS) is compiled into the binary: it needs no internet.
@@ -15,7 +16,7 @@ pub mod client;
 pub mod server;
 
 use anyhow::{bail, Context, Result};
-use board::Board;
+use board::{Board, DeskId};
 use limbic_agents::AgentError;
 use limbic_environments::render::{Frame, ObservationPainter};
 use limbic_rewards::feedback::{Clip, Label, Question, Teacher};
@@ -63,18 +64,22 @@ impl Default for ServeOptions {
     }
 }
 
-/// A teacher answering at a web page (see the module docs).
-pub struct WebTeacher {
+/// A page serving while its web teachers ask (see the module docs); the server stops when the
+/// page and every teacher at it are dropped.
+#[derive(Clone)]
+pub struct TeachingPage(Arc<Server>);
+
+/// The running server.
+struct Server {
     shared: Arc<Shared>,
-    labels: Receiver<Label>,
     url: String,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
-impl WebTeacher {
-    /// Binds the address and starts the server; the page is at [`WebTeacher::url`].
-    pub fn start(options: &ServeOptions) -> Result<WebTeacher> {
+impl TeachingPage {
+    /// Binds the address and starts the server; the page is at [`TeachingPage::url`].
+    pub fn start(options: &ServeOptions) -> Result<TeachingPage> {
         if !options.addr.ip().is_loopback() && !options.allow_remote {
             bail!(
                 "{} is not a loopback address: anyone who can reach it could label; \
@@ -99,8 +104,7 @@ impl WebTeacher {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let token = random_token()?;
-        let (labels_tx, labels) = channel();
-        let board = Board::new(labels_tx, journal, options.painter.clone());
+        let board = Board::new(journal, options.painter.clone());
         let shared = Arc::new(Shared::new(board, token.clone(), options.run_dir.clone(), options.fps));
         let runtime = tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build()?;
         let (stop, stopped) = oneshot::channel::<()>();
@@ -121,21 +125,70 @@ impl WebTeacher {
         })?;
         let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
         let url = format!("http://{host}:{}/?token={token}", addr.port());
-        Ok(WebTeacher { shared, labels, url, stop: Some(stop), thread: Some(thread) })
+        Ok(TeachingPage(Arc::new(Server { shared, url, stop: Some(stop), thread: Some(thread) })))
     }
 
     /// The page's address with its access token: print it as the first line of output.
     pub fn url(&self) -> &str {
-        &self.url
+        &self.0.url
     }
 
-    /// Labels accepted so far.
+    /// The teacher of signal `signal` at this page (a name taken is an error).
+    pub fn teacher(&self, signal: &str) -> Result<WebTeacher> {
+        let (labels_tx, labels) = channel();
+        let desk = self.0.shared.board().add_desk(signal, labels_tx).map_err(anyhow::Error::msg)?;
+        Ok(WebTeacher { page: self.clone(), desk, labels })
+    }
+}
+
+impl std::fmt::Debug for TeachingPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TeachingPage({})", self.0.url)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A teacher answering at a web page (see the module docs): one signal's desk at a
+/// [`TeachingPage`].
+pub struct WebTeacher {
+    page: TeachingPage,
+    desk: DeskId,
+    labels: Receiver<Label>,
+}
+
+impl WebTeacher {
+    /// A page of its own for signal `signal`.
+    pub fn start(options: &ServeOptions, signal: &str) -> Result<WebTeacher> {
+        TeachingPage::start(options)?.teacher(signal)
+    }
+
+    /// The page's address with its access token.
+    pub fn url(&self) -> &str {
+        self.page.url()
+    }
+
+    /// The page it asks at.
+    pub fn page(&self) -> &TeachingPage {
+        &self.page
+    }
+
+    /// Labels accepted for this teacher's signal so far.
     pub fn labels_given(&self) -> u64 {
-        self.shared.board().labels_given()
+        self.page.0.shared.board().labels_given_at(self.desk)
     }
 
     fn running(&self) -> limbic_agents::Result<()> {
-        match &self.thread {
+        match &self.page.0.thread {
             Some(t) if !t.is_finished() => Ok(()),
             _ => Err(AgentError::Io("the teaching server stopped".into())),
         }
@@ -153,7 +206,7 @@ impl Teacher for WebTeacher {
 
     fn post(&mut self, question: Question) -> limbic_agents::Result<()> {
         self.running()?;
-        self.shared.board().post(question).map_err(AgentError::Unsupported)
+        self.page.0.shared.board().post(self.desk, question).map_err(AgentError::Unsupported)
     }
 
     fn poll(&mut self) -> limbic_agents::Result<Vec<Label>> {
@@ -161,18 +214,7 @@ impl Teacher for WebTeacher {
     }
 
     fn pending(&self) -> usize {
-        self.shared.board().pending()
-    }
-}
-
-impl Drop for WebTeacher {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.page.0.shared.board().pending_at(self.desk)
     }
 }
 

@@ -1,13 +1,14 @@
 //! The HTTP side of the web teacher: the page, the open question, clip pictures, the learning
-//! curve, and answers. Every route but the page's static code needs the access token (a `token`
+//! curve, and answers. Clip pictures and answers name the signal that asks (`signal`, as the
+//! open question shows it; without it, the page's first signal). Every route but the page's static code needs the access token (a `token`
 //! query parameter or an `x-limbic-token` header); bad requests get a 4xx with a JSON
 //! `{"error": ...}` that says what was wrong.
 
-use super::board::{Board, Refusal};
+use super::board::{Board, DeskId, Refusal};
 use crate::plot::series;
 use crate::run_dir::RunDir;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -28,6 +29,9 @@ const PAGE: &str = include_str!("page/index.html");
 const SCRIPT: &str = include_str!("page/app.js");
 const STYLE: &str = include_str!("page/app.css");
 
+/// An encoded picture sheet.
+type Sheet = Arc<Vec<u8>>;
+
 /// What the handlers share.
 pub struct Shared {
     pub board: Mutex<Board>,
@@ -37,7 +41,7 @@ pub struct Shared {
     /// Frames per second the page plays clips at.
     pub fps: u32,
     /// Encoded picture sheets of open clips.
-    sheets: Mutex<HashMap<ClipId, Arc<Vec<u8>>>>,
+    sheets: Mutex<HashMap<(DeskId, ClipId), Sheet>>,
 }
 
 impl Shared {
@@ -116,15 +120,19 @@ async fn state(State(shared): State<Arc<Shared>>) -> Response {
 
 /// A clip's frames as one PNG: a grid of `ceil(sqrt(n))` columns, read left to right, top
 /// to bottom (the page animates it by drawing one cell at a time, so it knows the step shown).
-async fn clip_sheet(State(shared): State<Arc<Shared>>, Path(id): Path<ClipId>) -> Response {
+async fn clip_sheet(State(shared): State<Arc<Shared>>, Path(id): Path<ClipId>, Query(asker): Query<Asker>) -> Response {
     let (clip, painter) = {
         let board = shared.board();
-        (board.clip(id), board.painter())
+        let desk = match board.desk(asker.signal.as_deref()) {
+            Some(desk) => desk,
+            None => return refused(Refusal::UnknownSignal(asker.signal.unwrap_or_default())),
+        };
+        (board.clip(desk, id).map(|clip| (desk, clip)), board.painter())
     };
-    let Some(clip) = clip else {
+    let Some((desk, clip)) = clip else {
         return error(StatusCode::NOT_FOUND, format!("no open question shows clip {id}"));
     };
-    let cached = shared.sheets.lock().unwrap_or_else(|e| e.into_inner()).get(&id).cloned();
+    let cached = shared.sheets.lock().unwrap_or_else(|e| e.into_inner()).get(&(desk, id)).cloned();
     let bytes = match cached {
         Some(bytes) => bytes,
         None => {
@@ -139,8 +147,8 @@ async fn clip_sheet(State(shared): State<Arc<Shared>>, Path(id): Path<ClipId>) -
             };
             let board = shared.board();
             let mut sheets = shared.sheets.lock().unwrap_or_else(|e| e.into_inner());
-            sheets.retain(|clip, _| board.clip(*clip).is_some());
-            sheets.insert(id, encoded.clone());
+            sheets.retain(|&(desk, clip), _| board.clip(desk, clip).is_some());
+            sheets.insert((desk, id), encoded.clone());
             encoded
         }
     };
@@ -180,10 +188,18 @@ async fn curve(State(shared): State<Arc<Shared>>) -> Response {
     }
 }
 
+/// The signal a clip picture is asked for (the rest of the query string is the token).
+#[derive(Deserialize)]
+struct Asker {
+    signal: Option<String>,
+}
+
 /// An answer as the page sends it.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LabelRequest {
+    /// The signal that asked (the page's first when absent).
+    signal: Option<String>,
     query: QueryId,
     answer: Answer,
     /// Who answers (`web:<name>` in the label); `page` when absent.
@@ -197,16 +213,21 @@ async fn label(State(shared): State<Arc<Shared>>, body: Result<Json<LabelRequest
     };
     let mut board = shared.board();
     let name = request.name.as_deref().unwrap_or("page");
-    match board.answer(request.query, request.answer, name) {
+    let Some(desk) = board.desk(request.signal.as_deref()) else {
+        return refused(Refusal::UnknownSignal(request.signal.unwrap_or_default()));
+    };
+    match board.answer(desk, request.query, request.answer, name) {
         Ok(_) => Json(json!({ "labels_given": board.labels_given(), "pending": board.pending() })).into_response(),
-        Err(refusal) => {
-            let status = match refusal {
-                Refusal::UnknownQuery(_) => StatusCode::NOT_FOUND,
-                Refusal::Duplicate(_) => StatusCode::CONFLICT,
-                Refusal::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-                Refusal::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
-            };
-            error(status, refusal)
-        }
+        Err(refusal) => refused(refusal),
     }
+}
+
+fn refused(refusal: Refusal) -> Response {
+    let status = match refusal {
+        Refusal::UnknownSignal(_) | Refusal::UnknownQuery(_) => StatusCode::NOT_FOUND,
+        Refusal::Duplicate(_) => StatusCode::CONFLICT,
+        Refusal::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        Refusal::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    error(status, refusal)
 }

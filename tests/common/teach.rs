@@ -60,7 +60,7 @@ pub fn evaluate(id: u64) -> Question {
 
 /// A web teacher on a free loopback port, its client and its token.
 pub fn serve(options: ServeOptions) -> (WebTeacher, Client, String) {
-    let teacher = WebTeacher::start(&options).expect("the server starts");
+    let teacher = WebTeacher::start(&options, "test").expect("the server starts");
     let (host, path) = split_url(teacher.url()).unwrap();
     let token = path.split("token=").nth(1).expect("a token in the URL").to_string();
     (teacher, Client::connect(&host).unwrap(), token)

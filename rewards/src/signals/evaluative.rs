@@ -9,13 +9,15 @@
 //! - `mode: "coach"` (MacGlashan et al. 2017): the credited feedback itself is the reward of the
 //!   step it falls on (0 elsewhere); with `"stream": "own", "gamma": 0` the learner's advantage of
 //!   a step is that feedback less the value baseline, COACH's update. Feedback is matched to the
-//!   steps of the batch being scored (on-policy learners); feedback that arrives after its
-//!   steps' batch was used is kept in the label file but not in the reward.
+//!   steps of the batch being scored (the steps observed last: on-policy learners) by their
+//!   place in the run (env step and sub-env), never by their numbers: a step that looks like a
+//!   credited one (MiniGrid's partial views alias a lot) earns nothing. Feedback that arrives
+//!   after its steps' batch was used is kept in the label file but not in the reward.
 //! - A question is asked of each sub-env every `every` steps and at the end of each episode,
 //!   showing its last `window` steps, until `budget` questions were asked.
 
 use crate::asking::{Asking, ClipRecorder};
-use crate::feedback::{Answer, Labelled, Question, QuestionKind, Teacher, TeacherRequest};
+use crate::feedback::{Answer, Clip, Labelled, Question, QuestionKind, TeacherRequest, TeacherWithHistory};
 use crate::learned::{RewardEnsemble, Targets};
 use crate::models::{
     at_least_one, bad_param, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, positive, to_json,
@@ -118,7 +120,7 @@ pub struct Evaluative {
     asking: Asking,
     /// Every credited step (TAMER's training set).
     targets: Targets,
-    /// COACH: credited feedback of recent steps by their (observation, action) row.
+    /// COACH: credited feedback of recent steps by their place in the run (see [`step_id`]).
     recent: HashMap<u64, f32>,
     model: RewardEnsemble,
     rng: Generator,
@@ -131,12 +133,10 @@ pub struct Evaluative {
     env_steps: u64,
 }
 
-/// FNV-1a of a step's observation and action numbers.
-fn row_key(obs: &[f32], action: &[f32]) -> u64 {
-    obs.iter()
-        .chain(action)
-        .flat_map(|x| x.to_bits().to_le_bytes())
-        .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+/// A step's place in the run: the run's env step (all sub-envs counted) at the start of its
+/// vector step, plus its sub-env, as [`ClipRecorder`] numbers a clip's first step.
+fn step_id(clip: &Clip, j: usize, num_envs: usize) -> u64 {
+    clip.start_step + (j * num_envs) as u64
 }
 
 impl Evaluative {
@@ -196,11 +196,10 @@ impl Evaluative {
             let steps = at.saturating_sub(far)..=at - near;
             let share = value / steps.clone().count() as f32;
             for j in steps {
-                let (obs, action) = (&clip.obs[j * d..(j + 1) * d], &clip.actions[j * a..(j + 1) * a]);
-                self.targets.obs.extend_from_slice(obs);
-                self.targets.actions.extend_from_slice(action);
+                self.targets.obs.extend_from_slice(&clip.obs[j * d..(j + 1) * d]);
+                self.targets.actions.extend_from_slice(&clip.actions[j * a..(j + 1) * a]);
                 self.targets.values.push(share);
-                *self.recent.entry(row_key(obs, action)).or_default() += share;
+                *self.recent.entry(step_id(clip, j, self.since_asked.len())).or_default() += share;
             }
             self.unfit = true;
         }
@@ -248,8 +247,10 @@ impl IntrinsicReward for Evaluative {
         let slots = valid_slots(batch);
         match self.params.mode {
             Mode::Coach => {
+                // The batch is the steps observed last: slot `s` is step `first + s` of the run.
+                let first = self.env_steps.saturating_sub(batch.slots() as u64);
                 for &s in &slots {
-                    out[s] = self.recent.get(&row_key(batch.obs_row(s), batch.action_row(s))).copied().unwrap_or(0.0);
+                    out[s] = self.recent.get(&(first + s as u64)).copied().unwrap_or(0.0);
                 }
             }
             Mode::Tamer => return self.score(batch, out),
@@ -296,8 +297,8 @@ impl IntrinsicReward for Evaluative {
         })
     }
 
-    fn attach_teacher(&mut self, teacher: Box<dyn Teacher>, history: Vec<Labelled>) -> Result<()> {
-        self.asking.attach(teacher, &history, &mut self.recorder);
+    fn attach_teacher(&mut self, attached: TeacherWithHistory) -> Result<()> {
+        let history = self.asking.attach(attached, &mut self.recorder);
         self.take(history);
         self.recent.clear();
         Ok(())

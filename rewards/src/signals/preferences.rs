@@ -22,7 +22,7 @@
 //! - PEBBLE's unsupervised phase is a schedule of the registry: see docs/ARCHITECTURE.md.
 
 use crate::asking::{get_clips, put_clips, Asking, ClipRecorder};
-use crate::feedback::{Clip, Labelled, Question, QuestionKind, Teacher, TeacherRequest};
+use crate::feedback::{Clip, Labelled, Question, QuestionKind, TeacherRequest, TeacherWithHistory};
 use crate::learned::{ClipPair, Preference, RewardEnsemble};
 use crate::models::{
     at_least_one, bad_param, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, positive, to_json,
@@ -349,8 +349,8 @@ impl IntrinsicReward for Preferences {
         })
     }
 
-    fn attach_teacher(&mut self, teacher: Box<dyn Teacher>, history: Vec<Labelled>) -> Result<()> {
-        self.asking.attach(teacher, &history, &mut self.recorder);
+    fn attach_teacher(&mut self, attached: TeacherWithHistory) -> Result<()> {
+        let history = self.asking.attach(attached, &mut self.recorder);
         self.take(history);
         Ok(())
     }

@@ -4,7 +4,7 @@ const token = new URLSearchParams(location.search).get("token") || "";
 const api = (path) => path + (path.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(token);
 const $ = (id) => document.getElementById(id);
 
-let question = null;   // the question shown: {id, kind, clips: [{id, frames}]}
+let question = null;   // the question shown: {signal, id, kind, clips: [{id, frames}]}
 let players = [];      // one per clip: {canvas, image, frames, frame}
 let fps = 15;
 let sending = false;
@@ -36,13 +36,15 @@ function show(q) {
   players = q.clips.map((clip, k) => {
     const player = { canvas: $(canvases[k]), image: new Image(), frames: clip.frames, frame: 0 };
     player.image.onload = () => drawFrame(player);
-    player.image.src = api("/api/clip/" + clip.id);
+    player.image.src = api("/api/clip/" + clip.id + "?signal=" + encodeURIComponent(q.signal));
     return player;
   });
   $("idle").hidden = true;
   $("compare").hidden = q.kind !== "compare";
   $("evaluate").hidden = q.kind !== "evaluate";
+  $("signal").textContent = q.signal;
   document.body.dataset.question = q.id;
+  document.body.dataset.signal = q.signal;
 }
 
 function showIdle() {
@@ -51,7 +53,9 @@ function showIdle() {
   $("idle").hidden = false;
   $("compare").hidden = true;
   $("evaluate").hidden = true;
+  $("signal").textContent = "";
   delete document.body.dataset.question;
+  delete document.body.dataset.signal;
 }
 
 async function refresh() {
@@ -63,7 +67,7 @@ async function refresh() {
     $("labels-given").textContent = state.labels_given;
     $("pending").textContent = state.pending;
     if (!state.question) showIdle();
-    else if (!question || question.id !== state.question.id) show(state.question);
+    else if (!question || question.id !== state.question.id || question.signal !== state.question.signal) show(state.question);
   } catch (e) {
     setStatus("the server does not answer (" + e.message + ")");
   }
@@ -72,12 +76,12 @@ async function refresh() {
 async function answer(value) {
   if (!question || sending) return;
   sending = true;
-  const id = question.id;
+  const { id, signal } = question;
   try {
     const response = await fetch(api("/api/label"), {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ query: id, answer: value }),
+      body: JSON.stringify({ signal: signal, query: id, answer: value }),
     });
     const reply = await response.json();
     if (response.ok) {
