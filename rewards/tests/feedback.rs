@@ -2,7 +2,7 @@
 //! 1, action 0 earns 0): synthetic teachers, the label file, and the `preferences` and
 //! `evaluative` signals learning the reward from labels alone.
 
-use limbic_agents::shaping::{RewardShaper, Transitions};
+use limbic_agents::shaping::{RewardShaper, TransitionColumns};
 use limbic_environments::rng::Generator;
 use limbic_environments::{DType, Space};
 use limbic_rewards::feedback::{Answer, Clip, Label, Question, Teacher, TeacherWithHistory};
@@ -17,63 +17,23 @@ use std::sync::Arc;
 const OBS: usize = 3;
 
 /// `[T, N]` steps of the toy task.
-struct Rollout {
-    steps: usize,
-    envs: usize,
-    obs: Vec<f32>,
-    actions: Vec<f32>,
-    rewards: Vec<f32>,
-    next_obs: Vec<f32>,
-    done: Vec<bool>,
-    never: Vec<bool>,
-    valid: Vec<bool>,
-}
+type Rollout = TransitionColumns;
 
-impl Rollout {
-    /// Random observations and actions; an episode ends every `episode` steps.
-    fn random(steps: usize, envs: usize, episode: usize, rng: &mut Generator) -> Rollout {
-        let slots = steps * envs;
-        let normal = |rng: &mut Generator, n: usize| (0..n).map(|_| rng.standard_normal() as f32).collect::<Vec<_>>();
-        let obs = normal(rng, slots * OBS);
-        let next_obs = normal(rng, slots * OBS);
-        let actions: Vec<f32> = (0..slots).map(|_| rng.integers(0, 2) as f32).collect();
-        Rollout {
-            steps,
-            envs,
-            obs,
-            rewards: actions.clone(),
-            actions,
-            next_obs,
-            done: (0..slots).map(|s| (s / envs + 1).is_multiple_of(episode)).collect(),
-            never: vec![false; slots],
-            valid: vec![true; slots],
-        }
-    }
-
-    fn view(&self) -> Transitions<'_> {
-        self.step_view(0, self.steps)
-    }
-
-    /// Steps `t0..t1` as a batch.
-    fn step_view(&self, t0: usize, t1: usize) -> Transitions<'_> {
-        let (n, d) = (self.envs, OBS);
-        let slots = t0 * n..t1 * n;
-        Transitions {
-            steps: t1 - t0,
-            envs: n,
-            obs_dim: d,
-            action_dim: 1,
-            obs: &self.obs[slots.start * d..slots.end * d],
-            actions: &self.actions[slots.clone()],
-            rewards: &self.rewards[slots.clone()],
-            next_obs: &self.next_obs[slots.start * d..slots.end * d],
-            terminated: &self.done[slots.clone()],
-            truncated: &self.never[slots.clone()],
-            valid: &self.valid[slots],
-            goal_dim: 0,
-            goals: &[],
-            next_goals: &[],
-        }
+/// Random observations and actions (the reward is the action); an episode ends every
+/// `episode` steps.
+fn random_rollout(steps: usize, envs: usize, episode: usize, rng: &mut Generator) -> Rollout {
+    let slots = steps * envs;
+    let normal = |rng: &mut Generator, n: usize| (0..n).map(|_| rng.standard_normal() as f32).collect::<Vec<_>>();
+    let obs = normal(rng, slots * OBS);
+    let next_obs = normal(rng, slots * OBS);
+    let actions: Vec<f32> = (0..slots).map(|_| rng.integers(0, 2) as f32).collect();
+    Rollout {
+        obs,
+        next_obs,
+        rewards: actions.clone(),
+        actions,
+        terminated: (0..slots).map(|s| (s / envs + 1).is_multiple_of(episode)).collect(),
+        ..Rollout::zeros(steps, envs, OBS, 1)
     }
 }
 
@@ -90,7 +50,7 @@ fn context(envs: usize) -> SignalContext {
 /// One on-policy update of `signal` on `rollout`: observe each step, compute, update.
 fn learn(signal: &mut dyn IntrinsicReward, rollout: &Rollout) -> (Vec<f32>, BTreeMap<String, f64>) {
     for t in 0..rollout.steps {
-        signal.observe(&rollout.step_view(t, t + 1)).unwrap();
+        signal.observe(&rollout.view().step_range(t..t + 1)).unwrap();
     }
     let mut out = vec![0.0; rollout.steps * rollout.envs];
     signal.compute(&rollout.view(), &mut out).unwrap();
@@ -100,7 +60,7 @@ fn learn(signal: &mut dyn IntrinsicReward, rollout: &Rollout) -> (Vec<f32>, BTre
 
 /// Mean reward the signal gives action 1 minus action 0 on fresh rows.
 fn action_gap(signal: &mut dyn IntrinsicReward, rng: &mut Generator) -> f32 {
-    let rollout = Rollout::random(64, 2, 1000, rng);
+    let rollout = random_rollout(64, 2, 1000, rng);
     let mut out = vec![0.0; 128];
     signal.compute(&rollout.view(), &mut out).unwrap();
     let mean = |a: f32| {
@@ -244,14 +204,14 @@ fn preferences_learn_the_reward_from_an_oracle_within_the_budget() {
     let mut rng = Generator::from_seed(1);
     let mut signal = preferences_signal(json!({"budget": 60, "per_update": 20, "segment": 5, "epochs": 20}));
     // Without a teacher: no questions, reward 0.
-    let (out, metrics) = learn(signal.as_mut(), &Rollout::random(20, 2, 7, &mut rng));
+    let (out, metrics) = learn(signal.as_mut(), &random_rollout(20, 2, 7, &mut rng));
     assert!(out.iter().all(|&r| r == 0.0) && metrics["labels"] == 0.0, "{metrics:?}");
     let dir = temp_dir("preferences");
     let recorded = Recorded::new(Box::new(teacher("oracle", json!({}))), LabelFile::open(&dir).unwrap());
     signal.attach_teacher(TeacherWithHistory::new(Box::new(recorded))).unwrap();
     let mut last = BTreeMap::new();
     for _ in 0..5 {
-        last = learn(signal.as_mut(), &Rollout::random(20, 2, 7, &mut rng)).1;
+        last = learn(signal.as_mut(), &random_rollout(20, 2, 7, &mut rng)).1;
     }
     assert_eq!((last["labels"], last["budget_left"], last["pending"]), (60.0, 0.0, 0.0), "{last:?}");
     let gap = action_gap(signal.as_mut(), &mut rng);
@@ -261,14 +221,14 @@ fn preferences_learn_the_reward_from_an_oracle_within_the_budget() {
     assert_eq!(labels.len(), 60);
     let mut reused = preferences_signal(json!({"budget": 60, "segment": 5, "epochs": 20}));
     reused.attach_teacher(TeacherWithHistory::with_history(Box::new(teacher("oracle", json!({}))), labels)).unwrap();
-    let (_, metrics) = learn(reused.as_mut(), &Rollout::random(20, 2, 7, &mut rng));
+    let (_, metrics) = learn(reused.as_mut(), &random_rollout(20, 2, 7, &mut rng));
     assert_eq!((metrics["labels"], metrics["budget_left"]), (60.0, 0.0), "{metrics:?}");
     assert!(action_gap(reused.as_mut(), &mut rng) > 0.5);
     // Save and load round-trip the model.
     let bytes = signal.save().unwrap();
     let mut restored = preferences_signal(json!({"budget": 60, "segment": 5}));
     restored.load(&bytes).unwrap();
-    let probe = Rollout::random(8, 2, 100, &mut rng);
+    let probe = random_rollout(8, 2, 100, &mut rng);
     let (mut a, mut b) = (vec![0.0; 16], vec![0.0; 16]);
     signal.compute(&probe.view(), &mut a).unwrap();
     restored.compute(&probe.view(), &mut b).unwrap();
@@ -303,7 +263,7 @@ fn a_silent_teacher_never_stalls_training() {
     let mut signal = preferences_signal(json!({"budget": 30, "per_update": 10, "segment": 4}));
     signal.attach_teacher(TeacherWithHistory::new(Box::new(Silent(0)))).unwrap();
     for expected in [10.0, 20.0, 30.0, 30.0] {
-        let (out, metrics) = learn(signal.as_mut(), &Rollout::random(12, 2, 5, &mut rng));
+        let (out, metrics) = learn(signal.as_mut(), &random_rollout(12, 2, 5, &mut rng));
         assert!(out.iter().all(|&r| r == 0.0));
         assert_eq!((metrics["pending"], metrics["labels"]), (expected, 0.0), "{metrics:?}");
     }
@@ -319,7 +279,7 @@ fn unanswered_questions_are_kept_and_a_restored_signal_asks_them_again() {
     let mut signal = preferences_signal(params.clone());
     let recorded = Recorded::new(Box::new(Silent(0)), LabelFile::open(&dir).unwrap());
     signal.attach_teacher(TeacherWithHistory::new(Box::new(recorded))).unwrap();
-    learn(signal.as_mut(), &Rollout::random(12, 2, 5, &mut rng));
+    learn(signal.as_mut(), &random_rollout(12, 2, 5, &mut rng));
     let waiting = LabelFile::read_pending(&dir).unwrap();
     assert_eq!(waiting.iter().map(Question::id).collect::<Vec<_>>(), [0, 1, 2]);
     let Question::Compare { left, .. } = &waiting[0] else { panic!("a comparison") };
@@ -328,7 +288,7 @@ fn unanswered_questions_are_kept_and_a_restored_signal_asks_them_again() {
     let mut restored = preferences_signal(params);
     restored.attach_teacher(TeacherWithHistory::new(Box::new(Silent(0)))).unwrap();
     restored.load(&signal.save().unwrap()).unwrap();
-    let (_, metrics) = learn(restored.as_mut(), &Rollout::random(12, 2, 5, &mut rng));
+    let (_, metrics) = learn(restored.as_mut(), &random_rollout(12, 2, 5, &mut rng));
     assert_eq!((metrics["pending"], metrics["budget_left"]), (6.0, 0.0), "3 offered again, 3 new");
 
     // A damaged file is an error naming it.
@@ -405,9 +365,9 @@ fn a_run_killed_after_its_checkpoint_keeps_every_waiting_question_and_label() {
     let mut killed = preferences_signal(params.clone());
     let recorded = Recorded::new(Box::new(Halfway(Vec::new())), LabelFile::open(&dir).unwrap());
     killed.attach_teacher(TeacherWithHistory::new(Box::new(recorded))).unwrap();
-    learn(killed.as_mut(), &Rollout::random(12, 2, 5, &mut rng)); // asks 0, 1, 2; 0 and 2 answered
+    learn(killed.as_mut(), &random_rollout(12, 2, 5, &mut rng)); // asks 0, 1, 2; 0 and 2 answered
     let checkpoint = killed.save().unwrap();
-    learn(killed.as_mut(), &Rollout::random(12, 2, 5, &mut rng)); // asks 3, 4, 5; 4 answered
+    learn(killed.as_mut(), &random_rollout(12, 2, 5, &mut rng)); // asks 3, 4, 5; 4 answered
     std::mem::forget(killed); // SIGKILL: nothing runs on the way out
     let waiting = shown(&LabelFile::read_pending(&dir).unwrap());
     assert_eq!(waiting.keys().copied().collect::<Vec<_>>(), [1, 3, 5]);
@@ -423,7 +383,7 @@ fn a_run_killed_after_its_checkpoint_keeps_every_waiting_question_and_label() {
     assert_eq!((attached.history.len(), attached.waiting.len(), attached.last_clip), (3, 3, Some(last_clip)));
     resumed.attach_teacher(attached).unwrap();
     resumed.load(&checkpoint).unwrap();
-    let (_, metrics) = learn(resumed.as_mut(), &Rollout::random(12, 2, 5, &mut rng));
+    let (_, metrics) = learn(resumed.as_mut(), &random_rollout(12, 2, 5, &mut rng));
     assert_eq!((metrics["labels"], metrics["pending"], metrics["budget_left"]), (3.0, 6.0, 0.0), "{metrics:?}");
     let now = shown(&LabelFile::read_pending(&dir).unwrap());
     assert_eq!(now.keys().copied().collect::<Vec<_>>(), [1, 3, 5, 6, 7, 8], "the old ones kept, new ids after them");
@@ -451,7 +411,7 @@ fn uniform_selection_and_bad_parameters() {
     let mut signal = preferences_signal(json!({"selection": "uniform", "budget": 40, "segment": 5, "epochs": 20}));
     signal.attach_teacher(TeacherWithHistory::new(Box::new(teacher("oracle", json!({}))))).unwrap();
     for _ in 0..2 {
-        learn(signal.as_mut(), &Rollout::random(20, 2, 7, &mut rng));
+        learn(signal.as_mut(), &random_rollout(20, 2, 7, &mut rng));
     }
     assert!(action_gap(signal.as_mut(), &mut rng) > 0.3);
     for (params, key) in [
@@ -477,19 +437,19 @@ fn tamer_models_the_teacher_and_coach_credits_the_steps() {
     let mut tamer = evaluative_signal(json!({"every": 1, "window": 1, "credit": [0, 0], "budget": 300, "epochs": 20}));
     tamer.attach_teacher(TeacherWithHistory::new(Box::new(teacher("oracle", json!({}))))).unwrap();
     for _ in 0..3 {
-        learn(tamer.as_mut(), &Rollout::random(50, 2, 1000, &mut rng));
+        learn(tamer.as_mut(), &random_rollout(50, 2, 1000, &mut rng));
     }
     let gap = action_gap(tamer.as_mut(), &mut rng);
     assert!(gap > 0.5, "TAMER's model should score action 1 higher: {gap}");
     // COACH with the delay window [1, 3]: the score 3 given at the clip's last step is shared
     // by the three steps before it, 1 each; the scored step itself gets nothing.
-    let mut rollout = Rollout::random(4, 1, 1000, &mut rng);
+    let mut rollout = random_rollout(4, 1, 1000, &mut rng);
     rollout.rewards = vec![0.0, 0.0, 0.0, 3.0];
     let params = json!({"mode": "coach", "every": 4, "window": 4, "credit": [1, 3]});
     let mut coach = (evaluative::ENTRY.build)(&params, &context(1)).unwrap();
     coach.attach_teacher(TeacherWithHistory::new(Box::new(teacher("oracle", json!({}))))).unwrap();
     for t in 0..4 {
-        coach.observe(&rollout.step_view(t, t + 1)).unwrap();
+        coach.observe(&rollout.view().step_range(t..t + 1)).unwrap();
     }
     let mut out = vec![0.0; 4];
     coach.compute(&rollout.view(), &mut out).unwrap();
@@ -498,7 +458,7 @@ fn tamer_models_the_teacher_and_coach_credits_the_steps() {
     assert_eq!((metrics["labels"], metrics["credited_steps"]), (1.0, 3.0), "{metrics:?}");
     // Feedback goes to the steps it is about, not to steps that look the same: in a batch of
     // eight identical rows on two sub-envs, only the two before sub-env 1's scored step earn.
-    let mut same = Rollout::random(4, 2, 1000, &mut rng);
+    let mut same = random_rollout(4, 2, 1000, &mut rng);
     same.obs.iter_mut().for_each(|x| *x = 0.5);
     same.actions.iter_mut().for_each(|x| *x = 1.0);
     same.rewards = vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0];
@@ -506,7 +466,7 @@ fn tamer_models_the_teacher_and_coach_credits_the_steps() {
     let mut coach = (evaluative::ENTRY.build)(&params, &context(2)).unwrap();
     coach.attach_teacher(TeacherWithHistory::new(Box::new(teacher("oracle", json!({}))))).unwrap();
     for t in 0..4 {
-        coach.observe(&same.step_view(t, t + 1)).unwrap();
+        coach.observe(&same.view().step_range(t..t + 1)).unwrap();
     }
     let mut out = vec![0.0; 8];
     coach.compute(&same.view(), &mut out).unwrap();
@@ -532,9 +492,9 @@ fn the_reward_set_hands_each_feedback_signal_its_teacher() {
         .unwrap();
     assert_eq!(attached, ["preferences", "coach"]);
     assert_eq!(asked.len(), 2);
-    let rollout = Rollout::random(10, 2, 4, &mut Generator::from_seed(5));
+    let rollout = random_rollout(10, 2, 4, &mut Generator::from_seed(5));
     for t in 0..10 {
-        set.observe(&rollout.step_view(t, t + 1)).unwrap();
+        set.observe(&rollout.view().step_range(t..t + 1)).unwrap();
     }
     // Two streams: the env's (with the feedback signals) and counts' own.
     let mut out = vec![0.0; 10 * 2 * 2];
@@ -562,13 +522,13 @@ fn the_reward_set_keeps_the_learned_share_apart_and_reports_each_new_model() {
     let mut rng = Generator::from_seed(4);
     // One off-policy step at a time (T = 1); returns the env stream's rewards.
     let step = |set: &mut RewardSet, rollout: &Rollout, t: usize| {
-        let view = rollout.step_view(t, t + 1);
+        let view = rollout.view().step_range(t..t + 1);
         set.observe(&view).unwrap();
         let mut out = vec![0.0; 2 * 2];
         set.rewards(&view, t as u64, &mut out).unwrap();
         vec![out[0], out[2]]
     };
-    let rollout = Rollout::random(12, 2, 6, &mut rng);
+    let rollout = random_rollout(12, 2, 6, &mut rng);
     for t in 0..12 {
         assert_eq!(step(&mut set, &rollout, t), [0.0, 0.0]);
         assert_eq!(set.parts(), [0.0, 0.0]);
@@ -590,7 +550,7 @@ fn the_reward_set_keeps_the_learned_share_apart_and_reports_each_new_model() {
         // ... and scoring the same step again gives it back, learning nothing.
         let mut again = vec![0.0; 2];
         for _ in 0..2 {
-            set.rescore(0, &rollout.step_view(t, t + 1), t as u64, &mut again).unwrap();
+            set.rescore(0, &rollout.view().step_range(t..t + 1), t as u64, &mut again).unwrap();
             assert!(again.iter().zip(&env_stream).all(|(a, b)| (a - b).abs() < 1e-6), "{again:?} {env_stream:?}");
         }
         assert!(env_stream.iter().any(|&r| r != 0.0));
