@@ -49,7 +49,8 @@ pub const ENTRY: SignalEntry = SignalEntry {
     defaults: || to_json(&Re3Params::default()),
     weight: 0.1,
     exploration: true,
-    caveats: "",
+    episodic_counts: true,
+    caveats: "MiniGrid DoorKey-8x8 (BENCHMARKS.md): with its episodic count factor (default) PPO solved seed 0 by 210k frames; without it (weight 0.1, batch kNN alone) it found the goal only after ~500k frames, entropy down to 1.1 while the bonus held 85% of the advantage",
     build: &|params, context| Ok(Box::new(Re3::new(params, context)?)),
 };
 
