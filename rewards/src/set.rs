@@ -182,7 +182,8 @@ impl RewardSpec {
             if children.is_empty() {
                 return bad("a combination needs at least one spec".into());
             }
-            if !is_empty_object(&self.params) || self.keys.is_some() || self.obs_norm || self.episodic_counts.is_some() {
+            if !is_empty_object(&self.params) || self.keys.is_some() || self.obs_norm || self.episodic_counts.is_some()
+            {
                 return bad("`params`, `keys`, `obs_norm` and `episodic_counts` belong to the combined signals".into());
             }
         }

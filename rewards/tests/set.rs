@@ -486,8 +486,12 @@ fn a_signal_that_gives_nothing_yet_earns_no_weight_warning() {
 }
 
 /// `probe_novelty`: the probe's bonus, with the episodic count factor on by default.
-const PROBE_NOVELTY: SignalEntry =
-    SignalEntry { name: "probe_novelty", episodic_counts: true, build: &|_, _| Ok(Box::new(probe("probe_novelty"))), ..PROBE_CFG };
+const PROBE_NOVELTY: SignalEntry = SignalEntry {
+    name: "probe_novelty",
+    episodic_counts: true,
+    build: &|_, _| Ok(Box::new(probe("probe_novelty"))),
+    ..PROBE_CFG
+};
 
 fn probe(name: &str) -> Probe {
     Probe { name: name.into(), keys: None }
@@ -531,7 +535,10 @@ fn a_novelty_bonus_is_divided_by_the_root_of_its_episodic_count_on_discrete_obse
 
     // Off when the spec says so, and by default on float observations (no exact counts).
     for (json, ctx) in [
-        (serde_json::json!({"name": "probe_novelty", "normalization": "none", "episodic_counts": false}), discrete_context(2)),
+        (
+            serde_json::json!({"name": "probe_novelty", "normalization": "none", "episodic_counts": false}),
+            discrete_context(2),
+        ),
         (serde_json::json!({"name": "probe_novelty", "normalization": "none"}), context(2)),
     ] {
         let mut set = RewardSet::new(&registry, &[spec(json)], &ctx).unwrap();
