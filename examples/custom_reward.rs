@@ -46,6 +46,7 @@ const NOVELTY: SignalEntry = SignalEntry {
     defaults: || serde_json::json!({}),
     weight: 1.0,
     exploration: true,
+    episodic_counts: false,
     caveats: "",
     build: &|_, ctx| Ok(Box::new(Novelty { mean: vec![0.0; ctx.obs_dim], seen: 0.0 })),
 };

@@ -425,6 +425,7 @@ fn build_learner(
         seed: config.seed,
     };
     let mut set = RewardSet::new(&Registry::installed(), &config.rewards, &context)?;
+    tracing::info!("rewards as built: {}", serde_json::to_string(set.specs())?);
     if let Some(teaching) = teaching {
         for label in set.attach_teachers(&mut |label, request| {
             teaching.teacher(label, request).map_err(|e| AgentError::Config {

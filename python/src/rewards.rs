@@ -35,6 +35,7 @@ pub fn install_signal(py: Python<'_>, name: String, summary: String, weight: f64
         defaults: || serde_json::json!({}),
         weight,
         exploration,
+        episodic_counts: false,
         caveats: "a Python class (limbic.rewards.register): the process that trains, loads or evaluates a run with \
                   it registers it first",
         build,

@@ -22,7 +22,8 @@
 //! discount `gamma`, `advantage_coef`, and (for an exploration bonus) a return that
 //! terminations do not end unless `"episodic": true` (CleanRL's RND). Task and imitation
 //! rewards (`gail`, `goal_reaching`) default to stream 0. A weight left out is the signal's
-//! default weight.
+//! default weight. A novelty signal whose entry says so (`episodic_counts`) is built as the
+//! product of itself and an episodic `counts` on discrete observations ([`RewardSpec::resolve`]).
 //!
 //! Observation gating: a signal reads only the Dict keys it names (`keys` in its spec, or its
 //! [`IntrinsicReward::keys`]); the rows it receives hold just those keys' parts of the flat
@@ -33,7 +34,7 @@ use crate::feedback::{TeacherRequest, TeacherWithHistory};
 use crate::registry::Registry;
 use crate::scaling::{check_finite, obs_normalizer, Normalization, RewardScaler, ScalerState, Schedule};
 use crate::signal::{IntrinsicReward, SignalContext};
-use crate::signals::extrinsic;
+use crate::signals::{counts, extrinsic};
 use limbic_agents::buffers::normalize::{ObsNormalizer, RmsState};
 use limbic_agents::core::config::invalid;
 use limbic_agents::shaping::{RewardShaper, Stream, Transitions};
@@ -94,6 +95,16 @@ pub struct RewardSpec {
     /// bonus, whose return runs on across episodes as RND's does; true for a task reward).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub episodic: Option<bool>,
+    /// Multiply the signal's raw bonus by the episodic count factor `1 / sqrt(N(s'))` (`N`: the
+    /// visits to its next observation in this episode, this one included) before the scaling
+    /// stage: the set builds a `product` of the signal (`<label>.bonus`) and an episodic
+    /// `counts` of the same rows (`<label>.episodic_counts`), both unnormalized, under the
+    /// spec's label, weight and normalization. A novelty then pays only for what is new in this
+    /// episode (RIDE's and NGU's episodic term; NovelD's first-visit gate, soft). Default: the
+    /// signal's entry says (`limbic rewards`), on discrete observations only, where counts are
+    /// exact. Top-level signals only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub episodic_counts: Option<bool>,
     /// Weight of this stream's advantages (default 1; for `extrinsic` it is stream 0's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advantage_coef: Option<f64>,
@@ -171,8 +182,9 @@ impl RewardSpec {
             if children.is_empty() {
                 return bad("a combination needs at least one spec".into());
             }
-            if !is_empty_object(&self.params) || self.keys.is_some() || self.obs_norm {
-                return bad("`params`, `keys` and `obs_norm` belong to the combined signals".into());
+            if !is_empty_object(&self.params) || self.keys.is_some() || self.obs_norm || self.episodic_counts.is_some()
+            {
+                return bad("`params`, `keys`, `obs_norm` and `episodic_counts` belong to the combined signals".into());
             }
         }
         if !top
@@ -180,11 +192,12 @@ impl RewardSpec {
                 || self.schedule.is_some()
                 || self.stream.is_some()
                 || self.episodic.is_some()
-                || self.advantage_coef.is_some())
+                || self.advantage_coef.is_some()
+                || self.episodic_counts.is_some())
         {
-            return bad(
-                "`weight`, `schedule`, `stream`, `episodic` and `advantage_coef` belong to the top-level spec".into()
-            );
+            return bad("`weight`, `schedule`, `stream`, `episodic`, `advantage_coef` and `episodic_counts` belong \
+                        to the top-level spec"
+                .into());
         }
         if self.weight.is_some_and(|w| !w.is_finite()) || self.advantage_coef.is_some_and(|c| !c.is_finite()) {
             return bad("`weight` and `advantage_coef` must be finite numbers".into());
@@ -206,6 +219,63 @@ impl RewardSpec {
             schedule.validate().map_err(|e| invalid(&format!("rewards.{label}"), e.to_string()))?;
         }
         Ok(())
+    }
+}
+
+impl RewardSpec {
+    /// The spec as the set builds it (`specs` of [`RewardSet`]): a top-level signal whose
+    /// episodic count factor is on (as its spec says, else its entry's default on a discrete
+    /// `space`) becomes the product of the signal and an episodic `counts` of the same rows,
+    /// carrying the spec's label, weight (the entry's default when left out), normalization
+    /// (`rms` by default), stream and schedule; any other spec is returned as it is.
+    pub fn resolve(&self, registry: &Registry, space: &Space) -> Result<RewardSpec> {
+        self.check(true)?;
+        if self.children().is_some() {
+            return Ok(self.clone());
+        }
+        let entry = registry.get(&self.name)?;
+        let on = match self.episodic_counts {
+            Some(on) => on,
+            None => entry.episodic_counts && counts::is_discrete(&self.read_space(space)?),
+        };
+        if !on {
+            return Ok(self.clone());
+        }
+        let label = self.label().to_string();
+        let part = |name: &str, part: &str, params: serde_json::Value| RewardSpec {
+            label: Some(format!("{label}.{part}")),
+            params,
+            normalization: Some(Normalization::None),
+            keys: self.keys.clone(),
+            ..RewardSpec::named(name)
+        };
+        let bonus = RewardSpec { obs_norm: self.obs_norm, ..part(&self.name, "bonus", self.params.clone()) };
+        let visits = part(counts::NAME, "episodic_counts", serde_json::json!({"memory": "episodic"}));
+        let own = self.stream.unwrap_or(if entry.exploration { StreamMode::Own } else { StreamMode::Extrinsic })
+            == StreamMode::Own;
+        Ok(RewardSpec {
+            label: Some(label),
+            weight: Some(self.weight.unwrap_or(entry.weight)),
+            params: serde_json::Value::Null,
+            normalization: Some(self.normalization.unwrap_or(Normalization::Rms)),
+            obs_norm: false,
+            stream: Some(if own { StreamMode::Own } else { StreamMode::Extrinsic }),
+            episodic: own.then(|| self.episodic.unwrap_or(!entry.exploration)),
+            keys: None,
+            episodic_counts: None,
+            product: Some(vec![bonus, visits]),
+            ..self.clone()
+        })
+    }
+
+    /// The part of `space` the spec's `keys` select (all of it without keys).
+    fn read_space(&self, space: &Space) -> Result<Space> {
+        match &self.keys {
+            Some(keys) => Ok(key_ranges(space, keys)
+                .map_err(|e| invalid(&format!("rewards.{}.keys", self.label()), e.to_string()))?
+                .1),
+            None => Ok(space.clone()),
+        }
     }
 }
 
@@ -348,6 +418,8 @@ pub struct RewardSet {
     /// Children before their combinations.
     nodes: Vec<Node>,
     tops: Vec<Top>,
+    /// The top-level specs as built ([`RewardSpec::resolve`]).
+    specs: Vec<RewardSpec>,
     streams: Vec<Stream>,
     num_envs: usize,
     /// Calls to `rewards` so far.
@@ -371,6 +443,7 @@ impl RewardSet {
         let mut set = RewardSet {
             nodes: Vec::new(),
             tops: Vec::new(),
+            specs: Vec::new(),
             streams: vec![Stream {
                 name: extrinsic::NAME.into(),
                 gamma: DEFAULT_GAMMA,
@@ -384,7 +457,7 @@ impl RewardSet {
             parts: Vec::new(),
         };
         for spec in &specs {
-            spec.check(true)?;
+            let spec = &spec.resolve(registry, &ctx.observation_space)?;
             let node = set.add_node(registry, spec, ctx)?;
             let entry = match spec.children() {
                 Some(_) => None,
@@ -411,6 +484,7 @@ impl RewardSet {
             let schedule = spec.schedule.clone().unwrap_or_default();
             let weight = spec.weight.unwrap_or(entry.map_or(1.0, |e| e.weight));
             set.tops.push(Top { node, weight, schedule, stream });
+            set.specs.push(spec.clone());
         }
         let mut labels: Vec<&str> = set.nodes.iter().map(|n| n.label.as_str()).collect();
         labels.sort();
@@ -535,6 +609,12 @@ impl RewardSet {
             }
         }
         Ok(attached)
+    }
+
+    /// The top-level specs as built: `extrinsic` first when the list did not name it, each
+    /// signal's episodic count factor spelled out ([`RewardSpec::resolve`]).
+    pub fn specs(&self) -> &[RewardSpec] {
+        &self.specs
     }
 
     /// Calls to [`RewardShaper::rewards`] so far.

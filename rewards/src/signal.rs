@@ -130,6 +130,11 @@ pub struct SignalEntry {
     /// An exploration bonus: by default in a stream of its own whose return terminations do
     /// not end. Otherwise (a task or imitation reward) summed into the env's stream.
     pub exploration: bool,
+    /// Whether a spec that does not say (`"episodic_counts"`) multiplies the raw bonus by the
+    /// episodic count factor `1 / sqrt(N(s'))` on discrete observations (see
+    /// [`RewardSpec::episodic_counts`](crate::RewardSpec::episodic_counts)): for novelty signals
+    /// whose own memory would otherwise let PPO loop (measured on MiniGrid, BENCHMARKS.md).
+    pub episodic_counts: bool,
     /// Where the signal cannot work (a task family, an observation kind), for `limbic
     /// rewards`; empty when nothing is known.
     pub caveats: &'static str,

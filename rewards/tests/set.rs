@@ -83,6 +83,7 @@ const PROBE_B: SignalEntry = SignalEntry {
     defaults: || serde_json::json!({}),
     weight: 1.0,
     exploration: true,
+    episodic_counts: false,
     caveats: "",
     // Built on the whole space first; the set then builds it again on key `b` alone.
     build: &|_, _| Ok(Box::new(Probe { name: "probe_b".into(), keys: Some(vec!["b".into()]) })),
@@ -94,6 +95,7 @@ const PROBE_CFG: SignalEntry = SignalEntry {
     defaults: || serde_json::json!({}),
     weight: 1.0,
     exploration: true,
+    episodic_counts: false,
     caveats: "",
     build: &|_, _| Ok(Box::new(Probe { name: "probe_cfg".into(), keys: None })),
 };
@@ -429,4 +431,83 @@ fn a_signal_that_gives_nothing_yet_earns_no_weight_warning() {
     assert_eq!(scale_warning("preferences", 1.0, &nothing), None);
     let tiny = Scales { raw: 1e-9, scaled: 1e-9, weighted: 1e-9, env: 1.0 };
     assert!(scale_warning("probe", 1.0, &tiny).unwrap().contains("vanishes"));
+}
+
+/// `probe_novelty`: the probe's bonus, with the episodic count factor on by default.
+const PROBE_NOVELTY: SignalEntry = SignalEntry {
+    name: "probe_novelty",
+    episodic_counts: true,
+    build: &|_, _| Ok(Box::new(probe("probe_novelty"))),
+    ..PROBE_CFG
+};
+
+fn probe(name: &str) -> Probe {
+    Probe { name: name.into(), keys: None }
+}
+
+/// Integer rows of 6 numbers: counts are exact.
+fn discrete_context(num_envs: usize) -> SignalContext {
+    let space = Space::vector_box(&[0.0; 6], &[9.0; 6], DType::Int64);
+    SignalContext { observation_space: space, ..context(num_envs) }
+}
+
+#[test]
+fn a_novelty_bonus_is_divided_by_the_root_of_its_episodic_count_on_discrete_observations() {
+    let _probes = probes();
+    let mut registry = registry();
+    registry.register(PROBE_NOVELTY).unwrap();
+    let named = [spec(serde_json::json!({"name": "probe_novelty", "normalization": "none"}))];
+    // The spec as built: the probe times an episodic `counts` of the same rows, under the
+    // probe's label, weight (its entry's 1), stream and normalization.
+    let built = named[0].resolve(&registry, &discrete_context(2).observation_space).unwrap();
+    assert_eq!(
+        serde_json::to_value(&built).unwrap(),
+        serde_json::json!({"name": "probe_novelty", "label": "probe_novelty", "weight": 1.0,
+            "normalization": "none", "stream": "own", "episodic": false, "product": [
+            {"name": "probe_novelty", "label": "probe_novelty.bonus", "normalization": "none"},
+            {"name": "counts", "label": "probe_novelty.episodic_counts", "params": {"memory": "episodic"},
+             "normalization": "none"}]})
+    );
+    let mut set = RewardSet::new(&registry, &named, &discrete_context(2)).unwrap();
+    let mut batch = Batch::new(3, 2);
+    batch.next_obs.iter_mut().for_each(|x| *x = 4.0); // the same observation everywhere
+    batch.truncated[1] = true; // env 1's episode ends at t=0
+    let (out, metrics) = run(&mut set, &batch, 0);
+    // Stream 1 of slot s (t, env): 4 / sqrt(visits in this episode).
+    let bonus: Vec<f32> = out.chunks_exact(2).map(|k| k[1]).collect();
+    let c = |n: f32| 4.0 / n.sqrt();
+    assert_eq!(bonus, [c(1.0), c(1.0), c(2.0), c(1.0), c(3.0), c(2.0)]);
+    assert_eq!(metrics["reward/probe_novelty.bonus/raw_mean"], 4.0);
+    assert!(metrics.contains_key("reward/probe_novelty.episodic_counts/raw_mean"));
+    assert_eq!(metrics["reward/probe_novelty/weight"], 1.0);
+
+    // Off when the spec says so, and by default on float observations (no exact counts).
+    for (json, ctx) in [
+        (
+            serde_json::json!({"name": "probe_novelty", "normalization": "none", "episodic_counts": false}),
+            discrete_context(2),
+        ),
+        (serde_json::json!({"name": "probe_novelty", "normalization": "none"}), context(2)),
+    ] {
+        let mut set = RewardSet::new(&registry, &[spec(json)], &ctx).unwrap();
+        let (out, _) = run(&mut set, &batch, 0);
+        assert!(out.chunks_exact(2).all(|k| k[1] == 4.0), "{out:?}");
+    }
+    // On when asked for, also on float observations; a combination cannot ask.
+    let asked = [spec(serde_json::json!({"name": "probe_cfg", "normalization": "none", "episodic_counts": true}))];
+    let (out, _) = run(&mut RewardSet::new(&registry, &asked, &context(2)).unwrap(), &batch, 0);
+    assert_eq!(out[2 * 2 + 1], c(2.0));
+    let combined = [spec(serde_json::json!({"name": "both", "episodic_counts": true, "sum": [{"name": "probe_cfg"}]}))];
+    let error = RewardSet::new(&registry, &combined, &context(2)).err().unwrap().to_string();
+    assert!(error.contains("episodic_counts"), "{error}");
+}
+
+#[test]
+fn the_built_in_novelty_signals_default_to_the_episodic_count_factor() {
+    let registry = Registry::builtins();
+    let on: Vec<&str> = registry.entries().iter().filter(|e| e.episodic_counts).map(|e| e.name).collect();
+    assert_eq!(on, ["rnd", "icm", "disagreement", "e3b", "ngu", "re3"]);
+    // counts is the factor itself; RIDE divides by the root of its episodic count already.
+    let ride = RewardSpec::named("ride").resolve(&registry, &discrete_context(1).observation_space).unwrap();
+    assert_eq!(ride, RewardSpec::named("ride"));
 }

@@ -11,6 +11,15 @@ pub struct Args {
     json: bool,
 }
 
+/// Whether a signal's raw bonus is divided by the root of its episodic count by default.
+fn episodic_counts(entry: &limbic_rewards::SignalEntry) -> &'static str {
+    if entry.episodic_counts {
+        "on for discrete observations (the bonus over sqrt of this episode's visits to s')"
+    } else {
+        "off"
+    }
+}
+
 /// Where a signal's bonus goes unless its spec says otherwise.
 fn stream(entry: &limbic_rewards::SignalEntry) -> &'static str {
     if entry.exploration {
@@ -30,12 +39,16 @@ pub fn run(args: Args) -> Result<()> {
             println!(
                 "{}",
                 json!({"name": entry.name, "summary": entry.summary, "params": params, "defaults": defaults,
-                       "weight": entry.weight, "stream": stream(entry), "caveats": entry.caveats})
+                       "weight": entry.weight, "stream": stream(entry),
+                       "episodic_counts": episodic_counts(entry), "caveats": entry.caveats})
             );
             continue;
         }
         println!("{}: {}", entry.name, entry.summary);
         println!("    default weight {}, stream: {}", entry.weight, stream(entry));
+        if entry.episodic_counts {
+            println!("    episodic_counts: {}", episodic_counts(entry));
+        }
         if !entry.caveats.is_empty() {
             println!("    caveats: {}", entry.caveats);
         }
@@ -51,7 +64,7 @@ pub fn run(args: Args) -> Result<()> {
              \"schedule\": {{\"kind\": \"linear\", \"from\": 1, \"to\": 0, \"start\": 0, \"end\": 500000}}}}]\n\
              Per signal: weight, params, schedule (constant, linear, exponential, step, piecewise, phases),\n\
              normalization (rms, std, minmax, none), obs_norm, gamma, stream (own, extrinsic), episodic,\n\
-             advantage_coef, keys, offset, clip, label; combinations: {{\"name\": ..., \"product\": [specs]}}\n\
+             episodic_counts, advantage_coef, keys, offset, clip, label; combinations: {{\"name\": ..., \"product\": [specs]}}\n\
              or \"sum\". `extrinsic` (weight 1) is added unless listed. A weight left out is the signal's\n\
              default: it assumes rms normalization (the default) and the signal's default stream.",
             registry.entries().len()

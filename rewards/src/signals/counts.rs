@@ -43,6 +43,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     defaults: || serde_json::to_value(Params::default()).unwrap_or_default(),
     weight: 0.1,
     exploration: true,
+    episodic_counts: false,
     caveats: "",
     build: &build,
 };
@@ -113,8 +114,9 @@ impl Counts {
     }
 }
 
-/// Whether every number of a flat row takes finitely many values.
-fn is_discrete(space: &Space) -> bool {
+/// Whether every number of a flat row takes finitely many values (so exact counts mean
+/// something).
+pub fn is_discrete(space: &Space) -> bool {
     match space {
         Space::Discrete { .. } | Space::MultiDiscrete { .. } | Space::MultiBinary { .. } => true,
         Space::Box(b) => !matches!(b.dtype, DType::Float32 | DType::Float64),

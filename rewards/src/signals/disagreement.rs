@@ -67,7 +67,8 @@ pub const ENTRY: SignalEntry = SignalEntry {
     defaults: || to_json(&DisagreementParams::default()),
     weight: 0.1,
     exploration: true,
-    caveats: "summed into the env's stream at weight 0.01 it did not take off on MiniGrid DoorKey-8x8 within 400k frames (BENCHMARKS.md), not re-measured in its own stream; the costliest signal per env step",
+    episodic_counts: true,
+    caveats: "summed into the env's stream at weight 0.01 it did not take off on MiniGrid DoorKey-8x8 within 400k frames (BENCHMARKS.md); not measured with its episodic count factor (default) in its own stream; the costliest signal per env step",
     build: &|params, context| Ok(Box::new(Disagreement::new(params, context)?)),
 };
 

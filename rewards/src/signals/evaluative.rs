@@ -105,6 +105,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     defaults: || to_json(&EvaluativeParams::default()),
     weight: 1.0,
     exploration: false,
+    episodic_counts: false,
     caveats: "",
     build: &|params, context| Ok(Box::new(Evaluative::new(params, context)?)),
 };

@@ -18,6 +18,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     defaults: || serde_json::json!({}),
     weight: 1.0,
     exploration: false,
+    episodic_counts: false,
     caveats: "",
     build: &build,
 };

@@ -75,6 +75,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     defaults: || to_json(&GailParams::default()),
     weight: 1.0,
     exploration: false,
+    episodic_counts: false,
     caveats: "",
     build: &|params, context| {
         let parsed: GailParams = parse_config(NAME, params)?;

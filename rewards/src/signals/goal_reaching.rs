@@ -33,6 +33,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     defaults: || serde_json::to_value(Params::default()).unwrap_or_default(),
     weight: 1.0,
     exploration: false,
+    episodic_counts: false,
     caveats: "",
     build: &build,
 };

@@ -78,6 +78,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     defaults: || to_json(&LatentDisagreementParams::default()),
     weight: 0.1,
     exploration: true,
+    episodic_counts: false,
     caveats: "",
     build: &|params, context| Ok(Box::new(LatentDisagreement::new(params, context)?)),
 };

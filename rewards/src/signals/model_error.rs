@@ -59,6 +59,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     defaults: || to_json(&ModelErrorParams::default()),
     weight: 0.1,
     exploration: true,
+    episodic_counts: false,
     caveats: "",
     build: &|params, context| Ok(Box::new(ModelError::new(params, context)?)),
 };

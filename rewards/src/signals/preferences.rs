@@ -138,6 +138,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     defaults: || to_json(&PreferenceParams::default()),
     weight: 1.0,
     exploration: false,
+    episodic_counts: false,
     caveats: "",
     build: &|params, context| Ok(Box::new(Preferences::new(params, context)?)),
 };

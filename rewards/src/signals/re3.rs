@@ -49,7 +49,8 @@ pub const ENTRY: SignalEntry = SignalEntry {
     defaults: || to_json(&Re3Params::default()),
     weight: 0.1,
     exploration: true,
-    caveats: "",
+    episodic_counts: true,
+    caveats: "MiniGrid DoorKey-8x8 (BENCHMARKS.md): with its episodic count factor (default) PPO solved it on 5 of 5 seeds within 1M frames (0.9 training return after 205k-430k frames; final deterministic eval 0.917-0.976); without it (weight 0.1, batch kNN alone) the entropy fell to 1.1 while the bonus held 85% of the advantage and seed 0 had not solved it by 500k",
     build: &|params, context| Ok(Box::new(Re3::new(params, context)?)),
 };
 

@@ -76,7 +76,8 @@ pub const ENTRY: SignalEntry = SignalEntry {
     defaults: || to_json(&RideParams::default()),
     weight: 0.1,
     exploration: true,
-    caveats: "at weight 0.1 in its own stream PPO did not solve MiniGrid DoorKey-8x8 within 1M frames (seed 0; plain PPO solves it by ~850k): its entropy collapsed while the bonus held 50-70% of the advantage (BENCHMARKS.md); not tuned further",
+    episodic_counts: false,
+    caveats: "at weight 0.1 in its own stream PPO did not solve MiniGrid DoorKey-8x8 within 1M frames (seed 0; plain PPO solves it by ~850k): its entropy collapsed while the bonus held 50-70% of the advantage (BENCHMARKS.md). It divides by the root of its episodic count already, so it has no `episodic_counts` default; not tuned further",
     build: &|params, context| Ok(Box::new(Ride::new(params, context)?)),
 };
 

@@ -93,7 +93,8 @@ pub const ENTRY: SignalEntry = SignalEntry {
     defaults: || to_json(&RndParams::default()),
     weight: 0.1,
     exploration: true,
-    caveats: "at weight 0.1 in its own stream PPO did not solve MiniGrid DoorKey-8x8 within 1M frames (seed 5; plain PPO solves it by ~850k), and summed into the env's stream at 0.01 it stopped PPO at 2M (issue #13): on MiniGrid's egocentric view prefer `counts` (BENCHMARKS.md)",
+    episodic_counts: true,
+    caveats: "with its episodic count factor (default) PPO did not find DoorKey-8x8's goal within 500k frames on seed 0 (plain PPO: ~850k): its raw error falls ~100-fold as the predictor learns while the rms normalizer remembers the early errors, so the bonus fades to ~1e-4 per step; without the factor (weight 0.1, own stream) it stopped PPO on seed 5 within 1M, summed into the env's stream at 0.01 at 2M (issue #13). On MiniGrid prefer `counts`, `e3b` or `re3` (BENCHMARKS.md)",
     build: &|params, context| Ok(Box::new(Rnd::new(params, context)?)),
 };
 
