@@ -469,7 +469,7 @@ fn a_novelty_bonus_is_divided_by_the_root_of_its_episodic_count_on_discrete_obse
              "normalization": "none"}]})
     );
     let mut set = RewardSet::new(&registry, &named, &discrete_context(2)).unwrap();
-    let mut batch = Batch::new(3, 2);
+    let mut batch = numbered(3, 2);
     batch.next_obs.iter_mut().for_each(|x| *x = 4.0); // the same observation everywhere
     batch.truncated[1] = true; // env 1's episode ends at t=0
     let (out, metrics) = run(&mut set, &batch, 0);
