@@ -445,14 +445,7 @@ fn tamer_models_the_teacher_and_coach_credits_the_steps() {
     // by the three steps before it, 1 each; the scored step itself gets nothing.
     let mut rollout = random_rollout(4, 1, 1000, &mut rng);
     rollout.rewards = vec![0.0, 0.0, 0.0, 3.0];
-    let params = json!({"mode": "coach", "every": 4, "window": 4, "credit": [1, 3]});
-    let mut coach = (evaluative::ENTRY.build)(&params, &context(1)).unwrap();
-    coach.attach_teacher(TeacherWithHistory::new(Box::new(teacher("oracle", json!({}))))).unwrap();
-    for t in 0..4 {
-        coach.observe(&rollout.view().step_range(t..t + 1)).unwrap();
-    }
-    let mut out = vec![0.0; 4];
-    coach.compute(&rollout.view(), &mut out).unwrap();
+    let (out, mut coach) = coach_credit(&rollout, [1, 3]);
     assert_eq!(out, [1.0, 1.0, 1.0, 0.0]);
     let metrics = coach.update(&rollout.view()).unwrap();
     assert_eq!((metrics["labels"], metrics["credited_steps"]), (1.0, 3.0), "{metrics:?}");
@@ -462,15 +455,21 @@ fn tamer_models_the_teacher_and_coach_credits_the_steps() {
     same.obs.iter_mut().for_each(|x| *x = 0.5);
     same.actions.iter_mut().for_each(|x| *x = 1.0);
     same.rewards = vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0];
-    let params = json!({"mode": "coach", "every": 4, "window": 4, "credit": [1, 2]});
-    let mut coach = (evaluative::ENTRY.build)(&params, &context(2)).unwrap();
+    assert_eq!(coach_credit(&same, [1, 2]).0, [0.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0]);
+}
+
+/// COACH (a window of 4 steps, asked every 4) with an oracle teacher observes `rollout` step by
+/// step and credits it with the delay window `credit`: the bonuses, and the signal.
+fn coach_credit(rollout: &Rollout, credit: [usize; 2]) -> (Vec<f32>, Box<dyn IntrinsicReward>) {
+    let params = json!({"mode": "coach", "every": 4, "window": 4, "credit": credit});
+    let mut coach = (evaluative::ENTRY.build)(&params, &context(rollout.envs)).unwrap();
     coach.attach_teacher(TeacherWithHistory::new(Box::new(teacher("oracle", json!({}))))).unwrap();
-    for t in 0..4 {
-        coach.observe(&same.view().step_range(t..t + 1)).unwrap();
+    for t in 0..rollout.steps {
+        coach.observe(&rollout.view().step_range(t..t + 1)).unwrap();
     }
-    let mut out = vec![0.0; 8];
-    coach.compute(&same.view(), &mut out).unwrap();
-    assert_eq!(out, [0.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0]);
+    let mut out = vec![0.0; rollout.slots()];
+    coach.compute(&rollout.view(), &mut out).unwrap();
+    (out, coach)
 }
 
 #[test]
