@@ -9,8 +9,9 @@ with `limbic compare` (mean over seeds, min-max shaded). Standard library only.
     python3 bench/intrinsic_comparison.py --env MiniGrid-DoorKey-8x8-v0 --steps 500000 \\
         --seeds 0,1,2 --runs none counts:0.005 rnd:0.01 --out bench/out/doorkey8
 
-A run is `none` (the env's reward only) or one or more `NAME[:WEIGHT]` joined by `+`, each
-passed as a `--reward` flag. Finished runs (with an eval.json) are reused, so an interrupted
+A run is `none` (the env's reward only), one or more `NAME[:WEIGHT]` joined by `+`, each
+passed as a `--reward` flag, or `LABEL=JSON`, a full rewards list (params, streams) passed as
+`--set rewards=JSON` and named LABEL. Finished runs (with an eval.json) are reused, so an interrupted
 comparison continues where it stopped. `LIMBIC_BIN=path` uses that binary instead of building
 one (so rebuilding the tree during a long comparison cannot change it halfway).
 """
@@ -37,7 +38,9 @@ def binary():
 
 
 def run_name(spec):
-    return "ppo" if spec == "none" else "ppo+" + spec.replace(":", "@")
+    if spec == "none":
+        return "ppo"
+    return "ppo+" + (spec.split("=", 1)[0] if "=" in spec else spec.replace(":", "@"))
 
 
 def train(exe, args, spec, seed):
@@ -49,8 +52,11 @@ def train(exe, args, spec, seed):
     else:
         command = [str(exe), "train", "--env", args.env, "--algo", args.algo, "--steps", str(args.steps),
                    "--seed", str(seed), "--out", str(out), "--set", f"eval_episodes={args.eval_episodes}"]
-        for reward in ([] if spec == "none" else spec.split("+")):
-            command += ["--reward", reward]
+        if "=" in spec:
+            command += ["--set", "rewards=" + spec.split("=", 1)[1]]
+        else:
+            for reward in ([] if spec == "none" else spec.split("+")):
+                command += ["--reward", reward]
         command += args.extra
     start = time.time()
     env = {**os.environ, "RAYON_NUM_THREADS": "1", "NO_COLOR": "1"}
@@ -90,7 +96,7 @@ def main():
     parser.add_argument("--algo", default="ppo")
     parser.add_argument("--steps", type=int, required=True)
     parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--runs", nargs="+", required=True, help="none | NAME[:WEIGHT][+NAME[:WEIGHT]...]")
+    parser.add_argument("--runs", nargs="+", required=True, help="none | NAME[:WEIGHT][+NAME[:WEIGHT]...] | LABEL=JSON")
     parser.add_argument("--threshold", type=float, default=0.9, help="training return counted as solved")
     parser.add_argument("--eval-episodes", type=int, default=50)
     parser.add_argument("--jobs", type=int, default=2)

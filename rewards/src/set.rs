@@ -40,6 +40,7 @@ use limbic_agents::core::config::invalid;
 use limbic_agents::shaping::{RewardShaper, Stream, Transitions};
 use limbic_agents::world_model::SharedWorldModel;
 use limbic_agents::{AgentError, Result};
+use limbic_environments::space::DType;
 use limbic_environments::Space;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -335,6 +336,15 @@ impl Input {
     }
 }
 
+/// What a signal with `obs_norm` receives from float Boxes: standardized numbers, unbounded
+/// (so nothing sizes itself on the raw bounds). Other spaces keep their shape.
+fn standardized(space: Space, dim: usize) -> Space {
+    match counts::float_bounds(&space) {
+        Some(_) => Space::vector_box(&vec![f64::NEG_INFINITY; dim], &vec![f64::INFINITY; dim], DType::Float32),
+        None => space,
+    }
+}
+
 fn gather(gate: &Option<Vec<Range<usize>>>, rows: &[f32], dim: usize, slots: usize, out: &mut Vec<f32>) {
     out.clear();
     for row in rows.chunks_exact(dim).take(slots) {
@@ -555,7 +565,7 @@ impl RewardSet {
         let index = self.nodes.len() as u64;
         let context = |space: Space, obs_dim: usize| SignalContext {
             obs_dim,
-            observation_space: space,
+            observation_space: if spec.obs_norm { standardized(space, obs_dim) } else { space },
             action_space: ctx.action_space.clone(),
             num_envs: ctx.num_envs,
             seed: ctx.seed.wrapping_add(1 + index).wrapping_mul(0x9E37_79B9_7F4A_7C15),

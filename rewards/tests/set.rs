@@ -288,6 +288,19 @@ fn weights_schedules_streams_and_products() {
 }
 
 #[test]
+fn counts_grid_needs_raw_bounded_rows() {
+    let build = |json: serde_json::Value| RewardSet::new(&Registry::builtins(), &[spec(json)], &context(2));
+    // Key `a` is a Box(2) within +-9: raw rows can be gridded.
+    assert!(build(serde_json::json!({"name": "counts", "keys": ["a"], "params": {"mode": "grid"}})).is_ok());
+    // Standardized rows have no bounds: `grid` is refused with the reason (`auto` hashes them).
+    let standardized =
+        serde_json::json!({"name": "counts", "keys": ["a"], "obs_norm": true, "params": {"mode": "grid"}});
+    let error = build(standardized).err().unwrap().to_string();
+    assert!(error.contains("finite bounds"), "{error}");
+    assert!(build(serde_json::json!({"name": "counts", "keys": ["a"], "obs_norm": true})).is_ok());
+}
+
+#[test]
 fn save_and_load_restore_the_set_exactly() {
     let _probes = probes();
     let specs = [

@@ -104,6 +104,10 @@ pub struct PpoConfig {
     pub target_kl: Option<f64>,
     /// Standardize advantages per minibatch.
     pub normalize_advantage: bool,
+    /// Standardize each reward stream's advantages per minibatch before the weighted sum, so
+    /// a stream's `advantage_coef`, not the scale of its rewards, sets its share (a raw env
+    /// reward of -1 per step otherwise drowns a normalized bonus in its critic's errors).
+    pub per_stream_advantage: bool,
     /// Standardize observations with running statistics (SB3's `VecNormalize(norm_obs)`).
     pub normalize_obs: bool,
     /// Scale rewards by the running std of the discounted return (`VecNormalize(norm_reward)`).
@@ -151,6 +155,7 @@ impl Default for PpoConfig {
             max_grad_norm: 0.5,
             target_kl: None,
             normalize_advantage: true,
+            per_stream_advantage: false,
             normalize_obs: false,
             normalize_reward: false,
             clip_obs: 10.0,
@@ -188,6 +193,10 @@ pub const ENTRY: AlgorithmEntry = AlgorithmEntry {
         ("max_grad_norm", "maximum global norm of the gradient"),
         ("target_kl", "stop an update's epochs when approx KL > 1.5 target_kl (null: never)"),
         ("normalize_advantage", "standardize advantages per minibatch"),
+        (
+            "per_stream_advantage",
+            "standardize each reward stream's advantages per minibatch before their weighted sum (advantage_coef sets the shares)",
+        ),
         ("normalize_obs", "standardize observations with running statistics"),
         ("normalize_reward", "scale rewards by the running std of the discounted return"),
         ("clip_obs", "clip normalized observations to +-clip_obs"),
@@ -353,21 +362,23 @@ impl<P: Policy> PpoLearner<P> {
         Ok(metrics)
     }
 
-    /// The advantage of each slot summed over streams with their coefficients, standardized
-    /// over `counted` when `normalize_advantage`.
+    /// The advantage of each slot summed over streams with their coefficients (each stream
+    /// standardized first when `per_stream_advantage`), standardized over `counted` when
+    /// `normalize_advantage`.
     fn advantages(&self, buffer: &RolloutBuffer, slots: &[usize], counted: &[bool]) -> Vec<f32> {
         let k = buffer.streams;
-        let sums: Vec<f64> = slots
-            .iter()
-            .map(|&s| {
-                buffer.advantages[s * k..(s + 1) * k]
-                    .iter()
-                    .zip(&self.advantage_coefs)
-                    .map(|(&a, &c)| a as f64 * c)
-                    .sum()
-            })
-            .collect();
-        let kept: Vec<f64> = sums.iter().zip(counted).filter(|(_, &c)| c).map(|(&a, _)| a).collect();
+        let kept =
+            |values: &[f64]| -> Vec<f64> { values.iter().zip(counted).filter(|(_, &c)| c).map(|(&a, _)| a).collect() };
+        let mut sums = vec![0.0; slots.len()];
+        for (j, &coef) in self.advantage_coefs.iter().enumerate().take(k) {
+            let values: Vec<f64> = slots.iter().map(|&s| buffer.advantages[s * k + j] as f64).collect();
+            let (mean, scale) =
+                if self.config.per_stream_advantage { standardizer(&kept(&values)) } else { (0.0, 1.0) };
+            for (sum, a) in sums.iter_mut().zip(values) {
+                *sum += coef * (a - mean) * scale;
+            }
+        }
+        let kept = kept(&sums);
         let (mean, std) = mean_std(&kept);
         let standardize = self.config.normalize_advantage && kept.len() > 1;
         sums.iter().map(|&a| if standardize { ((a - mean) / (std + 1e-8)) as f32 } else { a as f32 }).collect()
@@ -851,7 +862,11 @@ impl<P: Policy> Algorithm for Ppo<P> {
         metrics.extend(shaping);
         if let Some(shaper) = self.shaper.as_deref() {
             let coefs: Vec<f64> = shaper.streams().iter().map(|s| s.advantage_coef).collect();
-            for (stream, (share, error)) in shaper.streams().iter().zip(stream_diagnostics(&self.buffer, &coefs)) {
+            for (stream, (share, error)) in shaper.streams().iter().zip(stream_diagnostics(
+                &self.buffer,
+                &coefs,
+                self.learner.config.per_stream_advantage,
+            )) {
                 metrics.insert(format!("reward/{}/advantage_share", stream.name), share);
                 metrics.insert(format!("reward/{}/value_loss", stream.name), error);
             }
@@ -977,6 +992,12 @@ fn kl_and_clip_fraction(log_ratios: &[f32], clip_range: f64) -> (f64, f64) {
 }
 
 /// Mean and sample standard deviation (`n - 1`, as `torch.std`).
+/// `(mean, 1 / std)` of `x`: `(x - mean) * scale` standardizes it.
+fn standardizer(x: &[f64]) -> (f64, f64) {
+    let (mean, std) = mean_std(x);
+    (mean, 1.0 / (std + 1e-8))
+}
+
 fn mean_std(x: &[f64]) -> (f64, f64) {
     let n = x.len() as f64;
     let mean = x.iter().sum::<f64>() / n.max(1.0);
@@ -1005,16 +1026,21 @@ fn explained_variance(buffer: &RolloutBuffer) -> Option<f64> {
 }
 
 /// Per reward stream, over the rollout's transitions: its share of the policy's advantage
-/// (`mean |coef_k A_k| / sum_j mean |coef_j A_j|`, before standardization) and its critic's
-/// squared error `mean (return_k - V_k)^2` before this update: whether a bonus reaches the
-/// policy at all, and whether its value head keeps up.
-pub fn stream_diagnostics(buffer: &RolloutBuffer, coefs: &[f64]) -> Vec<(f64, f64)> {
+/// (`mean |coef_k A_k| / sum_j mean |coef_j A_j|`, each `A_k` standardized over the rollout
+/// when `per_stream`, as the learner does per minibatch) and its critic's squared error
+/// `mean (return_k - V_k)^2` before this update: whether a bonus reaches the policy at all,
+/// and whether its value head keeps up.
+pub fn stream_diagnostics(buffer: &RolloutBuffer, coefs: &[f64], per_stream: bool) -> Vec<(f64, f64)> {
     let k = buffer.streams;
     let slots = buffer.valid_slots();
     let n = slots.len().max(1) as f64;
     let mean_over = |f: &dyn Fn(usize) -> f64| slots.iter().map(|&s| f(s)).sum::<f64>() / n;
-    let magnitudes: Vec<f64> =
-        (0..k).map(|j| mean_over(&|s| (buffer.advantages[s * k + j] as f64 * coefs[j]).abs())).collect();
+    let magnitude = |j: usize| {
+        let values: Vec<f64> = slots.iter().map(|&s| buffer.advantages[s * k + j] as f64).collect();
+        let (mean, scale) = if per_stream { standardizer(&values) } else { (0.0, 1.0) };
+        values.iter().map(|a| (coefs[j] * (a - mean) * scale).abs()).sum::<f64>() / n
+    };
+    let magnitudes: Vec<f64> = (0..k).map(magnitude).collect();
     let total: f64 = magnitudes.iter().sum();
     (0..k)
         .map(|j| {
@@ -1041,9 +1067,42 @@ mod tests {
         b.advantages = vec![0.5, -3.0, 100.0, 100.0];
         b.returns = vec![1.0, 2.0, 0.0, 0.0];
         b.values = vec![0.0, 0.5, 7.0, 7.0];
-        let d = stream_diagnostics(&b, &[2.0, 1.0]);
+        let d = stream_diagnostics(&b, &[2.0, 1.0], false);
         // |2 * 0.5| = 1 against |1 * -3| = 3: shares 0.25 and 0.75; errors 1 and 2.25.
         assert_eq!(d, vec![(0.25, 1.0), (0.75, 2.25)]);
+        // Standardized per stream over slots that vary, the coefficients alone set the shares.
+        let mut b = RolloutBuffer::new(2, 1, 1, 1, 2);
+        b.valid = vec![true; 2];
+        b.advantages = vec![0.5, -300.0, -0.5, 300.0];
+        b.returns = vec![0.0; 4];
+        b.values = vec![0.0; 4];
+        let shares: Vec<f64> = stream_diagnostics(&b, &[2.0, 1.0], true).iter().map(|d| d.0).collect();
+        assert!((shares[0] - 2.0 / 3.0).abs() < 1e-6 && (shares[1] - 1.0 / 3.0).abs() < 1e-6, "{shares:?}");
+    }
+
+    #[test]
+    fn per_stream_advantages_let_coefficients_set_the_shares() {
+        // Four slots of (env, bonus) advantages: the env's are 100x the bonus's.
+        let mut b = RolloutBuffer::new(4, 1, 4, 1, 2);
+        b.advantages = vec![100.0, 1.0, -100.0, 1.0, 100.0, -1.0, -100.0, -1.0];
+        let learner = |per_stream_advantage: bool| {
+            let config = PpoConfig { per_stream_advantage, normalize_advantage: false, ..PpoConfig::default() };
+            let model = crate::policies::actor_critic::tests::cartpole_like(2);
+            PpoLearner::new(config, model, ActionKind::Discrete { n: 2, start: 0 }, vec![1.0, 2.0], Device::flex())
+        };
+        let slots = [0, 1, 2, 3];
+        // Summed as they are (coefficients 1 and 2), the env's stream sets every sign.
+        assert_eq!(learner(false).advantages(&b, &slots, &[true; 4]), [102.0, -98.0, 98.0, -102.0]);
+        // Each stream standardized first (both become +-sqrt(3)/2), the bonus's coefficient 2
+        // outweighs the env's 1: slot 1 is now good, slot 2 bad.
+        let z = 3f64.sqrt() / 2.0;
+        let expected = [3.0 * z, z, -z, -3.0 * z];
+        let got = learner(true).advantages(&b, &slots, &[true; 4]);
+        assert!(got.iter().zip(expected).all(|(&g, e)| (g as f64 - e).abs() < 1e-5), "{got:?}");
+        // A slot not counted (padding) is left out of each stream's statistics: over slots 0-2
+        // the env's are 100, -100, 100 (mean 100/3, std 115.47), the bonus's 1, 1, -1.
+        let got = learner(true).advantages(&b, &slots, &[true, true, true, false]);
+        assert!((got[0] as f64 - 3f64.sqrt()).abs() < 1e-5, "{got:?}");
     }
 
     type FeedForward = Ppo<ActorCritic>;

@@ -180,7 +180,7 @@ impl Policy for ActorCritic {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::nets::EncoderKind;
     use crate::policies::ActingRows;

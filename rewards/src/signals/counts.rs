@@ -8,7 +8,11 @@
 //!   matrix of standard Gaussian draws fixed at construction, `k` bits (default 32). `g` is the
 //!   identity on the rows the signal receives (set `obs_norm` in the spec to standardize them
 //!   first); the paper's learned autoencoder `g` is not implemented.
-//! - `auto` (default) picks `exact` for discrete observation spaces and `simhash` otherwise.
+//! - `grid`: each number's cell among `bins` equal cells between its space's bounds (tile
+//!   coding with one tiling): for low-dimensional bounded Boxes such as MountainCar's, where
+//!   SimHash's hyperplanes through the origin only tell directions apart.
+//! - `auto` (default) picks `exact` for discrete observation spaces, `grid` for float Boxes of
+//!   at most [`GRID_MAX_DIMS`] numbers with finite bounds, and `simhash` otherwise.
 //!
 //! `memory: "episodic"` (default) keeps one table per sub-env, cleared when its episode ends;
 //! `"lifelong"` counts over the whole run, shared by the sub-envs. Lifelong counts of
@@ -33,18 +37,22 @@ pub const NAME: &str = "counts";
 
 pub const ENTRY: SignalEntry = SignalEntry {
     name: NAME,
-    summary: "state-visitation counts, beta / sqrt(N(s')): exact for discrete observations, SimHash otherwise",
+    summary: "state-visitation counts, beta / sqrt(N(s')): exact for discrete observations, a grid for small bounded Boxes, SimHash otherwise",
     params: &[
         ("beta", "bonus scale: the bonus of a first visit"),
-        ("mode", "`auto` (exact for discrete observation spaces, else simhash), `exact` or `simhash`"),
+        (
+            "mode",
+            "`auto` (exact for discrete observation spaces, grid for small bounded float Boxes, else simhash), `exact`, `grid` or `simhash`",
+        ),
         ("bits", "SimHash code length k (1..=64)"),
+        ("bins", "grid cells per number between its bounds (2..=65536)"),
         ("memory", "`episodic` (per sub-env episode) or `lifelong` (counts over the whole run)"),
     ],
     defaults: || serde_json::to_value(Params::default()).unwrap_or_default(),
     weight: 0.1,
     exploration: true,
     episodic_counts: false,
-    caveats: "",
+    caveats: "MountainCar-v0 with CleanRL's PPO values (4 envs x 128, no reward normalization) reached the goal on 5 of 5 seeds within 200k steps only with PPO's per_stream_advantage and normalize_obs (lifelong counts: 100% success at evaluation); without per-stream advantages the env's -1 per step drowned the bonus (BENCHMARKS.md)",
     build: &build,
 };
 
@@ -53,8 +61,12 @@ pub const ENTRY: SignalEntry = SignalEntry {
 pub enum Mode {
     Auto,
     Exact,
+    Grid,
     Simhash,
 }
+
+/// The most numbers per row for which `auto` picks `grid` (beyond, cells are rarely revisited).
+pub const GRID_MAX_DIMS: usize = 8;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -69,12 +81,13 @@ pub struct Params {
     pub beta: f64,
     pub mode: Mode,
     pub bits: usize,
+    pub bins: u32,
     pub memory: MemoryParam,
 }
 
 impl Default for Params {
     fn default() -> Self {
-        Params { beta: 1.0, mode: Mode::Auto, bits: 32, memory: MemoryParam::Episodic }
+        Params { beta: 1.0, mode: Mode::Auto, bits: 32, bins: 16, memory: MemoryParam::Episodic }
     }
 }
 
@@ -90,15 +103,32 @@ impl Counts {
         if !(1..=64).contains(&p.bits) {
             return Err(invalid("counts.bits", format!("must be within 1..=64, got {}", p.bits)));
         }
-        let exact = match p.mode {
-            Mode::Auto => is_discrete(&ctx.observation_space),
-            Mode::Exact => true,
-            Mode::Simhash => false,
+        if !(2..=65536).contains(&p.bins) {
+            return Err(invalid("counts.bins", format!("must be within 2..=65536, got {}", p.bins)));
+        }
+        let grid_bounds = finite_float_bounds(&ctx.observation_space, ctx.obs_dim);
+        let mode = match p.mode {
+            Mode::Auto if is_discrete(&ctx.observation_space) => Mode::Exact,
+            Mode::Auto if grid_bounds.is_some() && ctx.obs_dim <= GRID_MAX_DIMS => Mode::Grid,
+            Mode::Auto => Mode::Simhash,
+            chosen => chosen,
         };
-        let projection = (!exact).then(|| {
-            let mut rng = Generator::from_seed(ctx.seed);
-            (0..p.bits * ctx.obs_dim).map(|_| rng.standard_normal() as f32).collect()
-        });
+        let coding = match mode {
+            Mode::Grid => {
+                let bounds = grid_bounds.ok_or_else(|| {
+                    invalid(
+                        "counts.mode",
+                        "`grid` needs a float Box observation with finite bounds (standardized rows have none)",
+                    )
+                })?;
+                Coding::Grid { bounds, bins: p.bins }
+            }
+            Mode::Simhash => {
+                let mut rng = Generator::from_seed(ctx.seed);
+                Coding::Simhash((0..p.bits * ctx.obs_dim).map(|_| rng.standard_normal() as f32).collect())
+            }
+            Mode::Exact | Mode::Auto => Coding::Exact,
+        };
         let tables = match p.memory {
             MemoryParam::Lifelong => 1,
             MemoryParam::Episodic => ctx.num_envs,
@@ -108,7 +138,7 @@ impl Counts {
             memory: p.memory,
             bits: p.bits,
             obs_dim: ctx.obs_dim,
-            projection,
+            coding,
             state: State { tables: vec![BTreeMap::new(); tables], pending: Vec::new() },
         })
     }
@@ -124,6 +154,38 @@ pub fn is_discrete(space: &Space) -> bool {
         Space::Tuple(items) => items.iter().all(is_discrete),
         Space::Text { .. } => true,
     }
+}
+
+/// Each number's `(low, high)` when every part of the space is a float Box (a Box, or a Dict
+/// or Tuple of them, in flat-row order), else `None`.
+pub fn float_bounds(space: &Space) -> Option<Vec<(f64, f64)>> {
+    match space {
+        Space::Box(b) if matches!(b.dtype, DType::Float32 | DType::Float64) => {
+            Some(b.low.iter().copied().zip(b.high.iter().copied()).collect())
+        }
+        Space::Dict(items) => {
+            items.iter().map(|(_, s)| float_bounds(s)).collect::<Option<Vec<_>>>().map(|v| v.concat())
+        }
+        Space::Tuple(items) => items.iter().map(float_bounds).collect::<Option<Vec<_>>>().map(|v| v.concat()),
+        _ => None,
+    }
+}
+
+/// [`float_bounds`] as `f32`, when there are `dim` of them and all are finite.
+fn finite_float_bounds(space: &Space, dim: usize) -> Option<Vec<(f32, f32)>> {
+    let bounds: Vec<(f32, f32)> = float_bounds(space)?.into_iter().map(|(l, h)| (l as f32, h as f32)).collect();
+    let finite = bounds.iter().all(|&(l, h)| l.is_finite() && h.is_finite() && h > l);
+    (finite && bounds.len() == dim).then_some(bounds)
+}
+
+/// How a row becomes a table key.
+enum Coding {
+    /// The row's bits.
+    Exact,
+    /// Each number's cell index between its bounds.
+    Grid { bounds: Vec<(f32, f32)>, bins: u32 },
+    /// SimHash's `A`, `[k, D]`: the key is the signs of `A x`.
+    Simhash(Vec<f32>),
 }
 
 /// A state count table keyed by an observation's code.
@@ -150,16 +212,20 @@ pub struct Counts {
     memory: MemoryParam,
     bits: usize,
     obs_dim: usize,
-    /// SimHash's `A`, `[k, D]`; `None` for exact counts.
-    projection: Option<Vec<f32>>,
+    coding: Coding,
     state: State,
 }
 
 impl Counts {
     fn key(&self, row: &[f32]) -> Vec<u32> {
-        match &self.projection {
-            None => row.iter().map(|x| x.to_bits()).collect(),
-            Some(a) => {
+        match &self.coding {
+            Coding::Exact => row.iter().map(|x| x.to_bits()).collect(),
+            Coding::Grid { bounds, bins } => row
+                .iter()
+                .zip(bounds)
+                .map(|(&x, &(low, high))| (((x - low) / (high - low) * *bins as f32).max(0.0) as u32).min(bins - 1))
+                .collect(),
+            Coding::Simhash(a) => {
                 let mut code = 0u64;
                 for (j, weights) in a.chunks_exact(self.obs_dim).enumerate() {
                     let dot: f32 = weights.iter().zip(row).map(|(w, x)| w * x).sum();
@@ -178,10 +244,9 @@ impl Counts {
 
     /// SimHash code length, or 0 for exact counts.
     pub fn hash_bits(&self) -> usize {
-        if self.projection.is_some() {
-            self.bits
-        } else {
-            0
+        match self.coding {
+            Coding::Simhash(_) => self.bits,
+            _ => 0,
         }
     }
 }
@@ -322,7 +387,7 @@ mod tests {
     #[test]
     fn simhash_for_continuous_rows_groups_near_states() {
         let space = Space::vector_box(&[-1.0; 4], &[1.0; 4], DType::Float32);
-        let params = serde_json::json!({"bits": 16});
+        let params = serde_json::json!({"bits": 16, "mode": "simhash"});
         let mut c = Counts::new(parse_config(NAME, &params).unwrap(), &ctx(space.clone(), 1)).unwrap();
         assert_eq!(c.hash_bits(), 16);
         let x = [0.3f32, -0.2, 0.5, 0.1];
@@ -337,6 +402,31 @@ mod tests {
         d.load(&bytes).unwrap();
         assert_eq!(d.count(0, &x), 1);
         assert!(d.load(b"{").is_err());
+    }
+
+    #[test]
+    fn auto_grids_small_bounded_boxes_and_hashes_the_rest() {
+        // MountainCar's space: position and velocity, bounded.
+        let space = Space::vector_box(&[-1.2, -0.07], &[0.6, 0.07], DType::Float32);
+        let mut c = Counts::new(Params { bins: 4, ..Params::default() }, &ctx(space, 1)).unwrap();
+        assert_eq!(c.hash_bits(), 0);
+        // Cells are a quarter of each range wide: 0.45 long in position, 0.035 in velocity.
+        assert_eq!(c.key(&[-1.2, -0.07]), [0, 0]);
+        assert_eq!(c.key(&[-0.76, 0.0]), [0, 2]);
+        assert_eq!(c.key(&[-0.74, 0.0]), [1, 2]);
+        assert_eq!(c.key(&[0.6, 0.07]), [3, 3], "the upper bound is in the last cell");
+        assert_eq!(c.key(&[9.0, -9.0]), [3, 0], "numbers out of bounds go to the edge cells");
+        assert_eq!(c.key(&[f32::NAN, 0.0]), [0, 2], "a NaN is counted, not a panic");
+        assert_eq!(bonuses(&mut c, &[-1.0, 0.01, -1.1, 0.02], 2, &[true, true]), [1.0, 1.0 / 2f32.sqrt()], "one cell");
+        assert_eq!(c.count(0, &[-1.15, 0.015]), 2);
+        let unbounded = Space::vector_box(&[f64::NEG_INFINITY; 2], &[f64::INFINITY; 2], DType::Float32);
+        assert_eq!(Counts::new(Params::default(), &ctx(unbounded.clone(), 1)).unwrap().hash_bits(), 32);
+        let wide = Space::vector_box(&[-1.0; 9], &[1.0; 9], DType::Float32);
+        assert_eq!(Counts::new(Params::default(), &ctx(wide, 1)).unwrap().hash_bits(), 32, "9 numbers: simhash");
+        let grid = Params { mode: Mode::Grid, ..Params::default() };
+        let error = Counts::new(grid, &ctx(unbounded, 1)).err().unwrap().to_string();
+        assert!(error.contains("finite bounds"), "{error}");
+        assert!(Counts::new(Params { bins: 1, ..Params::default() }, &ctx(Space::discrete(2), 1)).is_err());
     }
 
     #[test]
