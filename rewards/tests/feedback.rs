@@ -79,6 +79,7 @@ fn clip(id: u64, rewards: &[f32]) -> Arc<Clip> {
         obs: vec![0.5; rewards.len() * OBS],
         actions: vec![1.0; rewards.len()],
         true_rewards: rewards.to_vec(),
+        advice: Vec::new(),
         frames: None,
     })
 }

@@ -281,6 +281,7 @@ mod tests {
             goal_dim: 0,
             goals: &[],
             next_goals: &[],
+            advice: &[],
         }
     }
 
