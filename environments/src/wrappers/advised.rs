@@ -125,6 +125,29 @@ mod tests {
         assert_eq!(env.advice(), None, "a reset forgets the last judgement");
     }
 
+    /// The expert's own actions always make progress, to the goal, on keys and doors too.
+    #[test]
+    fn every_action_of_the_expert_is_judged_progress() {
+        use crate::gridworld::experts::expert_for;
+        for id in ["MiniGrid-DoorKey-5x5-v0", "MiniGrid-Empty-8x8-v0"] {
+            let mut env = Advised::new(crate::make(id, &crate::Kwargs::new()).unwrap(), id).unwrap();
+            let mut expert = expert_for(id).unwrap();
+            let mut obs = vec![0.0; env.flat_space().flat_dim().unwrap()];
+            for seed in 0..10 {
+                env.reset_into(Some(seed), &mut obs).unwrap();
+                loop {
+                    let action = expert.act(env.grid_world().unwrap());
+                    let t = env.step_into(&Value::Int(action as i64), &mut obs).unwrap();
+                    assert_eq!(env.advice(), Some(1.0), "{id} seed {seed}: {action:?}");
+                    if t.done() {
+                        assert!(t.terminated && t.reward > 0.0);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn an_env_without_an_expert_is_an_error_naming_it() {
         let env = crate::make("CartPole-v1", &crate::Kwargs::new()).unwrap();
