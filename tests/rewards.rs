@@ -190,11 +190,10 @@ fn the_advice_channel_fills_each_sub_env_step_and_the_expert_teacher_scores_it()
     // Left 0, right 1, forward 2, toggle 5. Row 0 solves it (the 6th action only resets the
     // row), then turns away; row 1 turns left and left: facing south is as good as east.
     let (left, right, forward) = (0, 1, 2);
-    let script = vec![
-        vec![forward, forward, right, forward, forward, 5, left],
-        vec![left, left, left, left, left, left, left],
-    ];
-    let expected = [[1.0, 1.0, 1.0, 1.0, 1.0, 0.0, -1.0], [-1.0, -1.0, 1.0, -1.0, -1.0, -1.0, 1.0]];
+    let script =
+        vec![vec![forward, forward, right, forward, forward, 5, left], vec![left, left, left, left, left, left, left]];
+    // Per step: [row 0, row 1].
+    let expected = [[1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [1.0, -1.0], [1.0, -1.0], [0.0, -1.0], [-1.0, 1.0]];
     let (steps, n, d) = (script[0].len(), 2, envs.obs_dim());
     let context = SignalContext {
         obs_dim: d,
@@ -203,25 +202,22 @@ fn the_advice_channel_fills_each_sub_env_step_and_the_expert_teacher_scores_it()
         num_envs: n,
         seed: 0,
     };
-    let params = json!({"teacher": "expert", "mode": "coach", "every": 1, "window": 1, "credit": [0, 0], "budget": 100});
+    let params =
+        json!({"teacher": "expert", "mode": "coach", "every": 1, "window": 1, "credit": [0, 0], "budget": 100});
     let mut signal = Evaluative::new(&params, &context).unwrap();
     let teacher = SyntheticTeacher::new("expert", &json!({}), 0).unwrap();
     signal.attach_teacher(TeacherWithHistory::new(Box::new(teacher))).unwrap();
     let (mut runner, mut source) = (EnvRunner::default(), Script(script, 0));
     let mut columns: [Vec<f32>; 5] = Default::default();
     let mut flags: [Vec<bool>; 3] = Default::default();
-    for t in 0..steps {
+    for (t, want) in expected.iter().enumerate() {
         let batch = runner.step(&mut envs, &mut source).unwrap();
-        assert_eq!(batch.advice, [expected[0][t], expected[1][t]], "step {t}");
+        assert_eq!(batch.advice, want, "step {t}");
         let valid: Vec<bool> = (0..n).map(|i| batch.is_transition(i)).collect();
         let rewards: Vec<f32> = batch.rewards.iter().map(|&r| r as f32).collect();
-        for (column, part) in columns.iter_mut().zip([
-            &batch.raw_obs,
-            &batch.acted.actions,
-            &rewards,
-            &batch.next_obs,
-            &batch.advice,
-        ]) {
+        for (column, part) in
+            columns.iter_mut().zip([&batch.raw_obs, &batch.acted.actions, &rewards, &batch.next_obs, &batch.advice])
+        {
             column.extend_from_slice(part);
         }
         for (column, part) in flags.iter_mut().zip([&batch.terminated, &batch.truncated, &valid]) {
@@ -251,8 +247,7 @@ fn the_advice_channel_fills_each_sub_env_step_and_the_expert_teacher_scores_it()
     }
     let mut out = vec![9.0; steps * n];
     signal.compute(&all, &mut out).unwrap();
-    let by_slot: Vec<f32> = (0..steps * n).map(|s| expected[s % n][s / n]).collect();
-    assert_eq!(out, by_slot, "each slot earns its own judgement (the reset slot none)");
+    assert_eq!(out, expected.concat(), "each slot earns its own judgement (the reset slot none)");
 }
 
 /// Asking for a teacher that judges actions on an env without a scripted expert is an error

@@ -182,10 +182,10 @@ fn the_expert_teacher_scores_the_advice_not_the_reward() {
     let error = evaluate(&mut expert, clip(6, &[1.0])).unwrap_err().to_string();
     assert!(error.contains("advice") && error.contains("expert"), "{error}");
     // The reward oracle is as it was: the true reward, advice or not.
-    assert_eq!(evaluate(&mut teacher("oracle", json!({})), advised(7, &[-1.0])).unwrap(), Answer::Score {
-        value: 0.0,
-        at: 0
-    });
+    assert_eq!(
+        evaluate(&mut teacher("oracle", json!({})), advised(7, &[-1.0])).unwrap(),
+        Answer::Score { value: 0.0, at: 0 }
+    );
 }
 
 fn temp_dir(name: &str) -> std::path::PathBuf {

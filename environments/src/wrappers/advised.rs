@@ -22,7 +22,9 @@ impl<E: Env> Advised<E> {
     /// `env` made from `id`, judged by `id`'s expert: an error naming `id` where it has none.
     pub fn new(env: E, id: &str) -> Result<Self> {
         let judge = Progress::for_id(id).map_err(|e| {
-            EnvError::Unsupported(format!("advice (a synthetic teacher that judges actions) needs a scripted expert: {e}"))
+            EnvError::Unsupported(format!(
+                "advice (a synthetic teacher that judges actions) needs a scripted expert: {e}"
+            ))
         })?;
         Ok(Advised { env, judge, last: None })
     }
