@@ -74,6 +74,7 @@ fn picture_clip(id: u64) -> Arc<Clip> {
         obs: vec![],
         actions: vec![],
         true_rewards: vec![],
+        advice: Vec::new(),
         frames: Some(frames),
     })
 }

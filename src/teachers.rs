@@ -203,7 +203,17 @@ mod tests {
 
     fn clip(id: u64, reward: f32) -> Arc<Clip> {
         let (obs, actions, true_rewards) = (vec![0.0; 4], vec![0.0], vec![reward]);
-        Arc::new(Clip { id, env: 0, start_step: 0, len: 1, obs, actions, true_rewards, frames: None })
+        Arc::new(Clip {
+            id,
+            env: 0,
+            start_step: 0,
+            len: 1,
+            obs,
+            actions,
+            true_rewards,
+            advice: Vec::new(),
+            frames: None,
+        })
     }
 
     #[test]

@@ -16,7 +16,7 @@ use anyhow::{bail, Context, Result};
 use limbic_environments::json::{value_from_json, value_to_json};
 use limbic_environments::render::Frame;
 use limbic_environments::vector::{VecEnv, VecEnvState};
-use limbic_environments::wrappers::AbsorbAfterDone;
+use limbic_environments::wrappers::{AbsorbAfterDone, Advised};
 use limbic_environments::{registry, Env, Info, Options, Space, Step, Transition, Value};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -216,6 +216,11 @@ pub fn training_env(config: &RunConfig) -> Result<Box<dyn Env>> {
 /// [`training_env`], the trained runs its skill libraries name loaded by `runs`.
 fn training_env_with(config: &RunConfig, runs: &RunSkills) -> Result<Box<dyn Env>> {
     let env = crate::env_maker::EnvMaker::of(config).make_with(runs)?;
+    // A teacher that judges actions reads the env's advice (never the policy).
+    let env: Box<dyn Env> = match limbic_rewards::teachers::judges_progress(&config.rewards) {
+        true => Box::new(Advised::new(env, &config.env).context("the rewards' teacher judges progress")?),
+        false => env,
+    };
     if !config.fixed_horizon {
         return Ok(env);
     }
@@ -258,6 +263,9 @@ impl Env for Recorded {
     }
     fn grid_world(&self) -> Option<&limbic_environments::gridworld::World> {
         self.inner.grid_world()
+    }
+    fn advice(&self) -> Option<f32> {
+        self.inner.advice()
     }
     fn flat_space(&self) -> &Space {
         self.inner.flat_space()

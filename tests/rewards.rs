@@ -121,6 +121,148 @@ fn on_policy_feedback_runs_resume_exactly_from_the_middle_of_episodes() {
     }
 }
 
+/// A run whose teacher judges actions by the scripted expert's plan (the envs advised, the
+/// advice in the signal's clips and recorder) resumes exactly too.
+#[test]
+fn a_run_taught_by_the_expert_teacher_resumes_exactly() {
+    let signal = json!({"name": "evaluative", "params": {"budget": 400, "every": 3, "mode": "coach", "credit": [0, 0],
+        "teacher": "noisy", "teacher_params": {"judge": "progress", "noise": 0.1}}});
+    let rewards = serde_json::from_value(json!([signal, {"name": "extrinsic", "weight": 0.0}])).unwrap();
+    let config = RunConfig {
+        env: "MiniGrid-Empty-5x5-v0".into(),
+        algo: "ppo".into(),
+        seed: 4,
+        total_steps: 512,
+        num_envs: 2,
+        eval_episodes: 1,
+        eval_every: 0,
+        checkpoint_every: 0,
+        params: json!({"n_steps": 64, "batch_size": 64, "n_epochs": 1}),
+        rewards,
+        ..RunConfig::default()
+    };
+    let (a, b) = whole_and_extended(&config);
+    let labels = |line: &Line| line["reward/evaluative/labels"].as_f64().unwrap();
+    assert!(labels(&a[3]) > 0.0 && labels(&a[7]) > labels(&a[3]), "{:?}", a[7]);
+    assert_same_lines(&a, &b);
+}
+
+/// The advice channel end to end on two sub-envs of Empty-5x5 (start (1, 1) facing east, goal
+/// (3, 3), 5 actions away): the runner carries each sub-env's judgement of its own step, a
+/// NEXT_STEP reset row has none, and the `expert` teacher's scores reach the very steps they
+/// judge (COACH's reward of each slot is its score).
+#[test]
+fn the_advice_channel_fills_each_sub_env_step_and_the_expert_teacher_scores_it() {
+    use limbic_agents::policies::{Acted, EnvActions};
+    use limbic_agents::runner::{ActionSource, EnvRunner};
+    use limbic_agents::shaping::Transitions;
+    use limbic_environments::vector::VecEnv;
+    use limbic_environments::wrappers::Advised;
+    use limbic_environments::{make, Env, Kwargs, Space};
+    use limbic_rewards::feedback::TeacherWithHistory;
+    use limbic_rewards::signals::evaluative::Evaluative;
+    use limbic_rewards::teachers::SyntheticTeacher;
+    use limbic_rewards::{IntrinsicReward, SignalContext};
+
+    /// Plays row `i`'s actions in turn.
+    struct Script(Vec<Vec<i64>>, usize);
+    impl<E: Env> ActionSource<E> for Script {
+        fn choose(&mut self, _: &mut VecEnv<E>, _: &[f32], _: &[bool]) -> limbic_agents::Result<Acted> {
+            let actions: Vec<i64> = self.0.iter().map(|row| row[self.1]).collect();
+            self.1 += 1;
+            Ok(Acted {
+                actions: actions.iter().map(|&a| a as f32).collect(),
+                env_actions: EnvActions::Discrete(actions),
+                log_probs: vec![0.0; 2],
+                values: Vec::new(),
+                value_streams: 0,
+                state_in: Vec::new(),
+                state: Vec::new(),
+                goals: Vec::new(),
+                trace: Vec::new(),
+            })
+        }
+    }
+    const ID: &str = "MiniGrid-Empty-5x5-v0";
+    let advised = || Advised::new(make(ID, &Kwargs::new()).unwrap(), ID).unwrap();
+    let mut envs = VecEnv::new(vec![advised(), advised()]).unwrap();
+    envs.reset(Some(0)).unwrap();
+    // Left 0, right 1, forward 2, toggle 5. Row 0 solves it (the 6th action only resets the
+    // row), then turns away; row 1 turns left and left: facing south is as good as east.
+    let (left, right, forward) = (0, 1, 2);
+    let script =
+        vec![vec![forward, forward, right, forward, forward, 5, left], vec![left, left, left, left, left, left, left]];
+    // Per step: [row 0, row 1].
+    let expected = [[1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [1.0, -1.0], [1.0, -1.0], [0.0, -1.0], [-1.0, 1.0]];
+    let (steps, n, d) = (script[0].len(), 2, envs.obs_dim());
+    let context = SignalContext {
+        obs_dim: d,
+        observation_space: envs.envs()[0].flat_space().clone(),
+        action_space: Space::discrete(7),
+        num_envs: n,
+        seed: 0,
+    };
+    let params =
+        json!({"teacher": "expert", "mode": "coach", "every": 1, "window": 1, "credit": [0, 0], "budget": 100});
+    let mut signal = Evaluative::new(&params, &context).unwrap();
+    let teacher = SyntheticTeacher::new("expert", &json!({}), 0).unwrap();
+    signal.attach_teacher(TeacherWithHistory::new(Box::new(teacher))).unwrap();
+    let (mut runner, mut source) = (EnvRunner::default(), Script(script, 0));
+    let mut columns: [Vec<f32>; 5] = Default::default();
+    let mut flags: [Vec<bool>; 3] = Default::default();
+    for (t, want) in expected.iter().enumerate() {
+        let batch = runner.step(&mut envs, &mut source).unwrap();
+        assert_eq!(batch.advice, want, "step {t}");
+        let valid: Vec<bool> = (0..n).map(|i| batch.is_transition(i)).collect();
+        let rewards: Vec<f32> = batch.rewards.iter().map(|&r| r as f32).collect();
+        for (column, part) in
+            columns.iter_mut().zip([&batch.raw_obs, &batch.acted.actions, &rewards, &batch.next_obs, &batch.advice])
+        {
+            column.extend_from_slice(part);
+        }
+        for (column, part) in flags.iter_mut().zip([&batch.terminated, &batch.truncated, &valid]) {
+            column.extend_from_slice(part);
+        }
+    }
+    assert!(flags[0][4 * n], "row 0 reached the goal at step 4");
+    let all = Transitions {
+        steps,
+        envs: n,
+        obs_dim: d,
+        action_dim: 1,
+        obs: &columns[0],
+        actions: &columns[1],
+        rewards: &columns[2],
+        next_obs: &columns[3],
+        terminated: &flags[0],
+        truncated: &flags[1],
+        valid: &flags[2],
+        goal_dim: 0,
+        goals: &[],
+        next_goals: &[],
+        advice: &columns[4],
+    };
+    for t in 0..steps {
+        signal.observe(&all.step_range(t..t + 1)).unwrap();
+    }
+    let mut out = vec![9.0; steps * n];
+    signal.compute(&all, &mut out).unwrap();
+    assert_eq!(out, expected.concat(), "each slot earns its own judgement (the reset slot none)");
+}
+
+/// Asking for a teacher that judges actions on an env without a scripted expert is an error
+/// that names the env, before any step.
+#[test]
+fn the_expert_teacher_on_an_env_without_an_expert_is_an_error_naming_it() {
+    let tmp = temp_dir();
+    let out = tmp.path().join("run");
+    let args = ["train", "--env", "CartPole-v1", "--reward", "evaluative", "--teacher", "expert", "--labels", "10"];
+    let output = limbic(&[&args[..], &["--steps", "64", "--out", out.to_str().unwrap()]].concat());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("CartPole-v1") && stderr.contains("scripted expert"), "{stderr}");
+}
+
 /// One line of `metrics.jsonl`.
 type Line = serde_json::Map<String, serde_json::Value>;
 

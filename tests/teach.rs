@@ -329,7 +329,17 @@ fn clips_without_frames_are_drawn_from_their_observations() {
     use limbic_rewards::feedback::Clip;
     let painter = make("CartPole-v1", &Kwargs::new()).unwrap().observation_painter();
     let (obs, actions) = (vec![0.0, 0.0, 0.05, 0.0, 1.0, 0.0, -0.1, 0.0], vec![0.0, 1.0]);
-    let clip = Clip { id: 7, env: 0, start_step: 0, len: 2, obs, actions, true_rewards: vec![1.0; 2], frames: None };
+    let clip = Clip {
+        id: 7,
+        env: 0,
+        start_step: 0,
+        len: 2,
+        obs,
+        actions,
+        true_rewards: vec![1.0; 2],
+        advice: Vec::new(),
+        frames: None,
+    };
     let frames = clip_frames(&clip, painter.as_ref()).unwrap();
     assert_eq!(frames.iter().map(|f| (f.width, f.height)).collect::<Vec<_>>(), [(600, 400); 2]);
     assert_ne!(frames[0], frames[1], "the cart moved and the pole leans the other way");

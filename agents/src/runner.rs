@@ -55,6 +55,10 @@ pub struct StepBatch {
     pub truncated: Vec<bool>,
     /// `[N, D]` the observation after the action: the final one where the episode ended.
     pub next_obs: Vec<f32>,
+    /// `[N]` each row's [advice](limbic_environments::Env::advice) on its action (0 where a
+    /// sub-env has none, e.g. a reset row); empty where no sub-env is advised. For synthetic
+    /// teachers only: no action source ever sees it.
+    pub advice: Vec<f32>,
 }
 
 impl StepBatch {
@@ -120,7 +124,9 @@ impl EnvRunner {
         if let Some(norm) = self.obs_norm.as_mut() {
             norm.observe(step.obs)?;
         }
-        let batch = StepBatch { raw_obs, obs, starts, resetting, acted, rewards, terminated, truncated, next_obs };
+        let advice = advice(envs);
+        let batch =
+            StepBatch { raw_obs, obs, starts, resetting, acted, rewards, terminated, truncated, next_obs, advice };
         if mode == Autoreset::Disabled {
             let done: Vec<bool> = (0..n).map(|i| batch.done(i)).collect();
             if done.iter().any(|&d| d) {
@@ -129,6 +135,15 @@ impl EnvRunner {
         }
         Ok(batch)
     }
+}
+
+/// Every sub-env's advice on its last step, 0 where it has none; empty where none is advised.
+fn advice<E: Env>(envs: &VecEnv<E>) -> Vec<f32> {
+    let advice: Vec<Option<f32>> = envs.envs().iter().map(Env::advice).collect();
+    if advice.iter().all(Option::is_none) {
+        return Vec::new();
+    }
+    advice.into_iter().map(|a| a.unwrap_or(0.0)).collect()
 }
 
 /// How one evaluation episode ended.

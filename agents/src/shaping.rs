@@ -45,6 +45,9 @@ pub struct Transitions<'a> {
     /// `[T, N, G]` the same goal relative to where the step ended (HIRO's goal transition
     /// `s + g - s'`): all zeros where the step reached it.
     pub next_goals: &'a [f32],
+    /// `[T, N]` the env's [advice](limbic_environments::Env::advice) on each action, for
+    /// synthetic teachers only (0 where none); empty where the envs are not advised.
+    pub advice: &'a [f32],
 }
 
 impl<'a> Transitions<'a> {
@@ -84,6 +87,7 @@ impl<'a> Transitions<'a> {
             valid: &self.valid[from..to],
             goals: rows(self.goals, self.goal_dim),
             next_goals: rows(self.next_goals, self.goal_dim),
+            advice: if self.advice.is_empty() { &[] } else { &self.advice[from..to] },
             ..*self
         }
     }
@@ -180,6 +184,7 @@ impl TransitionColumns {
             goal_dim: 0,
             goals: &[],
             next_goals: &[],
+            advice: &[],
         }
     }
 }

@@ -93,6 +93,14 @@ pub trait Env: Send {
     fn observation_painter(&self) -> Option<crate::render::ObservationPainter> {
         None
     }
+
+    /// A privileged judge's score of the last step's action, for synthetic evaluative teachers
+    /// only (never the policy, never a person): the [`Advised`](crate::wrappers::Advised)
+    /// wrapper's +1 / -1, 0 where it has no judgement; `None` where the env is not advised or
+    /// no step followed the last reset.
+    fn advice(&self) -> Option<f32> {
+        None
+    }
 }
 
 impl<E: Env + ?Sized> Env for Box<E> {
@@ -128,6 +136,9 @@ impl<E: Env + ?Sized> Env for Box<E> {
     }
     fn observation_painter(&self) -> Option<crate::render::ObservationPainter> {
         (**self).observation_painter()
+    }
+    fn advice(&self) -> Option<f32> {
+        (**self).advice()
     }
 }
 

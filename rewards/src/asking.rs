@@ -32,6 +32,8 @@ struct Window {
     obs: Vec<f32>,
     actions: Vec<f32>,
     rewards: Vec<f32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    advice: Vec<f32>,
 }
 
 impl ClipRecorder {
@@ -52,10 +54,17 @@ impl ClipRecorder {
         window.obs.extend_from_slice(step.obs_row(slot));
         window.actions.extend_from_slice(step.action_row(slot));
         window.rewards.push(step.rewards[slot]);
+        if let Some(&advice) = step.advice.get(slot) {
+            window.advice.resize(window.rewards.len() - 1, 0.0);
+            window.advice.push(advice);
+        }
         if window.rewards.len() > self.max_len {
             window.obs.drain(..self.obs_dim);
             window.actions.drain(..self.action_dim);
             window.rewards.remove(0);
+            if !window.advice.is_empty() {
+                window.advice.remove(0);
+            }
             window.start_step += step.envs as u64;
         }
         Ok(())
@@ -79,6 +88,7 @@ impl ClipRecorder {
             obs: w.obs.clone(),
             actions: w.actions.clone(),
             true_rewards: w.rewards.clone(),
+            advice: w.advice.clone(),
             frames: None,
         })
     }
@@ -132,6 +142,13 @@ struct ClipShape {
     len: usize,
     obs: usize,
     actions: usize,
+    /// Advice numbers (0 or `len`; absent in files written before clips kept advice).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    advice: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Puts `clips` (without frames) into `archive` as section `name`: their ids and shapes as
@@ -141,10 +158,11 @@ pub fn put_clips<'a>(archive: &mut Archive, name: &str, clips: impl IntoIterator
     for clip in clips {
         let (obs, actions) = (clip.obs.len(), clip.actions.len());
         let (id, env, start_step, len) = (clip.id, clip.env, clip.start_step, clip.len);
-        shapes.push(ClipShape { id, env, start_step, len, obs, actions });
+        shapes.push(ClipShape { id, env, start_step, len, obs, actions, advice: clip.advice.len() });
         numbers.extend_from_slice(&clip.obs);
         numbers.extend_from_slice(&clip.actions);
         numbers.extend_from_slice(&clip.true_rewards);
+        numbers.extend_from_slice(&clip.advice);
     }
     archive.put_json(name, &shapes)?;
     archive.put_f32s(&format!("{name}.numbers"), &numbers);
@@ -166,9 +184,9 @@ pub fn get_clips(archive: &Archive, name: &str) -> Result<Vec<Arc<Clip>>> {
     };
     let mut clips = Vec::with_capacity(shapes.len());
     for s in shapes {
-        let (obs, actions, true_rewards) = (take(s.obs)?, take(s.actions)?, take(s.len)?);
+        let (obs, actions, true_rewards, advice) = (take(s.obs)?, take(s.actions)?, take(s.len)?, take(s.advice)?);
         let (id, env, start_step, len) = (s.id, s.env, s.start_step, s.len);
-        clips.push(Arc::new(Clip { id, env, start_step, len, obs, actions, true_rewards, frames: None }));
+        clips.push(Arc::new(Clip { id, env, start_step, len, obs, actions, true_rewards, advice, frames: None }));
     }
     if !rest.is_empty() {
         return Err(archive.error(format!("{name}: {} numbers no clip claims", rest.len())));

@@ -31,6 +31,10 @@ pub struct Clip {
     pub actions: Vec<f32>,
     /// `[len]` the env's true reward: synthetic teachers read it, people never see it.
     pub true_rewards: Vec<f32>,
+    /// `[len]` the env's [advice](limbic_environments::Env::advice) on each action (+1 / -1,
+    /// 0: none), where the envs are advised for a teacher that judges actions (`judge:
+    /// "progress"`); empty otherwise. People never see it.
+    pub advice: Vec<f32>,
     /// Rendered frames (one per step) when the teacher [looks at pictures](Teacher::wants_frames).
     pub frames: Option<Vec<Frame>>,
 }

@@ -43,6 +43,8 @@ pub struct StoredClip {
     pub obs: Vec<f32>,
     pub actions: Vec<f32>,
     pub true_rewards: Vec<f32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub advice: Vec<f32>,
 }
 
 impl StoredClip {
@@ -55,12 +57,13 @@ impl StoredClip {
             obs: clip.obs.clone(),
             actions: clip.actions.clone(),
             true_rewards: clip.true_rewards.clone(),
+            advice: clip.advice.clone(),
         }
     }
 
     fn into_clip(self) -> Clip {
-        let StoredClip { id, env, start_step, len, obs, actions, true_rewards } = self;
-        Clip { id, env, start_step, len, obs, actions, true_rewards, frames: None }
+        let StoredClip { id, env, start_step, len, obs, actions, true_rewards, advice } = self;
+        Clip { id, env, start_step, len, obs, actions, true_rewards, advice, frames: None }
     }
 }
 

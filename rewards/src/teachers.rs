@@ -17,6 +17,14 @@
 //! probability `rate` (skips otherwise); `mistake` flips the score's sign with probability
 //! `mistake`.
 //!
+//! What a teacher judges by (`judge`): the true `reward` (every kind but `expert`), or the
+//! env's `progress` advice (`expert`; any kind with `"judge": "progress"`): +1 where the action
+//! shortened the scripted expert's shortest plan, -1 where it did not, 0 where there is no
+//! judgement (see [`limbic_environments::wrappers::Advised`]). That is what a person watching
+//! a gridworld judges, where the true reward is 0 but at the goal. Preferences then compare
+//! segments by their summed advice; an evaluative step with no judgement is skipped. The
+//! imperfections apply to either.
+//!
 //! Every kind is one [`TeacherParams`] preset (B-Pref's values); parameters given with the
 //! kind override the preset's.
 
@@ -30,7 +38,18 @@ use serde::{Deserialize, Serialize};
 
 /// Every synthetic kind `--teacher` accepts.
 pub const KINDS: &[&str] =
-    &["oracle", "stochastic", "myopic", "skipping", "equal", "mistake", "noisy", "delayed", "sparse"];
+    &["oracle", "stochastic", "myopic", "skipping", "equal", "mistake", "noisy", "delayed", "sparse", "expert"];
+
+/// What a synthetic teacher scores a step by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Judge {
+    /// The env's true reward.
+    #[default]
+    Reward,
+    /// The env's advice: did the action make progress by the scripted expert's plan.
+    Progress,
+}
 
 /// A synthetic teacher's imperfections (all off: the oracle).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -52,11 +71,23 @@ pub struct TeacherParams {
     pub delay: usize,
     /// Probability of answering an evaluative question.
     pub rate: f64,
+    /// What a step is scored by.
+    pub judge: Judge,
 }
 
 impl Default for TeacherParams {
     fn default() -> Self {
-        TeacherParams { beta: None, gamma: 1.0, skip: 0.0, equal: 0.0, mistake: 0.0, noise: 0.0, delay: 0, rate: 1.0 }
+        TeacherParams {
+            beta: None,
+            gamma: 1.0,
+            skip: 0.0,
+            equal: 0.0,
+            mistake: 0.0,
+            noise: 0.0,
+            delay: 0,
+            rate: 1.0,
+            judge: Judge::Reward,
+        }
     }
 }
 
@@ -70,6 +101,7 @@ pub const TEACHER_PARAMS: &[(&str, &str)] = &[
     ("noise", "standard deviation of the noise on evaluative scores (noisy: 0.5)"),
     ("delay", "steps an evaluative score lags behind its step (delayed: 3)"),
     ("rate", "probability of answering an evaluative question (sparse: 0.1)"),
+    ("judge", "reward (the true reward) or progress (the env's advice: +1 where the action shortened a scripted gridworld expert's plan, -1 where not; MiniGrid ids with an expert only) (expert: progress; else reward)"),
 ];
 
 impl TeacherParams {
@@ -85,6 +117,7 @@ impl TeacherParams {
             "noisy" => TeacherParams { noise: 0.5, ..Default::default() },
             "delayed" => TeacherParams { delay: 3, ..Default::default() },
             "sparse" => TeacherParams { rate: 0.1, ..Default::default() },
+            "expert" => TeacherParams { judge: Judge::Progress, ..Default::default() },
             other => {
                 return Err(bad_param(
                     "teacher",
@@ -122,6 +155,20 @@ impl TeacherParams {
     }
 }
 
+/// Whether a run with the reward `specs` asks a synthetic teacher that judges
+/// [progress](Judge::Progress): its training envs must then be advised
+/// ([`limbic_environments::wrappers::Advised`]). A kind that is not synthetic counts as not (the
+/// signal's own check names it).
+pub fn judges_progress(specs: &[crate::RewardSpec]) -> bool {
+    specs.iter().any(|spec| {
+        let parts = spec.sum.iter().chain(spec.product.iter()).flatten();
+        let kind = spec.params.get("teacher").and_then(|k| k.as_str()).unwrap_or("oracle");
+        let overrides = spec.params.get("teacher_params").cloned().unwrap_or_default();
+        TeacherParams::for_kind(kind, &overrides).is_ok_and(|p| p.judge == Judge::Progress)
+            || judges_progress(&parts.cloned().collect::<Vec<_>>())
+    })
+}
+
 /// A simulated teacher; see the [module docs](self).
 pub struct SyntheticTeacher {
     kind: String,
@@ -144,14 +191,35 @@ impl SyntheticTeacher {
         })
     }
 
-    fn segment_return(&self, clip: &Clip) -> f64 {
-        let last = clip.true_rewards.len().saturating_sub(1);
-        let weight = |t: usize| self.params.gamma.powi((last - t) as i32);
-        clip.true_rewards.iter().enumerate().map(|(t, &r)| weight(t) * r as f64).sum()
+    /// What the teacher scores each of the clip's steps by (see [`Judge`]).
+    fn scores<'a>(&self, clip: &'a Clip) -> Result<&'a [f32]> {
+        match self.params.judge {
+            Judge::Reward => Ok(&clip.true_rewards),
+            Judge::Progress if clip.advice.len() == clip.len => Ok(&clip.advice),
+            Judge::Progress => Err(bad_param(
+                "teacher",
+                "judge",
+                format!(
+                    "`{}` judges progress, but clip {} holds no advice: the envs are not advised (a gridworld with a scripted expert, trained by `limbic train`)",
+                    self.kind, clip.id
+                ),
+            )),
+        }
     }
 
-    fn compare(&mut self, left: &Clip, right: &Clip) -> Answer {
-        let (l, r) = (self.segment_return(left), self.segment_return(right));
+    fn segment_return(&self, clip: &Clip) -> Result<f64> {
+        let scores = self.scores(clip)?;
+        let last = scores.len().saturating_sub(1);
+        let weight = |t: usize| self.params.gamma.powi((last - t) as i32);
+        Ok(scores.iter().enumerate().map(|(t, &r)| weight(t) * r as f64).sum())
+    }
+
+    fn compare(&mut self, left: &Clip, right: &Clip) -> Result<Answer> {
+        let (l, r) = (self.segment_return(left)?, self.segment_return(right)?);
+        Ok(self.prefer(l, r))
+    }
+
+    fn prefer(&mut self, l: f64, r: f64) -> Answer {
         self.largest = self.largest.max(l.abs()).max(r.abs());
         let p = &self.params;
         if p.skip > 0.0 && l.max(r) < p.skip * self.largest {
@@ -172,20 +240,25 @@ impl SyntheticTeacher {
         }
     }
 
-    fn evaluate(&mut self, clip: &Clip) -> Answer {
+    fn evaluate(&mut self, clip: &Clip) -> Result<Answer> {
         let p = self.params.clone();
+        let scores = self.scores(clip)?;
         if clip.len == 0 || (p.rate < 1.0 && self.rng.random() >= p.rate) {
-            return Answer::Skip;
+            return Ok(Answer::Skip);
         }
         let last = clip.len - 1;
-        let mut value = clip.true_rewards[last.saturating_sub(p.delay)] as f64;
+        let mut value = scores.get(last.saturating_sub(p.delay)).copied().unwrap_or_default() as f64;
+        if p.judge == Judge::Progress && value == 0.0 {
+            // The judge had no judgement of that step (a reset, or no plan).
+            return Ok(Answer::Skip);
+        }
         if p.noise > 0.0 {
             value += p.noise * self.rng.standard_normal();
         }
         if p.mistake > 0.0 && self.rng.random() < p.mistake {
             value = -value;
         }
-        Answer::Score { value: value as f32, at: last }
+        Ok(Answer::Score { value: value as f32, at: last })
     }
 }
 
@@ -201,8 +274,8 @@ impl Teacher for SyntheticTeacher {
 
     fn post(&mut self, question: Question) -> Result<()> {
         let (answer, clips) = match &question {
-            Question::Compare { left, right, .. } => (self.compare(left, right), vec![left.id, right.id]),
-            Question::Evaluate { clip, .. } => (self.evaluate(clip), vec![clip.id]),
+            Question::Compare { left, right, .. } => (self.compare(left, right)?, vec![left.id, right.id]),
+            Question::Evaluate { clip, .. } => (self.evaluate(clip)?, vec![clip.id]),
         };
         self.answered.push(Label {
             query: question.id(),

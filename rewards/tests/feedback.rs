@@ -79,6 +79,7 @@ fn clip(id: u64, rewards: &[f32]) -> Arc<Clip> {
         obs: vec![0.5; rewards.len() * OBS],
         actions: vec![1.0; rewards.len()],
         true_rewards: rewards.to_vec(),
+        advice: Vec::new(),
         frames: None,
     })
 }
@@ -154,6 +155,37 @@ fn evaluative_teachers_score_late_noisy_and_sparse() {
     let mean = values.iter().sum::<f32>() / 1000.0;
     let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / 1000.0).sqrt();
     assert!((mean - 1.0).abs() < 0.1 && (std - 0.5).abs() < 0.1, "{mean} {std}");
+}
+
+/// The `expert` kind judges by the clip's advice (the env's +1 / -1 on each action), skips a
+/// step with no judgement (0), keeps the imperfections (here a late one), compares segments by
+/// their summed advice, and refuses a clip without advice (the envs were not advised).
+#[test]
+fn the_expert_teacher_scores_the_advice_not_the_reward() {
+    let advised = |id: u64, advice: &[f32]| {
+        let mut clip = (*clip(id, &vec![0.0; advice.len()])).clone();
+        clip.advice = advice.to_vec();
+        Arc::new(clip)
+    };
+    let evaluate = |t: &mut SyntheticTeacher, clip: Arc<Clip>| {
+        t.post(Question::Evaluate { id: clip.id, clip })?;
+        Ok::<_, limbic_agents::AgentError>(t.poll()?.remove(0).answer)
+    };
+    let mut expert = teacher("expert", json!({}));
+    assert_eq!(evaluate(&mut expert, advised(0, &[1.0, -1.0])).unwrap(), Answer::Score { value: -1.0, at: 1 });
+    assert_eq!(evaluate(&mut expert, advised(1, &[-1.0, 1.0])).unwrap(), Answer::Score { value: 1.0, at: 1 });
+    assert_eq!(evaluate(&mut expert, advised(2, &[1.0, 0.0])).unwrap(), Answer::Skip);
+    let mut late = teacher("delayed", json!({"judge": "progress", "delay": 1}));
+    assert_eq!(evaluate(&mut late, advised(3, &[1.0, -1.0])).unwrap(), Answer::Score { value: 1.0, at: 1 });
+    expert.post(Question::Compare { id: 4, left: advised(4, &[-1.0, -1.0]), right: advised(5, &[1.0, -1.0]) }).unwrap();
+    assert_eq!(expert.poll().unwrap()[0].answer, Answer::Right);
+    let error = evaluate(&mut expert, clip(6, &[1.0])).unwrap_err().to_string();
+    assert!(error.contains("advice") && error.contains("expert"), "{error}");
+    // The reward oracle is as it was: the true reward, advice or not.
+    assert_eq!(
+        evaluate(&mut teacher("oracle", json!({})), advised(7, &[-1.0])).unwrap(),
+        Answer::Score { value: 0.0, at: 0 }
+    );
 }
 
 fn temp_dir(name: &str) -> std::path::PathBuf {

@@ -75,6 +75,7 @@ fn the_discriminator_separates_expert_from_random_transitions() {
         goal_dim: 0,
         goals: &[],
         next_goals: &[],
+        advice: &[],
     };
     let before = gail.expert_probability(&random).unwrap();
     for _ in 0..5 {

@@ -58,6 +58,10 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     if !args.json {
+        println!("\nteacher_params of the synthetic teachers (preferences, evaluative), over the kind's preset:");
+        for (name, doc) in limbic_rewards::teachers::TEACHER_PARAMS {
+            println!("    {name}  {doc}");
+        }
         println!(
             "\n{} signals. Attach with `limbic train --reward NAME[:WEIGHT]`, or a config's `rewards` list:\n\
              [{{\"name\": \"counts\", \"weight\": 0.005, \"params\": {{\"memory\": \"episodic\"}},\n  \

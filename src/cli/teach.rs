@@ -169,6 +169,7 @@ fn picture_clip(id: u64, frames: &[Frame]) -> Clip {
         obs: Vec::new(),
         actions: Vec::new(),
         true_rewards: Vec::new(),
+        advice: Vec::new(),
         frames: Some(frames.to_vec()),
     }
 }

@@ -35,7 +35,8 @@ pub struct Args {
     #[arg(long = "reward", value_name = "NAME[:WEIGHT]")]
     rewards: Vec<String>,
     /// Who answers the feedback signals (preferences, evaluative): a synthetic teacher (oracle,
-    /// stochastic, myopic, skipping, equal, mistake, noisy, delayed, sparse) or web. With a
+    /// stochastic, myopic, skipping, equal, mistake, noisy, delayed, sparse: by the true reward;
+    /// expert: by a scripted gridworld expert's judgement of each action) or web. With a
     /// feedback signal and no `extrinsic` in --reward, the env's reward is weighted 0: the agent
     /// learns from the teacher alone.
     #[arg(long, value_name = "KIND")]

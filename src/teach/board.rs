@@ -304,6 +304,7 @@ mod tests {
             obs: vec![0.0; len],
             actions: vec![0.0; len],
             true_rewards: vec![0.0; len],
+            advice: Vec::new(),
             frames: None,
         })
     }

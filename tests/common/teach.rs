@@ -46,6 +46,7 @@ pub fn clip(id: u64, len: usize) -> Arc<Clip> {
         obs: vec![0.0; len],
         actions: vec![0.0; len],
         true_rewards: vec![1.0; len],
+        advice: Vec::new(),
         frames: Some(frames),
     })
 }

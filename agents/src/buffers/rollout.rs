@@ -97,6 +97,9 @@ pub struct RawSteps {
     /// `[T, N, G]` each step's goal relative to where the step ended (HIRO's goal transition;
     /// whoever knows what the goals mean fills it, see [`Transitions::next_goals`]).
     pub next_goals: Vec<f32>,
+    /// `[T, N]` the envs' advice on each action ([`StepBatch::advice`]); empty where the envs
+    /// are not advised.
+    pub advice: Vec<f32>,
 }
 
 impl RawSteps {
@@ -107,6 +110,7 @@ impl RawSteps {
             actions: vec![0.0; slots * action_dim],
             rewards: vec![0.0; slots],
             next_goals: vec![0.0; slots * goal_dim],
+            advice: Vec::new(),
         }
     }
 
@@ -129,6 +133,7 @@ impl RawSteps {
             goal_dim: g,
             goals: &b.goals[slots.start * g..slots.end * g],
             next_goals: &self.next_goals[slots.start * g..slots.end * g],
+            advice: if self.advice.is_empty() { &[] } else { &self.advice[slots] },
         }
     }
 }
@@ -320,6 +325,10 @@ impl RolloutBuffer {
             }
             for i in 0..n {
                 raw.rewards[rows.start + i] = self.rewards[(rows.start + i) * k];
+            }
+            if !batch.advice.is_empty() {
+                raw.advice.resize(raw.rewards.len(), 0.0);
+                raw.advice[rows].copy_from_slice(&batch.advice);
             }
         }
         Ok(())

@@ -194,6 +194,7 @@ pub fn shaped_rewards(batch: &StepBatch, shaping: Option<&mut Shaping>, env_step
         goal_dim: 0,
         goals: &[],
         next_goals: &[],
+        advice: &batch.advice,
     };
     shaping.step_rewards(&transitions, env_steps)
 }

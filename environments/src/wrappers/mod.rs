@@ -6,6 +6,7 @@
 //! untouched; those that change it work on the buffer where they can do so exactly.
 
 mod absorb_after_done;
+mod advised;
 mod antialias;
 mod append_to_obs;
 mod clip_action;
@@ -24,6 +25,7 @@ mod time_limit;
 mod transform_reward;
 
 pub use absorb_after_done::AbsorbAfterDone;
+pub use advised::Advised;
 pub use antialias::Antialias;
 pub use clip_action::ClipAction;
 pub use flatten_observation::FlattenObservation;

@@ -346,6 +346,7 @@ mod tests {
             goal_dim: 0,
             goals: &[],
             next_goals: &[],
+            advice: &[],
         }
     }
 

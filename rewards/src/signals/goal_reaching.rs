@@ -170,6 +170,7 @@ mod tests {
             goal_dim: 0,
             goals: &[],
             next_goals: &[],
+            advice: &[],
         };
         let mut out = [9.0f32; 2];
         let mut s = signal(Mode::Reached);

@@ -102,8 +102,8 @@ impl Default for PreferenceParams {
 
 /// Parameters both feedback signals take, documented once.
 pub const TEACHER_KEYS: &[(&str, &str)] = &[
-    ("teacher", "who answers (--teacher): oracle, stochastic, myopic, skipping, equal, mistake, noisy, delayed, sparse, or web (default oracle)"),
-    ("teacher_params", "overrides of the synthetic teacher's preset, e.g. {\"beta\": 2.0}; for web: addr, allow_remote, fps (default {})"),
+    ("teacher", "who answers (--teacher): oracle, stochastic, myopic, skipping, equal, mistake, noisy, delayed, sparse (by the true reward), expert (by a scripted gridworld expert's judgement of each action), or web (default oracle)"),
+    ("teacher_params", "overrides of the synthetic teacher's preset (listed below the signals), e.g. {\"beta\": 2.0} or {\"judge\": \"progress\"}; for web: addr, allow_remote, fps (default {})"),
     ("budget", "questions asked in the whole run (--labels; default 500)"),
     ("labels", "a label file to start from, e.g. another run's feedback/labels.jsonl (default none)"),
 ];

@@ -54,6 +54,12 @@ pub trait Expert: Send {
 
     /// Forgets the current plan. Optional: `act` notices a new episode by itself.
     fn reset(&mut self);
+
+    /// The fewest actions that finish the task from `world`'s state (a fresh plan, the current
+    /// one left alone); `None` where there is no plan.
+    fn steps_to_go(&self, _world: &World) -> Option<usize> {
+        None
+    }
 }
 
 /// What a family's expert aims at from a state: alternative chains of stages (the shortest plan
@@ -172,6 +178,59 @@ impl<S: Strategy> Expert for Planned<S> {
         self.plan.clear();
         self.next = 0;
         self.gave_up = false;
+    }
+
+    fn steps_to_go(&self, world: &World) -> Option<usize> {
+        best_plan(world, &self.strategy.goals(world)).map(|plan| plan.len())
+    }
+}
+
+/// How a person who knows the task judges each action (a synthetic evaluative teacher's view,
+/// never the agent's): +1 for an action that shortens the expert's shortest plan from the state
+/// it was taken in (or ends the episode with a reward), -1 for one that does not, 0 where the
+/// expert has no plan to judge by.
+pub struct Progress {
+    expert: Box<dyn Expert>,
+    /// The steps to go last computed, with the world's step count they are for.
+    cached: Option<(u32, Option<usize>)>,
+}
+
+impl Progress {
+    /// The judge for a MiniGrid id (an error naming the id where it has no expert).
+    pub fn for_id(id: &str) -> Result<Progress> {
+        Ok(Progress { expert: expert_for(id)?, cached: None })
+    }
+
+    /// Forgets the running episode.
+    pub fn reset(&mut self) {
+        self.cached = None;
+    }
+
+    /// The fewest actions that finish the task from `world` (kept for the next step's judgement).
+    pub fn steps_to_go(&mut self, world: &World) -> Option<usize> {
+        match self.cached {
+            Some((step, to_go)) if step == world.step_count => to_go,
+            _ => {
+                let to_go = self.expert.steps_to_go(world);
+                self.cached = Some((world.step_count, to_go));
+                to_go
+            }
+        }
+    }
+
+    /// The score of the step from a state `before` steps from done to `after`, which
+    /// `succeeded` (terminated with a positive reward) or `failed` (terminated otherwise).
+    pub fn score(&mut self, before: Option<usize>, after: &World, succeeded: bool, failed: bool) -> f32 {
+        let Some(before) = before else { return 0.0 };
+        let to_go = match (succeeded, failed) {
+            (true, _) => Some(0),
+            (false, true) => None,
+            (false, false) => self.steps_to_go(after),
+        };
+        match to_go {
+            Some(to_go) if to_go < before => 1.0,
+            _ => -1.0,
+        }
     }
 }
 
