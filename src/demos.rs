@@ -124,17 +124,7 @@ impl<E: Env> Env for Recorder<E> {
 
 /// Acts as one row of a vector env with the given env actions.
 fn acted(action: Value) -> Acted {
-    Acted {
-        actions: Vec::new(),
-        env_actions: EnvActions::Values(vec![action]),
-        log_probs: vec![0.0],
-        values: Vec::new(),
-        value_streams: 0,
-        state_in: Vec::new(),
-        state: Vec::new(),
-        goals: Vec::new(),
-        trace: Vec::new(),
-    }
+    Acted::chosen(Vec::new(), EnvActions::Values(vec![action]), 1)
 }
 
 /// The scripted expert of the env being recorded.

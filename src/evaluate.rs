@@ -283,17 +283,9 @@ mod tests {
         fn act(&self, rows: ActingRows, deterministic: bool, rng: &mut Generator) -> limbic_agents::Result<Acted> {
             let n = rows.starts.len();
             let actions: Vec<i64> = (0..n).map(|_| if deterministic { 0 } else { rng.integers(0, 2) }).collect();
-            Ok(Acted {
-                actions: actions.iter().map(|&a| a as f32).collect(),
-                env_actions: EnvActions::Discrete(actions),
-                log_probs: vec![0.0; n],
-                values: Vec::new(),
-                value_streams: 0,
-                state_in: Vec::new(),
-                state: Vec::new(),
-                goals: Vec::new(),
-                trace: vec![("probe/row".into(), (0..n).map(|i| i as f32).collect())],
-            })
+            let encoded = actions.iter().map(|&a| a as f32).collect();
+            let trace = vec![("probe/row".into(), (0..n).map(|i| i as f32).collect())];
+            Ok(Acted { trace, ..Acted::chosen(encoded, EnvActions::Discrete(actions), n) })
         }
     }
 

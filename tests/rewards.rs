@@ -61,26 +61,32 @@ fn reward_flags_attach_signals_and_the_run_logs_them() {
     assert!(text.contains("default weight 0.1, stream: own") && text.contains("caveats: "), "{text}");
 }
 
-/// A run with lifelong and episodic counts (and an own stream) extended from its final
-/// checkpoint writes the same lines as the run that went straight to the end.
-#[test]
-fn a_shaped_run_resumes_exactly() {
-    let config = RunConfig {
-        env: "MiniGrid-Empty-5x5-v0".into(),
+/// A 512-step PPO run on `env` (2 envs, 64-step rollouts, no evaluation or periodic
+/// checkpoints) with `rewards`: what the exact-resume tests extend from its midpoint.
+fn short_ppo_run(env: &str, seed: u64, rewards: serde_json::Value) -> RunConfig {
+    RunConfig {
+        env: env.into(),
         algo: "ppo".into(),
-        seed: 3,
+        seed,
         total_steps: 512,
         num_envs: 2,
         eval_episodes: 1,
         eval_every: 0,
         checkpoint_every: 0,
         params: json!({"n_steps": 64, "batch_size": 64, "n_epochs": 1}),
-        rewards: serde_json::from_value(json!([
-            {"name": "counts", "weight": 0.01},
-            {"name": "counts", "label": "episodic", "stream": "own", "params": {"memory": "episodic"}}]))
-        .unwrap(),
+        rewards: serde_json::from_value(rewards).unwrap(),
         ..RunConfig::default()
-    };
+    }
+}
+
+/// A run with lifelong and episodic counts (and an own stream) extended from its final
+/// checkpoint writes the same lines as the run that went straight to the end.
+#[test]
+fn a_shaped_run_resumes_exactly() {
+    let rewards = json!([
+        {"name": "counts", "weight": 0.01},
+        {"name": "counts", "label": "episodic", "stream": "own", "params": {"memory": "episodic"}}]);
+    let config = short_ppo_run("MiniGrid-Empty-5x5-v0", 3, rewards);
     let (a, b) = whole_and_extended(&config);
     assert_eq!(a.len(), 8);
     assert!(a[7].contains_key("reward/episodic/raw_mean"));
@@ -93,26 +99,14 @@ fn a_shaped_run_resumes_exactly() {
 /// so do the draws of teachers that make mistakes or add noise.
 #[test]
 fn on_policy_feedback_runs_resume_exactly_from_the_middle_of_episodes() {
-    let base = RunConfig {
-        env: "CartPole-v1".into(),
-        algo: "ppo".into(),
-        seed: 4,
-        total_steps: 512,
-        num_envs: 2,
-        eval_episodes: 1,
-        eval_every: 0,
-        checkpoint_every: 0,
-        params: json!({"n_steps": 64, "batch_size": 64, "n_epochs": 1}),
-        ..RunConfig::default()
-    };
     for signal in [
         json!({"name": "preferences", "params": {"segment": 10, "per_update": 4, "budget": 40, "epochs": 2,
             "teacher": "stochastic", "teacher_params": {"mistake": 0.2}}}),
         json!({"name": "evaluative", "params": {"budget": 150, "every": 7, "epochs": 2, "teacher": "noisy"}}),
         json!({"name": "evaluative", "params": {"budget": 150, "mode": "coach"}}),
     ] {
-        let rewards = serde_json::from_value(json!([signal, {"name": "extrinsic", "weight": 0.0}])).unwrap();
-        let (a, b) = whole_and_extended(&RunConfig { rewards, ..base.clone() });
+        let config = short_ppo_run("CartPole-v1", 4, json!([signal, {"name": "extrinsic", "weight": 0.0}]));
+        let (a, b) = whole_and_extended(&config);
         let name = signal["name"].as_str().unwrap();
         let labels = |line: &Line| line[&format!("reward/{name}/labels")].as_f64().unwrap();
         // Questions were asked before and after the checkpoint (at line 4 of 8).
@@ -127,20 +121,7 @@ fn on_policy_feedback_runs_resume_exactly_from_the_middle_of_episodes() {
 fn a_run_taught_by_the_expert_teacher_resumes_exactly() {
     let signal = json!({"name": "evaluative", "params": {"budget": 400, "every": 3, "mode": "coach", "credit": [0, 0],
         "teacher": "noisy", "teacher_params": {"judge": "progress", "noise": 0.1}}});
-    let rewards = serde_json::from_value(json!([signal, {"name": "extrinsic", "weight": 0.0}])).unwrap();
-    let config = RunConfig {
-        env: "MiniGrid-Empty-5x5-v0".into(),
-        algo: "ppo".into(),
-        seed: 4,
-        total_steps: 512,
-        num_envs: 2,
-        eval_episodes: 1,
-        eval_every: 0,
-        checkpoint_every: 0,
-        params: json!({"n_steps": 64, "batch_size": 64, "n_epochs": 1}),
-        rewards,
-        ..RunConfig::default()
-    };
+    let config = short_ppo_run("MiniGrid-Empty-5x5-v0", 4, json!([signal, {"name": "extrinsic", "weight": 0.0}]));
     let (a, b) = whole_and_extended(&config);
     let labels = |line: &Line| line["reward/evaluative/labels"].as_f64().unwrap();
     assert!(labels(&a[3]) > 0.0 && labels(&a[7]) > labels(&a[3]), "{:?}", a[7]);
@@ -170,17 +151,7 @@ fn the_advice_channel_fills_each_sub_env_step_and_the_expert_teacher_scores_it()
         fn choose(&mut self, _: &mut VecEnv<E>, _: &[f32], _: &[bool]) -> limbic_agents::Result<Acted> {
             let actions: Vec<i64> = self.0.iter().map(|row| row[self.1]).collect();
             self.1 += 1;
-            Ok(Acted {
-                actions: actions.iter().map(|&a| a as f32).collect(),
-                env_actions: EnvActions::Discrete(actions),
-                log_probs: vec![0.0; 2],
-                values: Vec::new(),
-                value_streams: 0,
-                state_in: Vec::new(),
-                state: Vec::new(),
-                goals: Vec::new(),
-                trace: Vec::new(),
-            })
+            Ok(Acted::chosen(actions.iter().map(|&a| a as f32).collect(), EnvActions::Discrete(actions), 2))
         }
     }
     const ID: &str = "MiniGrid-Empty-5x5-v0";

@@ -282,17 +282,11 @@ impl Acting for QActing {
             Vec::new()
         };
         let actions: Vec<usize> = picks.iter().enumerate().map(|(i, a)| a.unwrap_or_else(|| greedy[i])).collect();
-        Ok(Acted {
-            actions: actions.iter().map(|&a| a as f32).collect(),
-            env_actions: EnvActions::Discrete(actions.iter().map(|&a| self.action_start + a as i64).collect()),
-            log_probs: vec![0.0; n],
-            values: Vec::new(),
-            value_streams: 0,
-            state_in: Vec::new(),
-            state: Vec::new(),
-            goals: Vec::new(),
-            trace: Vec::new(),
-        })
+        Ok(Acted::chosen(
+            actions.iter().map(|&a| a as f32).collect(),
+            EnvActions::Discrete(actions.iter().map(|&a| self.action_start + a as i64).collect()),
+            n,
+        ))
     }
 }
 

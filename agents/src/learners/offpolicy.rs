@@ -270,17 +270,7 @@ mod tests {
     impl<E: Env> ActionSource<E> for Right {
         fn choose(&mut self, _: &mut VecEnv<E>, obs: &[f32], _: &[bool]) -> Result<Acted> {
             let n = obs.len() / 4;
-            Ok(Acted {
-                actions: vec![1.0; n],
-                env_actions: EnvActions::Discrete(vec![1; n]),
-                log_probs: vec![0.0; n],
-                values: Vec::new(),
-                value_streams: 0,
-                state_in: Vec::new(),
-                state: Vec::new(),
-                goals: Vec::new(),
-                trace: Vec::new(),
-            })
+            Ok(Acted::chosen(vec![1.0; n], EnvActions::Discrete(vec![1; n]), n))
         }
     }
 

@@ -410,17 +410,7 @@ impl Acting for SquashedActing {
             }
         };
         let values = unscale(&squashed, &self.low, &self.high);
-        Ok(Acted {
-            actions: squashed,
-            env_actions: EnvActions::Continuous { values, dim: a },
-            log_probs: vec![0.0; n],
-            values: Vec::new(),
-            value_streams: 0,
-            state_in: Vec::new(),
-            state: Vec::new(),
-            goals: Vec::new(),
-            trace: Vec::new(),
-        })
+        Ok(Acted::chosen(squashed, EnvActions::Continuous { values, dim: a }, n))
     }
 }
 

@@ -254,6 +254,23 @@ pub struct Acted {
 }
 
 impl Acted {
+    /// `n` rows of chosen actions (encoded and as the env takes them) with nothing else: no
+    /// log-probabilities (0), values, recurrent state, goals or traces. Scripted sources,
+    /// value-based and random actors act this way.
+    pub fn chosen(actions: Vec<f32>, env_actions: EnvActions, n: usize) -> Acted {
+        Acted {
+            actions,
+            env_actions,
+            log_probs: vec![0.0; n],
+            values: Vec::new(),
+            value_streams: 0,
+            state_in: Vec::new(),
+            state: Vec::new(),
+            goals: Vec::new(),
+            trace: Vec::new(),
+        }
+    }
+
     pub fn values_row(&self, i: usize) -> &[f32] {
         &self.values[i * self.value_streams..(i + 1) * self.value_streams]
     }
@@ -358,17 +375,7 @@ impl Acting for RandomActing {
     fn act(&self, rows: ActingRows, _deterministic: bool, rng: &mut Generator) -> Result<Acted> {
         let n = rows.starts.len();
         let values: Vec<Value> = (0..n).map(|_| self.space.sample(rng)).collect();
-        Ok(Acted {
-            actions: Vec::new(),
-            env_actions: EnvActions::Values(values),
-            log_probs: vec![0.0; n],
-            values: Vec::new(),
-            value_streams: 0,
-            state_in: Vec::new(),
-            state: Vec::new(),
-            goals: Vec::new(),
-            trace: Vec::new(),
-        })
+        Ok(Acted::chosen(Vec::new(), EnvActions::Values(values), n))
     }
 }
 

@@ -77,17 +77,7 @@ impl Acting for DreamerActing {
                 (values.clone(), EnvActions::Continuous { values, dim: action_dim })
             }
         };
-        Ok(Acted {
-            actions,
-            env_actions,
-            log_probs: vec![0.0; n],
-            values: Vec::new(),
-            value_streams: 0,
-            state_in: Vec::new(),
-            state,
-            goals: Vec::new(),
-            trace: Vec::new(),
-        })
+        Ok(Acted { state, ..Acted::chosen(actions, env_actions, n) })
     }
 }
 
