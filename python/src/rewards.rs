@@ -13,7 +13,7 @@ use limbic_agents::shaping::Transitions;
 use limbic_agents::{AgentError, Result};
 use limbic_rewards::registry::install;
 use limbic_rewards::signal::BuildSignal;
-use limbic_rewards::{IntrinsicReward, Memory, SignalContext, SignalEntry};
+use limbic_rewards::{Normalization, IntrinsicReward, Memory, SignalContext, SignalEntry};
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
@@ -34,6 +34,7 @@ pub fn install_signal(py: Python<'_>, name: String, summary: String, weight: f64
         params: &[],
         defaults: || serde_json::json!({}),
         weight,
+        normalization: Normalization::Rms,
         exploration,
         episodic_counts: false,
         caveats: "a Python class (limbic.rewards.register): the process that trains, loads or evaluates a run with \

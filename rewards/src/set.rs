@@ -78,8 +78,8 @@ pub struct RewardSpec {
     /// Factor on `weight` over env steps (default constant). Top-level specs only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<Schedule>,
-    /// `rms` (default for signals), `std`, `minmax` or `none` (default for `extrinsic` and
-    /// combinations).
+    /// `rms`, `std`, `minmax` or `none` (default: the signal's entry says, `limbic rewards`
+    /// lists it: `rms` for most, `none` for `extrinsic` and combinations).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub normalization: Option<Normalization>,
     /// Standardize the signal's input rows (running mean/std, clipped to ±5).
@@ -227,8 +227,8 @@ impl RewardSpec {
     /// The spec as the set builds it (`specs` of [`RewardSet`]): a top-level signal whose
     /// episodic count factor is on (as its spec says, else its entry's default on a discrete
     /// `space`) becomes the product of the signal and an episodic `counts` of the same rows,
-    /// carrying the spec's label, weight (the entry's default when left out), normalization
-    /// (`rms` by default), stream and schedule; any other spec is returned as it is.
+    /// carrying the spec's label, weight and normalization (the entry's defaults when left
+    /// out), stream and schedule; any other spec is returned as it is.
     pub fn resolve(&self, registry: &Registry, space: &Space) -> Result<RewardSpec> {
         self.check(true)?;
         if self.children().is_some() {
@@ -258,7 +258,7 @@ impl RewardSpec {
             label: Some(label),
             weight: Some(self.weight.unwrap_or(entry.weight)),
             params: serde_json::Value::Null,
-            normalization: Some(self.normalization.unwrap_or(Normalization::Rms)),
+            normalization: Some(self.normalization.unwrap_or(entry.normalization)),
             obs_norm: false,
             stream: Some(if own { StreamMode::Own } else { StreamMode::Extrinsic }),
             episodic: own.then(|| self.episodic.unwrap_or(!entry.exploration)),
@@ -526,7 +526,6 @@ impl RewardSet {
     }
 
     fn add_node(&mut self, registry: &Registry, spec: &RewardSpec, ctx: &SetContext) -> Result<usize> {
-        let is_extrinsic = spec.name == extrinsic::NAME;
         let kind = match spec.children() {
             Some((op, children)) => {
                 let mut indices = Vec::new();
@@ -538,8 +537,10 @@ impl RewardSet {
             }
             None => self.build_signal(registry, spec, ctx)?,
         };
-        let default_norm =
-            if is_extrinsic || spec.children().is_some() { Normalization::None } else { Normalization::Rms };
+        let default_norm = match spec.children() {
+            Some(_) => Normalization::None,
+            None => registry.get(&spec.name)?.normalization,
+        };
         let scaler = RewardScaler::new(
             spec.normalization.unwrap_or(default_norm),
             spec.gamma.unwrap_or(DEFAULT_GAMMA),

@@ -6,6 +6,7 @@
 //! multiplying them; limbic does not).
 
 use crate::feedback::{TeacherRequest, TeacherWithHistory};
+use crate::scaling::Normalization;
 use limbic_agents::shaping::Transitions;
 use limbic_agents::world_model::SharedWorldModel;
 use limbic_agents::Result;
@@ -127,6 +128,10 @@ pub struct SignalEntry {
     /// The weight `--reward NAME` (no `:WEIGHT`) and a spec without `weight` use: chosen so
     /// the signal works in its own stream with `rms` normalization and no tuning.
     pub weight: f64,
+    /// The reward normalization of a spec that does not say (`"normalization"`): `rms` for
+    /// most; `minmax` for bonuses that fall by orders of magnitude as their model learns (ICM,
+    /// RND), whose first errors an `rms` filter would remember for the whole run.
+    pub normalization: Normalization,
     /// An exploration bonus: by default in a stream of its own whose return terminations do
     /// not end. Otherwise (a task or imitation reward) summed into the env's stream.
     pub exploration: bool,

@@ -5,7 +5,7 @@ use limbic_agents::shaping::{RewardShaper, TransitionColumns, Transitions};
 use limbic_agents::Result;
 use limbic_environments::space::DType;
 use limbic_environments::Space;
-use limbic_rewards::{IntrinsicReward, Memory, Registry, RewardSet, RewardSpec, SignalContext, SignalEntry};
+use limbic_rewards::{Normalization, IntrinsicReward, Memory, Registry, RewardSet, RewardSpec, SignalContext, SignalEntry};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -82,6 +82,7 @@ const PROBE_B: SignalEntry = SignalEntry {
     params: &[],
     defaults: || serde_json::json!({}),
     weight: 1.0,
+    normalization: Normalization::Rms,
     exploration: true,
     episodic_counts: false,
     caveats: "",
@@ -94,6 +95,7 @@ const PROBE_CFG: SignalEntry = SignalEntry {
     params: &[],
     defaults: || serde_json::json!({}),
     weight: 1.0,
+    normalization: Normalization::Rms,
     exploration: true,
     episodic_counts: false,
     caveats: "",
@@ -105,6 +107,7 @@ const PROBE_TASK: SignalEntry = SignalEntry {
     name: "probe_task",
     summary: "records its rows (a task reward)",
     weight: 0.25,
+    normalization: Normalization::Rms,
     exploration: false,
     ..PROBE_CFG
 };

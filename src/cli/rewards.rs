@@ -20,6 +20,11 @@ fn episodic_counts(entry: &limbic_rewards::SignalEntry) -> &'static str {
     }
 }
 
+/// The normalization a spec that does not name one gets, as configs write it.
+fn normalization(entry: &limbic_rewards::SignalEntry) -> serde_json::Value {
+    json!(entry.normalization)
+}
+
 /// Where a signal's bonus goes unless its spec says otherwise.
 fn stream(entry: &limbic_rewards::SignalEntry) -> &'static str {
     if entry.exploration {
@@ -39,13 +44,18 @@ pub fn run(args: Args) -> Result<()> {
             println!(
                 "{}",
                 json!({"name": entry.name, "summary": entry.summary, "params": params, "defaults": defaults,
-                       "weight": entry.weight, "stream": stream(entry),
+                       "weight": entry.weight, "normalization": normalization(entry), "stream": stream(entry),
                        "episodic_counts": episodic_counts(entry), "caveats": entry.caveats})
             );
             continue;
         }
         println!("{}: {}", entry.name, entry.summary);
-        println!("    default weight {}, stream: {}", entry.weight, stream(entry));
+        println!(
+            "    default weight {}, normalization {}, stream: {}",
+            entry.weight,
+            normalization(entry),
+            stream(entry)
+        );
         if entry.episodic_counts {
             println!("    episodic_counts: {}", episodic_counts(entry));
         }

@@ -23,6 +23,7 @@
 //! counts at that moment; `compute` returns the bonuses of the steps observed since the last
 //! `compute`.
 
+use crate::scaling::Normalization;
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use limbic_agents::core::config::{invalid, parse_config};
 use limbic_agents::shaping::Transitions;
@@ -50,6 +51,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     ],
     defaults: || serde_json::to_value(Params::default()).unwrap_or_default(),
     weight: 0.1,
+    normalization: Normalization::Rms,
     exploration: true,
     episodic_counts: false,
     caveats: "MountainCar-v0 with CleanRL's PPO values (4 envs x 128, no reward normalization) reached the goal on 5 of 5 seeds within 200k steps only with PPO's per_stream_advantage and normalize_obs (lifelong counts: 100% success at evaluation); without per-stream advantages the env's -1 per step drowned the bonus (BENCHMARKS.md)",

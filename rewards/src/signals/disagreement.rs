@@ -12,6 +12,7 @@ use crate::models::{
     at_least_one, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, obs_then_next_obs, positive,
     to_json, upload, valid_slots, ActionCoding, Archive, Embedding, Head, Means, NetShape, Trainer, SCORE_CHUNK,
 };
+use crate::scaling::Normalization;
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use burn::prelude::*;
 use limbic_agents::core::checkpoint::RngState;
@@ -66,6 +67,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     ],
     defaults: || to_json(&DisagreementParams::default()),
     weight: 0.1,
+    normalization: Normalization::Rms,
     exploration: true,
     episodic_counts: true,
     caveats: "summed into the env's stream at weight 0.01 it did not take off on MiniGrid DoorKey-8x8 within 400k frames (BENCHMARKS.md); not measured with its episodic count factor (default) in its own stream; the costliest signal per env step",

@@ -14,6 +14,7 @@ use crate::models::{
     check_batch, check_envs, ends_inside, positive, to_json, train_dynamics, upload, valid_slots, ActionCoding,
     Archive, Dynamics, DynamicsTraining, NetShape, PendingScores, Trainer,
 };
+use crate::scaling::Normalization;
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use crate::signals::icm::{build_dynamics, validate_dynamics};
 use burn::prelude::*;
@@ -71,6 +72,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     ],
     defaults: || to_json(&E3bParams::default()),
     weight: 0.1,
+    normalization: Normalization::Rms,
     exploration: true,
     episodic_counts: true,
     caveats: "MiniGrid DoorKey-8x8 (BENCHMARKS.md): with its episodic count factor (default) PPO's training return passed 0.9 on 5 of 5 seeds within 500k frames and the sampled final policy scores 0.94-0.97, but its mode (deterministic evaluation) loops in some layouts: 0.10-0.80 after 500k frames, 0.76 and 0.96 after 1M (seeds 0 and 1), 0.94-0.98 after 2M on seeds 0, 1 and 3, while seeds 2 and 4 never found the goal within 2M (the bonus held 85-98% of the advantage); without the factor (the elliptical bonus alone, weight 0.1) the entropy collapsed and seed 0 never solved it within 500k. ~3x the cost of counts per env step",

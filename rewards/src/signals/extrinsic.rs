@@ -2,6 +2,7 @@
 //! weight it (0 during reward-free pretraining, then 1 for the task). The reward set adds it
 //! with weight 1 and no normalization when a run does not list it; it always feeds stream 0.
 
+use crate::scaling::Normalization;
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use limbic_agents::core::config::parse_config;
 use limbic_agents::shaping::Transitions;
@@ -17,6 +18,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     params: &[],
     defaults: || serde_json::json!({}),
     weight: 1.0,
+    normalization: Normalization::None,
     exploration: false,
     episodic_counts: false,
     caveats: "",

@@ -20,6 +20,7 @@ use crate::models::{
     at_least_one, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, minibatches, positive, to_json,
     upload, valid_slots, ActionCoding, Archive, Means, PairScorer, Trainer, SCORE_CHUNK,
 };
+use crate::scaling::Normalization;
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use burn::prelude::*;
 use limbic_agents::core::checkpoint::RngState;
@@ -74,6 +75,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     params: PARAMS,
     defaults: || to_json(&GailParams::default()),
     weight: 1.0,
+    normalization: Normalization::Rms,
     exploration: false,
     episodic_counts: false,
     caveats: "",

@@ -14,6 +14,7 @@
 //!
 //! Transitions without goals (a learner that sets none) are an error.
 
+use crate::scaling::Normalization;
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use limbic_agents::core::config::{invalid, parse_config};
 use limbic_agents::shaping::Transitions;
@@ -32,6 +33,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     ],
     defaults: || serde_json::to_value(Params::default()).unwrap_or_default(),
     weight: 1.0,
+    normalization: Normalization::Rms,
     exploration: false,
     episodic_counts: false,
     caveats: "",

@@ -19,6 +19,7 @@ use crate::models::{
     at_least_one, bad_param, layer_widths, positive, to_json, upload, Archive, Head, Means, NetShape, PendingScores,
     Trainer,
 };
+use crate::scaling::Normalization;
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use burn::prelude::*;
 use limbic_agents::core::checkpoint::RngState;
@@ -77,6 +78,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     ],
     defaults: || to_json(&LatentDisagreementParams::default()),
     weight: 0.1,
+    normalization: Normalization::Rms,
     exploration: true,
     episodic_counts: false,
     caveats: "",

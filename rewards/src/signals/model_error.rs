@@ -14,6 +14,7 @@
 //! trained on what it observes (`model`: its size and train ratio).
 
 use crate::models::{to_json, Archive, PendingScores};
+use crate::scaling::Normalization;
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use limbic_agents::core::config::parse_config;
 use limbic_agents::shaping::Transitions;
@@ -58,6 +59,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     ],
     defaults: || to_json(&ModelErrorParams::default()),
     weight: 0.1,
+    normalization: Normalization::Rms,
     exploration: true,
     episodic_counts: false,
     caveats: "",

@@ -27,6 +27,7 @@ use crate::models::{
     nearest_squared_distances, obs_then_next_obs, positive, to_json, train_dynamics, upload, valid_slots, ActionCoding,
     Archive, Dynamics, DynamicsTraining, NetShape, PendingScores, Trainer,
 };
+use crate::scaling::Normalization;
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use crate::signals::icm::{build_dynamics, validate_dynamics};
 use crate::signals::rnd::{RndModel, RndParams};
@@ -109,6 +110,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     ],
     defaults: || to_json(&NguParams::default()),
     weight: 0.1,
+    normalization: Normalization::Rms,
     exploration: true,
     episodic_counts: true,
     caveats: "MiniGrid DoorKey-8x8 (BENCHMARKS.md): with its episodic count factor (default) PPO solved it on seeds 0 and 1 within 500k frames (training return 0.9 after 258k and 303k; final eval deterministic 0.837 and 0.916, sampled 0.969 and 0.972; not run on more seeds); without the factor (weight 0.1) the entropy collapsed and seed 0 never solved it within 500k. The slowest signal per env step (kNN over the episode's memory)",

@@ -28,6 +28,7 @@ use crate::models::{
     at_least_one, bad_param, check_batch, check_bonuses, clear_output, encoder_kind, layer_widths, positive, to_json,
     valid_slots, ActionCoding, Archive,
 };
+use crate::scaling::Normalization;
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use crate::teachers::TeacherParams;
 use limbic_agents::core::checkpoint::RngState;
@@ -137,6 +138,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     ],
     defaults: || to_json(&PreferenceParams::default()),
     weight: 1.0,
+    normalization: Normalization::Rms,
     exploration: false,
     episodic_counts: false,
     caveats: "",

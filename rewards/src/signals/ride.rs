@@ -17,6 +17,7 @@ use crate::models::{
     check_batch, check_envs, ends_inside, obs_then_next_obs, positive, squared_l2, to_json, train_dynamics, upload,
     valid_slots, ActionCoding, Archive, Dynamics, DynamicsTraining, NetShape, PendingScores, Trainer,
 };
+use crate::scaling::Normalization;
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use crate::signals::icm::{build_dynamics, validate_dynamics};
 use burn::prelude::*;
@@ -75,6 +76,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     ],
     defaults: || to_json(&RideParams::default()),
     weight: 0.1,
+    normalization: Normalization::Rms,
     exploration: true,
     episodic_counts: false,
     caveats: "at weight 0.1 in its own stream PPO did not solve MiniGrid DoorKey-8x8 within 1M frames (seed 0; plain PPO solves it by ~850k): its entropy collapsed while the bonus held 50-70% of the advantage (BENCHMARKS.md). It divides by the root of its episodic count already, so it has no `episodic_counts` default; not tuned further",

@@ -19,6 +19,7 @@ use crate::models::{
     squared_distance, to_json, upload_next_obs, valid_slots, within, Archive, Embedding, Means, NetShape, Trainer,
     SCORE_CHUNK,
 };
+use crate::scaling::Normalization;
 use crate::signal::{IntrinsicReward, Memory, SignalContext, SignalEntry};
 use burn::prelude::*;
 use limbic_agents::core::checkpoint::RngState;
@@ -92,6 +93,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     ],
     defaults: || to_json(&RndParams::default()),
     weight: 0.1,
+    normalization: Normalization::Minmax,
     exploration: true,
     episodic_counts: true,
     caveats: "with its episodic count factor (default) PPO did not find DoorKey-8x8's goal within 500k frames on seed 0 (plain PPO: ~850k): its raw error falls ~100-fold as the predictor learns while the rms normalizer remembers the early errors, so the bonus fades to ~1e-4 per step; without the factor (weight 0.1, own stream) it stopped PPO on seed 5 within 1M, summed into the env's stream at 0.01 at 2M (issue #13). On MiniGrid prefer `counts`, `e3b` or `re3` (BENCHMARKS.md)",
