@@ -5,7 +5,9 @@ use limbic_agents::shaping::Transitions;
 use limbic_agents::AlgorithmSpec;
 use limbic_agents::Result;
 use limbic_environments::{vector::VecEnv, Kwargs};
-use limbic_rewards::{Normalization, IntrinsicReward, Memory, Registry, RewardSet, RewardSpec, SignalContext, SignalEntry};
+use limbic_rewards::{
+    IntrinsicReward, Memory, Normalization, Registry, RewardSet, RewardSpec, SignalContext, SignalEntry,
+};
 
 /// Novelty: squared distance of the next observation from the running mean of those seen.
 struct Novelty {

@@ -13,7 +13,7 @@ use limbic_agents::shaping::Transitions;
 use limbic_agents::{AgentError, Result};
 use limbic_rewards::registry::install;
 use limbic_rewards::signal::BuildSignal;
-use limbic_rewards::{Normalization, IntrinsicReward, Memory, SignalContext, SignalEntry};
+use limbic_rewards::{IntrinsicReward, Memory, Normalization, SignalContext, SignalEntry};
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};

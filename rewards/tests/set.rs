@@ -5,7 +5,9 @@ use limbic_agents::shaping::{RewardShaper, TransitionColumns, Transitions};
 use limbic_agents::Result;
 use limbic_environments::space::DType;
 use limbic_environments::Space;
-use limbic_rewards::{Normalization, IntrinsicReward, Memory, Registry, RewardSet, RewardSpec, SignalContext, SignalEntry};
+use limbic_rewards::{
+    IntrinsicReward, Memory, Normalization, Registry, RewardSet, RewardSpec, SignalContext, SignalEntry,
+};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -107,7 +109,6 @@ const PROBE_TASK: SignalEntry = SignalEntry {
     name: "probe_task",
     summary: "records its rows (a task reward)",
     weight: 0.25,
-    normalization: Normalization::Rms,
     exploration: false,
     ..PROBE_CFG
 };
@@ -516,6 +517,30 @@ fn a_novelty_bonus_is_divided_by_the_root_of_its_episodic_count_on_discrete_obse
     let combined = [spec(serde_json::json!({"name": "both", "episodic_counts": true, "sum": [{"name": "probe_cfg"}]}))];
     let error = RewardSet::new(&registry, &combined, &context(2)).err().unwrap().to_string();
     assert!(error.contains("episodic_counts"), "{error}");
+}
+
+#[test]
+fn a_spec_that_names_no_normalization_gets_its_entrys() {
+    let _probes = probes();
+    let mut registry = registry();
+    let minmax: Vec<&str> =
+        registry.entries().iter().filter(|e| e.normalization == Normalization::Minmax).map(|e| e.name).collect();
+    assert_eq!(minmax, ["rnd", "icm"]);
+    // The product built for the episodic count factor carries the entry's normalization.
+    let icm = RewardSpec::named("icm").resolve(&registry, &discrete_context(1).observation_space).unwrap();
+    assert_eq!(icm.normalization, Some(Normalization::Minmax));
+    // A signal built alone scales with it; a spec that names one overrides it.
+    registry.register(SignalEntry { name: "probe_minmax", normalization: Normalization::Minmax, ..PROBE_CFG }).unwrap();
+    let batch = numbered(3, 2); // the probe's raw bonus of slot s: -(s + 1)
+    let own_stream = |json| {
+        let (out, _) = run(&mut RewardSet::new(&registry, &[spec(json)], &context(2)).unwrap(), &batch, 0);
+        out.chunks_exact(2).map(|k| k[1]).collect::<Vec<f32>>()
+    };
+    assert_eq!(own_stream(serde_json::json!({"name": "probe_minmax"})), [1.0, 0.8, 0.6, 0.4, 0.2, 0.0]);
+    assert_eq!(
+        own_stream(serde_json::json!({"name": "probe_minmax", "normalization": "none"})),
+        [-1.0, -2.0, -3.0, -4.0, -5.0, -6.0]
+    );
 }
 
 #[test]

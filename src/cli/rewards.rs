@@ -53,7 +53,7 @@ pub fn run(args: Args) -> Result<()> {
         println!(
             "    default weight {}, normalization {}, stream: {}",
             entry.weight,
-            normalization(entry),
+            normalization(entry).as_str().unwrap_or_default(),
             stream(entry)
         );
         if entry.episodic_counts {
