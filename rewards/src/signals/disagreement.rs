@@ -70,7 +70,7 @@ pub const ENTRY: SignalEntry = SignalEntry {
     normalization: Normalization::Rms,
     exploration: true,
     episodic_counts: true,
-    caveats: "summed into the env's stream at weight 0.01 it did not take off on MiniGrid DoorKey-8x8 within 400k frames (BENCHMARKS.md); not measured with its episodic count factor (default) in its own stream; the costliest signal per env step",
+    caveats: "summed into the env's stream at weight 0.01 it did not take off on MiniGrid DoorKey-8x8 within 400k frames (BENCHMARKS.md); not measured with its episodic count factor (default) in its own stream, nor with `\"normalization\": \"minmax\"`, which its learned error may need as `icm` and `rnd` did (their default now); the costliest signal per env step",
     build: &|params, context| Ok(Box::new(Disagreement::new(params, context)?)),
 };
 
