@@ -58,7 +58,11 @@ fn reward_flags_attach_signals_and_the_run_logs_them() {
     let listed = limbic(&["rewards"]);
     let text = String::from_utf8_lossy(&listed.stdout);
     assert!(text.contains("counts:") && text.contains("memory = \"episodic\"") && text.contains("extrinsic"), "{text}");
-    assert!(text.contains("default weight 0.1, stream: own") && text.contains("caveats: "), "{text}");
+    assert!(
+        text.contains("default weight 0.1, normalization rms, stream: own") && text.contains("caveats: "),
+        "{text}"
+    );
+    assert!(text.contains("default weight 0.1, normalization minmax, stream: own"), "{text}");
 }
 
 /// A 512-step PPO run on `env` (2 envs, 64-step rollouts, no evaluation or periodic
