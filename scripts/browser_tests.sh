@@ -11,4 +11,7 @@ if ! command -v chromium > /dev/null || ! command -v chromedriver > /dev/null; t
     $sudo apt-get update
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends chromium chromium-driver
 fi
+# A first launch after installing builds chromium's caches (fonts, profile) and once took longer
+# than the tests' 30 s waits: launch it once here, outside the tests' clocks.
+timeout 120 chromium --headless --no-sandbox --disable-gpu --dump-dom about:blank > /dev/null 2>&1 || true
 cargo test --release --features browser-tests --test browser -- --nocapture "$@"
